@@ -1,0 +1,86 @@
+"""The ``compound`` command. With no subcommand it opens the TUI.
+
+Subcommands live in their own modules and are imported only when invoked, so
+``compound --help`` loads neither pandas, Textual, pint nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+# name -> "module:attribute"; listed here so --help can show them without importing.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "plan": ("compound.cli.plan:plan", "Plan a preparation: capsules, liquid, drops, dilution."),
+    "bud": ("compound.cli.bud:bud", "Beyond-use date for a preparation, with the limit that won."),
+    "lots": ("compound.cli.lots:lots", "The register of compounded and ingredient lots."),
+    "audit": ("compound.cli.lots:audit", "Verify the register's hash-chained audit trail."),
+    "batch": ("compound.cli.batch:batch", "Plan a CSV of prescriptions: worksheets and a summary."),
+    "titrate": ("compound.cli.titrate:titrate", "Titration schedule: calendar, what to dispense."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS:
+            target = SUBCOMMANDS[cmd_name][0]
+            module_name, attr = target.split(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name == module_name:
+                    return None  # not built yet
+                raise
+            return getattr(module, attr)  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][1]) for name in sorted(SUBCOMMANDS)
+                if importlib.util.find_spec(SUBCOMMANDS[name][0].split(":")[0]) is not None]
+        rows += [(n, c.get_short_help_str()) for n, c in self.commands.items()]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(sorted(rows))
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="compound")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """compound: formulation and stability calculator for compounding pharmacists.
+
+    Run with no command to open the interactive calculator (TUI).
+    """
+    if ctx.invoked_subcommand is None:
+        from compound.tui import run
+
+        run()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry: map CompoundError to its exit code, never a traceback."""
+    from compound.errors import CompoundError
+
+    try:
+        return cli.main(args=argv, prog_name="compound", standalone_mode=False)
+    except CompoundError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"  {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

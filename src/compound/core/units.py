@@ -1,0 +1,325 @@
+"""Units: one registry, and an allow-list between the user's text and it.
+
+The registry is built from ``pharmacy_units.txt`` alone, so it knows only the
+units a pharmacist types. Text never reaches pint's own parser: :func:`parse`
+splits a number from a unit word, looks the word up in an allow-list, and
+refuses anything else with a message that says what to type instead.
+
+Every *kind* of amount has one canonical unit, and the core computes on plain
+float64 magnitudes in those units (scalars or numpy arrays):
+
+=================  ============  =========================================
+kind               canonical     typed as
+=================  ============  =========================================
+``mass``           mg            ``4.5mg``, ``500mcg``, ``1.2g``
+``volume``         mL            ``30mL``, ``0.1L``
+``concentration``  mg/mL         ``1mg/mL``, ``500mcg/mL``, ``5mg/5mL``
+``mass_per_drop``  mg/drop       ``0.5mg/drop``
+``fraction``       1 (0–1)       ``5%``, ``99.2%``
+``duration``       day           ``14d``, ``14 days``, ``2 weeks``
+``calibration``    drop/mL       ``46 drops/2mL``, ``23 drops/mL``
+``count``          1 (integer)   ``30``
+=================  ============  =========================================
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Final, Literal
+
+import numpy as np
+import pint
+
+from compound.errors import UnitInputError
+
+Kind = Literal[
+    "mass", "volume", "concentration", "mass_per_drop", "fraction", "duration", "calibration", "count"
+]
+
+ureg: Final = pint.UnitRegistry(
+    filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
+    autoconvert_offset_to_baseunit=False,
+)
+pint.set_application_registry(ureg)
+Q_ = ureg.Quantity
+
+MG: Final = ureg.Unit("mg")
+MCG: Final = ureg.Unit("mcg")
+G: Final = ureg.Unit("g")
+ML: Final = ureg.Unit("mL")
+DROP: Final = ureg.Unit("drop")
+DAY: Final = ureg.Unit("day")
+PERCENT: Final = ureg.Unit("percent")
+DIMENSIONLESS: Final = ureg.Unit("")
+MG_PER_ML: Final = MG / ML
+MG_PER_DROP: Final = MG / DROP
+DROPS_PER_ML: Final = DROP / ML
+
+CANONICAL: Final[dict[str, Any]] = {
+    "mass": MG,
+    "volume": ML,
+    "concentration": MG_PER_ML,
+    "mass_per_drop": MG_PER_DROP,
+    "fraction": DIMENSIONLESS,
+    "duration": DAY,
+    "calibration": DROPS_PER_ML,
+    "count": DIMENSIONLESS,
+}
+
+# Accepted spellings (matched case-insensitively) -> factor to the canonical unit.
+_MASS: Final = {
+    "mg": 1.0, "milligram": 1.0, "milligrams": 1.0,
+    "mcg": 1e-3, "microgram": 1e-3, "micrograms": 1e-3,
+    "g": 1e3, "gram": 1e3, "grams": 1e3,
+    "kg": 1e6,
+    "ng": 1e-6, "nanogram": 1e-6, "nanograms": 1e-6,
+}
+_VOLUME: Final = {
+    "ml": 1.0, "milliliter": 1.0, "milliliters": 1.0, "millilitre": 1.0, "millilitres": 1.0,
+    "l": 1e3, "liter": 1e3, "liters": 1e3, "litre": 1e3, "litres": 1e3,
+}
+_DROPS: Final = {"drop", "drops", "gtt", "gtts"}
+_DAYS: Final = {"d": 1.0, "day": 1.0, "days": 1.0, "wk": 7.0, "week": 7.0, "weeks": 7.0}
+
+# Spellings we refuse on purpose, with what to type instead.
+_REFUSED: Final = {
+    "ug": "write mcg for micrograms (ISMP: 'ug' and 'µg' are misread as mg)",
+    "µg": "write mcg for micrograms (ISMP: 'ug' and 'µg' are misread as mg)",
+    "μg": "write mcg for micrograms (ISMP: 'ug' and 'µg' are misread as mg)",
+    "u": "'u' and 'units' are not amounts of naltrexone: type a mass such as 4.5mg or 500mcg",
+    "unit": "'u' and 'units' are not amounts of naltrexone: type a mass such as 4.5mg or 500mcg",
+    "units": "'u' and 'units' are not amounts of naltrexone: type a mass such as 4.5mg or 500mcg",
+    "iu": "naltrexone is dosed by mass, not international units: type mg or mcg",
+    "cc": "write mL ('cc' is on the ISMP error-prone list)",
+    "gr": "apothecary grains are not accepted: type mg",
+    "grain": "apothecary grains are not accepted: type mg",
+    "grains": "apothecary grains are not accepted: type mg",
+    "tsp": "household measures are not accepted: type mL",
+    "tbsp": "household measures are not accepted: type mL",
+    "teaspoon": "household measures are not accepted: type mL",
+    "tablespoon": "household measures are not accepted: type mL",
+    "month": "months differ in length: type days, e.g. 28d or 30d",
+    "months": "months differ in length: type days, e.g. 28d or 30d",
+    "mo": "months differ in length: type days, e.g. 28d or 30d",
+}
+
+_EXAMPLE: Final = {
+    "mass": "4.5mg",
+    "volume": "30mL",
+    "concentration": "1mg/mL",
+    "mass_per_drop": "0.5mg/drop",
+    "fraction": "5%",
+    "duration": "14d",
+    "calibration": "46 drops/2mL",
+    "count": "30",
+}
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d+)?)"
+_AMOUNT_RE: Final = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
+_PER_RE: Final = re.compile(rf"^(?P<num>.*?)\s*/\s*(?P<den_num>{_NUMBER})?\s*(?P<den>[^/\s]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """An amount read from text: its magnitude in the kind's canonical unit."""
+
+    value: float
+    kind: str
+    text: str
+
+    @property
+    def quantity(self) -> pint.Quantity:
+        return Q_(self.value, CANONICAL[self.kind])
+
+
+def _refuse(text: str, field: str | None, why: str, kind: str) -> UnitInputError:
+    where = f"{field}: " if field else ""
+    return UnitInputError(
+        f"{where}cannot read {text!r}: {why}.",
+        hint=f"Type a number and a unit, for example {_EXAMPLE[kind]}.",
+        field=field,
+    )
+
+
+def _check_number_text(text: str, field: str | None, kind: str) -> None:
+    stripped = text.strip()
+    if not stripped:
+        raise _refuse(text, field, "it is empty", kind)
+    if re.search(r"\d,\d", stripped):
+        fixed = stripped.replace(",", ".") if stripped.count(",") == 1 else stripped.replace(",", "")
+        raise UnitInputError(
+            f"{field + ': ' if field else ''}cannot read {text!r}: the comma is ambiguous "
+            "(decimal mark or thousands separator).",
+            hint=f"Use a decimal point and no separators, e.g. {fixed}.",
+            field=field,
+        )
+    if re.match(r"^[+-]?\.\d", stripped):
+        raise UnitInputError(
+            f"{field + ': ' if field else ''}cannot read {text!r}: a naked decimal point is "
+            "misread as a whole number (ISMP).",
+            hint=f"Write a leading zero, e.g. {stripped.replace('.', '0.', 1)}.",
+            field=field,
+        )
+    if re.search(r"\d[eE][+-]?\d", stripped):
+        raise _refuse(text, field, "scientific notation is not accepted", kind)
+
+
+def _unit_factor(word: str, table: dict[str, float], text: str, field: str | None, kind: str) -> float:
+    key = word.strip().lower()
+    if key in table:
+        return table[key]
+    if key in _REFUSED:
+        raise _refuse(text, field, _REFUSED[key], kind)
+    if key in _DROPS:
+        raise _refuse(
+            text, field,
+            "drops have no fixed volume: calibrate the dropper (e.g. --calibration '46 drops/2mL') "
+            "and give amounts in mL or mg",
+            kind,
+        )
+    if not key:
+        raise _refuse(text, field, "it has no unit", kind)
+    raise _refuse(text, field, f"{word.strip()!r} is not a unit compound accepts here", kind)
+
+
+def parse(text: str, kind: Kind, *, field: str | None = None) -> Parsed:
+    """Read an amount typed by a user into the canonical unit of ``kind``.
+
+    Raises :class:`~compound.errors.UnitInputError` for a missing, unknown or
+    ambiguous unit, a comma decimal, a naked decimal point or scientific
+    notation. Signs are kept: whether a negative or zero amount is acceptable is
+    a safety finding decided by the plan, not a parsing matter.
+    """
+    if not isinstance(text, str):
+        raise _refuse(repr(text), field, "it is not text", kind)
+    _check_number_text(text, field, kind)
+    if kind == "count":
+        m = re.fullmatch(r"\s*([+-]?\d+)\s*", text)
+        if not m:
+            raise _refuse(text, field, "a count is a whole number with no unit", kind)
+        return Parsed(float(int(m.group(1))), kind, text)
+    if kind == "calibration":
+        return Parsed(_parse_calibration(text, field), kind, text)
+    m = _AMOUNT_RE.match(text)
+    if not m:
+        raise _refuse(text, field, "it does not start with a number", kind)
+    number = float(m.group("num"))
+    unit = m.group("unit")
+    if kind == "mass":
+        return Parsed(number * _unit_factor(unit, _MASS, text, field, kind), kind, text)
+    if kind == "volume":
+        return Parsed(number * _unit_factor(unit, _VOLUME, text, field, kind), kind, text)
+    if kind == "duration":
+        return Parsed(number * _unit_factor(unit, _DAYS, text, field, kind), kind, text)
+    if kind == "fraction":
+        if unit.strip() != "%":
+            raise _refuse(text, field, "a percentage needs the % sign", kind)
+        return Parsed(number / 100.0, kind, text)
+    if kind in ("concentration", "mass_per_drop"):
+        return Parsed(_parse_ratio(number, unit, kind, text, field), kind, text)
+    raise ValueError(f"unknown kind {kind!r}")  # a programming error, not user input
+
+
+def _parse_ratio(number: float, unit: str, kind: str, text: str, field: str | None) -> float:
+    if unit.strip() == "%":
+        raise _refuse(
+            text, field,
+            "a % strength is ambiguous (w/v or w/w) and is not accepted for naltrexone", kind,
+        )
+    m = _PER_RE.match(unit)
+    if not m or not m.group("num").strip():
+        raise _refuse(text, field, "a strength is a mass per volume", kind)
+    mass = _unit_factor(m.group("num"), _MASS, text, field, kind)
+    per = float(m.group("den_num")) if m.group("den_num") else 1.0
+    if per <= 0:
+        raise _refuse(text, field, "the amount after '/' must be positive", kind)
+    den = m.group("den")
+    if kind == "mass_per_drop":
+        if den.lower() not in _DROPS:
+            raise _refuse(text, field, "a drop strength is a mass per drop, e.g. 0.5mg/drop", kind)
+        return number * mass / per
+    volume = _unit_factor(den, _VOLUME, text, field, kind)
+    return number * mass / (per * volume)
+
+
+def _parse_calibration(text: str, field: str | None) -> float:
+    m = re.fullmatch(
+        rf"\s*(?P<drops>{_NUMBER})\s*(?P<dw>[A-Za-z]+)\s*/\s*(?P<vol>{_NUMBER})?\s*(?P<vu>[A-Za-z]+)\s*",
+        text,
+    )
+    if not m or m.group("dw").lower() not in _DROPS:
+        raise _refuse(
+            text, field, "a calibration is drops counted per volume collected", "calibration"
+        )
+    volume = float(m.group("vol")) if m.group("vol") else 1.0
+    volume *= _unit_factor(m.group("vu"), _VOLUME, text, field, "calibration")
+    drops = float(m.group("drops"))
+    if volume <= 0 or drops <= 0:
+        raise _refuse(text, field, "drops and volume must both be positive", "calibration")
+    return drops / volume
+
+
+def parse_overage(text: str, *, field: str | None = "overage") -> tuple[int, float]:
+    """Read an overage: extra capsules (``1``) or a percentage (``5%``).
+
+    Returns ``(extra_units, fraction)``; exactly one of them is non-zero.
+    """
+    stripped = text.strip()
+    if stripped.endswith("%"):
+        return 0, parse(stripped, "fraction", field=field).value
+    return int(parse(stripped, "count", field=field).value), 0.0
+
+
+def coerce(value: Any, kind: Kind, *, field: str | None = None) -> float:
+    """Canonical magnitude from text, a pint quantity, or a count.
+
+    The Python API accepts ``"4.5mg"`` or ``Q_(4.5, "mg")`` alike. A bare number
+    is refused for any kind that has a unit, exactly as on the command line.
+    """
+    if isinstance(value, str):
+        return parse(value, kind, field=field).value
+    if isinstance(value, pint.Quantity):
+        if value._REGISTRY is not ureg:  # a quantity from another registry: re-read its unit
+            value = Q_(value.magnitude, str(value.units))
+        try:
+            return float(value.to(CANONICAL[kind]).magnitude)
+        except pint.DimensionalityError:
+            raise _refuse(f"{value:~P}", field, f"it is not a {kind.replace('_', ' ')}", kind) from None
+    if kind == "count" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        raise _refuse(repr(value), field, "it has no unit", kind)
+    raise _refuse(repr(value), field, "it is not an amount", kind)
+
+
+def parse_column(
+    texts: Sequence[str | None] | Iterable[str | None], kind: Kind, *, field: str | None = None
+) -> tuple[np.ndarray, list[str | None]]:
+    """Parse a column of typed amounts, each distinct string once.
+
+    Returns the float64 magnitudes in the canonical unit (NaN where a cell was
+    empty or refused) and, per cell, ``None`` or the error message. Batch runs
+    use this: a column of a million ``"4.5mg"`` costs one parse.
+    """
+    cache: dict[str, tuple[float, str | None]] = {}
+    values: list[float] = []
+    errors: list[str | None] = []
+    for text in texts:
+        if text is None or (isinstance(text, float) and math.isnan(text)) or text == "":
+            values.append(math.nan)
+            errors.append(None)
+            continue
+        hit = cache.get(text)
+        if hit is None:
+            try:
+                hit = (parse(text, kind, field=field).value, None)
+            except UnitInputError as exc:
+                hit = (math.nan, str(exc))
+            cache[text] = hit
+        values.append(hit[0])
+        errors.append(hit[1])
+    return np.asarray(values, dtype=np.float64), errors
