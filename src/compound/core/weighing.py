@@ -1,0 +1,112 @@
+"""Weighing limits and trituration (solid aliquot) on scalars or arrays.
+
+Masses in mg. A balance is described by its sensitivity requirement (SR) and
+the largest acceptable fractional error; no amount below the minimum weighable
+quantity (MWQ) may be weighed directly.
+
+Notes
+-----
+``MWQ = SR / error``: a Class III balance (SR 6 mg) at 5 % error gives 120 mg.
+
+Trituration (aliquot) method: to incorporate ``m`` mg of a substance when
+``m < MWQ``, weigh ``q`` = MWQ of it, dilute it with diluent to a triturate of
+``f × q`` mg (dilution factor ``f``, a whole number), mix by geometric
+dilution, and weigh an aliquot of ``f × m`` mg, which contains ``m``. Every
+weighing must be at least MWQ::
+
+    drug q ≥ MWQ                     (by choice)
+    aliquot f·m ≥ MWQ       ⇔  f ≥ MWQ / m
+    diluent (f − 1)·q ≥ MWQ ⇔  f ≥ 2
+
+so ``f = max(2, ⌈MWQ / m⌉)``. When ``f`` exceeds the largest factor per stage,
+the substance is triturated in stages, each with the same factor ``g =
+⌈f^(1/k)⌉`` for the fewest stages ``k`` that keep ``g`` within the limit.
+
+References
+----------
+USP <1176> Prescription Balances and Volumetric Apparatus; UNC Pharmaceutics
+labs, "Minimum weighable quantity" and "Trituration (aliquot) method",
+https://pharmlabs.unc.edu/labs/measurements/weigh.htm,
+https://pharmlabs.unc.edu/labs/triturations/method.htm; Pharmacy Times 2008-09
+(Erickson), serial aliquot worked example (prior-art T16).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from compound.core.rounding import ceil_count
+
+
+def minimum_weighable_quantity(sensitivity_mg: npt.ArrayLike,
+                               max_error: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """MWQ [mg] = sensitivity requirement [mg] / acceptable error [fraction]."""
+    return np.asarray(sensitivity_mg, dtype=np.float64) / np.asarray(max_error, dtype=np.float64)
+
+
+def weighing_error(amount_mg: npt.ArrayLike, sensitivity_mg: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Fractional error of weighing ``amount_mg`` on a balance of this sensitivity."""
+    return np.asarray(sensitivity_mg, dtype=np.float64) / np.asarray(amount_mg, dtype=np.float64)
+
+
+def trituration_stages(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike,
+                       max_factor: float) -> npt.NDArray[np.float64]:
+    """Number of trituration stages needed (0 where the amount is weighable).
+
+    Notes
+    -----
+    ``k = 0`` if ``m ≥ MWQ``; else the smallest ``k`` with
+    ``⌈f^(1/k)⌉ ≤ max_factor`` where ``f = max(2, ⌈MWQ/m⌉)``.
+    """
+    m = np.asarray(required_mg, dtype=np.float64)
+    q = np.asarray(mwq_mg, dtype=np.float64)
+    f = np.maximum(2.0, ceil_count(q / m))
+    k = np.ceil(np.log(f) / np.log(max_factor) - 1e-12)
+    k = np.maximum(k, 1.0)
+    return np.where(m >= q, 0.0, k)
+
+
+def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike,
+                max_factor: float) -> dict[str, npt.NDArray[np.float64]]:
+    """Plan a (possibly staged) trituration for each required amount.
+
+    Parameters
+    ----------
+    required_mg : numeric
+        Substance to incorporate [mg] (drug, or crushed tablet powder).
+    mwq_mg : numeric
+        Minimum weighable quantity [mg].
+    max_factor : float
+        Largest dilution factor in one stage.
+
+    Returns
+    -------
+    dict of arrays
+        ``stages`` (0 = weigh directly), ``factor_per_stage`` (g),
+        ``overall_factor`` (g**k), ``drug_mg`` (q, the first weighing),
+        ``diluent_per_stage_mg`` ((g − 1)·q), ``triturate_per_stage_mg`` (g·q),
+        ``carry_mg`` (q: what each later stage takes from the one before),
+        ``aliquot_mg`` (m·g**k: weighed from the last triturate, contains m).
+        NaN where no trituration is needed.
+    """
+    m = np.asarray(required_mg, dtype=np.float64)
+    q = np.broadcast_to(np.asarray(mwq_mg, dtype=np.float64), m.shape)
+    k = trituration_stages(m, q, max_factor)
+    needed = k > 0
+    f = np.maximum(2.0, ceil_count(q / m))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(needed, ceil_count(f ** (1.0 / np.where(needed, k, 1.0))), np.nan)
+    g = np.where(needed, np.maximum(g, 2.0), np.nan)
+    overall = g ** np.where(needed, k, np.nan)
+    nan = np.full(m.shape, np.nan)
+    return {
+        "stages": k,
+        "factor_per_stage": g,
+        "overall_factor": overall,
+        "drug_mg": np.where(needed, q, nan),
+        "diluent_per_stage_mg": np.where(needed, (g - 1.0) * q, nan),
+        "triturate_per_stage_mg": np.where(needed, g * q, nan),
+        "carry_mg": np.where(needed, q, nan),
+        "aliquot_mg": np.where(needed, m * overall, nan),
+    }

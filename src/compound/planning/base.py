@@ -1,0 +1,89 @@
+"""The plan object every preparation type returns.
+
+A plan holds the unrounded canonical magnitudes of its results (``amounts``,
+keyed by the JSON key, whose suffix names the unit), the findings, the working
+and any nested objects (a trituration, a shortcut analysis). Rounding happens
+only in :meth:`Plan.to_dict` and the worksheet, by the rule in
+:mod:`compound.core.rounding`.
+
+A refused plan keeps its findings and inputs but withholds every amount from
+JSON and the worksheet: a refusal is never printed as if it were a plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pint
+
+from compound.core import units
+from compound.core.findings import Finding, Severity, status
+from compound.core.rounding import json_number
+from compound.core.working import Working
+
+_SUFFIX_UNITS: tuple[tuple[str, Any], ...] = (
+    ("_mg_per_ml", units.MG_PER_ML),
+    ("_mg_per_drop", units.MG_PER_DROP),
+    ("_drops_per_ml", units.DROPS_PER_ML),
+    ("_mg", units.MG),
+    ("_ml", units.ML),
+    ("_pct", units.PERCENT),
+    ("_days", units.DAY),
+)
+
+
+def unit_for_key(key: str) -> Any:
+    """The unit a JSON key names by its suffix (``fill_weight_mg`` -> mg); counts are 1."""
+    for suffix, unit in _SUFFIX_UNITS:
+        if key.endswith(suffix):
+            return unit
+    if key == "drops_per_ml":
+        return units.DROPS_PER_ML
+    return units.DIMENSIONLESS
+
+
+@dataclass
+class Plan:
+    kind: str
+    inputs: dict[str, Any]
+    amounts: dict[str, float | None] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    working: Working = field(default_factory=Working)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Nested JSON-ready objects (already rounded), e.g. ``trituration``."""
+
+    @property
+    def status(self) -> str:
+        return status(self.findings)
+
+    @property
+    def refused(self) -> bool:
+        return any(f.severity is Severity.REFUSAL for f in self.findings)
+
+    def quantity(self, key: str) -> pint.Quantity | None:
+        """A result as a pint quantity in the unit its key names."""
+        value = self.amounts.get(key)
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return None
+        return units.Q_(value, unit_for_key(key))
+
+    def finding(self, code: str) -> Finding | None:
+        return next((f for f in self.findings if f.code == code), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "status": self.status, "inputs": self.inputs}
+        if not self.refused:
+            for key, value in self.amounts.items():
+                out[key] = None if value is None else json_number(value)
+            out.update(self.extra)
+        out["findings"] = [f.to_dict() for f in sorted(self.findings, key=lambda f: -f.severity)]
+        if not self.refused:
+            out["steps"] = self.working.to_list()
+        return out
+
+    def worksheet(self) -> str:
+        from compound.planning.worksheet import render
+
+        return render(self)
