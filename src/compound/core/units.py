@@ -40,7 +40,7 @@ Kind = Literal[
     "mass", "volume", "concentration", "mass_per_drop", "fraction", "duration", "calibration", "count"
 ]
 
-ureg: Final = pint.UnitRegistry(
+ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(
     filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
     autoconvert_offset_to_baseunit=False,
 )
@@ -150,11 +150,18 @@ def _check_number_text(text: str, field: str | None, kind: str) -> None:
     if not stripped:
         raise _refuse(text, field, "it is empty", kind)
     if re.search(r"\d,\d", stripped):
-        fixed = stripped.replace(",", ".") if stripped.count(",") == 1 else stripped.replace(",", "")
+        as_decimal = stripped.replace(",", ".", 1) if stripped.count(",") == 1 else None
+        as_thousands = stripped.replace(",", "")
+        if as_decimal and not re.search(r",\d{3}(?!\d)", stripped):
+            hint = f"Use a decimal point: {as_decimal}."
+        elif as_decimal:
+            hint = f"Type {as_decimal} or {as_thousands}, whichever you mean (no separators)."
+        else:
+            hint = f"Type it without separators, e.g. {as_thousands}."
         raise UnitInputError(
             f"{field + ': ' if field else ''}cannot read {text!r}: the comma is ambiguous "
             "(decimal mark or thousands separator).",
-            hint=f"Use a decimal point and no separators, e.g. {fixed}.",
+            hint=hint,
             field=field,
         )
     if re.match(r"^[+-]?\.\d", stripped):

@@ -1,0 +1,31 @@
+"""Test isolation: every test runs with its own today, catalog overlay and register.
+
+A developer's own overlay catalog or register must never change a result, so
+the environment seams in compound.paths are pointed at temporary locations.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from compound.catalog import loader
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPOUND_CATALOG", str(tmp_path / "no-overlay"))
+    monkeypatch.setenv("COMPOUND_DB", str(tmp_path / "register.sqlite3"))
+    monkeypatch.setenv("COMPOUND_TODAY", "2025-03-10")
+    loader.clear_cache()
+    yield
+    loader.clear_cache()
+
+
+@pytest.fixture
+def overlay(tmp_path, monkeypatch):
+    """A pharmacy overlay catalog directory, active for the test."""
+    directory = tmp_path / "overlay"
+    directory.mkdir()
+    monkeypatch.setenv("COMPOUND_CATALOG", str(directory))
+    loader.clear_cache()
+    return directory
