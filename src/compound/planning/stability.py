@@ -134,8 +134,11 @@ def bud_rule(category: str) -> BudRule:
     for rule in rules:
         if rule.key == wanted:
             return rule
-    raise InputError(f"unknown BUD category {category!r}.",
-                     hint=f"Known: {', '.join(r.key for r in rules)}.", field="category")
+    known = f"Known: {', '.join(r.key for r in rules)}."
+    form = next((r for r in rules if wanted in r.dosage_forms), None)
+    if form is not None:  # a dosage form, not a category: say which, but do not guess for them
+        known = f"{wanted.capitalize()} are {form.key}: type that. " + known
+    raise InputError(f"unknown BUD category {category!r}.", hint=known, field="category")
 
 
 def studies() -> dict[str, Study]:
