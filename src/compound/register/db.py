@@ -1,0 +1,126 @@
+"""Where the register lives and how every connection to it is set up.
+
+One station: an SQLite file (created on first use) in WAL mode with
+``synchronous=FULL``: a committed lot survives a crash or power cut. Several
+stations: a PostgreSQL URL (``postgresql+psycopg://…``); SQLite's WAL does not
+work over a network filesystem, so a shared file on SMB/NFS is not offered.
+
+Python's ``sqlite3`` module (legacy transaction control) never emits BEGIN for
+us at the right moment, so the driver's own transaction handling is switched
+off and SQLAlchemy's ``begin`` event emits ``BEGIN IMMEDIATE`` for writes
+(take the write lock first, so two writers never deadlock upgrading a read
+lock) and a plain ``BEGIN`` for reads (a consistent snapshot). On PostgreSQL a
+transaction-scoped advisory lock plays the part of ``BEGIN IMMEDIATE``: writes
+are serialised, so the audit chain has one head and lot numbers one counter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from compound import paths
+from compound.errors import RegisterError
+
+BUSY_TIMEOUT_MS: Final = 30_000
+"""How long a writer waits for another station's write to finish before giving up."""
+
+# Any constant: the key of the one advisory lock that serialises writers on PostgreSQL.
+_PG_WRITE_LOCK: Final = 0x636F6D70  # "comp"
+
+_WRITE_OPTION: Final = "compound_write"
+
+
+def database_url(target: str | Path | None = None) -> str:
+    """An SQLAlchemy URL from a file path, a URL, or the default location."""
+    text = str(target) if target is not None else paths.default_db()
+    if "://" in text:
+        if not text.startswith(("sqlite", "postgresql")):
+            raise RegisterError(
+                f"the register cannot use {text.split('://')[0]!r} databases.",
+                hint="Give a file path, sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+            )
+        return text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise RegisterError(f"{path} is a directory, not a register file.",
+                            hint="Give a file path such as ~/compound/register.sqlite3.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RegisterError(f"cannot create the folder for the register {path}: {exc.strerror}.")\
+            from None
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to the "begin" hook below (SQLAlchemy's pysqlite recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    write = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _postgres_begin(conn: sa.Connection) -> None:
+    if conn.get_execution_options().get(_WRITE_OPTION, False):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WRITE_LOCK})
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine whose connections carry the register's settings."""
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            sa.event.listen(engine, "connect", _sqlite_connect)
+            sa.event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = sa.create_engine(url, isolation_level="READ COMMITTED")
+            sa.event.listen(engine, "begin", _postgres_begin)
+    except ModuleNotFoundError as exc:
+        raise RegisterError(
+            f"the database driver {exc.name!r} is not installed.",
+            hint="For PostgreSQL install the extra: pip install 'compound[postgres]'.",
+        ) from None
+    except sa.exc.ArgumentError as exc:
+        raise RegisterError(f"{url!r} is not a database URL the register understands: {exc}.",
+                            hint="Give a file path or postgresql+psycopg://USER@HOST/DB.") from None
+    return engine
+
+
+@contextmanager
+def write(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One write transaction: every change and its audit events, or nothing."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One read transaction: a consistent snapshot (SQLite WAL readers never block)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def pragmas(conn: sa.Connection) -> dict[str, Any]:
+    """The settings in force on an SQLite connection (read back, for tests and ``verify``)."""
+    return {
+        name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    }

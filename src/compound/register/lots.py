@@ -1,0 +1,556 @@
+"""The register's operations: receive, record, move through statuses, read back.
+
+Every write is one transaction holding the change and its audit event, so a
+refused or failed operation changes nothing. Checks that need the database
+(does the lot exist, is it expired) run inside that transaction, under the
+write lock, so two stations can never both release the last of something or
+take the same lot number.
+
+Status moves (a lot past its BUD shows as *expired* whatever was recorded)::
+
+    quarantine ──release──▶ released ──dispense──▶ dispensed
+        │                      │                      │
+        ├──recall / destroy────┴──recall / destroy    └──recall──▶ recalled ──destroy──▶ destroyed
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import sqlalchemy as sa
+
+from compound import paths
+from compound.catalog.loader import number
+from compound.errors import DateInputError, InputError, RegisterError
+from compound.register import audit, db, items, migrations, schema, validate, views
+from compound.register.replay import component_record, ingredient_record, lot_record
+
+LOT_PREFIX: Final = "LDN"
+"""Generated lot numbers read ``LDN-YYYYMMDD-NNNN`` (compounding date, counter for that day)."""
+
+# action -> (new status, statuses it may leave)
+MOVES: Final = {
+    "release": ("released", ("quarantine",)),
+    "dispense": ("dispensed", ("released",)),
+    "recall": ("recalled", ("quarantine", "released", "dispensed")),
+    "destroy": ("destroyed", ("quarantine", "released", "recalled")),
+}
+
+_LOT_NUMBER_CHARS: Final = "A-Za-z0-9 ._/-"
+
+
+def _lot_number_text(value: Any, field: str = "lot") -> str:
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(
+            rf"[A-Za-z0-9][{_LOT_NUMBER_CHARS}]{{0,39}}", value.strip()):
+        raise InputError(
+            f"{field}: {value!r} is not a lot number.",
+            hint="Type the lot number as printed: letters, digits and . _ / - (at most 40).",
+            field=field,
+        )
+    return value.strip()
+
+
+class Register:
+    """The compounded-lot register. ``Register.open()`` creates it on first use."""
+
+    def __init__(self, engine: sa.Engine, *, clock: Callable[[], dt.datetime] = audit.utc_now,
+                 lot_prefix: str = LOT_PREFIX) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.lot_prefix = lot_prefix
+
+    @classmethod
+    def open(cls, target: str | Path | None = None, *,
+             clock: Callable[[], dt.datetime] = audit.utc_now,
+             lot_prefix: str = LOT_PREFIX) -> Register:
+        """Open (and create or migrate) the register at a path or SQLAlchemy URL.
+
+        ``None`` means ``COMPOUND_DB`` or the user data directory.
+        """
+        engine = db.create_engine(db.database_url(target))
+        try:
+            migrations.migrate(engine, clock)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock, lot_prefix=lot_prefix)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        """Where the register is, without any password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def receive_ingredient(
+        self, *, item: str, lot_number: str, expiry: dt.date | str, received_by: str,
+        received: dt.date | str | None = None, supplier: str | None = None,
+        reference: str | None = None, assay: Any = None, water: Any = None,
+        tablet_weight: Any = None, pack_stats: Mapping[str, Any] | None = None,
+        today: dt.date | None = None,
+    ) -> str:
+        """Record a received lot of a product, excipient or vehicle; returns its lot number.
+
+        ``assay`` and ``water`` (CoA, e.g. ``"99.2%"``) apply to API powders,
+        ``tablet_weight`` (measured average, e.g. ``"200mg"``) to tablets and
+        ``pack_stats`` (capsule size -> fill weight, e.g. ``{"3": "135mg"}``) to
+        fillers. ``expiry`` may be ``YYYY-MM`` (the last day of that month).
+        """
+        today = today or paths.today()
+        by = validate.initials(received_by, "received_by")
+        number_ = _lot_number_text(lot_number)
+        found = items.resolve_item(item)
+        expiry_date, from_month = validate.expiry(expiry)
+        received_on = validate.not_in_future(
+            validate.date(received, "received") if received is not None else today, today,
+            "received")
+        if expiry_date < received_on:
+            raise RegisterError(
+                f"ingredient lot {number_} expired on {expiry_date.isoformat()}, before it was "
+                f"received ({received_on.isoformat()}).",
+                hint="Do not receive expired stock; check the expiry printed on the container.")
+        values: dict[str, Any] = {
+            "lot_number": number_, "item_key": found.key, "item_kind": found.kind,
+            "item_name": found.name, "expiry": expiry_date, "expiry_from_month": from_month,
+            "supplier": validate.text(supplier, "supplier", required=False, max_len=100),
+            "reference": validate.text(reference, "reference", required=False, max_len=200),
+            "received": received_on, "received_by": by,
+            **self._lot_measurements(found, assay, water, tablet_weight, pack_stats),
+        }
+        with db.write(self.engine) as conn:
+            self._ensure_lot_number_free(conn, number_)
+            values["recorded_at"] = audit.utc_text(self.clock())
+            conn.execute(schema.ingredient_lots.insert().values(**values))
+            audit.append(conn, actor=by, action="ingredient.receive", subject=number_,
+                         payload={"ingredient_lot": ingredient_record(values)}, clock=self.clock)
+        return number_
+
+    @staticmethod
+    def _lot_measurements(found: items.Item, assay: Any, water: Any, tablet_weight: Any,
+                          pack_stats: Mapping[str, Any] | None) -> dict[str, Any]:
+        assay_f = validate.fraction(assay, "assay")
+        water_f = validate.fraction(water, "water")
+        weight = validate.mass_mg(tablet_weight, "tablet_weight")
+        if (assay_f is not None or water_f is not None) and found.kind != "api":
+            raise InputError(f"assay and water are CoA values of an API powder; {found.key} is "
+                             f"a {found.kind}.", hint="Leave --assay and --water out.",
+                             field="assay")
+        if assay_f is not None and not assay_f > 0:
+            raise InputError(f"assay: {assay!r} must be above 0 %.", hint="e.g. 99.2%.",
+                             field="assay")
+        if water_f is not None and not 0 <= water_f < 1:
+            raise InputError(f"water: {water!r} must be from 0 % to below 100 %.",
+                             hint="e.g. 0.4%.", field="water")
+        if weight is not None:
+            if found.kind != "tablet":
+                raise InputError(f"tablet_weight applies to tablets; {found.key} is a "
+                                 f"{found.kind}.", field="tablet_weight")
+            strength = number(found.row, "strength_mg", table_name="products")
+            if not weight > strength:
+                raise InputError(
+                    f"tablet_weight: {weight:g} mg is not more than the {strength:g} mg of drug "
+                    "each tablet contains.",
+                    hint="Weigh at least 20 tablets together and divide by the number weighed.",
+                    field="tablet_weight")
+        stats: dict[str, float] = {}
+        for size, fill in (pack_stats or {}).items():
+            if found.kind != "excipient":
+                raise InputError(f"pack statistics apply to capsule fillers; {found.key} is a "
+                                 f"{found.kind}.", field="pack_stats")
+            mg = validate.mass_mg(fill, f"pack_stats[{size}]")
+            if mg is None or not mg > 0:
+                raise InputError(f"pack_stats[{size}]: the fill weight must be above 0 mg.",
+                                 field="pack_stats")
+            stats[items.capsule_size(size)] = mg
+        return {"assay_fraction": assay_f, "water_fraction": water_f, "tablet_weight_mg": weight,
+                "pack_stats": audit.canonical_json(stats) if stats else None}
+
+    def _ensure_lot_number_free(self, conn: sa.Connection, number_: str) -> None:
+        row = conn.execute(sa.select(schema.ingredient_lots.c.item_key,
+                                     schema.ingredient_lots.c.received)
+                           .where(schema.ingredient_lots.c.lot_number == number_)).first()
+        if row is not None:
+            raise RegisterError(
+                f"ingredient lot {number_} was already received on {row.received.isoformat()} "
+                f"({row.item_key}).",
+                hint="A lot is received once; if another supplier uses the same number, add a "
+                     "suffix such as /B.")
+        if conn.execute(sa.select(schema.lots.c.id)
+                        .where(schema.lots.c.lot_number == number_)).first() is not None:
+            raise RegisterError(f"{number_} is already a compounded lot in this register.",
+                                hint="Add a suffix such as /B to the supplier's lot number.")
+
+    # -- recording a compounded lot -------------------------------------------------------------
+
+    def record_lot(
+        self, *, kind: str, description: str, quantity: float, quantity_unit: str,
+        plan: Mapping[str, Any], compounded: dt.date | str, beyond_use_date: dt.date | str,
+        bud_limit: str, bud_source: str, stability_window_days: int | None, storage: str,
+        compounded_by: str, checked_by: str | None,
+        components: Sequence[tuple[str, float, str]],
+        stability_window_end: dt.date | str | None = None, today: dt.date | None = None,
+    ) -> str:
+        """Record a compounded lot in quarantine; returns its generated lot number.
+
+        ``components`` are ``(lot number, amount, unit)``: an ingredient lot or
+        an earlier compounded lot (a trituration or stock dilution), with the
+        amount used in mg/g/mcg, mL or tablets.
+        """
+        today = today or paths.today()
+        values = self._lot_values(
+            kind=kind, description=description, quantity=quantity, quantity_unit=quantity_unit,
+            plan=plan, compounded=compounded, beyond_use_date=beyond_use_date,
+            bud_limit=bud_limit, bud_source=bud_source,
+            stability_window_days=stability_window_days,
+            stability_window_end=stability_window_end, storage=storage,
+            compounded_by=compounded_by, checked_by=checked_by, today=today)
+        used = self._component_amounts(components)
+        with db.write(self.engine) as conn:
+            sources = [self._component_source(conn, lot_no, values) for lot_no, _, _ in used]
+            for (_, _, unit), (kind_, row) in zip(used, sources, strict=True):
+                if unit == "tablet" and not (kind_ == "ingredient" and row.item_kind == "tablet"):
+                    raise InputError(f"component {row.lot_number}: only tablets are counted in "
+                                     "tablets.", hint="Give the amount used in mg or mL.",
+                                     field="components")
+            counter, lot_number = self._next_lot_number(conn, values["compounded"])
+            values["lot_number"] = lot_number
+            values["recorded_at"] = audit.utc_text(self.clock())
+            lot_id = conn.execute(schema.lots.insert().values(**values)).inserted_primary_key[0]
+            payload_components = []
+            for position, ((_, amount, unit), (kind_, row)) in enumerate(
+                    zip(used, sources, strict=True), start=1):
+                conn.execute(schema.components.insert().values(
+                    lot_id=lot_id, position=position, amount=amount, unit=unit,
+                    ingredient_lot_id=row.id if kind_ == "ingredient" else None,
+                    sub_lot_id=row.id if kind_ == "lot" else None))
+                payload_components.append(component_record(
+                    lot_number, position, row.lot_number if kind_ == "ingredient" else None,
+                    row.lot_number if kind_ == "lot" else None, amount, unit))
+            audit.append(conn, actor=values["compounded_by"], action="lot.record",
+                         subject=lot_number, clock=self.clock, payload={
+                             "lot": lot_record(values), "components": payload_components,
+                             "counter": counter})
+        return lot_number
+
+    def _lot_values(self, *, kind: str, description: str, quantity: float, quantity_unit: str,
+                    plan: Mapping[str, Any], compounded: Any, beyond_use_date: Any,
+                    bud_limit: str, bud_source: str, stability_window_days: Any,
+                    stability_window_end: Any, storage: str, compounded_by: str,
+                    checked_by: str | None, today: dt.date) -> dict[str, Any]:
+        made_on = validate.not_in_future(validate.date(compounded, "compounded"), today,
+                                         "compounded")
+        bud = validate.date(beyond_use_date, "beyond_use_date")
+        if bud < made_on:
+            raise DateInputError(
+                f"the beyond-use date {bud.isoformat()} is before the compounding date "
+                f"{made_on.isoformat()}.",
+                hint="Use the BUD the BUD engine assigned (compound bud …).",
+                field="beyond_use_date")
+        window = validate.days(stability_window_days, "stability_window_days")
+        if window == 0:
+            raise InputError("stability_window_days must be at least 1 (or None when there is no "
+                             "study window).", field="stability_window_days")
+        window_end = (validate.date(stability_window_end, "stability_window_end")
+                      if stability_window_end is not None else None)
+        if window_end is not None and window_end < made_on:
+            raise DateInputError("the stability window ends before the compounding date.",
+                                 field="stability_window_end")
+        amount, unit = validate.quantity(quantity, quantity_unit)
+        if not isinstance(plan, Mapping):
+            raise InputError("plan must be the plan as a dict (Plan.to_dict()).", field="plan")
+        if plan.get("status") == "refused":
+            raise RegisterError("a refused plan cannot be recorded as a lot.",
+                                hint="Resolve the refusal and plan again.")
+        try:
+            plan_json = audit.canonical_json(dict(plan))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"plan is not JSON data: {exc}.", field="plan") from None
+        return {
+            "kind": validate.kind(kind),
+            "description": validate.text(description, "description", max_len=200),
+            "quantity": amount, "quantity_unit": unit, "plan": plan_json,
+            "compounded": made_on, "beyond_use_date": bud,
+            "bud_limit": validate.text(bud_limit, "bud_limit", max_len=200),
+            "bud_source": validate.text(bud_source, "bud_source", max_len=1000),
+            "stability_window_days": window, "stability_window_end": window_end,
+            "storage": validate.storage(storage),
+            "compounded_by": validate.initials(compounded_by, "compounded_by"),
+            "checked_by": (validate.initials(checked_by, "checked_by")
+                           if checked_by is not None else None),
+            "status": "quarantine",
+        }
+
+    @staticmethod
+    def _component_amounts(components: Iterable[Any]) -> list[tuple[str, float, str]]:
+        used = []
+        for n, component in enumerate(components, start=1):
+            field = f"components[{n}]"
+            if not isinstance(component, (tuple, list)) or len(component) != 3:
+                raise InputError(f"{field}: {component!r} is not (lot number, amount, unit).",
+                                 hint="e.g. ('NTX2403', 3, 'tablets') or ('MCC-7781', 2.1, 'g').",
+                                 field="components")
+            lot_no, amount, unit = component
+            used.append((_lot_number_text(lot_no, field),
+                         *validate.component_amount(amount, unit, field)))
+        if not used:
+            raise InputError("a compounded lot needs its components (the lots it used).",
+                             hint="Give each ingredient lot with the amount used.",
+                             field="components")
+        return used
+
+    def _component_source(self, conn: sa.Connection, lot_no: str,
+                          lot: dict[str, Any]) -> tuple[str, Any]:
+        made_on, bud = lot["compounded"], lot["beyond_use_date"]
+        ing = conn.execute(sa.select(schema.ingredient_lots)
+                           .where(schema.ingredient_lots.c.lot_number == lot_no)).first()
+        if ing is not None:
+            if ing.expiry < made_on:
+                raise RegisterError(
+                    f"ingredient lot {lot_no} ({ing.item_name}) expired on "
+                    f"{ing.expiry.isoformat()}, before the compounding date {made_on.isoformat()}.",
+                    hint="Use an in-date lot; quarantine the expired stock for destruction.")
+            if ing.received > made_on:
+                raise RegisterError(
+                    f"ingredient lot {lot_no} was received on {ing.received.isoformat()}, after "
+                    f"the compounding date {made_on.isoformat()}.",
+                    hint="Check the lot number and the compounding date.")
+            if bud > ing.expiry:
+                raise RegisterError(
+                    f"the beyond-use date {bud.isoformat()} is after the expiry of ingredient lot "
+                    f"{lot_no} ({ing.expiry.isoformat()}): a BUD may not extend past any "
+                    "component's expiry (USP <795>).",
+                    hint="Assign the BUD with this lot's expiry as a component expiry.")
+            return "ingredient", ing
+        sub = conn.execute(sa.select(schema.lots).where(schema.lots.c.lot_number == lot_no)).first()
+        if sub is None:
+            raise RegisterError(
+                f"unknown lot {lot_no}: it is neither a received ingredient lot nor a compounded "
+                "lot.", hint="Receive it first: compound lots receive ITEM LOT --expiry … --by …")
+        if sub.status != "released":
+            raise RegisterError(f"lot {lot_no} is {sub.status}: only a released lot can be used "
+                                "in another preparation.",
+                                hint=f"Release it first: compound lots release {lot_no} --by AB.")
+        if sub.beyond_use_date < made_on or sub.compounded > made_on:
+            raise RegisterError(
+                f"lot {lot_no} (BUD {sub.beyond_use_date.isoformat()}) cannot be used on "
+                f"{made_on.isoformat()}: it is expired or was made later.")
+        if bud > sub.beyond_use_date:
+            raise RegisterError(
+                f"the beyond-use date {bud.isoformat()} is after the BUD of lot {lot_no} "
+                f"({sub.beyond_use_date.isoformat()}) it uses.",
+                hint="Assign the BUD with that lot's BUD as a sub-lot BUD.")
+        return "lot", sub
+
+    def _next_lot_number(self, conn: sa.Connection, made_on: dt.date) -> tuple[dict[str, Any], str]:
+        name = f"{self.lot_prefix}-{made_on:%Y%m%d}"
+        c = schema.counters
+        while True:
+            bumped = conn.execute(c.update().where(c.c.name == name).values(value=c.c.value + 1))
+            if bumped.rowcount == 0:
+                conn.execute(c.insert().values(name=name, value=1))
+            value = conn.execute(sa.select(c.c.value).where(c.c.name == name)).scalar_one()
+            candidate = f"{name}-{value:04d}"
+            taken = conn.execute(sa.select(schema.ingredient_lots.c.id).where(
+                schema.ingredient_lots.c.lot_number == candidate)).first()
+            if taken is None:
+                return {"name": name, "value": value}, candidate
+
+    # -- status moves ---------------------------------------------------------------------------
+
+    def release(self, lot: str, by: str, reason: str | None = None, *,
+                today: dt.date | None = None) -> views.Lot:
+        """Quarantine -> released, after the final check (refused once past the BUD)."""
+        return self._move("release", lot, by, reason, today)
+
+    def dispense(self, lot: str, by: str, reason: str | None = None, *,
+                 today: dt.date | None = None) -> views.Lot:
+        """Released -> dispensed (refused once past the BUD)."""
+        return self._move("dispense", lot, by, reason, today)
+
+    def destroy(self, lot: str, by: str, reason: str | None = None, *,
+                today: dt.date | None = None) -> views.Lot:
+        """Quarantine, released (also expired) or recalled -> destroyed."""
+        return self._move("destroy", lot, by, reason, today)
+
+    def recall(self, lot: str, by: str, reason: str | None = None, *,
+               today: dt.date | None = None) -> views.Lot:
+        """Quarantine, released or dispensed -> recalled; the reason is required."""
+        return self._move("recall", lot, by, reason, today)
+
+    def _move(self, action: str, lot: str, by: str, reason: str | None,
+              today: dt.date | None) -> views.Lot:
+        today = today or paths.today()
+        actor = validate.initials(by, "by")
+        lot_no = _lot_number_text(lot)
+        why = validate.text(reason, "reason", required=action == "recall", max_len=500)
+        new, allowed = MOVES[action]
+        with db.write(self.engine) as conn:
+            row = self._lot_row(conn, lot_no)
+            shown = views.effective_status(row.status, row.beyond_use_date, today)
+            if action in ("release", "dispense") and shown == "expired":
+                raise RegisterError(
+                    f"lot {lot_no} is expired (BUD {row.beyond_use_date.isoformat()}, today "
+                    f"{today.isoformat()}): it cannot be {new}.",
+                    hint=f"Destroy it: compound lots destroy {lot_no} --by {actor}.")
+            if row.status not in allowed:
+                raise RegisterError(f"lot {lot_no} is {shown}: it cannot be {new}.",
+                                    hint=_next_step(lot_no, row.status, actor))
+            conn.execute(schema.lots.update()
+                         .where(schema.lots.c.id == row.id, schema.lots.c.status == row.status)
+                         .values(status=new))
+            audit.append(conn, actor=actor, action=f"lot.{action}", subject=lot_no,
+                         clock=self.clock, payload={"lot_number": lot_no, "from": row.status,
+                                                    "to": new, "reason": why,
+                                                    "date": today.isoformat()})
+        return self.get(lot_no, today=today)
+
+    def note(self, lot: str, by: str, text: str, *, today: dt.date | None = None) -> views.Lot:
+        """Add a note or correction to a lot's history (the lot itself is not changed)."""
+        today = today or paths.today()
+        actor = validate.initials(by, "by")
+        lot_no = _lot_number_text(lot)
+        note = validate.text(text, "note", max_len=1000)
+        with db.write(self.engine) as conn:
+            self._lot_row(conn, lot_no)
+            audit.append(conn, actor=actor, action="lot.note", subject=lot_no, clock=self.clock,
+                         payload={"lot_number": lot_no, "note": note, "date": today.isoformat()})
+        return self.get(lot_no, today=today)
+
+    def _lot_row(self, conn: sa.Connection, lot_no: str) -> Any:
+        row = conn.execute(sa.select(schema.lots).where(schema.lots.c.lot_number == lot_no)).first()
+        if row is not None:
+            return row
+        if conn.execute(sa.select(schema.ingredient_lots.c.id).where(
+                schema.ingredient_lots.c.lot_number == lot_no)).first() is not None:
+            raise RegisterError(f"{lot_no} is an ingredient lot, not a compounded lot.",
+                                hint=f"compound lots trace {lot_no} lists the lots that used it.")
+        raise RegisterError(f"unknown lot {lot_no}.",
+                            hint="compound lots list shows the lots in this register.")
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get(self, lot: str, *, today: dt.date | None = None) -> views.Lot:
+        """A compounded lot with its components and history, as of today."""
+        from compound.register import reading
+
+        lot_no = _lot_number_text(lot)
+        with db.read(self.engine) as conn:
+            return reading.lot(conn, self._lot_row(conn, lot_no), today or paths.today())
+
+    def get_ingredient(self, lot: str, *, today: dt.date | None = None) -> views.IngredientLot:
+        from compound.register import reading
+
+        lot_no = _lot_number_text(lot)
+        with db.read(self.engine) as conn:
+            row = conn.execute(sa.select(schema.ingredient_lots).where(
+                schema.ingredient_lots.c.lot_number == lot_no)).first()
+            if row is None:
+                raise RegisterError(f"unknown ingredient lot {lot_no}.",
+                                    hint="compound lots list --ingredients shows them.")
+            return reading.ingredient(row, today or paths.today())
+
+    def list_lots(self, status: str | None = None, expiring_within_days: int | None = None, *,
+                  today: dt.date | None = None) -> list[views.Lot]:
+        """Compounded lots by BUD. ``expiring_within_days`` lists lots still in the pharmacy
+        whose BUD falls within that many days, and those already expired (to destroy)."""
+        from compound.register import reading
+
+        if status is not None and status not in views.STATUSES:
+            raise InputError(f"status: {status!r} is not a lot status.",
+                             hint=f"Use one of {', '.join(views.STATUSES)}.", field="status")
+        days = validate.days(expiring_within_days, "expiring")
+        with db.read(self.engine) as conn:
+            return reading.lots(conn, today or paths.today(), status, days)
+
+    def list_ingredients(self, *, today: dt.date | None = None) -> list[views.IngredientLot]:
+        from compound.register import reading
+
+        with db.read(self.engine) as conn:
+            rows = conn.execute(sa.select(schema.ingredient_lots)
+                                .order_by(schema.ingredient_lots.c.expiry,
+                                          schema.ingredient_lots.c.lot_number))
+            return [reading.ingredient(r, today or paths.today()) for r in rows]
+
+    def trace(self, lot: str, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+        """Every compounded lot made from this lot, directly or through sub-lots (for recalls)."""
+        from compound.register import reading
+
+        lot_no = _lot_number_text(lot)
+        with db.read(self.engine) as conn:
+            return reading.trace(conn, lot_no, today or paths.today())
+
+    def check_can_label(self, lot: str, *, today: dt.date | None = None) -> views.Lot:
+        """The lot, if a label may be printed for it now; else a RegisterError saying why."""
+        found = self.get(lot, today=today)
+        if found.status not in views.ON_HAND:
+            raise RegisterError(f"lot {found.lot_number} is {found.status}: no label may be "
+                                "printed for it.")
+        return found
+
+    def events(self, lot: str | None = None) -> list[views.Event]:
+        from compound.register import reading
+
+        with db.read(self.engine) as conn:
+            return reading.events(conn, lot)
+
+    def export_csv(self, file: IO[str] | str | Path, *, what: str = "lots",
+                   today: dt.date | None = None) -> int:
+        """Write the lots (or ``what="ingredients"``) as a spreadsheet-safe CSV; returns rows."""
+        from compound.register import export
+
+        today = today or paths.today()
+        if what == "lots":
+            return export.write_lots(file, self.list_lots(today=today))
+        if what == "ingredients":
+            return export.write_ingredients(file, self.list_ingredients(today=today))
+        raise InputError(f"export: {what!r} is not lots or ingredients.", field="what")
+
+    def verify(self) -> audit.VerifyReport:
+        """Re-walk the audit chain and replay it against the rows."""
+        with db.read(self.engine) as conn:
+            return audit.verify(conn)
+
+
+def _next_step(lot_no: str, status: str, actor: str) -> str:
+    return {
+        "quarantine": f"Release it first, after the final check: compound lots release {lot_no} "
+                      f"--by {actor}.",
+        "released": "It is already released.",
+        "dispensed": "It has left the pharmacy; only a recall is possible.",
+        "recalled": f"A recalled lot can only be destroyed: compound lots destroy {lot_no} "
+                    f"--by {actor}.",
+        "destroyed": "It was destroyed; nothing more can happen to it.",
+    }[status]
+
+
+def bud_fields(bud: Any) -> dict[str, Any]:
+    """``record_lot`` keyword arguments from the BUD engine's result (``assign_bud``).
+
+    Refuses a refused BUD: a lot is never recorded without a beyond-use date.
+    """
+    if getattr(bud, "refused", False) or bud.beyond_use_date is None or bud.limit is None:
+        raise RegisterError("the BUD was refused, so the lot cannot be recorded.",
+                            hint="Resolve the BUD refusal first (compound bud …).")
+    return {
+        "beyond_use_date": bud.beyond_use_date,
+        "bud_limit": f"{bud.limit.kind}: {bud.limit.name}"
+                     + (f" ({bud.limit.days} days)" if bud.limit.days else ""),
+        "bud_source": bud.limit.source,
+        "stability_window_days": bud.stability_window_days,
+        "stability_window_end": bud.stability_window_end,
+        "storage": bud.storage,
+    }

@@ -1,0 +1,81 @@
+"""Versioned schema: ordered steps, applied once, each recorded as an audit event.
+
+Why not Alembic: the register needs a handful of steps that must run inside the
+same locked transaction as their ``schema_version`` row and audit event, on
+first use, on a pharmacist's machine with no migration scripts directory or
+command to run. A list of functions does that in one screen; a step is never
+edited once released (later changes are new steps: ``ALTER TABLE``, new
+tables, new triggers), and version 1 is the schema as first shipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Final
+
+import sqlalchemy as sa
+
+from compound.errors import RegisterError
+from compound.register import audit, db, schema
+
+
+def _v1_initial(conn: sa.Connection) -> None:
+    tables = [t for t in schema.metadata.sorted_tables if t is not schema.schema_version]
+    schema.metadata.create_all(conn, tables=tables)
+    for ddl in schema.guard_ddl(conn.dialect.name):
+        conn.exec_driver_sql(ddl)
+
+
+MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
+    (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
+     _v1_initial),
+)
+LATEST: Final = MIGRATIONS[-1][0]
+
+
+def current_version(conn: sa.Connection) -> int:
+    """The schema version of the database (0 for an empty database)."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("schema_version"):
+        others = [t for t in inspector.get_table_names() if not t.startswith("sqlite_")]
+        if others:
+            raise RegisterError(
+                f"this database is not a compound register (it has tables {', '.join(others[:5])}).",
+                hint="Point --db or COMPOUND_DB at a new file or at an existing register.",
+            )
+        return 0
+    return int(conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar() or 0)
+
+
+def _too_new(version: int) -> RegisterError:
+    return RegisterError(
+        f"the register is at schema version {version}, newer than this compound understands "
+        f"(up to {LATEST}).", hint="Upgrade compound before using this register.")
+
+
+def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now) -> int:
+    """Bring the database to :data:`LATEST`; returns the version it is at."""
+    with db.read(engine) as conn:
+        version = current_version(conn)
+    if version == LATEST:
+        return version
+    if version > LATEST:
+        raise _too_new(version)
+    with db.write(engine) as conn:
+        schema.schema_version.create(conn, checkfirst=True)
+        version = current_version(conn)  # again, under the write lock: another process may have won
+        if version > LATEST:
+            raise _too_new(version)
+        for step_version, description, step in MIGRATIONS:
+            if step_version <= version:
+                continue
+            step(conn)
+            applied_at = audit.utc_text(clock())
+            conn.execute(schema.schema_version.insert().values(
+                version=step_version, description=description, applied_at=applied_at))
+            audit.append(conn, actor="compound", action="register.migrate", subject=None,
+                         payload={"version": step_version, "description": description,
+                                  "applied_at": applied_at}, clock=clock)
+            version = step_version
+    return version

@@ -1,0 +1,122 @@
+"""Queries that turn register rows into :mod:`compound.register.views` objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from compound.core.rounding import json_number
+from compound.register import schema, views
+
+
+def _history(conn: sa.Connection, lot_number: str | None) -> list[views.Event]:
+    query = sa.select(schema.events).order_by(schema.events.c.seq)
+    if lot_number is not None:
+        query = query.where(schema.events.c.subject == lot_number)
+    return [views.Event(r.seq, r.at_utc, r.actor, r.action, r.subject, json.loads(r.payload))
+            for r in conn.execute(query)]
+
+
+events = _history
+
+
+def _components(conn: sa.Connection, lot_id: int) -> list[views.Component]:
+    c, ing, sub = schema.components, schema.ingredient_lots, schema.lots.alias("sub")
+    query = (
+        sa.select(c.c.amount, c.c.unit, ing.c.lot_number.label("ing_lot"), ing.c.item_key,
+                  ing.c.item_name, ing.c.expiry, sub.c.lot_number.label("sub_lot"),
+                  sub.c.kind, sub.c.description, sub.c.beyond_use_date)
+        .select_from(c.outerjoin(ing, c.c.ingredient_lot_id == ing.c.id)
+                     .outerjoin(sub, c.c.sub_lot_id == sub.c.id))
+        .where(c.c.lot_id == lot_id).order_by(c.c.position)
+    )
+    out = []
+    for r in conn.execute(query):
+        if r.ing_lot is not None:
+            out.append(views.Component(r.ing_lot, "ingredient", r.item_key, r.item_name,
+                                       r.amount, r.unit, r.expiry))
+        else:
+            out.append(views.Component(r.sub_lot, "lot", r.kind, r.description, r.amount, r.unit,
+                                       r.beyond_use_date))
+    return out
+
+
+def lot(conn: sa.Connection, row: Any, today: dt.date, *, full: bool = True) -> views.Lot:
+    return views.Lot(
+        lot_number=row.lot_number, kind=row.kind, description=row.description,
+        recorded_status=row.status, quantity=row.quantity, quantity_unit=row.quantity_unit,
+        compounded=row.compounded, beyond_use_date=row.beyond_use_date,
+        bud_limit=row.bud_limit, bud_source=row.bud_source,
+        stability_window_days=row.stability_window_days,
+        stability_window_end=row.stability_window_end, storage=row.storage,
+        compounded_by=row.compounded_by, checked_by=row.checked_by, recorded_at=row.recorded_at,
+        plan=json.loads(row.plan) if full else {}, today=today,
+        components=_components(conn, row.id) if full else [],
+        history=_history(conn, row.lot_number) if full else [],
+    )
+
+
+def ingredient(row: Any, today: dt.date) -> views.IngredientLot:
+    return views.IngredientLot(
+        lot_number=row.lot_number, item_key=row.item_key, item_kind=row.item_kind,
+        item_name=row.item_name, expiry=row.expiry, expiry_from_month=bool(row.expiry_from_month),
+        supplier=row.supplier, reference=row.reference, assay=row.assay_fraction,
+        water=row.water_fraction, tablet_weight_mg=row.tablet_weight_mg,
+        pack_stats=json.loads(row.pack_stats) if row.pack_stats else {},
+        received=row.received, received_by=row.received_by, recorded_at=row.recorded_at,
+        today=today,
+    )
+
+
+def lots(conn: sa.Connection, today: dt.date, status: str | None,
+         expiring_within_days: int | None) -> list[views.Lot]:
+    t = schema.lots
+    query = sa.select(t).order_by(t.c.beyond_use_date, t.c.lot_number)
+    on_hand = t.c.status.in_(views.ON_HAND)
+    if expiring_within_days is not None:
+        horizon = today + dt.timedelta(days=expiring_within_days)
+        query = query.where(on_hand, t.c.beyond_use_date <= horizon)
+    if status == "expired":
+        query = query.where(on_hand, t.c.beyond_use_date < today)
+    elif status in views.ON_HAND:
+        query = query.where(t.c.status == status, t.c.beyond_use_date >= today)
+    elif status is not None:
+        query = query.where(t.c.status == status)
+    return [lot(conn, r, today, full=False) for r in conn.execute(query)]
+
+
+def trace(conn: sa.Connection, lot_number: str, today: dt.date) -> list[dict[str, Any]]:
+    """Lots that used ``lot_number``, then lots that used those, breadth first."""
+    c, t, ing = schema.components, schema.lots, schema.ingredient_lots
+    known = conn.execute(sa.select(ing.c.id).where(ing.c.lot_number == lot_number)).first()
+    sub = conn.execute(sa.select(t.c.id).where(t.c.lot_number == lot_number)).first()
+    if known is None and sub is None:
+        from compound.errors import RegisterError
+
+        raise RegisterError(f"unknown lot {lot_number}.",
+                            hint="Give an ingredient lot number (or a compounded lot's number).")
+    frontier = [(c.c.ingredient_lot_id == known.id) if known else (c.c.sub_lot_id == sub.id)]
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    via: dict[int, str] = {}
+    while frontier:
+        query = (sa.select(t, c.c.amount.label("used_amount"), c.c.unit.label("used_unit"),
+                           c.c.sub_lot_id.label("from_sub"))
+                 .select_from(c.join(t, c.c.lot_id == t.c.id))
+                 .where(sa.or_(*frontier)).order_by(t.c.compounded, t.c.lot_number))
+        frontier = []
+        for r in conn.execute(query):
+            if r.id in seen:
+                continue
+            seen.add(r.id)
+            found = lot(conn, r, today, full=False)
+            entry = found.to_dict(full=False)
+            entry["used"] = {"amount": json_number(r.used_amount), "unit": r.used_unit}
+            entry["via"] = via.get(r.from_sub) if r.from_sub is not None else None
+            out.append(entry)
+            via[r.id] = r.lot_number
+            frontier.append(c.c.sub_lot_id == r.id)
+    return out

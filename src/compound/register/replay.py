@@ -1,0 +1,207 @@
+"""Rebuild the register from its audit events and compare with the rows.
+
+The writer and the verifier describe rows with the same functions below
+(``*_record``), so an event's payload and the row it created compare equal
+field by field: dates as ISO text, JSON columns as objects, foreign keys as
+lot numbers, floats exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from compound.register import schema
+
+STATUS_ACTIONS: Final = {
+    "lot.release": "released",
+    "lot.dispense": "dispensed",
+    "lot.destroy": "destroyed",
+    "lot.recall": "recalled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    where: str
+    """``event #12``, ``lot LDN-20250310-0001``, ``trigger events_no_update`` …"""
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"where": self.where, "what": self.what}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _json_or_text(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return f"<not JSON: {value!r:.40}>"
+
+
+def ingredient_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {c.name: _plain(row[c.name]) for c in schema.ingredient_lots.columns if c.name != "id"}
+    out["expiry_from_month"] = bool(out["expiry_from_month"])
+    out["pack_stats"] = _json_or_text(out["pack_stats"])
+    return out
+
+
+def lot_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {c.name: _plain(row[c.name]) for c in schema.lots.columns if c.name != "id"}
+    out["plan"] = _json_or_text(out["plan"])
+    return out
+
+
+def component_record(lot_number: str, position: int, ingredient_lot: str | None,
+                     sub_lot: str | None, amount: float, unit: str) -> dict[str, Any]:
+    return {"lot_number": lot_number, "position": position, "ingredient_lot": ingredient_lot,
+            "sub_lot": sub_lot, "amount": amount, "unit": unit}
+
+
+def read_components(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Every component row, with lot numbers in place of row ids."""
+    c, lot, sub, ing = (schema.components, schema.lots.alias("lot"), schema.lots.alias("sub"),
+                        schema.ingredient_lots)
+    query = (
+        sa.select(lot.c.lot_number, c.c.position, ing.c.lot_number.label("ingredient_lot"),
+                  sub.c.lot_number.label("sub_lot"), c.c.amount, c.c.unit)
+        .select_from(c.outerjoin(lot, c.c.lot_id == lot.c.id)
+                     .outerjoin(sub, c.c.sub_lot_id == sub.c.id)
+                     .outerjoin(ing, c.c.ingredient_lot_id == ing.c.id))
+        .order_by(c.c.lot_id, c.c.position)
+    )
+    return [component_record(*row) for row in conn.execute(query)]
+
+
+class Replay:
+    """The register as its events say it should be."""
+
+    def __init__(self) -> None:
+        self.versions: dict[int, dict[str, Any]] = {}
+        self.ingredients: dict[str, dict[str, Any]] = {}
+        self.lots: dict[str, dict[str, Any]] = {}
+        self.components: dict[tuple[str, int], dict[str, Any]] = {}
+        self.counters: dict[str, int] = {}
+        self.last_event: dict[str, int] = {}
+
+    def apply(self, seq: int, action: str, payload: Any) -> list[Problem]:
+        where = f"event #{seq}"
+        try:
+            return self._apply(seq, action, payload)
+        except (KeyError, TypeError, AttributeError):
+            return [Problem(where, f"its {action} payload is not one the tool writes (forged).")]
+
+    def _apply(self, seq: int, action: str, payload: dict[str, Any]) -> list[Problem]:
+        where = f"event #{seq}"
+        if action == "register.migrate":
+            self.versions[int(payload["version"])] = {
+                "version": payload["version"], "description": payload["description"],
+                "applied_at": payload["applied_at"]}
+            self.last_event[f"schema version {payload['version']}"] = seq
+            return []
+        if action == "ingredient.receive":
+            record = payload["ingredient_lot"]
+            number = record["lot_number"]
+            if number in self.ingredients:
+                return [Problem(where, f"ingredient lot {number} is received a second time.")]
+            self.ingredients[number] = record
+            self.last_event[f"ingredient lot {number}"] = seq
+            return []
+        if action == "lot.record":
+            return self._record(seq, payload)
+        number = payload["lot_number"]
+        if number not in self.lots:
+            return [Problem(where, f"{action} names lot {number}, which no event recorded.")]
+        self.last_event[f"lot {number}"] = seq
+        if action == "lot.note":
+            return []
+        if action not in STATUS_ACTIONS:
+            return [Problem(where, f"unknown action {action!r} (inserted outside the tool).")]
+        lot = self.lots[number]
+        problems = []
+        if payload["from"] != lot["status"]:
+            problems.append(Problem(where, f"moves lot {number} from {payload['from']!r}, but the "
+                                           f"events before it leave it {lot['status']!r}."))
+        lot["status"] = STATUS_ACTIONS[action]
+        return problems
+
+    def _record(self, seq: int, payload: dict[str, Any]) -> list[Problem]:
+        where = f"event #{seq}"
+        lot = payload["lot"]
+        number = lot["lot_number"]
+        problems = []
+        if number in self.lots:
+            problems.append(Problem(where, f"lot {number} is recorded a second time."))
+        for comp in payload["components"]:
+            source = comp["ingredient_lot"] or comp["sub_lot"]
+            known = self.ingredients if comp["ingredient_lot"] else self.lots
+            if source not in known:
+                problems.append(Problem(where, f"lot {number} uses {source}, which no earlier "
+                                               "event received or recorded."))
+            self.components[(number, comp["position"])] = comp
+        self.lots[number] = dict(lot)
+        counter = payload["counter"]
+        self.counters[counter["name"]] = max(self.counters.get(counter["name"], 0),
+                                             int(counter["value"]))
+        self.last_event[f"lot {number}"] = seq
+        return problems
+
+    def compare(self, conn: sa.Connection) -> list[Problem]:
+        """Every difference between the rows and what the events say."""
+        problems: list[Problem] = []
+        actual_versions = {r.version: dict(r._mapping) for r in conn.execute(
+            sa.select(schema.schema_version))}
+        problems += self._diff("schema version", self.versions, actual_versions)
+        problems += self._diff("ingredient lot", self.ingredients, {
+            r.lot_number: ingredient_record(r._mapping)
+            for r in conn.execute(sa.select(schema.ingredient_lots))})
+        problems += self._diff("lot", self.lots, {
+            r.lot_number: lot_record(r._mapping) for r in conn.execute(sa.select(schema.lots))})
+        problems += self._diff("component", self.components, {
+            (c["lot_number"], c["position"]): c for c in read_components(conn)})
+        problems += self._diff("counter", {k: {"value": v} for k, v in self.counters.items()}, {
+            r.name: {"value": r.value} for r in conn.execute(sa.select(schema.counters))})
+        return problems
+
+    def _diff(self, what: str, expected: Mapping[Any, dict[str, Any]],
+              actual: Mapping[Any, dict[str, Any]]) -> list[Problem]:
+        problems = []
+
+        def name(key: Any) -> str:
+            return (f"{what} {key[1]} of lot {key[0]}" if isinstance(key, tuple)
+                    else f"{what} {key}")
+
+        def last(key: Any) -> str:
+            lot_key = f"lot {key[0]}" if isinstance(key, tuple) else name(key)
+            seq = self.last_event.get(lot_key)
+            return f" (last event #{seq})" if seq else ""
+
+        for key in sorted(expected.keys() - actual.keys(), key=str):
+            problems.append(Problem(name(key), "the audit trail records it"
+                                    f"{last(key)} but its row is missing (deleted outside the tool)."))
+        for key in sorted(actual.keys() - expected.keys(), key=str):
+            problems.append(Problem(name(key), "its row has no event in the audit trail (written "
+                                               "outside the tool, or its event was deleted)."))
+        for key in sorted(expected.keys() & actual.keys(), key=str):
+            for column, want in expected[key].items():
+                got = actual[key].get(column)
+                if got != want:
+                    problems.append(Problem(
+                        name(key), f"{column} is {got!r} in the register but {want!r} in the "
+                                   f"audit trail{last(key)}: changed without its event."))
+        return problems

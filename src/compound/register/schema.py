@@ -1,0 +1,151 @@
+"""The register's tables (SQLAlchemy Core) and the triggers that guard them.
+
+Dates are calendar dates; timestamps are UTC text exactly as hashed into the
+audit trail. Amounts are float64 in canonical units (mg, mL) or tablets, never
+rounded in storage. A lot's status is the only column the tool ever updates,
+and every update is paired with an audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import sqlalchemy as sa
+
+metadata: Final = sa.MetaData()
+
+STORED_STATUSES: Final = ("quarantine", "released", "dispensed", "recalled", "destroyed")
+
+schema_version: Final = sa.Table(
+    "schema_version", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.Text, nullable=False),
+)
+
+counters: Final = sa.Table(
+    "counters", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)
+
+ingredient_lots: Final = sa.Table(
+    "ingredient_lots", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("lot_number", sa.Text, nullable=False, unique=True),
+    sa.Column("item_key", sa.Text, nullable=False),
+    sa.Column("item_kind", sa.Text, nullable=False),  # tablet | api | excipient | vehicle
+    sa.Column("item_name", sa.Text, nullable=False),
+    sa.Column("expiry", sa.Date, nullable=False),
+    sa.Column("expiry_from_month", sa.Boolean, nullable=False),
+    sa.Column("supplier", sa.Text),
+    sa.Column("reference", sa.Text),
+    sa.Column("assay_fraction", sa.Float),
+    sa.Column("water_fraction", sa.Float),
+    sa.Column("tablet_weight_mg", sa.Float),
+    sa.Column("pack_stats", sa.Text),  # canonical JSON {capsule size: fill weight mg}
+    sa.Column("received", sa.Date, nullable=False),
+    sa.Column("received_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+)
+
+lots: Final = sa.Table(
+    "lots", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("lot_number", sa.Text, nullable=False, unique=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Float, nullable=False),
+    sa.Column("quantity_unit", sa.Text, nullable=False),
+    sa.Column("plan", sa.Text, nullable=False),  # canonical JSON of the plan
+    sa.Column("compounded", sa.Date, nullable=False),
+    sa.Column("beyond_use_date", sa.Date, nullable=False),
+    sa.Column("bud_limit", sa.Text, nullable=False),
+    sa.Column("bud_source", sa.Text, nullable=False),
+    sa.Column("stability_window_days", sa.Integer),
+    sa.Column("stability_window_end", sa.Date),
+    sa.Column("storage", sa.Text, nullable=False),
+    sa.Column("compounded_by", sa.Text, nullable=False),
+    sa.Column("checked_by", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+    sa.CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in STORED_STATUSES) + ")", name="lot_status"
+    ),
+    sa.CheckConstraint("beyond_use_date >= compounded", name="bud_after_compounding"),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+sa.Index("lots_bud", lots.c.beyond_use_date)
+
+components: Final = sa.Table(
+    "components", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("lot_id", sa.Integer, sa.ForeignKey("lots.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("ingredient_lot_id", sa.Integer, sa.ForeignKey("ingredient_lots.id")),
+    sa.Column("sub_lot_id", sa.Integer, sa.ForeignKey("lots.id")),
+    sa.Column("amount", sa.Float, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.CheckConstraint("(ingredient_lot_id IS NULL) <> (sub_lot_id IS NULL)", name="one_source"),
+    sa.CheckConstraint("unit IN ('mg', 'mL', 'tablet')", name="component_unit"),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+    sa.UniqueConstraint("lot_id", "position"),
+)
+sa.Index("components_ingredient", components.c.ingredient_lot_id)
+sa.Index("components_sub_lot", components.c.sub_lot_id)
+
+events: Final = sa.Table(
+    "events", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at_utc", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("station", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text),
+    sa.Column("payload", sa.Text, nullable=False),  # canonical JSON
+    sa.Column("prev_hash", sa.Text, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False, unique=True),
+)
+sa.Index("events_subject", events.c.subject)
+
+# Columns of ``lots`` fixed once recorded: the trigger refuses any UPDATE naming them.
+LOT_FIXED_COLUMNS: Final = tuple(c.name for c in lots.columns if c.name not in ("status",))
+
+APPEND_ONLY_MESSAGE: Final = "the register is append-only: corrections are new events"
+
+# (trigger name, table, timing/event clause). Every one of them must exist for
+# ``verify`` to pass: dropping a trigger is itself tampering.
+GUARDS: Final = (
+    ("events_no_update", "events", "BEFORE UPDATE"),
+    ("events_no_delete", "events", "BEFORE DELETE"),
+    ("schema_version_no_update", "schema_version", "BEFORE UPDATE"),
+    ("schema_version_no_delete", "schema_version", "BEFORE DELETE"),
+    ("ingredient_lots_no_update", "ingredient_lots", "BEFORE UPDATE"),
+    ("ingredient_lots_no_delete", "ingredient_lots", "BEFORE DELETE"),
+    ("components_no_update", "components", "BEFORE UPDATE"),
+    ("components_no_delete", "components", "BEFORE DELETE"),
+    ("lots_no_delete", "lots", "BEFORE DELETE"),
+    ("lots_fixed_columns", "lots", "BEFORE UPDATE OF " + ", ".join(LOT_FIXED_COLUMNS)),
+)
+GUARD_NAMES: Final = frozenset(name for name, _, _ in GUARDS)
+
+
+def guard_ddl(dialect: str) -> list[str]:
+    """CREATE TRIGGER statements that make the guarded tables append-only."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {name} {clause} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
+            for name, table, clause in GUARDS
+        ]
+    if dialect == "postgresql":
+        function = (
+            "CREATE OR REPLACE FUNCTION compound_append_only() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END $$ LANGUAGE plpgsql"
+        )
+        return [function] + [
+            f"CREATE TRIGGER {name} {clause} ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION compound_append_only()"
+            for name, table, clause in GUARDS
+        ]
+    raise NotImplementedError(dialect)
