@@ -30,6 +30,7 @@ from compound.core.dates import coerce_date, from_datetime64, parse_expiry, to_d
 from compound.core.findings import Finding, Severity, status
 from compound.errors import CatalogError, FormulationRefused, InputError
 
+# The kinds of limit a BudResult names (Limit.kind), in the order they are listed.
 KINDS: Final = ("rule", "study", "policy-cap", "component-expiry", "sub-lot")
 DEFAULT_POLICY: Final = "usp795-2023"
 # The policy whose cap a study-policy BUD is compared with (a warning when it exceeds it).
@@ -396,8 +397,8 @@ def _shorter_study_warning(rule: BudRule, storage: str, prep: Mapping[str, Any],
         window = st.window_days.get(storage)
         if window is None or window >= rule.days or st.category != rule.key:
             continue
-        if any(MATCH_KEYS[k] in st.match for k in identifying) and not _mismatches(st, rule, storage, prep,
-                                                                         names):
+        studied = any(MATCH_KEYS[k] in st.match for k in identifying)
+        if studied and not _mismatches(st, rule, storage, prep, names):
             return Finding(
                 "STUDY_SUGGESTS_SHORTER_BUD", Severity.WARNING,
                 f"{st.name} tested this {' and '.join(identifying)} and supports only {window} "
@@ -551,6 +552,7 @@ def assign_bud(category: str, compounded: dt.date | str, *, storage: str | None 
                    counting, names)
 
 
+# assign_bud's keyword arguments `policy` and `study` shadow the functions of those names.
 def _policy(key: str) -> Policy:
     return policy(key)
 
