@@ -1,0 +1,424 @@
+"""LDN capsules: the arithmetic of one plan or a column of a million, in one pass.
+
+Every input is a column (a numpy array, one element per prescription row; a
+scalar broadcasts), every output is a column, and every finding is a boolean
+mask over the rows. Nothing here loops over rows or reads a file: the planning
+layer resolves the catalog into :class:`CapsuleInputs` and :class:`CapsuleRules`.
+
+Canonical units: masses [mg], counts [1] (whole numbers held as float64 so that
+NaN can mark "not applicable"), fractions [0–1].
+
+Routes (chosen per row with masks):
+
+* **weighed tablet powder**: crush whole 50 mg tablets, weigh the powder that
+  holds the naltrexone needed (needs the measured average tablet weight);
+* **whole tablets**: crush N whole tablets and make the capsule count closest
+  to the strength (no drug weighing; filler q.s. to the blend total);
+* **API powder**: weigh the powder corrected for salt, hydrate and potency.
+
+Notes
+-----
+Calibrated-fill (packing statistic) method: each capsule holds ``fill weight``
+of powder; the filler per capsule is ``fill weight − active powder per
+capsule``, which assumes the active powder packs like the filler (true enough
+for a few mg of drug; for tablet powder it is an approximation, checked by the
+90–110 % weight window).
+
+Any substance that would be weighed below the balance's minimum weighable
+quantity (MWQ) is triturated (:func:`compound.core.weighing.trituration`); the
+diluent carried in the aliquot is taken off the filler to add.
+
+References
+----------
+domain.md §1 (salts), §2.1 (capsule fillers), §4.2–4.4 (fill weights, calibrated
+fill, weight variation 90–110 %, MWQ, trituration); UNC Pharmaceutics capsule
+and trituration labs; USP <795>, <1176>; prior-art.md §6 T6, T8, T10–T13, T16,
+T25, T29.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from compound.core.rounding import ceil_count, round_count
+from compound.core.safety import DoseBand, classify_dose, unit_slip_suspected
+from compound.core.salts import api_to_weigh_mg, to_hcl_mg
+from compound.core.weighing import trituration
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Finding codes whose masks :func:`compute_capsules` returns (dose bands come
+#: as ``dose_band`` indices instead).
+MASK_CODES: tuple[str, ...] = (
+    "COUNT_NOT_POSITIVE", "COUNT_NOT_WHOLE", "OVERAGE_NEGATIVE", "FILL_WEIGHT_NOT_POSITIVE",
+    "INVALID_POTENCY", "UNIT_SLIP_SUSPECTED", "OPIOID_USE", "OPIOID_USE_OVERRIDDEN",
+    "FILLER_AVOID", "CAPSULE_OVERFILLED", "SHORTCUT_OUT_OF_TOLERANCE", "SHORTCUT_STRENGTH_OFF",
+    "TABLET_WEIGHT_REQUIRED", "TABLET_WEIGHT_MISSING", "WHOLE_TABLET_COUNT", "TABLET_EXCIPIENTS",
+    "TRITURATION_PLANNED",
+    "FILLER_QS", "BLEND_BELOW_MWQ", "HYDRATE_MISMATCH", "DIHYDRATE_WATER_OFF",
+    "DIHYDRATE_WATER_ASSUMED", "ASSAY_ASSUMED", "ASSAY_OUTSIDE_USP", "ASSAY_IMPLAUSIBLE",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CapsuleRules:
+    """Constants shared by every row of a run (from molecules.csv and rules.toml).
+
+    Fractions are 0–1 (``weight_low = 0.9`` for 90 %).
+    """
+
+    mw_hcl: float
+    mw_base: float
+    dihydrate_water: float
+    dose_bands: tuple[DoseBand, ...]
+    weight_low: float = 0.90
+    weight_high: float = 1.10
+    potency_low: float = 0.90
+    potency_high: float = 1.10
+    hydrate_mismatch_water: float = 0.05
+    dihydrate_water_tolerance: float = 0.015
+    assay_low: float = 0.98
+    assay_high: float = 1.02
+    assay_max_plausible: float = 1.10
+    shortcut_warn_error: float = 0.05
+    max_trituration_factor: float = 100.0
+
+
+_BOOL_FIELDS = frozenset({
+    "basis_is_base", "source_is_tablet", "whole_tablet_route", "form_is_base",
+    "form_is_dihydrate", "opioid_use", "opioid_override", "filler_avoid",
+})
+
+
+@dataclass(frozen=True)
+class CapsuleInputs:
+    """One element per prescription row; scalars broadcast to the row count.
+
+    Parameters
+    ----------
+    strength_mg : numeric
+        Strength per capsule as written [mg] (HCl, or base where ``basis_is_base``).
+    count : numeric
+        Capsules prescribed [1].
+    fill_weight_mg : numeric
+        Powder one capsule holds (given, pack statistic, or volume × density) [mg].
+    mwq_mg : numeric
+        Minimum weighable quantity of the balance [mg].
+    rules : CapsuleRules
+        Constants for the run.
+    overage_units, overage_fraction : numeric
+        Extra capsules [1], or extra as a fraction of ``count`` [0–1] (rounded up).
+    basis_is_base : bool
+        The strength is naltrexone base.
+    source_is_tablet : bool
+        Crushed tablets (else API powder).
+    whole_tablet_route : bool
+        Tablet rows: crush whole tablets and make the closest capsule count.
+    tablet_strength_mg : numeric
+        Naltrexone HCl per tablet [mg].
+    tablet_weight_mg : numeric
+        Measured average tablet weight [mg]; NaN = not measured.
+    form_is_base, form_is_dihydrate : bool
+        API form (neither = anhydrous HCl).
+    assay, water : numeric
+        CoA assay (anhydrous basis) and water [0–1]; NaN = not given (assay 100 %;
+        water 0, or the theoretical dihydrate water for the dihydrate).
+    opioid_use, opioid_override, filler_avoid : bool
+        Safety flags resolved by the planning layer.
+    """
+
+    strength_mg: npt.ArrayLike
+    count: npt.ArrayLike
+    fill_weight_mg: npt.ArrayLike
+    mwq_mg: npt.ArrayLike
+    rules: CapsuleRules
+    overage_units: npt.ArrayLike = 0.0
+    overage_fraction: npt.ArrayLike = 0.0
+    basis_is_base: npt.ArrayLike = False
+    source_is_tablet: npt.ArrayLike = True
+    whole_tablet_route: npt.ArrayLike = False
+    tablet_strength_mg: npt.ArrayLike = np.nan
+    tablet_weight_mg: npt.ArrayLike = np.nan
+    form_is_base: npt.ArrayLike = False
+    form_is_dihydrate: npt.ArrayLike = False
+    assay: npt.ArrayLike = np.nan
+    water: npt.ArrayLike = np.nan
+    opioid_use: npt.ArrayLike = False
+    opioid_override: npt.ArrayLike = False
+    filler_avoid: npt.ArrayLike = False
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in fields(self) if f.name != "rules"]
+        raw = {n: np.asarray(getattr(self, n)) for n in names}
+        shape = np.broadcast_shapes((1,), *(a.shape for a in raw.values()))  # at least one row
+        for n, a in raw.items():
+            dtype = np.bool_ if n in _BOOL_FIELDS else np.float64
+            object.__setattr__(self, n, np.broadcast_to(a.astype(dtype), shape))
+
+    def __len__(self) -> int:
+        return int(np.asarray(self.strength_mg).size)
+
+
+@dataclass(frozen=True)
+class CapsuleResult:
+    """Every output column of :func:`compute_capsules`; NaN where not applicable.
+
+    Counts are whole numbers held as float64. ``masks`` maps each finding code
+    of :data:`MASK_CODES` to a boolean column; ``dose_band`` is the index into
+    ``rules.dose_bands`` of each row's strength (−1 for none).
+    """
+
+    strength_hcl_mg: FloatArray
+    count: FloatArray
+    overage_units: FloatArray
+    overage_fraction: FloatArray
+    capsules_needed: FloatArray
+    capsules_to_prepare: FloatArray
+    api_required_mg: FloatArray
+    actual_strength_mg: FloatArray
+    tablet_strength_mg: FloatArray
+    tablet_weight_mg: FloatArray
+    tablets_to_crush: FloatArray
+    tablet_powder_mg: FloatArray
+    powder_left_over_mg: FloatArray
+    api_factor: FloatArray
+    assay_used: FloatArray
+    water_used: FloatArray
+    api_to_weigh_mg: FloatArray
+    active_total_mg: FloatArray
+    active_per_capsule_mg: FloatArray
+    fill_weight_mg: FloatArray
+    fill_weight_low_mg: FloatArray
+    fill_weight_high_mg: FloatArray
+    filler_per_capsule_mg: FloatArray
+    filler_total_mg: FloatArray
+    filler_to_add_mg: FloatArray
+    blend_total_mg: FloatArray
+    mwq_mg: FloatArray
+    triturated: BoolArray
+    trituration: dict[str, FloatArray]
+    shortcut_tablets: FloatArray
+    shortcut_capsules: FloatArray
+    shortcut_strength_mg: FloatArray
+    shortcut_error: FloatArray
+    closest_capsules: FloatArray
+    closest_strength_mg: FloatArray
+    closest_error: FloatArray
+    dose_band: npt.NDArray[np.int64]
+    masks: dict[str, BoolArray]
+    source_is_tablet: BoolArray
+    whole_tablet_route: BoolArray
+    computable: BoolArray
+
+    def __len__(self) -> int:
+        return int(self.strength_hcl_mg.size)
+
+    def row(self, i: int) -> dict[str, Any]:
+        """The scalar values of row ``i`` (floats; masks as bools)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                out[f.name] = {k: v[i].item() for k, v in value.items()}
+            else:
+                out[f.name] = value[i].item()
+        return out
+
+
+def _f(x: npt.ArrayLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _b(x: npt.ArrayLike) -> BoolArray:
+    return np.asarray(x, dtype=np.bool_)
+
+
+def compute_capsules(inputs: CapsuleInputs) -> CapsuleResult:
+    """Plan LDN capsules for every row of ``inputs``.
+
+    Returns
+    -------
+    CapsuleResult
+        Amounts [mg], counts [1] and a finding mask per code.
+
+    Notes
+    -----
+    ``capsules needed = count + extra + ⌈count × overage %⌉`` (ceil with the
+    count tolerance, so 10 % of 30 is 3, not 4).
+
+    ``naltrexone HCl required = strength(HCl) × capsules needed``; a base strength
+    is converted with MW(HCl)/MW(base).
+
+    Weighed tablet route: ``tablets = ⌈required ÷ tablet strength⌉``,
+    ``tablet powder = required ÷ tablet strength × average tablet weight``.
+
+    Whole-tablet route (and the shortcut analysis of every tablet row):
+    ``N = ⌈required ÷ tablet strength⌉`` tablets into ``M`` capsules gives
+    ``N × tablet strength ÷ M`` per capsule; the closest count is
+    ``round(N × tablet strength ÷ strength)``.
+
+    API route: ``API to weigh = required × m ÷ (assay × (1 − water))``
+    (:func:`compound.core.salts.api_to_weigh_mg`).
+
+    ``blend total = fill weight × capsules to prepare``;
+    ``filler total = blend total − active powder``;
+    ``filler to add = filler total − diluent carried in the trituration aliquot``.
+
+    References
+    ----------
+    domain.md §1.1–1.4, §4.2–4.4; prior-art.md §6 T8, T11, T13, T25, T29.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _compute(inputs, inputs.rules)
+
+
+def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
+    nan = np.full(np.shape(inp.strength_mg), np.nan)
+    strength_hcl = to_hcl_mg(inp.strength_mg, inp.basis_is_base, r.mw_hcl, r.mw_base)
+    count = _f(inp.count)
+    over_units, over_fraction = _f(inp.overage_units), _f(inp.overage_fraction)
+    capsules_needed = count + over_units + ceil_count(count * over_fraction)
+    api_required = strength_hcl * capsules_needed
+
+    is_tablet = _b(inp.source_is_tablet)
+    whole = is_tablet & _b(inp.whole_tablet_route)
+    weighed = is_tablet & ~whole
+    is_api = ~is_tablet
+    ts, tw = _f(inp.tablet_strength_mg), _f(inp.tablet_weight_mg)
+    tw_known = np.isfinite(tw) & (tw > 0)
+
+    # The "crush N whole tablets into M capsules" analysis, for every tablet row.
+    sc_tablets = ceil_count(api_required / ts)
+    sc_strength = sc_tablets * ts / capsules_needed
+    closest = round_count(sc_tablets * ts / strength_hcl)
+    closest_strength = sc_tablets * ts / closest
+    capsules_to_prepare = np.where(whole, closest, capsules_needed)
+    actual_strength = np.where(whole, closest_strength, strength_hcl)
+
+    # API powder: salt, hydrate and potency correction.
+    form_base, form_di = _b(inp.form_is_base), _b(inp.form_is_dihydrate)
+    assay_in, water_in = _f(inp.assay), _f(inp.water)
+    assay_given, water_given = np.isfinite(assay_in), np.isfinite(water_in)
+    assay = np.where(assay_given, assay_in, 1.0)
+    water = np.where(water_given, water_in, np.where(form_di, r.dihydrate_water, 0.0))
+    api_factor = api_to_weigh_mg(1.0, form_base, assay, water, r.mw_hcl, r.mw_base)
+    api_to_weigh = api_to_weigh_mg(api_required, form_base, assay, water, r.mw_hcl, r.mw_base)
+
+    tablet_powder = np.where(weighed, api_required / ts * tw, np.where(whole, sc_tablets * tw, nan))
+    active_total = np.where(is_api, api_to_weigh, tablet_powder)
+
+    count_ok = count > 0
+    overage_ok = (over_units >= 0) & (over_fraction >= 0)
+    assay_implausible = is_api & (assay > r.assay_max_plausible)
+    potency_ok = ~is_api | ((assay > 0) & (water >= 0) & (water < 1) & ~assay_implausible)
+    tablet_ok = ~is_tablet | ((ts > 0) & (whole | tw_known))
+    fill = _f(inp.fill_weight_mg)
+    mwq = _f(inp.mwq_mg)
+    computable = (strength_hcl > 0) & count_ok & (count == np.floor(count)) & overage_ok \
+        & potency_ok & tablet_ok & (fill > 0) & (mwq > 0) & (capsules_to_prepare > 0)
+
+    # Only a substance that is weighed can fall below the MWQ (whole tablets are not weighed).
+    weighs = (weighed | is_api) & computable
+    trit = trituration(np.where(weighs, active_total, np.nan), mwq, r.max_trituration_factor)
+    triturated = weighs & (np.nan_to_num(trit["stages"]) > 0)
+    trit = {k: np.where(triturated, v, np.nan) for k, v in trit.items()}
+    # Enough whole tablets must be crushed to weigh the trituration's first portion.
+    tablets = np.where(is_tablet, sc_tablets, nan)
+    tablets = np.where(weighed & triturated, np.maximum(tablets, ceil_count(trit["drug_mg"] / tw)), tablets)
+    powder_weighed = np.where(triturated, trit["drug_mg"], tablet_powder)
+    left_over = np.where(weighed, tablets * tw - powder_weighed, np.where(whole, 0.0, nan))
+
+    blend_total = fill * capsules_to_prepare
+    active_per_capsule = active_total / capsules_to_prepare
+    filler_total = blend_total - active_total
+    diluent_carried = np.where(triturated, trit["aliquot_mg"] - active_total, 0.0)
+    filler_to_add = filler_total - diluent_carried
+    trit["diluent_carried_mg"] = np.where(triturated, diluent_carried, np.nan)
+
+    overfilled = computable & (np.where(triturated, trit["aliquot_mg"], active_total) > blend_total)
+    closest_error = closest_strength / strength_hcl - 1.0
+    out_of_tolerance = (closest_strength < strength_hcl * r.potency_low) | (
+        closest_strength > strength_hcl * r.potency_high)
+    opioid, override = _b(inp.opioid_use), _b(inp.opioid_override)
+    assay_outside = (assay < r.assay_low) | (assay > r.assay_high)
+    masks: dict[str, BoolArray] = {
+        "COUNT_NOT_POSITIVE": ~count_ok,
+        "COUNT_NOT_WHOLE": count_ok & (count != np.floor(count)),
+        "OVERAGE_NEGATIVE": ~overage_ok,
+        "FILL_WEIGHT_NOT_POSITIVE": ~(fill > 0),
+        "INVALID_POTENCY": ~potency_ok & ~assay_implausible,
+        "ASSAY_IMPLAUSIBLE": assay_implausible,
+        "UNIT_SLIP_SUSPECTED": unit_slip_suspected(strength_hcl, r.dose_bands)
+        if any(b.key == "ldn" for b in r.dose_bands) else np.zeros_like(is_tablet),
+        "OPIOID_USE": opioid & ~override,
+        "OPIOID_USE_OVERRIDDEN": opioid & override,
+        "FILLER_AVOID": _b(inp.filler_avoid) & np.ones_like(is_tablet),
+        "CAPSULE_OVERFILLED": overfilled,
+        "SHORTCUT_OUT_OF_TOLERANCE": whole & computable & out_of_tolerance,
+        "SHORTCUT_STRENGTH_OFF": is_tablet & computable & (np.abs(closest_error) > r.shortcut_warn_error),
+        "TABLET_WEIGHT_REQUIRED": weighed & ~tw_known,
+        "TABLET_WEIGHT_MISSING": whole & ~tw_known,
+        "WHOLE_TABLET_COUNT": whole & computable & (capsules_to_prepare != capsules_needed),
+        "TABLET_EXCIPIENTS": is_tablet.copy(),
+        "TRITURATION_PLANNED": triturated,
+        "FILLER_QS": computable & ~overfilled & (filler_to_add > 0) & (filler_to_add < mwq)
+        & (blend_total >= mwq),
+        "BLEND_BELOW_MWQ": computable & (blend_total < mwq),
+        "HYDRATE_MISMATCH": is_api & ~form_base & ~form_di & water_given
+        & (water_in >= r.hydrate_mismatch_water),
+        "DIHYDRATE_WATER_OFF": is_api & form_di & water_given
+        & (np.abs(water_in - r.dihydrate_water) > r.dihydrate_water_tolerance),
+        "DIHYDRATE_WATER_ASSUMED": is_api & form_di & ~water_given,
+        "ASSAY_ASSUMED": is_api & ~assay_given,
+        "ASSAY_OUTSIDE_USP": is_api & ~form_base & assay_given & assay_outside & ~assay_implausible,
+    }
+    tab = np.where(is_tablet, 1.0, np.nan)  # NaN on API rows: not applicable
+    api = np.where(is_api, 1.0, np.nan)
+    return CapsuleResult(
+        strength_hcl_mg=strength_hcl,
+        count=count,
+        overage_units=over_units,
+        overage_fraction=over_fraction,
+        capsules_needed=capsules_needed,
+        capsules_to_prepare=capsules_to_prepare,
+        api_required_mg=api_required,
+        actual_strength_mg=actual_strength,
+        tablet_strength_mg=ts * tab,
+        tablet_weight_mg=tw * tab,
+        tablets_to_crush=tablets,
+        tablet_powder_mg=tablet_powder,
+        powder_left_over_mg=left_over,
+        api_factor=api_factor * api,
+        assay_used=assay * api,
+        water_used=water * api,
+        api_to_weigh_mg=api_to_weigh * api,
+        active_total_mg=active_total,
+        active_per_capsule_mg=active_per_capsule,
+        fill_weight_mg=fill,
+        fill_weight_low_mg=fill * r.weight_low,
+        fill_weight_high_mg=fill * r.weight_high,
+        filler_per_capsule_mg=fill - active_per_capsule,
+        filler_total_mg=filler_total,
+        filler_to_add_mg=filler_to_add,
+        blend_total_mg=blend_total,
+        mwq_mg=mwq,
+        triturated=triturated,
+        trituration=trit,
+        shortcut_tablets=sc_tablets * tab,
+        shortcut_capsules=capsules_needed * tab,
+        shortcut_strength_mg=sc_strength * tab,
+        shortcut_error=(sc_strength / strength_hcl - 1.0) * tab,
+        closest_capsules=closest * tab,
+        closest_strength_mg=closest_strength * tab,
+        closest_error=closest_error * tab,
+        dose_band=classify_dose(strength_hcl, r.dose_bands),
+        masks={code: np.asarray(masks[code], dtype=np.bool_) for code in MASK_CODES},
+        source_is_tablet=is_tablet,
+        whole_tablet_route=whole,
+        computable=computable,
+    )
