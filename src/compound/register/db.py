@@ -102,20 +102,36 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+def _unusable(exc: sa.exc.OperationalError) -> RegisterError:
+    reason = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in reason or "busy" in reason:
+        return RegisterError(
+            f"the register is busy: another station or process kept it locked for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} s. Nothing was saved.", hint="Try again in a moment.")
+    return RegisterError(f"the register database cannot be used: {reason}. Nothing was saved.",
+                         hint="Check the path given by --db or COMPOUND_DB and its permissions.")
+
+
 @contextmanager
 def write(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One write transaction: every change and its audit events, or nothing."""
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+    except sa.exc.OperationalError as exc:
+        raise _unusable(exc) from None
 
 
 @contextmanager
 def read(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One read transaction: a consistent snapshot (SQLite WAL readers never block)."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    try:
+        with engine.connect() as conn, conn.begin():
+            yield conn
+    except sa.exc.OperationalError as exc:
+        raise _unusable(exc) from None
 
 
 def pragmas(conn: sa.Connection) -> dict[str, Any]:
