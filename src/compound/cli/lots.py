@@ -1,0 +1,364 @@
+"""``compound lots …`` and ``compound audit …``: the register from the command line.
+
+The register (and SQLAlchemy) is imported inside each command, so
+``compound lots --help`` stays quick. Today is ``COMPOUND_TODAY`` when set.
+Errors exit with the codes in :mod:`compound.errors` (2 bad input, 4 audit
+trail does not verify, 6 operation not allowed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from compound.cli.output import emit_json
+
+if TYPE_CHECKING:
+    from compound.register import Lot, Register
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DB_HELP = "Register file or database URL (default: COMPOUND_DB, else the user data directory)."
+
+
+def db_option(func: F) -> F:
+    return click.option("--db", "db", default=None, metavar="PATH|URL", help=_DB_HELP)(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+@contextmanager
+def opened(db: str | None) -> Iterator[Register]:
+    from compound.register import Register
+
+    register = Register.open(db)
+    try:
+        yield register
+    finally:
+        register.close()
+
+
+def _days_left(days: int) -> str:
+    if days < 0:
+        return f"expired {-days} day{'s' if days != -1 else ''} ago"
+    if days == 0:
+        return "BUD is today (last day of use)"
+    return f"{days} day{'s' if days != 1 else ''} left"
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in [header, *rows]]
+    return "\n".join(lines)
+
+
+@click.group()
+def lots() -> None:
+    """The register of compounded and ingredient lots.
+
+    Ingredient lots are received (lots receive); compounded lots are recorded by
+    `compound plan … --save` and move quarantine → released → dispensed, or are
+    recalled or destroyed. A lot past its beyond-use date shows as expired.
+    """
+
+
+@lots.command()
+@click.argument("item")
+@click.argument("lot_number")
+@click.option("--expiry", required=True, metavar="DATE",
+              help="Expiry on the container: YYYY-MM-DD, or YYYY-MM (= last day of the month).")
+@click.option("--by", "by", required=True, metavar="INITIALS", help="Who received it, e.g. AB.")
+@click.option("--received", default=None, metavar="DATE", help="Date received (default: today).")
+@click.option("--supplier", default=None, help="Supplier or manufacturer.")
+@click.option("--reference", default=None, help="CoA or invoice reference.")
+@click.option("--assay", default=None, metavar="PCT", help="API: CoA assay, e.g. 99.2%.")
+@click.option("--water", default=None, metavar="PCT", help="API: CoA water content, e.g. 0.4%.")
+@click.option("--tablet-weight", default=None, metavar="MASS",
+              help="Tablets: measured average weight (weigh 20, divide by 20), e.g. 200mg.")
+@click.option("--pack-stat", "pack_stats", multiple=True, metavar="SIZE=MASS",
+              help="Fillers: measured fill weight per capsule of a size, e.g. 3=135mg (repeat).")
+@json_option
+@db_option
+def receive(item: str, lot_number: str, expiry: str, by: str, received: str | None,
+            supplier: str | None, reference: str | None, assay: str | None, water: str | None,
+            tablet_weight: str | None, pack_stats: tuple[str, ...], as_json: bool,
+            db: str | None) -> None:
+    """Receive an ingredient lot of ITEM (a product, excipient or vehicle key).
+
+    \b
+    Example:
+      compound lots receive naltrexone-hcl-50mg-tablet NTX2403 --expiry 2026-05 \\
+          --tablet-weight 200mg --by AB
+    """
+    from compound.errors import InputError
+
+    stats = {}
+    for entry in pack_stats:
+        size, sep, mass = entry.partition("=")
+        if not sep or not size.strip() or not mass.strip():
+            raise InputError(f"--pack-stat {entry!r}: give SIZE=MASS.", hint="e.g. 3=135mg.",
+                             field="pack_stat")
+        stats[size.strip()] = mass.strip()
+    with opened(db) as register:
+        number = register.receive_ingredient(
+            item=item, lot_number=lot_number, expiry=expiry, received_by=by, received=received,
+            supplier=supplier, reference=reference, assay=assay, water=water,
+            tablet_weight=tablet_weight, pack_stats=stats or None)
+        found = register.get_ingredient(number)
+    if as_json:
+        emit_json(found.to_dict())
+        return
+    read_as = " (the last day of the month given)" if found.expiry_from_month else ""
+    click.echo(f"Received {found.lot_number}: {found.item_name}, expiry "
+               f"{found.expiry.isoformat()}{read_as}, on {found.received.isoformat()} by "
+               f"{found.received_by}.")
+
+
+@lots.command("list")
+@click.option("--expiring", default=None, metavar="DAYS",
+              help="Lots still in the pharmacy with a BUD within DAYS (e.g. 30d), and those "
+                   "already expired.")
+@click.option("--status", default=None,
+              type=click.Choice(["quarantine", "released", "dispensed", "expired", "recalled",
+                                 "destroyed"]), help="Only lots with this status.")
+@click.option("--ingredients", is_flag=True, help="List received ingredient lots instead.")
+@json_option
+@db_option
+def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: bool,
+          db: str | None) -> None:
+    """List compounded lots by beyond-use date (or ingredient lots by expiry)."""
+    with opened(db) as register:
+        if ingredients:
+            found_ing = register.list_ingredients()
+            if as_json:
+                emit_json([i.to_dict() for i in found_ing])
+                return
+            rows = [[i.lot_number, i.expiry.isoformat(),
+                     _days_left(i.days_left).replace("BUD", "expiry"), i.item_key]
+                    for i in found_ing]
+            click.echo(_table(rows, ["LOT", "EXPIRY", "", "ITEM"]) if rows
+                       else "No ingredient lots.")
+            return
+        found = register.list_lots(status=status, expiring_within_days=expiring)
+    if as_json:
+        emit_json([lot.to_dict(full=False) for lot in found])
+        return
+    if not found:
+        click.echo("No lots" + (f" expiring within {expiring}" if expiring else "")
+                   + (f" with status {status}" if status else "") + ".")
+        return
+    rows = [[lot.lot_number, lot.status, lot.beyond_use_date.isoformat(),
+             _days_left(lot.days_left) if lot.status in ("quarantine", "released", "expired")
+             else "", lot.description] for lot in found]
+    click.echo(_table(rows, ["LOT", "STATUS", "BUD", "", "DESCRIPTION"]))
+
+
+def _show_lot(lot: Lot) -> str:
+    from compound.core.rounding import format_number, format_percent
+    from compound.register.views import format_amount
+
+    status = lot.status
+    if status == "expired":
+        status += f" (recorded status: {lot.recorded_status})"
+    checked = f", checked by {lot.checked_by}" if lot.checked_by else ""
+    quantity = (f"{int(lot.quantity)} capsules" if lot.quantity_unit == "capsules"
+                else f"{format_number(lot.quantity)} {lot.quantity_unit}")
+    lines = [
+        f"Lot {lot.lot_number}: {lot.description} ({lot.kind})",
+        f"  Status           {status}",
+        f"  Quantity         {quantity}",
+        f"  Compounded       {lot.compounded.isoformat()} by {lot.compounded_by}{checked}",
+        f"  Beyond-use date  {lot.beyond_use_date.isoformat()} ({_days_left(lot.days_left)}, "
+        f"today {lot.today.isoformat()})",
+        f"    limit          {lot.bud_limit}",
+        f"    source         {lot.bud_source}",
+    ]
+    if lot.stability_window_days:
+        used = lot.window_used
+        end = (f", ends {lot.stability_window_end.isoformat()}" if lot.stability_window_end
+               else "")
+        lines.append(f"  Stability window {lot.stability_window_days} days{end}; "
+                     f"{format_percent(used or 0)} used")
+    lines.append(f"  Storage          {lot.storage}")
+    lines.append("  Components")
+    for c in lot.components:
+        what = "expiry" if c.source == "ingredient" else "BUD"
+        lines.append(f"    {c.lot_number}  {c.name}  {format_amount(c.amount, c.unit)}  "
+                     f"({what} {c.expiry.isoformat()})")
+    lines.append("  History")
+    for e in lot.history:
+        detail = e.to_dict()
+        move = f" {detail['from']} → {detail['to']}" if "from" in detail else ""
+        extra = detail.get("reason") or detail.get("note")
+        lines.append(f"    #{e.seq} {e.at_utc} {e.actor} {e.action}{move}"
+                     + (f": {extra}" if extra else ""))
+    return "\n".join(lines)
+
+
+@lots.command()
+@click.argument("lot")
+@json_option
+@db_option
+def show(lot: str, as_json: bool, db: str | None) -> None:
+    """Show a lot: status, BUD, days left, stability window, components, history."""
+    from compound.errors import RegisterError
+
+    with opened(db) as register:
+        try:
+            found = register.get(lot)
+        except RegisterError:
+            try:
+                ingredient = register.get_ingredient(lot)
+            except RegisterError:
+                raise RegisterError(f"unknown lot {lot.strip()}.",
+                                    hint="compound lots list shows the lots.") from None
+            if as_json:
+                emit_json(ingredient.to_dict())
+                return
+            click.echo(f"Ingredient lot {ingredient.lot_number}: {ingredient.item_name}\n"
+                       f"  Expiry    {ingredient.expiry.isoformat()} "
+                       f"({_days_left(ingredient.days_left).replace('BUD', 'expiry')})\n"
+                       f"  Received  {ingredient.received.isoformat()} by "
+                       f"{ingredient.received_by}")
+            return
+    if as_json:
+        emit_json(found.to_dict())
+    else:
+        click.echo(_show_lot(found))
+
+
+def _move_command(action: str, summary: str) -> click.Command:
+    @click.argument("lot")
+    @click.option("--by", "by", required=True, metavar="INITIALS", help="Who does it, e.g. AB.")
+    @click.option("--reason", default=None,
+                  help="Why (required for a recall); recorded in the audit trail.")
+    @json_option
+    @db_option
+    def command(lot: str, by: str, reason: str | None, as_json: bool, db: str | None) -> None:
+        with opened(db) as register:
+            found = getattr(register, action)(lot, by, reason)
+        if as_json:
+            emit_json(found.to_dict())
+        else:
+            click.echo(f"Lot {found.lot_number} is now {found.status} ({found.description}; "
+                       f"BUD {found.beyond_use_date.isoformat()}).")
+
+    command.__doc__ = summary
+    return click.command(name=action)(command)
+
+
+lots.add_command(_move_command("release", "Release a lot from quarantine after the final check."))
+lots.add_command(_move_command("dispense", "Dispense a released lot (refused once expired)."))
+lots.add_command(_move_command("destroy", "Destroy a lot (quarantined, released, expired or "
+                                          "recalled)."))
+lots.add_command(_move_command("recall", "Recall a lot, dispensed or not (--reason required)."))
+
+
+@lots.command()
+@click.argument("lot")
+@click.option("--by", "by", required=True, metavar="INITIALS")
+@click.option("--text", "text", required=True, help="The note or correction.")
+@db_option
+def note(lot: str, by: str, text: str, db: str | None) -> None:
+    """Add a note or correction to a lot's history (nothing is overwritten)."""
+    with opened(db) as register:
+        found = register.note(lot, by, text)
+    click.echo(f"Noted on lot {found.lot_number}.")
+
+
+@lots.command()
+@click.argument("lot")
+@json_option
+@db_option
+def trace(lot: str, as_json: bool, db: str | None) -> None:
+    """Which compounded lots used an ingredient lot (or a sub-lot): for recalls."""
+    from compound.register.views import format_amount
+
+    with opened(db) as register:
+        found = register.trace(lot)
+    if as_json:
+        emit_json({"lot_number": lot.strip(), "used_in": found})
+        return
+    if not found:
+        click.echo(f"{lot.strip()} was not used in any compounded lot.")
+        return
+    rows = [[f["lot_number"], f["status"], f["compounded"], f["beyond_use_date"],
+             format_amount(f["used"]["amount"], f["used"]["unit"]),
+             f"via {f['via']}" if f["via"] else "", f["description"]] for f in found]
+    click.echo(f"{lot.strip()} was used in {len(found)} lot{'s' if len(found) != 1 else ''}:")
+    click.echo(_table(rows, ["LOT", "STATUS", "COMPOUNDED", "BUD", "USED", "", "DESCRIPTION"]))
+
+
+@lots.command()
+@click.option("--csv", "as_csv", is_flag=True, default=True,
+              help="CSV, safe to open in a spreadsheet (the only format, and the default).")
+@click.option("--ingredients", is_flag=True, help="Export the ingredient lots instead.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False, writable=True),
+              help="Write to FILE (UTF-8 with BOM for Excel) instead of standard output.")
+@db_option
+def export(as_csv: bool, ingredients: bool, output: str | None, db: str | None) -> None:
+    """Export the register as a spreadsheet-safe CSV (RFC 4180; formulas neutralised)."""
+    what = "ingredients" if ingredients else "lots"
+    with opened(db) as register:
+        if output is None:
+            register.export_csv(click.get_text_stream("stdout"), what=what)
+            return
+        count = register.export_csv(output, what=what)
+    click.echo(f"Wrote {count} {'ingredient lots' if ingredients else 'lots'} to {output}.",
+               err=True)
+
+
+@click.group()
+def audit() -> None:
+    """The register's hash-chained audit trail."""
+
+
+@audit.command()
+@json_option
+@db_option
+def verify(as_json: bool, db: str | None) -> None:
+    """Re-walk the audit chain and replay it against every lot row; exit 4 if anything differs."""
+    from compound.errors import IntegrityError
+
+    with opened(db) as register:
+        report = register.verify()
+        where = register.location
+    if as_json:
+        emit_json(report.to_dict())
+    elif report.ok:
+        head = f"head #{report.head_seq} sha256 {report.head_hash}" if report.head_seq else "empty"
+        click.echo(f"Audit trail verified: {report.events} events, {head}.\n"
+                   "Every lot, ingredient lot and component row matches its events.")
+    else:
+        click.echo(f"The audit trail of {where} does NOT verify:")
+        for problem in report.problems:
+            click.echo(f"  - {problem}")
+    if not report.ok:
+        count = len(report.problems)
+        raise IntegrityError(
+            f"the audit trail does not verify ({count} problem{'s' if count != 1 else ''}).",
+            hint="Do not use the register until the pharmacist in charge has reviewed it; "
+                 "restore it from a backup if it was damaged.")
+
+
+@audit.command()
+@click.option("--lot", default=None, help="Only the events of this lot.")
+@json_option
+@db_option
+def log(lot: str | None, as_json: bool, db: str | None) -> None:
+    """List the audit events (who, when in UTC, what)."""
+    with opened(db) as register:
+        events = register.events(lot.strip() if lot else None)
+    if as_json:
+        emit_json([e.to_dict() for e in events])
+        return
+    for e in events:
+        d = e.to_dict()
+        move = f" {d['from']} → {d['to']}" if "from" in d else ""
+        click.echo(f"#{e.seq} {e.at_utc} {e.actor} {e.action} {e.subject or ''}{move}".rstrip())
