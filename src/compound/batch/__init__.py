@@ -1,0 +1,29 @@
+"""Batch runs: a file or DataFrame of prescriptions planned a column at a time.
+
+``plan_frame(df)`` for pipelines; ``run_batch(path, out_dir)`` for files (what
+``compound batch`` calls). Both import pandas and pyarrow, so they are
+resolved lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "plan_frame": "compound.batch.frame",
+    "run_batch": "compound.batch.run",
+    "read_prescriptions": "compound.batch.reader",
+    "Options": "compound.batch.run",
+    "Summary": "compound.batch.summary",
+    "COLUMNS": "compound.batch.columns",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compound.batch' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

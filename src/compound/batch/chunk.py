@@ -1,0 +1,107 @@
+"""One block of prescription rows as the form planners see it.
+
+Each input column is factorised once per block (:class:`Distinct`), whatever
+the number of forms that read it; a planner takes the codes of its own rows
+and parses only the distinct texts that occur there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compound.batch.columns import Distinct, distinct
+from compound.batch.log import ErrorLog
+from compound.errors import InputError
+
+
+@dataclass
+class Cells:
+    """A column restricted to some rows: codes into the column's distinct values."""
+
+    codes: np.ndarray
+    uniques: list[Any]
+    name: str
+
+    @property
+    def given(self) -> np.ndarray:
+        return self.codes >= 0
+
+    def text(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """The cells as typed (None where empty), optionally only where ``mask``."""
+        table = np.array([*[str(u) for u in self.uniques], None], dtype=object)
+        codes = self.codes if mask is None else self.codes[mask]
+        return table[np.where(codes >= 0, codes, len(self.uniques))]
+
+    def lookup(self, log: ErrorLog, rows: np.ndarray, read: Callable[[Any], Any], *,
+               missing: Any = np.nan, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """Read each distinct cell once: ``(table, index)`` with ``table[index]`` the row values.
+
+        ``table`` has one entry per distinct value plus a last ``missing`` entry
+        for empty cells; refused cells are logged (``rows`` are their block
+        positions) and index ``missing`` too.
+        """
+        k = len(self.uniques)
+        index = np.where(self.codes >= 0, self.codes, k)
+        used = np.zeros(k + 1, dtype=bool)
+        used[index] = True
+        table = np.empty(k + 1, dtype=dtype)
+        table[:] = missing
+        failed: dict[str, list[int]] = {}
+        for j in np.flatnonzero(used[:k]):
+            try:
+                table[j] = read(self.uniques[j])
+            except InputError as exc:
+                failed.setdefault(str(exc), []).append(int(j))
+        if failed:
+            for message, js in failed.items():
+                sel = np.isin(index, js)
+                log.add(rows[sel], self.name, message, self.text(sel))
+            index = np.where(np.isin(index, [j for js in failed.values() for j in js]), k, index)
+        return table, index
+
+    def read(self, log: ErrorLog, rows: np.ndarray, read: Callable[[Any], Any], *,
+             missing: Any = np.nan, dtype: Any = np.float64) -> np.ndarray:
+        """Read each distinct cell once; refused cells are logged and left ``missing``."""
+        table, index = self.lookup(log, rows, read, missing=missing, dtype=dtype)
+        return table[index]
+
+
+@dataclass
+class Chunk:
+    """Rows ``first_row … first_row + n − 1`` of a prescription file (text columns)."""
+
+    frame: pd.DataFrame
+    first_row: int = 1
+    log: ErrorLog = field(init=False)
+    _distinct: dict[str, Distinct] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.log = ErrorLog(len(self.frame))
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+    @property
+    def row_numbers(self) -> np.ndarray:
+        return np.arange(self.first_row, self.first_row + self.n, dtype=np.int64)
+
+    def has(self, name: str) -> bool:
+        return name in self.frame.columns
+
+    def column(self, name: str) -> Distinct:
+        hit = self._distinct.get(name)
+        if hit is None:
+            values = self.frame[name] if name in self.frame.columns else None
+            hit = distinct(values, self.n)
+            self._distinct[name] = hit
+        return hit
+
+    def cells(self, name: str, rows: np.ndarray) -> Cells:
+        d = self.column(name)
+        return Cells(d.codes[rows], d.uniques, name)

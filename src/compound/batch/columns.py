@@ -1,0 +1,230 @@
+"""The columns a prescription file may have, and reading a column once per distinct value.
+
+Column names are the ``compound plan`` options with underscores
+(``--tablet-weight`` → ``tablet_weight``), plus ``form`` and the prescription
+fields printed on labels. Headers are matched case-insensitively, and ``-``
+or a space counts as ``_`` (``Tablet Weight`` is ``tablet_weight``).
+
+A column compound does not know is an error that stops the run before any
+row is planned: a misspelt optional column (``overgae``) would otherwise be
+ignored and every plan would silently lack its overage. Columns that are only
+for the user's own records are carried through unchanged when they are named
+``note`` or start with ``x_`` (``x_ward``, ``x_ordered_by``).
+
+Values are typed as on the command line (``4.5mg``, ``5%``, ``46 drops/2mL``).
+A column of a million ``4.5mg`` cells is parsed once: :func:`distinct` factorises
+the column (C speed) and each distinct text is read by the same parser the
+command line uses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from compound.errors import InputError
+
+FORMS: Final = ("capsules", "liquid", "drops")
+_ALL: Final = FORMS
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a prescription file."""
+
+    name: str
+    forms: tuple[str, ...]
+    """The forms that read it (others ignore it: a liquid row's ``count`` is not used)."""
+    what: str
+    example: str
+
+
+def _c(name: str, forms: tuple[str, ...], what: str, example: str) -> Column:
+    return Column(name, forms, what, example)
+
+
+CAPS, LIQ, DROPS = ("capsules",), ("liquid",), ("drops",)
+
+#: Every column compound reads, in the order the documentation lists them.
+COLUMNS: Final[dict[str, Column]] = {c.name: c for c in (
+    _c("form", _ALL, "what to plan: capsules, liquid or drops (required)", "capsules"),
+    _c("strength", _ALL, "capsules: mg per capsule; liquid and drops: mg/mL", "4.5mg / 1mg/mL"),
+    _c("count", CAPS, "capsules prescribed", "30"),
+    _c("overage", CAPS, "extra capsules (1) or a percentage (5%)", "1"),
+    _c("fill_weight", CAPS, "powder one capsule holds (your pack statistic)", "100mg"),
+    _c("capsule_size", CAPS, "capsule size from the catalog", "3"),
+    _c("filler", CAPS, "capsule filler from the catalog", "mcc"),
+    _c("route", CAPS, "tablet route: weighed or whole-tablets", "weighed"),
+    _c("volume", LIQ + DROPS, "volume to make", "30mL"),
+    _c("dose", LIQ + DROPS, "dose per administration", "4.5mg"),
+    _c("days", LIQ, "days of supply (liquid: volume = dose ÷ strength × days)", "14"),
+    _c("vehicle", LIQ + DROPS, "vehicle from the catalog", "purified-water"),
+    _c("per_drop", DROPS, "drops: mg per drop", "0.5mg/drop"),
+    _c("calibration", DROPS, "drops counted in a measured volume", "46 drops/2mL"),
+    _c("drops_per_ml", DROPS, "drops per mL of your calibrated dropper", "23"),
+    _c("source", _ALL, "tablet (crushed 50 mg tablets) or api (powder)", "tablet"),
+    _c("product", _ALL, "starting product from the catalog", "naltrexone-hcl-50mg-tablet"),
+    _c("tablet_weight", _ALL, "measured average tablet weight", "200mg"),
+    _c("api_form", _ALL, "API salt/hydrate: anhydrous, dihydrate or base", "anhydrous"),
+    _c("assay", _ALL, "CoA assay on the anhydrous basis", "99.2%"),
+    _c("water", _ALL, "CoA water content", "8.71%"),
+    _c("basis", _ALL, "strengths are naltrexone hcl (default) or base", "hcl"),
+    _c("balance", _ALL, "balance profile from the catalog", "class-iii"),
+    _c("balance_sensitivity", _ALL, "your balance's sensitivity requirement", "6mg"),
+    _c("opioid_use", _ALL, "the patient takes opioids: yes or no", "no"),
+    _c("override_opioid", _ALL, "the pharmacist's reason to override the opioid refusal", ""),
+    _c("compounded", _ALL, "date of compounding, YYYY-MM-DD (gives the BUD)", "2025-03-10"),
+    _c("storage", _ALL, "room or refrigerated (BUD)", "room"),
+    _c("rx", _ALL, "prescription number (label)", "RX1001"),
+    _c("patient", _ALL, "patient name (label)", "A. Patient"),
+    _c("prescriber", _ALL, "prescriber (label)", "Dr B. Prescriber"),
+    _c("directions", _ALL, "directions for use (label)", "1 capsule at bedtime"),
+    _c("note", _ALL, "your note, carried through unchanged", ""),
+)}
+
+#: Prescription fields copied to the worksheet for labels.
+LABEL_FIELDS: Final = ("rx", "patient", "prescriber", "directions")
+#: Columns carried through as given.
+PASS_THROUGH_PREFIX: Final = "x_"
+BOOLEAN_TEXT: Final = {
+    "yes": True, "y": True, "true": True, "1": True,
+    "no": False, "n": False, "false": False, "0": False,
+}
+
+
+def normalise_name(raw: object) -> str:
+    """A header as compound reads it: ``' Tablet-Weight '`` → ``tablet_weight``."""
+    text = str(raw).strip().lower().lstrip("-")
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def is_pass_through(name: str) -> bool:
+    return name == "note" or (name.startswith(PASS_THROUGH_PREFIX) and len(name) > 2)
+
+
+def check_header(raw_names: Sequence[object]) -> list[str]:
+    """The normalised column names, or an InputError naming every problem.
+
+    Raises for an unknown column (with the closest known name), a blank
+    header cell and two headers that mean the same column.
+    """
+    names = [normalise_name(n) for n in raw_names]
+    problems: list[str] = []
+    blanks = [i + 1 for i, n in enumerate(names) if not n or n.startswith("unnamed:_")]
+    if blanks:
+        problems.append(f"header cell(s) {', '.join(map(str, blanks))} are empty")
+    unknown = [(str(raw), n) for raw, n in zip(raw_names, names, strict=True)
+               if n and not n.startswith("unnamed:_") and n not in COLUMNS and not is_pass_through(n)]
+    for raw, n in unknown:
+        close = difflib.get_close_matches(n, list(COLUMNS), n=1, cutoff=0.6)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(f"unknown column {raw!r}{guess}")
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    dupes = sorted(n for n, k in seen.items() if n and k > 1)
+    if dupes:
+        problems.append(f"column(s) given twice: {', '.join(dupes)}")
+    if problems:
+        raise InputError(
+            "the prescription file's header cannot be used: " + "; ".join(problems) + ".",
+            hint="Columns are the `compound plan` options with underscores (e.g. strength, count, "
+                 "tablet_weight) plus form; name your own columns note or x_something to carry "
+                 "them through. `compound batch --columns` lists them.",
+            field="header",
+        )
+    if "form" not in names:
+        raise InputError(
+            "the prescription file has no 'form' column.",
+            hint="Add a column 'form' saying capsules, liquid or drops for each row.", field="form")
+    return names
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """A column factorised: ``codes[i]`` indexes ``uniques`` (−1 = empty cell)."""
+
+    codes: np.ndarray
+    uniques: list[Any]
+
+    def __len__(self) -> int:
+        return int(self.codes.size)
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def distinct(values: pd.Series | Sequence[Any] | None, n: int) -> Distinct:
+    """Factorise a column; empty and whitespace-only cells become −1.
+
+    ``values=None`` (the column is absent) gives ``n`` empty cells.
+    """
+    if values is None:
+        return Distinct(np.full(n, -1, dtype=np.int64), [])
+    codes, uniques = pd.factorize(pd.Series(values) if not isinstance(values, pd.Series) else values,
+                                  use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    uniq = list(uniques)
+    blank = [i for i, u in enumerate(uniq) if _is_blank(u)]
+    if blank:
+        remap = np.arange(len(uniq), dtype=np.int64)
+        remap[blank] = -1
+        kept = [i for i in range(len(uniq)) if i not in set(blank)]
+        new_index = np.full(len(uniq), -1, dtype=np.int64)
+        new_index[kept] = np.arange(len(kept))
+        codes = np.where(codes >= 0, new_index[np.maximum(codes, 0)], -1)
+        uniq = [uniq[i] for i in kept]
+    return Distinct(codes, uniq)
+
+
+def read_boolean(raw: Any, field: str) -> bool:
+    """``yes``/``no`` (also y/n, true/false, 1/0) as typed in a spreadsheet cell."""
+    if isinstance(raw, (bool, np.bool_)):
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text in BOOLEAN_TEXT:
+        return BOOLEAN_TEXT[text]
+    raise InputError(f"{field}: cannot read {str(raw)!r} as yes or no.",
+                     hint="Type yes or no (or leave the cell empty for no).", field=field)
+
+
+def read_choice(raw: Any, field: str, choices: Sequence[str]) -> str:
+    text = str(raw).strip().lower()
+    if text in choices:
+        return text
+    raise InputError(f"{field}: {str(raw)!r} is not one of {', '.join(choices)}.",
+                     hint=f"Type one of: {', '.join(choices)}.", field=field)
+
+
+def read_text(raw: Any) -> str:
+    """A cell as text: numbers a spreadsheet stored (``30``, ``4.5``) as they were typed."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, (bool, np.bool_)):
+        return "yes" if raw else "no"
+    if isinstance(raw, (int, np.integer)):
+        return str(int(raw))
+    if isinstance(raw, (float, np.floating)):
+        value = float(raw)
+        return str(int(value)) if value.is_integer() else np.format_float_positional(value, trim="-")
+    return str(raw)
+
+
+def documentation() -> list[dict[str, str]]:
+    """The column table (for ``compound batch --columns`` and the README)."""
+    return [{"column": c.name, "forms": ", ".join(c.forms), "what": c.what, "example": c.example}
+            for c in COLUMNS.values()]

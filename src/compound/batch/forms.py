@@ -1,0 +1,114 @@
+"""What a form planner returns, and the helpers every planner shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from compound.batch.chunk import Cells, Chunk
+from compound.batch.columns import read_boolean, read_choice
+from compound.core import units
+from compound.core.findings import Finding
+from compound.errors import InputError
+
+AMOUNT, COUNT, TEXT = "amount", "count", "text"
+
+
+@dataclass
+class StockLine:
+    """What one row takes from stock: ``amount`` of ``item`` (per row), in ``unit``."""
+
+    kind: str
+    """``tablets``, ``api``, ``excipient`` or ``vehicle``."""
+    item: np.ndarray
+    amount: np.ndarray
+    unit: str
+    detail: np.ndarray | None = None
+    """A second key (the API form), or None."""
+    applies: np.ndarray | None = None
+    """Rows the line is about (None: all); NaN amounts there are q.s., not known."""
+
+
+@dataclass
+class FormOutput:
+    """The planned rows of one form in a block."""
+
+    form: str
+    rows: np.ndarray
+    """Block positions of the rows planned (rows with input errors are not)."""
+    columns: dict[str, np.ndarray]
+    """Computed columns aligned with ``rows``: float64 (amounts, counts) or object (text)."""
+    kinds: dict[str, str]
+    group: np.ndarray
+    """For each planned row, its index into ``group_findings``."""
+    group_findings: list[tuple[Finding, ...]]
+    bud_category: np.ndarray
+    """The USP <795> category of each planned row (object; None = unknown)."""
+    stock: list[StockLine] = field(default_factory=list)
+
+
+def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:
+    return FormOutput(form, np.zeros(0, dtype=np.int64),
+                      {k: np.zeros(0, dtype=object if v == TEXT else np.float64) for k, v in kinds.items()},
+                      kinds, np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=object))
+
+
+def choice(cells: Cells, chunk: Chunk, rows: np.ndarray, choices: Sequence[str],
+           default: str | None) -> np.ndarray:
+    """A choice column (``tablet``/``api``): the default where empty, None where refused."""
+    values = cells.read(chunk.log, rows, lambda v: read_choice(v, cells.name, choices),
+                        missing=None, dtype=object)
+    if default is not None:
+        values = np.where(cells.given, values, default)
+    return values
+
+
+def amount(cells: Cells, chunk: Chunk, rows: np.ndarray, kind: units.Kind, *,
+           positive: bool = False, example: str = "") -> np.ndarray:
+    """An amount column in its canonical unit (NaN where empty or refused)."""
+    field = cells.name
+
+    def read(value: Any) -> float:
+        number = units.coerce(value, kind, field=field)
+        if positive and not number > 0:
+            raise InputError(f"{field.replace('_', ' ')} must be greater than zero (got {value}).",
+                             hint=f"Type a positive amount, e.g. {example}.", field=field)
+        return number
+
+    return cells.read(chunk.log, rows, read)
+
+
+def boolean(cells: Cells, chunk: Chunk, rows: np.ndarray) -> np.ndarray:
+    values = cells.read(chunk.log, rows, lambda v: read_boolean(v, cells.name), missing=False,
+                        dtype=bool)
+    return values
+
+
+def text(cells: Cells) -> np.ndarray:
+    """Free text (None where empty), stripped."""
+    table = np.array([*[str(u).strip() or None for u in cells.uniques], None], dtype=object)
+    return table[np.where(cells.codes >= 0, cells.codes, len(cells.uniques))]
+
+
+def require(cells: Cells, chunk: Chunk, rows: np.ndarray, what: str, example: str) -> None:
+    """Log an error for every row where a required cell is empty."""
+    missing = ~cells.given
+    if missing.any():
+        chunk.log.add(rows[missing], cells.name,
+                      f"{cells.name}: no value given: type {what}, e.g. {example}.")
+
+
+def resolve_each(groups_first: np.ndarray, resolve: Callable[[int], Any],
+                 on_error: Callable[[int, InputError], None]) -> list[Any]:
+    """Call ``resolve(first_row_of_group)`` once per group; errors go to ``on_error``."""
+    out: list[Any] = []
+    for g, first in enumerate(groups_first):
+        try:
+            out.append(resolve(int(first)))
+        except InputError as exc:  # a broken catalog (CatalogError) stops the run
+            on_error(g, exc)
+            out.append(None)
+    return out

@@ -1,0 +1,253 @@
+"""Reading a prescription file (CSV, or XLSX with the ``xlsx`` extra) into text columns.
+
+Every cell is read as text, exactly as typed: ``030`` stays ``030`` and
+``4.5mg`` is parsed later by the same allow-list as the command line. The fast
+path is pyarrow's multithreaded CSV reader. A file with a malformed row (too
+many or too few fields, usually an unquoted ``4,5mg``) is read again with
+Python's csv module so that the malformed row can be kept, in its place, as an
+error: rows in = rows out.
+
+Row numbers: ``row`` is the 1-based number of the data record, header not
+counted, blank lines skipped (row 1 is the first prescription; in a
+spreadsheet whose header is on sheet row 1, row N is on sheet row N + 1).
+
+Problems with the file as a whole (missing, empty, not text in the expected
+encoding, an unusable header) raise :class:`~compound.errors.InputError`:
+the CLI exits with status 2 and plans nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from compound.batch.columns import check_header, read_text
+from compound.errors import InputError
+
+#: What a malformed row says (the ``{}`` are the field counts).
+FIELD_COUNT_MESSAGE = (
+    "the row has {got} fields but the header has {want}: an unquoted comma (4,5mg) or a stray "
+    "delimiter splits cells. Put that cell in double quotes or type a decimal point."
+)
+
+
+@dataclass
+class Prescriptions:
+    """A prescription file read into text columns with normalised names."""
+
+    frame: pd.DataFrame
+    read_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """0-based record index -> (message, the raw record) for malformed rows."""
+    path: str = ""
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_prescriptions(path: str | Path, *, encoding: str | None = None, delimiter: str = ",",
+                       sheet: str | None = None) -> Prescriptions:
+    """Read a ``.csv`` (or ``.xlsx``) prescription file.
+
+    Parameters
+    ----------
+    encoding : str, optional
+        The CSV's text encoding; default UTF-8 (with or without Excel's BOM;
+        a UTF-16 file is recognised by its BOM).
+    delimiter : str
+        The CSV field separator (``;`` for European Excel exports).
+    sheet : str, optional
+        XLSX worksheet name (default: the first sheet).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"no such file: {p}.", hint="Check the path of the prescription file.")
+    if p.is_dir():
+        raise InputError(f"{p} is a directory, not a prescription file.",
+                         hint="Give the path of a .csv (or .xlsx) file.")
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(p, sheet)
+    if p.suffix.lower() == ".xls":
+        raise InputError(f"{p.name}: the old Excel .xls format is not read.",
+                         hint="Save the sheet as .xlsx or as 'CSV UTF-8 (Comma delimited)'.")
+    return _read_csv(p, encoding, delimiter)
+
+
+def _encoding_for(head: bytes, encoding: str | None) -> str:
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown text encoding {encoding!r}.",
+                             hint="Use utf-8, utf-8-sig, cp1252, latin-1 or utf-16.") from None
+        return encoding
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
+
+
+def _not_text(p: Path, raw: bytes, encoding: str) -> InputError:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start: exc.start + 1].hex().upper()
+        return InputError(
+            f"{p.name}, line {line}: byte 0x{bad} is not {encoding.upper()} text; the file was "
+            "probably saved as Windows-1252 or Latin-1.",
+            hint="Save it from Excel as 'CSV UTF-8 (Comma delimited)', or pass --encoding cp1252.")
+    return InputError(f"{p.name} is not {encoding} text.", hint="Pass --encoding.")
+
+
+def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with p.open("rb") as fh:
+        head = fh.read(1 << 16)
+    enc = _encoding_for(head, encoding)
+    if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
+        raise InputError(f"{p.name} is empty.",
+                         hint="A prescription file starts with a header row naming its columns, "
+                              "e.g. form,strength,count,source,tablet_weight.")
+    header = _header(p, enc, delimiter)
+    names = check_header(header)
+    bad_rows: list[int] = []
+
+    def on_invalid(row: object) -> str:
+        bad_rows.append(1)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            p,
+            read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc)),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                             newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 strings_can_be_null=True, null_values=[""],
+                                                 quoted_strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "UTF-8" in str(exc):
+            raise _not_text(p, p.read_bytes(), enc) from None
+        return _read_csv_slow(p, enc, delimiter, names)
+    if bad_rows:
+        return _read_csv_slow(p, enc, delimiter, names)
+    if table.num_columns != len(names):
+        return _read_csv_slow(p, enc, delimiter, names)
+    frame = table.rename_columns(names).to_pandas()
+    return Prescriptions(frame=frame, path=str(p))
+
+
+def _arrow_encoding(enc: str) -> str:
+    return "utf8" if codecs.lookup(enc).name in ("utf-8", "utf-8-sig") else enc
+
+
+def _header(p: Path, enc: str, delimiter: str) -> list[str]:
+    try:
+        with p.open(encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
+            for record in csv.reader(fh, delimiter=delimiter):
+                if record and any(c.strip() for c in record):
+                    if len(record) == 1 and delimiter == "," and ";" in record[0]:
+                        raise InputError(
+                            f"{p.name}: the header has one column, {record[0]!r}; the file seems "
+                            "to use ';' between fields.",
+                            hint="Pass --delimiter ';' (or save the sheet as comma-separated CSV).")
+                    return record
+    except UnicodeDecodeError:
+        raise _not_text(p, p.read_bytes(), enc) from None
+    except csv.Error as exc:
+        raise InputError(f"{p.name}: the header row cannot be read ({exc}).") from None
+    raise InputError(f"{p.name} is empty.", hint="A prescription file starts with a header row.")
+
+
+def _read_csv_slow(p: Path, enc: str, delimiter: str, names: list[str]) -> Prescriptions:
+    """Python's csv reader: keeps malformed rows (as errors) in their places."""
+    want = len(names)
+    columns: list[list[str | None]] = [[] for _ in names]
+    errors: dict[int, tuple[str, str]] = {}
+    try:
+        with p.open(encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            header_seen = False
+            for record in reader:
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue  # a blank line is not a record
+                if not header_seen:
+                    header_seen = True
+                    continue
+                i = len(columns[0])
+                if len(record) != want:
+                    errors[i] = (FIELD_COUNT_MESSAGE.format(got=len(record), want=want),
+                                 delimiter.join(record))
+                    record = [""] * want
+                for col, value in zip(columns, record, strict=True):
+                    col.append(value if value != "" else None)
+    except UnicodeDecodeError:
+        raise _not_text(p, p.read_bytes(), enc) from None
+    except csv.Error as exc:
+        raise InputError(f"{p.name}: cannot read the file as CSV ({exc}).",
+                         hint="Check for an unclosed double quote.") from None
+    frame = pd.DataFrame({n: pd.array(c, dtype="str") for n, c in zip(names, columns, strict=True)})
+    return Prescriptions(frame=frame, read_errors=errors, path=str(p))
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = read_text(value)
+    return text if text.strip() else None
+
+
+def _read_xlsx(p: Path, sheet: str | None) -> Prescriptions:
+    try:
+        import openpyxl
+    except ModuleNotFoundError:
+        raise InputError(f"{p.name}: reading .xlsx needs openpyxl.",
+                         hint="Install it with: pip install 'compound[xlsx]' (or save as CSV).") from None
+    try:
+        book = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise InputError(f"{p.name} cannot be opened as an Excel workbook ({exc}).",
+                         hint="Open it in Excel and save it again as .xlsx, or as CSV.") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(f"{p.name} has no sheet {sheet!r}.",
+                             hint=f"Sheets: {', '.join(book.sheetnames)}.")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()  # Excel's trailing empty rows are not records
+    if not rows:
+        raise InputError(f"{p.name} is empty.", hint="The first sheet row is the header.")
+    header = rows[0]
+    while header and header[-1] is None:
+        header.pop()
+    names = check_header([h if h is not None else "" for h in header])
+    width = len(names)
+    errors: dict[int, tuple[str, str]] = {}
+    body: list[list[str | None]] = []
+    for i, r in enumerate(rows[1:]):
+        extra = [v for v in r[width:] if v is not None]
+        if extra:
+            errors[i] = (FIELD_COUNT_MESSAGE.format(got=width + len(extra), want=width),
+                         ",".join(v or "" for v in r))
+            body.append([None] * width)
+        else:
+            body.append((list(r) + [None] * width)[:width])
+    frame = pd.DataFrame(body, columns=names, dtype="str") if body else pd.DataFrame(
+        {n: pd.array([], dtype="str") for n in names})
+    return Prescriptions(frame=frame, read_errors=errors, path=str(p))

@@ -1,0 +1,68 @@
+"""``compound batch``: plan a CSV (or XLSX) of prescriptions, one preparation per row.
+
+Exit status: 0 when the run finished, even if some rows are refused or in
+error (they are in worksheet.csv and errors.csv); 2 when the file itself
+cannot be read (missing, empty, wrong encoding, unknown or duplicated
+columns, no ``form`` column) or an option is wrong; 5 when the catalog is
+broken. stdout carries the summary, or the JSON lines with ``--jsonl`` (the
+summary then goes to stderr); the progress bar is on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _columns_table() -> str:
+    from compound.batch.columns import documentation
+
+    rows = documentation()
+    width = max(len(r["column"]) for r in rows)
+    lines = [f"{'column':<{width}}  {'forms':<24}  what (example)"]
+    for r in rows:
+        example = f" ({r['example']})" if r["example"] else ""
+        lines.append(f"{r['column']:<{width}}  {r['forms']:<24}  {r['what']}{example}")
+    lines.append(f"{'x_…':<{width}}  {'all':<24}  your own columns, carried through unchanged")
+    return "\n".join(lines) + "\n"
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("prescriptions", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
+              help="Directory for worksheet.csv, errors.csv and summary.json.")
+@click.option("--jsonl", is_flag=True, help="Write one JSON object per row to stdout.")
+@click.option("--encoding", default=None, help="Text encoding of the CSV (default UTF-8, BOM or not).")
+@click.option("--delimiter", default=",", show_default=True, help="CSV field separator, e.g. ';'.")
+@click.option("--sheet", default=None, help="XLSX worksheet name (default: the first).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on stderr (default: for large files on a terminal).")
+@click.option("--columns", "show_columns", is_flag=True, help="List the columns a file may have.")
+def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding: str | None,
+          delimiter: str, sheet: str | None, progress: bool | None, show_columns: bool) -> None:
+    """Plan every prescription in a CSV (or .xlsx) file.
+
+    One preparation per row. Columns are the `compound plan` options with
+    underscores (strength, count, overage, source, tablet_weight, ...) plus
+    form (capsules, liquid or drops); values are typed as on the command line
+    (4.5mg, 5%, 46 drops/2mL). Writes worksheet.csv (one row per input row, in
+    order), errors.csv and summary.json to OUT, and prints what to pull from
+    stock. Bad rows never stop the run: exit status 0 when it ran, 2 when the
+    file cannot be read.
+    """
+    if show_columns:
+        click.echo(_columns_table(), nl=False)
+        return
+    if prescriptions is None:
+        raise click.UsageError("give the prescription file, e.g. compound batch prescriptions.csv -o out/")
+    if out_dir is None and not jsonl:
+        raise click.UsageError("give -o OUT (a directory for the output files), or --jsonl.")
+    if len(delimiter) != 1:
+        raise click.UsageError("--delimiter must be one character, e.g. ';'.")
+    from compound.batch.run import Options, run_batch
+
+    summary = run_batch(prescriptions, out_dir, jsonl=sys.stdout if jsonl else None,
+                        options=Options(encoding=encoding, delimiter=delimiter, sheet=sheet,
+                                        progress=progress))
+    click.echo(summary.text(), nl=False, err=jsonl)
