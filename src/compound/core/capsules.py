@@ -189,6 +189,8 @@ class CapsuleResult:
     api_factor: FloatArray
     assay_used: FloatArray
     water_used: FloatArray
+    assay_given: BoolArray
+    water_given: BoolArray
     api_to_weigh_mg: FloatArray
     active_total_mg: FloatArray
     active_per_capsule_mg: FloatArray
@@ -396,6 +398,8 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
         api_factor=api_factor * api,
         assay_used=assay * api,
         water_used=water * api,
+        assay_given=assay_given & is_api,
+        water_given=water_given & is_api,
         api_to_weigh_mg=api_to_weigh * api,
         active_total_mg=active_total,
         active_per_capsule_mg=active_per_capsule,

@@ -61,10 +61,6 @@ class CapsuleContext:
     opioid_reason: str | None = None
     tablet_weight_source: str = "measured average tablet weight, given by the pharmacist"
 
-    @property
-    def source_is_tablet(self) -> bool:
-        return self.product.get("kind") == "tablet"
-
 
 # ---------------------------------------------------------------- catalog -> core
 
@@ -573,7 +569,7 @@ def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> lis
 
 
 def _g_per_mol(x: float) -> str:
-    return f"{format_number(x)} g/mol"
+    return f"{format_number(x, 6)} g/mol"  # quoted as in molecules.csv, not rounded to 4 figures
 
 
 def working_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> Working:
@@ -728,10 +724,9 @@ def _tablet_steps(step: Any, r: core.CapsuleResult, i: int, ctx: CapsuleContext,
 def _api_steps(step: Any, r: core.CapsuleResult, i: int, ctx: CapsuleContext) -> None:
     s, fm = ctx.salts, format_mass
     assay, water = float(r.assay_used[i]), float(r.water_used[i])
-    assay_src = "assay from the CoA" if ctx.api_form and np.isfinite(assay) and not \
-        bool(r.masks["ASSAY_ASSUMED"][i]) else "assay assumed 100 % (no CoA assay given)"
-    water_src = ("theoretical dihydrate water, molecules.csv" if r.masks["DIHYDRATE_WATER_ASSUMED"][i]
-                 else "water from the CoA" if ctx.api_form == "dihydrate" or water > 0
+    assay_src = "assay from the CoA" if r.assay_given[i] else "assay assumed 100 % (no CoA assay given)"
+    water_src = ("water from the CoA" if r.water_given[i]
+                 else "theoretical dihydrate water, molecules.csv" if ctx.api_form == "dihydrate"
                  else "water taken as 0 (none given)")
     inputs = {"assay": format_percent(assay), "water": format_percent(water)}
     if ctx.api_form == "base":
