@@ -263,3 +263,37 @@ def test_input_errors_say_what_to_type(kwargs, error, says):
         plan_capsules(args.pop("strength"), args.pop("count"), **args)
     assert info.value.exit_code == 2
     assert says in str(info.value)
+
+
+def test_counts_are_exact_whole_numbers_in_json():
+    # amounts round to 4 significant figures; counts never do (12345 stays 12345, not 12340)
+    d = plan_capsules("4.5mg", 12345, tablet_weight="200mg", fill_weight="100mg").to_dict()
+    assert d["capsules_to_prepare"] == 12345
+    assert d["tablets_to_crush"] == 1112          # ceil(4.5 x 12345 / 50) = ceil(1111.05)
+    assert d["api_required_mg"] == 55550           # 55552.5 mg to 4 significant figures
+
+
+def test_row_helpers_serve_any_row_of_a_many_row_result():
+    # batch runs call findings_for / working_for / amounts_for on row i of a big result
+    import numpy as np
+
+    from compound.core.capsules import CapsuleInputs, compute_capsules
+    from compound.planning import capsules as planning
+    from compound.planning import resolve
+
+    single = plan_capsules("4.5mg", 30, overage="1", tablet_weight="200mg", fill_weight="100mg")
+    size, filler = resolve.capsule_size("3"), resolve.excipient("mcc")
+    fill, method, source = planning.resolve_fill_weight(100.0, filler, size)
+    rules = planning.capsule_rules()
+    ctx = planning.CapsuleContext(
+        salts=resolve.salts(), balance=resolve.balance(), bands=rules.dose_bands,
+        product=resolve.product("naltrexone-hcl-50mg-tablet"), filler=filler, capsule_size=size,
+        fill_weight_method=method, fill_weight_source=source)
+    result = compute_capsules(CapsuleInputs(
+        strength_mg=np.array([0.0, 11.0, 4.5]), count=30, fill_weight_mg=fill, mwq_mg=120.0,
+        rules=rules, overage_units=1, tablet_strength_mg=50.0, tablet_weight_mg=200.0))
+    assert planning.amounts_for(result, 2, ctx) == single.amounts
+    assert planning.findings_for(result, 2, ctx) == single.findings
+    assert planning.working_for(result, 2, ctx).to_list() == single.working.to_list()
+    assert {f.code for f in planning.findings_for(result, 0, ctx)} >= {"DOSE_BAND_ZERO"}
+    assert planning.working_for(result, 0, ctx).to_list() == []
