@@ -8,6 +8,8 @@ trail does not verify, 6 operation not allowed).
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -307,11 +309,24 @@ def export(as_csv: bool, ingredients: bool, output: str | None, db: str | None) 
     what = "ingredients" if ingredients else "lots"
     with opened(db) as register:
         if output is None:
-            register.export_csv(click.get_text_stream("stdout"), what=what)
+            buffer = io.StringIO()
+            register.export_csv(buffer, what=what)
+            _write_bytes(buffer.getvalue().encode("utf-8"))
             return
         count = register.export_csv(output, what=what)
     click.echo(f"Wrote {count} {'ingredient lots' if ingredients else 'lots'} to {output}.",
                err=True)
+
+
+def _write_bytes(data: bytes) -> None:
+    """Bytes to stdout as they are: RFC 4180's CRLF must not become CR CR LF on Windows."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    stream.write(data)
+    stream.flush()
 
 
 @click.group()

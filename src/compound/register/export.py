@@ -26,7 +26,7 @@ FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "\0")
 LOT_COLUMNS: Final = (
     "lot_number", "kind", "description", "status", "quantity", "quantity_unit", "compounded",
     "beyond_use_date", "days_left", "bud_limit", "bud_source", "stability_window_days",
-    "window_used_pct", "storage", "compounded_by", "checked_by",
+    "window_used_pct", "storage", "compounded_by", "checked_by", "components",
 )
 INGREDIENT_COLUMNS: Final = (
     "lot_number", "item", "item_kind", "name", "expiry", "expired", "supplier", "reference",
@@ -71,8 +71,16 @@ def write_rows(file: IO[str] | str | Path, columns: Sequence[str],
     return count
 
 
+def _lot_row(lot: views.Lot) -> dict[str, Any]:
+    row = lot.to_dict(full=False)
+    row["components"] = "; ".join(
+        f"{c.lot_number} {views.format_amount(c.amount, c.unit)}" for c in lot.components)
+    return row
+
+
 def write_lots(file: IO[str] | str | Path, lots: Iterable[views.Lot]) -> int:
-    return write_rows(file, LOT_COLUMNS, (lot.to_dict(full=False) for lot in lots))
+    """One row per compounded lot, with its components as ``LOT amount; LOT amount``."""
+    return write_rows(file, LOT_COLUMNS, (_lot_row(lot) for lot in lots))
 
 
 def write_ingredients(file: IO[str] | str | Path, lots: Iterable[views.IngredientLot]) -> int:

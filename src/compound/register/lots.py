@@ -16,6 +16,7 @@ Status moves (a lot past its BUD shows as *expired* whatever was recorded)::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
@@ -25,7 +26,17 @@ import sqlalchemy as sa
 from compound import paths
 from compound.catalog.loader import number
 from compound.errors import DateInputError, InputError, RegisterError
-from compound.register import audit, db, items, migrations, schema, validate, views
+from compound.register import (
+    audit,
+    db,
+    export,
+    items,
+    migrations,
+    reading,
+    schema,
+    validate,
+    views,
+)
 from compound.register.replay import component_record, ingredient_record, lot_record
 
 LOT_PREFIX: Final = "LDN"
@@ -43,8 +54,6 @@ _LOT_NUMBER_CHARS: Final = "A-Za-z0-9 ._/-"
 
 
 def _lot_number_text(value: Any, field: str = "lot") -> str:
-    import re
-
     if not isinstance(value, str) or not re.fullmatch(
             rf"[A-Za-z0-9][{_LOT_NUMBER_CHARS}]{{0,39}}", value.strip()):
         raise InputError(
@@ -445,15 +454,11 @@ class Register:
 
     def get(self, lot: str, *, today: dt.date | None = None) -> views.Lot:
         """A compounded lot with its components and history, as of today."""
-        from compound.register import reading
-
         lot_no = _lot_number_text(lot)
         with db.read(self.engine) as conn:
             return reading.lot(conn, self._lot_row(conn, lot_no), today or paths.today())
 
     def get_ingredient(self, lot: str, *, today: dt.date | None = None) -> views.IngredientLot:
-        from compound.register import reading
-
         lot_no = _lot_number_text(lot)
         with db.read(self.engine) as conn:
             row = conn.execute(sa.select(schema.ingredient_lots).where(
@@ -467,8 +472,6 @@ class Register:
                   today: dt.date | None = None) -> list[views.Lot]:
         """Compounded lots by BUD. ``expiring_within_days`` lists lots still in the pharmacy
         whose BUD falls within that many days, and those already expired (to destroy)."""
-        from compound.register import reading
-
         if status is not None and status not in views.STATUSES:
             raise InputError(f"status: {status!r} is not a lot status.",
                              hint=f"Use one of {', '.join(views.STATUSES)}.", field="status")
@@ -477,8 +480,6 @@ class Register:
             return reading.lots(conn, today or paths.today(), status, days)
 
     def list_ingredients(self, *, today: dt.date | None = None) -> list[views.IngredientLot]:
-        from compound.register import reading
-
         with db.read(self.engine) as conn:
             rows = conn.execute(sa.select(schema.ingredient_lots)
                                 .order_by(schema.ingredient_lots.c.expiry,
@@ -487,8 +488,6 @@ class Register:
 
     def trace(self, lot: str, *, today: dt.date | None = None) -> list[dict[str, Any]]:
         """Every compounded lot made from this lot, directly or through sub-lots (for recalls)."""
-        from compound.register import reading
-
         lot_no = _lot_number_text(lot)
         with db.read(self.engine) as conn:
             return reading.trace(conn, lot_no, today or paths.today())
@@ -502,19 +501,17 @@ class Register:
         return found
 
     def events(self, lot: str | None = None) -> list[views.Event]:
-        from compound.register import reading
-
         with db.read(self.engine) as conn:
             return reading.events(conn, lot)
 
     def export_csv(self, file: IO[str] | str | Path, *, what: str = "lots",
                    today: dt.date | None = None) -> int:
         """Write the lots (or ``what="ingredients"``) as a spreadsheet-safe CSV; returns rows."""
-        from compound.register import export
-
         today = today or paths.today()
         if what == "lots":
-            return export.write_lots(file, self.list_lots(today=today))
+            with db.read(self.engine) as conn:
+                found = reading.lots(conn, today, None, None, full=True)
+            return export.write_lots(file, found)
         if what == "ingredients":
             return export.write_ingredients(file, self.list_ingredients(today=today))
         raise InputError(f"export: {what!r} is not lots or ingredients.", field="what")

@@ -72,7 +72,7 @@ def ingredient(row: Any, today: dt.date) -> views.IngredientLot:
 
 
 def lots(conn: sa.Connection, today: dt.date, status: str | None,
-         expiring_within_days: int | None) -> list[views.Lot]:
+         expiring_within_days: int | None, *, full: bool = False) -> list[views.Lot]:
     t = schema.lots
     query = sa.select(t).order_by(t.c.beyond_use_date, t.c.lot_number)
     on_hand = t.c.status.in_(views.ON_HAND)
@@ -85,7 +85,7 @@ def lots(conn: sa.Connection, today: dt.date, status: str | None,
         query = query.where(t.c.status == status, t.c.beyond_use_date >= today)
     elif status is not None:
         query = query.where(t.c.status == status)
-    return [lot(conn, r, today, full=False) for r in conn.execute(query)]
+    return [lot(conn, r, today, full=full) for r in conn.execute(query).all()]
 
 
 def trace(conn: sa.Connection, lot_number: str, today: dt.date) -> list[dict[str, Any]]:

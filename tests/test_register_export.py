@@ -1,0 +1,79 @@
+"""CSV export: RFC 4180 quoting and spreadsheet formula neutralising (CWE-1236)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from compound.register import Register
+from compound.register.export import neutralise_cell
+
+NTX = "NTX2403"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ("+44 20 7946 0000", "'+44 20 7946 0000"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\tcmd", "'\tcmd"),
+    ("\rcmd", "'\rcmd"),
+    ("\0x", "'\0x"),
+    ("Naltrexone HCl 4.5 mg", "Naltrexone HCl 4.5 mg"),
+    ("a=b", "a=b"),
+    ("", ""),
+])
+def test_neutralise_cell(text, expected):
+    assert neutralise_cell(text) == expected
+
+
+@pytest.fixture
+def reg(tmp_path):
+    with Register.open(tmp_path / "r.sqlite3") as register:
+        register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number=NTX,
+                                    expiry="2026-05", received="2025-03-01", received_by="AB",
+                                    supplier="+44 Wholesale", reference="=1+2")
+        register.receive_ingredient(item="mcc", lot_number="MCC-7781", expiry="2027-01-31",
+                                    received="2025-03-01", received_by="AB")
+        for description, bud in [('=HYPERLINK("http://evil","LDN")', "2025-09-05"),
+                                 ('LDN 4.5 mg, "sugar-free"', "2025-03-05")]:
+            register.record_lot(
+                kind="capsules", description=description, quantity=30, quantity_unit="capsules",
+                plan={}, compounded="2025-03-01", beyond_use_date=bud,
+                bud_limit="@rule: nonaqueous-solid", bud_source="-USP <795>",
+                stability_window_days=None, storage="room", compounded_by="AB",
+                checked_by=None, components=[(NTX, 3, "tablets"), ("MCC-7781", 2.1, "g")])
+        yield register
+
+
+def test_lots_export_is_rfc4180_with_formulas_neutralised(reg):
+    out = io.StringIO()
+    assert reg.export_csv(out) == 2
+    text = out.getvalue()
+    assert text.count("\r\n") == 3 and "\n" not in text.replace("\r\n", "")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    by_bud = {r["beyond_use_date"]: r for r in rows}
+    first, second = by_bud["2025-03-05"], by_bud["2025-09-05"]
+    assert second["description"] == "'=HYPERLINK(\"http://evil\",\"LDN\")"
+    assert first["description"] == 'LDN 4.5 mg, "sugar-free"'  # quoted, read back intact
+    assert '"LDN 4.5 mg, ""sugar-free"""' in text
+    assert second["bud_limit"] == "'@rule: nonaqueous-solid"
+    assert second["bud_source"] == "'-USP <795>"
+    # Numbers the tool writes stay numbers: 2025-03-05 is 5 days before today (2025-03-10).
+    assert first["days_left"] == "-5" and first["status"] == "expired"
+    assert second["quantity"] == "30"
+    assert second["components"] == "NTX2403 3 tablets; MCC-7781 2100 mg"
+
+
+def test_ingredients_export_and_file_output_with_bom(reg, tmp_path):
+    target = tmp_path / "ingredients.csv"
+    assert reg.export_csv(target, what="ingredients", today=dt.date(2025, 3, 10)) == 2
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    ntx = next(r for r in rows if r["lot_number"] == NTX)
+    assert ntx["supplier"] == "'+44 Wholesale" and ntx["reference"] == "'=1+2"
+    assert ntx["expiry"] == "2026-05-31" and ntx["expired"] == "no"
