@@ -195,6 +195,8 @@ def test_grams_for_milligrams_is_refused_with_the_slip_named():
     assert_refused(plan, "DOSE_BAND_ABOVE_LDN")
     assert "did you mean 4.5 mg?" in plan.finding("DOSE_BAND_ABOVE_LDN").message
     assert "UNIT_SLIP_SUSPECTED" in codes(plan)
+    # the consequences of a refused strength (540 g of powder overfills) are not listed
+    assert "CAPSULE_OVERFILLED" not in codes(plan)
 
 
 def test_upper_ldn_is_a_warning():

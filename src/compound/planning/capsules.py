@@ -409,10 +409,20 @@ def _as_written(mg_hcl: float, ctx: CapsuleContext) -> float:
     return mg_hcl * ctx.salts.mw_base / ctx.salts.mw_hcl if ctx.basis == "base" else mg_hcl
 
 
+_CONSEQUENCES = ("CAPSULE_OVERFILLED", "SHORTCUT_OUT_OF_TOLERANCE", "SHORTCUT_STRENGTH_OFF",
+                 "WHOLE_TABLET_COUNT", "TRITURATION_PLANNED", "FILLER_QS", "BLEND_BELOW_MWQ")
+
+
 def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> list[Finding]:
     """Every finding for row ``i``, from the masks and the dose band."""
     r = result
     m = {code: bool(mask[i]) for code, mask in r.masks.items()}
+    band_index = int(r.dose_band[i])
+    if not r.computable[i] or (band_index >= 0 and ctx.bands[band_index].severity is Severity.REFUSAL):
+        # The strength or count itself is refused: what the arithmetic would say about such a
+        # batch (overfilled, trituration, shortcut) is noise beside the real reason.
+        for code in _CONSEQUENCES:
+            m[code] = False
     out: list[Finding] = []
     strength = float(r.strength_hcl_mg[i])
     slip_hint = ""
@@ -423,7 +433,6 @@ def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> lis
                      f"usual LDN range: did you mean {format_mass(guess)}?")
         out.append(Finding("UNIT_SLIP_SUSPECTED", Severity.WARNING, "Possible unit slip (mg/g or mcg/mg):"
                            + slip_hint, {"suggested_mg": guess}))
-    band_index = int(r.dose_band[i])
     if band_index >= 0:
         f = dose_band_finding(strength, ctx.bands[band_index], what="strength per capsule")
         if f.severity is Severity.REFUSAL and slip_hint:
@@ -556,7 +565,7 @@ def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> lis
         lambda: f"The assay {format_percent(float(r.assay_used[i]))} is outside the USP range for naltrexone "
         "hydrochloride (98.0–102.0 %, anhydrous basis): check the certificate and the grade.",
         source=str(resolve.rule("api_assay")["source"]))
-    if ctx.fill_weight_method == "volume-x-density" and r.computable[i]:
+    if ctx.fill_weight_method == "volume-x-density" and not any(f.severity is Severity.REFUSAL for f in out):
         out.append(Finding(
             "FILL_WEIGHT_ESTIMATED", Severity.INFO,
             f"Fill weight estimated from the capsule volume × the filler's bulk density "
