@@ -147,7 +147,11 @@ def test_show_text(run, lots):
 
 def test_show_an_ingredient_lot_and_an_unknown_lot(run, lots):
     code, out, _ = run("lots", "show", NTX)
-    assert code == 0 and "Expiry    2026-05-31 (447 days left)" in out
+    # 2025-03-10 -> 2026-05-31: 296 days to 2025-12-31, + 31 + 28 + 31 + 30 + 31 = 447.
+    assert code == 0 and "Expiry         2026-05-31 (447 days left)" in out
+    assert "Tablet weight  200 mg (measured average)" in out
+    code, out, _ = run("lots", "show", MCC)
+    assert code == 0 and "Pack stat #3   135 mg per capsule" in out
     code, out, err = run("lots", "show", "LDN-20990101-0001")
     assert code == 6 and "unknown lot LDN-20990101-0001" in err
 

@@ -229,3 +229,10 @@ def test_verify_json_lists_the_problems(path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and report["events"] == 4 and report["head_seq"] == 4
     assert report["problems"][0]["where"] == "lot LDN-20250310-0001"
+
+
+def test_a_dropped_table_is_an_integrity_failure(path, capsys):
+    tamper(path, "DROP TABLE components", restore_triggers=False)
+    code, _, err = verify_cli(capsys)
+    assert code == 4
+    assert "cannot be read for verification: no such table: components" in err

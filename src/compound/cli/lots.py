@@ -19,7 +19,7 @@ import click
 from compound.cli.output import emit_json
 
 if TYPE_CHECKING:
-    from compound.register import Lot, Register
+    from compound.register import IngredientLot, Lot, Register
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -203,6 +203,28 @@ def _show_lot(lot: Lot) -> str:
     return "\n".join(lines)
 
 
+def _show_ingredient(lot: IngredientLot) -> str:
+    from compound.core.rounding import format_mass, format_percent
+
+    lines = [
+        f"Ingredient lot {lot.lot_number}: {lot.item_name} ({lot.item_key}, {lot.item_kind})",
+        f"  Expiry         {lot.expiry.isoformat()} "
+        f"({_days_left(lot.days_left).replace('BUD', 'expiry')})",
+        f"  Received       {lot.received.isoformat()} by {lot.received_by}",
+    ]
+    optional = [
+        ("Supplier", lot.supplier), ("Reference", lot.reference),
+        ("Assay (CoA)", None if lot.assay is None else format_percent(lot.assay)),
+        ("Water (CoA)", None if lot.water is None else format_percent(lot.water)),
+        ("Tablet weight", None if lot.tablet_weight_mg is None
+         else f"{format_mass(lot.tablet_weight_mg)} (measured average)"),
+    ]
+    lines += [f"  {name:<14} {value}" for name, value in optional if value is not None]
+    lines += [f"  {'Pack stat #' + size:<14} {format_mass(mg)} per capsule"
+              for size, mg in lot.pack_stats.items()]
+    return "\n".join(lines)
+
+
 @lots.command()
 @click.argument("lot")
 @json_option
@@ -223,11 +245,7 @@ def show(lot: str, as_json: bool, db: str | None) -> None:
             if as_json:
                 emit_json(ingredient.to_dict())
                 return
-            click.echo(f"Ingredient lot {ingredient.lot_number}: {ingredient.item_name}\n"
-                       f"  Expiry    {ingredient.expiry.isoformat()} "
-                       f"({_days_left(ingredient.days_left).replace('BUD', 'expiry')})\n"
-                       f"  Received  {ingredient.received.isoformat()} by "
-                       f"{ingredient.received_by}")
+            click.echo(_show_ingredient(ingredient))
             return
     if as_json:
         emit_json(found.to_dict())

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from compound import paths
 from compound.catalog.loader import number
-from compound.errors import DateInputError, InputError, RegisterError
+from compound.errors import DateInputError, InputError, IntegrityError, RegisterError
 from compound.register import (
     audit,
     db,
@@ -517,9 +517,20 @@ class Register:
         raise InputError(f"export: {what!r} is not lots or ingredients.", field="what")
 
     def verify(self) -> audit.VerifyReport:
-        """Re-walk the audit chain and replay it against the rows."""
+        """Re-walk the audit chain and replay it against the rows.
+
+        A table that cannot be read at all (dropped, altered) is an integrity
+        failure too, not a busy database.
+        """
         with db.read(self.engine) as conn:
-            return audit.verify(conn)
+            try:
+                return audit.verify(conn)
+            except sa.exc.DBAPIError as exc:
+                reason = str(exc.orig) if exc.orig is not None else str(exc)
+                raise IntegrityError(
+                    f"the register's tables cannot be read for verification: {reason}.",
+                    hint="The database was altered outside the tool; restore it from a "
+                         "backup.") from None
 
 
 def _next_step(lot_no: str, status: str, actor: str) -> str:
