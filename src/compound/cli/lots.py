@@ -53,11 +53,12 @@ def _days_left(days: int) -> str:
     return f"{days} day{'s' if days != 1 else ''} left"
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
-    return "\n".join(lines)
+def _table(rows: list[list[str]], header: list[str] | None) -> str:
+    """Columns aligned with two spaces; a column empty in every row is left out."""
+    every = [header, *rows] if header else rows
+    keep = [i for i in range(len(every[0])) if any(r[i] for r in rows)]
+    widths = {i: max(len(r[i]) for r in every) for i in keep}
+    return "\n".join("  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in every)
 
 
 @click.group()
@@ -189,10 +190,10 @@ def _show_lot(lot: Lot) -> str:
                      f"{format_percent(used or 0)} used")
     lines.append(f"  Storage          {lot.storage}")
     lines.append("  Components")
-    for c in lot.components:
-        what = "expiry" if c.source == "ingredient" else "BUD"
-        lines.append(f"    {c.lot_number}  {c.name}  {format_amount(c.amount, c.unit)}  "
-                     f"({what} {c.expiry.isoformat()})")
+    rows = [[c.lot_number, c.name, format_amount(c.amount, c.unit),
+             f"({'expiry' if c.source == 'ingredient' else 'BUD'} {c.expiry.isoformat()})"]
+            for c in lot.components]
+    lines += ["    " + line for line in _table(rows, None).splitlines()]
     lines.append("  History")
     for e in lot.history:
         detail = e.to_dict()
