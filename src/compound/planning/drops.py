@@ -1,0 +1,392 @@
+"""``plan_drops``: LDN sublingual drops with a calibrated (or assumed USP) dropper.
+
+Either a target per drop (``0.5mg/drop``: concentration = per drop × drops/mL)
+or a fixed concentration (``10mg/mL``: whole drops per dose, the dose they
+deliver and its error). The drug side (tablets or API, aliquot below the MWQ)
+is the oral liquid's (:func:`compound.core.liquids.prepare_liquid`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pint
+
+from compound.core import units
+from compound.core.drops import DropsInputs, DropsResult, drops_dose
+from compound.core.findings import Finding, Severity
+from compound.core.liquids import LiquidInputs, LiquidResult, prepare_liquid
+from compound.core.rounding import (
+    format_concentration,
+    format_count,
+    format_mass,
+    format_number,
+    json_number,
+)
+from compound.core.working import Step, Working
+from compound.errors import InputError
+from compound.planning import _source, resolve
+from compound.planning import liquid as liquid_plan
+from compound.planning._source import Source, Vehicle, amount, to_hcl, typed
+from compound.planning.base import Plan
+from compound.planning.dilution import (
+    dilution_rules,
+    max_final_fraction,
+    solubility_hcl,
+)
+
+_DROP_DOSE = re.compile(r"^\s*(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:drops?|gtts?)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class DropsPlan(Plan):
+    """Sublingual drops; typed results as pint quantities (None where not applicable)."""
+
+    @property
+    def concentration(self) -> pint.Quantity | None:
+        return self.quantity("concentration_mg_per_ml")
+
+    @property
+    def drops_per_ml(self) -> pint.Quantity | None:
+        return self.quantity("drops_per_ml")
+
+    @property
+    def volume(self) -> pint.Quantity | None:
+        return self.quantity("volume_ml")
+
+    @property
+    def api(self) -> pint.Quantity | None:
+        return self.quantity("api_mg")
+
+    @property
+    def api_to_weigh(self) -> pint.Quantity | None:
+        return self.quantity("api_to_weigh_mg")
+
+    @property
+    def dose_delivered(self) -> pint.Quantity | None:
+        return self.quantity("dose_delivered_mg")
+
+    @property
+    def drops_per_dose(self) -> int | None:
+        value = self.amounts.get("drops_per_dose")
+        return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class DropsContext:
+    per_drop: float | None
+    strength: float | None
+    drops_per_ml: float
+    calibrated: bool
+    calibration_text: str | None
+    volume: float
+    dose: float | None
+    dose_drops: float | None
+    basis: str
+    source: Source
+    vehicle: Vehicle
+    tolerance: float
+    spread: float
+    solubility: float
+
+
+@dataclass(frozen=True)
+class DropsComputed:
+    drops: DropsResult
+    liquid: LiquidResult
+
+
+def _nan(x: float | None) -> np.ndarray:
+    return np.array([np.nan if x is None else x])
+
+
+def compute(ctx: DropsContext) -> DropsComputed:
+    """The core calls for one row (a batch builds longer arrays the same way)."""
+    dres = drops_dose(DropsInputs(
+        mg_per_drop=_nan(ctx.per_drop), concentration_mg_per_ml=_nan(ctx.strength),
+        drops_per_ml=np.array([ctx.drops_per_ml]), dose_mg=_nan(ctx.dose),
+        dose_drops=_nan(ctx.dose_drops), tolerance=np.array([ctx.tolerance]),
+        calibrated=np.array([ctx.calibrated]), uncalibrated_spread=np.array([ctx.spread])))
+    salts, src = ctx.source.salts, ctx.source
+    c_hcl = dres.concentration_mg_per_ml * (salts.mw_hcl / salts.mw_base if ctx.basis == "base" else 1.0)
+    lres = prepare_liquid(LiquidInputs(
+        concentration_mg_per_ml=c_hcl, volume_ml=np.array([ctx.volume]),
+        from_tablets=np.array([src.from_tablets]), tablet_strength_mg=np.array([src.tablet_strength_mg]),
+        tablet_weight_mg=np.array([src.tablet_weight_mg]), powder_per_hcl=np.array([src.powder_per_hcl]),
+        mwq_mg=np.array([src.mwq_mg]), solubility_mg_per_ml=np.array([ctx.solubility]),
+        max_final_fraction=np.array([max_final_fraction(ctx.vehicle)])),
+        dilution_rules(), float(resolve.rule("trituration")["max_factor_per_stage"]))
+    return DropsComputed(dres, lres)
+
+
+def _liquid_ctx(ctx: DropsContext, concentration: float) -> liquid_plan.LiquidContext:
+    """The oral-liquid context for the drug side, so its findings and working are reused."""
+    return liquid_plan.LiquidContext(
+        concentration, to_hcl(concentration, ctx.basis, ctx.source.salts), ctx.volume, None, None,
+        None, 0.0, ctx.basis, ctx.source, ctx.vehicle, ctx.solubility)
+
+
+def _liquid_computed(comp: DropsComputed) -> liquid_plan.LiquidComputed:
+    nan = np.array([np.nan])
+    return liquid_plan.LiquidComputed(comp.liquid, comp.liquid.volume_ml, nan, nan, None)
+
+
+def findings_for(comp: DropsComputed, i: int, ctx: DropsContext) -> list[Finding]:
+    d, m = comp.drops, comp.drops.masks
+    conc = float(d.concentration_mg_per_ml[i])
+    lctx = _liquid_ctx(ctx, conc)
+    out = [f for f in liquid_plan.findings_for(_liquid_computed(comp), i, lctx)
+           if f.code != "SUSPENSION_SHAKE_WELL"]
+    if any(f.severity is Severity.REFUSAL for f in out):
+        return out
+    if ctx.source.from_tablets:
+        out.append(Finding(
+            "DROPS_FROM_SUSPENSION", Severity.WARNING,
+            "Drops made from crushed tablets are a suspension: the insoluble tablet excipients make "
+            "drop size and drug per drop unreliable. Prefer API for drops; if tablets are used, "
+            "label 'Shake well' and calibrate the dropper with this preparation.",
+            {"source": "domain.md 1.4 (tablet excipients insoluble); USP <1101> (calibrate with "
+                       "the preparation)"}))
+    dropper = resolve.rule("dropper")
+    has_dose = bool(np.isfinite(d.drops_exact[i]))
+    drops = float(d.drops_per_dose[i]) if has_dose else float("nan")
+    if m["DROPPER_UNCALIBRATED"][i]:
+        low_d = ctx.drops_per_ml * (1 - ctx.spread)
+        high_d = ctx.drops_per_ml * (1 + ctx.spread)
+        if has_dose:
+            what = (f"{_deliver(drops)} {format_mass(d.delivered_low_mg[i])} to "
+                    f"{format_mass(d.delivered_high_mg[i])} (planned {format_mass(d.dose_delivered_mg[i])})")
+        else:
+            what = (f"one drop holds {format_mass(conc / high_d)} to {format_mass(conc / low_d)} "
+                    f"(planned {format_mass(conc / ctx.drops_per_ml)})")
+        out.append(Finding(
+            "DROPPER_UNCALIBRATED", Severity.WARNING,
+            f"No dropper calibration given: the USP medicine dropper "
+            f"({format_number(ctx.drops_per_ml)} drops/mL ± {format_number(ctx.spread * 100)} %) is "
+            f"assumed. At {format_number(low_d)}–{format_number(high_d)} drops/mL {what}. Calibrate: "
+            "count the drops of this preparation that fill a measured volume, e.g. "
+            "--calibration '46 drops/2mL'.",
+            {"drops_per_ml_low": low_d, "drops_per_ml_high": high_d,
+             "dose_delivered_low_mg": float(d.delivered_low_mg[i]) if has_dose else None,
+             "dose_delivered_high_mg": float(d.delivered_high_mg[i]) if has_dose else None,
+             "source": dropper["source"]}))
+    if not has_dose:
+        return out
+    exact = float(d.drops_exact[i])
+    error = float(d.dose_error[i])
+    dose = float(d.dose_mg[i])
+    suggested = float(d.suggested_concentration_mg_per_ml[i])
+    if m["DOSE_BELOW_ONE_DROP"][i]:
+        out.append(Finding(
+            "DOSE_BELOW_ONE_DROP", Severity.WARNING,
+            f"The dose {format_mass(dose)} is {format_number(exact)} of a drop at "
+            f"{format_concentration(conc)}: drops cannot deliver it. One drop gives "
+            f"{format_mass(d.dose_delivered_mg[i])}. Use {format_concentration(suggested)} "
+            "(one drop = the dose) or an oral liquid.", {"drops_exact": exact}))
+    if m["DROPS_DOSE_NOT_WHOLE"][i]:
+        out.append(Finding(
+            "DROPS_DOSE_NOT_WHOLE", Severity.WARNING,
+            f"{format_mass(dose)} at {format_concentration(conc)} is {format_number(exact)} drops: "
+            f"no whole number of drops is within ±{format_number(ctx.tolerance * 100)} %. "
+            f"{_deliver(drops)} {format_mass(d.dose_delivered_mg[i])} "
+            f"({_signed_pct(error)}). At {format_concentration(suggested)}, "
+            f"{_deliver(drops)} the dose exactly.",
+            {"drops_exact": exact, "dose_error_pct": error * 100,
+             "suggested_concentration_mg_per_ml": suggested, "source": dropper["source"]}))
+    elif abs(error) > 1e-9:
+        out.append(Finding(
+            "DROPS_DOSE_ROUNDED", Severity.INFO,
+            f"{format_number(exact)} drops rounded to {format_count(drops, 'drop')}: "
+            f"{format_mass(d.dose_delivered_mg[i])} delivered ({_signed_pct(error)}), within "
+            f"±{format_number(ctx.tolerance * 100)} %.", {"dose_error_pct": error * 100}))
+    return out
+
+
+def _deliver(drops: float) -> str:
+    return f"{format_count(drops, 'drop')} {'delivers' if int(drops) == 1 else 'deliver'}"
+
+
+def _signed_pct(fraction: float) -> str:
+    text = format_number(fraction * 100)
+    return f"{'+' if fraction > 0 else ''}{text} %"
+
+
+def working_for(comp: DropsComputed, i: int, ctx: DropsContext
+                ) -> tuple[dict[str, float | None], dict[str, Any], Working]:
+    d = comp.drops
+    conc = float(d.concentration_mg_per_ml[i])
+    w = Working()
+    dropper = resolve.rule("dropper")
+    if ctx.calibrated:
+        w.add(Step(key="drops_per_ml", label="Dropper calibration",
+                   formula="drops counted ÷ volume collected",
+                   inputs={"counted": ctx.calibration_text or f"{format_number(ctx.drops_per_ml)} "
+                                                              "drops/mL"},
+                   result=f"{format_number(ctx.drops_per_ml)} drops/mL",
+                   value=json_number(ctx.drops_per_ml),
+                   source="uhphar-4330 calculation of doses (35 drops in 2 mL = 17.5 drops/mL); "
+                          "USP <1101>"))
+    else:
+        w.add(Step(key="drops_per_ml", label="Dropper (assumed, not calibrated)",
+                   formula="USP medicine dropper", inputs={},
+                   result=f"{format_number(ctx.drops_per_ml)} drops/mL",
+                   value=json_number(ctx.drops_per_ml), source=dropper["source"]))
+    amounts: dict[str, float | None] = {"drops_per_ml": ctx.drops_per_ml}
+    if ctx.per_drop is not None:
+        w.add(Step(key="concentration_mg_per_ml", label="Concentration",
+                   formula="naltrexone per drop × drops per mL",
+                   inputs={"per drop": f"{format_mass(ctx.per_drop)}/drop",
+                           "drops per mL": format_number(ctx.drops_per_ml)},
+                   result=format_concentration(conc), value=json_number(conc)))
+    amounts["concentration_mg_per_ml"] = conc
+    amounts["drug_mg_per_drop"] = float(d.mg_per_drop[i])
+    if ctx.per_drop is None:
+        w.add(Step(key="drug_mg_per_drop", label="Naltrexone per drop",
+                   formula="concentration ÷ drops per mL",
+                   inputs={"concentration": format_concentration(conc),
+                           "drops per mL": format_number(ctx.drops_per_ml)},
+                   result=f"{format_mass(d.mg_per_drop[i])}/drop", value=json_number(d.mg_per_drop[i])))
+    l_amounts, l_extra, l_work = liquid_plan.working_for(_liquid_computed(comp), i,
+                                                         _liquid_ctx(ctx, conc))
+    for s in l_work:
+        w.add(s)
+    amounts.update({k: v for k, v in l_amounts.items() if k != "concentration_mg_per_ml"})
+    if np.isfinite(d.drops_exact[i]):
+        exact, drops = float(d.drops_exact[i]), float(d.drops_per_dose[i])
+        if ctx.dose_drops is None:
+            w.add(Step(key="drops_exact", label="Drops for the dose",
+                       formula="dose × drops per mL ÷ concentration",
+                       inputs={"dose": format_mass(float(d.dose_mg[i])),
+                               "drops per mL": format_number(ctx.drops_per_ml),
+                               "concentration": format_concentration(conc)},
+                       result=f"{format_number(exact)} drops", value=json_number(exact)))
+        w.add(Step(key="drops_per_dose", label="Drops per dose",
+                   formula="drops for the dose, to the nearest whole drop (at least 1)",
+                   inputs={"drops": format_number(exact)}, result=format_count(drops, "drop"),
+                   value=int(drops)))
+        delivered = float(d.dose_delivered_mg[i])
+        w.add(Step(key="dose_delivered_mg", label="Dose delivered",
+                   formula="drops per dose × naltrexone per drop",
+                   inputs={"drops": format_number(drops),
+                           "per drop": f"{format_mass(d.mg_per_drop[i])}/drop"},
+                   result=format_mass(delivered), value=json_number(delivered)))
+        err = float(d.dose_error[i]) * 100
+        w.add(Step(key="dose_error_pct", label="Dose error", formula="delivered ÷ dose − 1",
+                   inputs={"delivered": format_mass(delivered), "dose": format_mass(float(d.dose_mg[i]))},
+                   result=_signed_pct(err / 100), value=json_number(err)))
+        amounts.update({"drops_per_dose": drops, "dose_delivered_mg": delivered,
+                        "dose_error_pct": err})
+        if not ctx.calibrated:
+            amounts["dose_delivered_low_mg"] = float(d.delivered_low_mg[i])
+            amounts["dose_delivered_high_mg"] = float(d.delivered_high_mg[i])
+    return amounts, l_extra, w
+
+
+def parse_drops_per_ml(calibration: Any, drops_per_ml: Any) -> tuple[float | None, str | None]:
+    """The calibration from ``"46 drops/2mL"`` or a drops-per-mL number; None if neither."""
+    if calibration is not None and drops_per_ml is not None:
+        raise InputError("give the dropper calibration once.",
+                         hint="Use --calibration '46 drops/2mL' or --drops-per-ml 23, not both.",
+                         field="calibration")
+    if calibration is not None:
+        text = typed(calibration) or ""
+        if isinstance(calibration, pint.Quantity):
+            return units.coerce(calibration, "calibration", field="calibration"), text
+        return units.parse(text, "calibration", field="calibration").value, text
+    if drops_per_ml is not None:
+        if isinstance(drops_per_ml, pint.Quantity):
+            return units.coerce(drops_per_ml, "calibration", field="drops_per_ml"), None
+        text = str(drops_per_ml).strip()
+        if re.fullmatch(r"[+-]?[\d.,]+", text):
+            text = f"{text} drops/mL"
+        return units.parse(text, "calibration", field="drops_per_ml").value, None
+    return None, None
+
+
+def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any = None,
+               drops_per_ml: Any = None, volume: Any = None, dose: Any = None, source: str = "api",
+               vehicle: str | None = None, tablet_weight: Any = None, api_form: str = "anhydrous",
+               assay: Any = None, water: Any = None, basis: str = "hcl", product: str | None = None,
+               balance: str | None = None, balance_sensitivity: Any = None,
+               opioid_use: bool = False, override_opioid: str | None = None) -> DropsPlan:
+    """Plan sublingual drops: ``per_drop`` (``"0.5mg/drop"``) or ``strength`` (``"10mg/mL"``).
+
+    ``calibration`` (``"46 drops/2mL"``) or ``drops_per_ml`` (``23``) describe the
+    dropper; with neither, the USP dropper is assumed (a warning). ``dose`` is a
+    mass (``"4.5mg"``) or, with a calibration, whole drops (``"9 drops"``).
+    """
+    if (per_drop is None) == (strength is None):
+        raise InputError("give either the amount per drop or the concentration, not "
+                         + ("both." if per_drop is not None else "neither."),
+                         hint="Use --per-drop 0.5mg or --strength 10mg/mL.", field="per_drop")
+    if volume is None:
+        raise InputError("drops need the volume to make.", hint="Give --volume, e.g. 30mL.",
+                         field="volume")
+    dpm, cal_text = parse_drops_per_ml(calibration, drops_per_ml)
+    pd = None
+    if per_drop is not None:
+        text = typed(per_drop) or ""
+        if isinstance(per_drop, str) and "/" not in text:
+            text = f"{text}/drop"
+        pd = units.coerce(text if isinstance(per_drop, str) else per_drop, "mass_per_drop",
+                          field="per_drop")
+    c = amount(strength, "concentration", "strength")
+    v = amount(volume, "volume", "volume")
+    d: float | None = None
+    d_drops: float | None = None
+    m = _DROP_DOSE.match(dose) if isinstance(dose, str) else None
+    if m:
+        if dpm is None:
+            raise InputError(f"dose: {dose!r} is in drops, but the dropper is not calibrated.",
+                             hint="Give the dose in mg (e.g. 4.5mg), or calibrate the dropper "
+                                  "(--calibration '46 drops/2mL').", field="dose")
+        d_drops = float(m.group("n"))
+        if d_drops > 0 and d_drops != int(d_drops):
+            raise InputError(f"dose: {dose!r} is not a whole number of drops.",
+                             hint="Type whole drops, e.g. 9 drops.", field="dose")
+    else:
+        d = amount(dose, "mass", "dose")
+    src = _source.resolve_source(source, product=product, tablet_weight=tablet_weight,
+                                 api_form=api_form, assay=assay, water=water, balance=balance,
+                                 balance_sensitivity=balance_sensitivity)
+    veh = _source.vehicle(vehicle)
+    dropper = resolve.rule("dropper")
+    inputs: dict[str, Any] = {
+        "per_drop": typed(per_drop), "strength": typed(strength), "calibration": cal_text,
+        "drops_per_ml": typed(drops_per_ml), "volume": typed(volume), "dose": typed(dose),
+        "basis": basis, "source": src.kind, "product": src.product_key,
+        "api_form": src.api_form if src.kind == "api" else None,
+        "tablet_weight": typed(tablet_weight), "assay": typed(assay), "water": typed(water),
+        "vehicle": veh.key, "balance": src.balance.key, "opioid_use": bool(opioid_use),
+        "override_opioid": override_opioid,
+    }
+    findings = _source.non_positive_findings({"amount per drop": pd, "strength": c, "volume": v,
+                                              "dose in drops": d_drops})
+    calibrated = dpm is not None
+    dpm_used = dpm if dpm is not None else float(dropper["usp_drops_per_ml"])
+    dose_basis = d
+    if d_drops is not None and d_drops > 0:
+        per = pd if pd is not None else (c or 0.0) / dpm_used
+        dose_basis = d_drops * per
+    d_hcl = None if dose_basis is None else to_hcl(dose_basis, basis, src.salts)
+    findings += _source.safety_findings(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
+    findings += src.findings
+    if dose is None:
+        findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,
+                                "No dose given: the dose band and drops per dose are not checked. "
+                                "Add --dose.", {}))
+    plan = DropsPlan("drops", inputs, findings=findings)
+    if plan.refused:
+        return plan
+    assert v is not None
+    ctx = DropsContext(pd, c, dpm_used, calibrated, cal_text, v, d, d_drops, basis, src, veh,
+                       float(dropper["dose_tolerance_pct"]) / 100.0,
+                       float(dropper["usp_tolerance_pct"]) / 100.0, solubility_hcl(src))
+    comp = compute(ctx)
+    plan.findings.extend(findings_for(comp, 0, ctx))
+    if not plan.refused:
+        plan.amounts, plan.extra, plan.working = working_for(comp, 0, ctx)
+    return plan
