@@ -1,0 +1,1 @@
+"""Screens by role: the calculator (a mode), and the modals it opens."""

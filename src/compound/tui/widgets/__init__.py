@@ -1,0 +1,1 @@
+"""Widgets grouped by feature: ``plan/`` holds the calculator's form and results."""

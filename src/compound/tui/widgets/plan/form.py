@@ -1,0 +1,64 @@
+"""A calculator form built from a :class:`~compound.tui.forms.FormSpec`.
+
+The form only collects text: it shows the fields that apply (tablet weight for
+tablets, assay and water for API), refuses to submit while a field is invalid,
+and posts :class:`~compound.tui.messages.CalculationRequested`. The screen
+runs the plan.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Input, Select
+
+from compound.tui.forms import FormSpec
+from compound.tui.messages import CalculationRequested
+from compound.tui.widgets.plan.field import PlanField
+
+
+class PlanForm(VerticalScroll):
+    """The fields of one preparation type and a Calculate button."""
+
+    def __init__(self, spec: FormSpec) -> None:
+        super().__init__(id=f"{spec.key}-form", classes="plan-form")
+        self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        for field in self.spec.fields:
+            yield PlanField(self.spec.key, field)
+        yield Button("Calculate  (Enter / ctrl+r)", id=f"{self.spec.key}-calculate",
+                     variant="primary", classes="calculate")
+
+    def on_mount(self) -> None:
+        self._show_applicable()
+
+    def fields(self) -> list[PlanField]:
+        return list(self.query(PlanField))
+
+    def values(self) -> dict[str, str | bool]:
+        return {f.spec.name: f.value for f in self.fields()}
+
+    def submit(self) -> bool:
+        """Post the values if every visible field is valid; else point at the first bad one."""
+        visible = {f.name for f in self.spec.visible(self.values())}
+        invalid = [f for f in self.fields() if f.spec.name in visible and not f.is_valid]
+        if invalid:
+            invalid[0].control.focus()
+            self.notify(f"Check {', '.join(f.spec.label for f in invalid)}: the hint says what to type.",
+                        title="Not calculated", severity="error")
+            return False
+        self.post_message(CalculationRequested(self.spec.key, self.values()))
+        return True
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, ".calculate")
+    def _calculate(self) -> None:
+        self.submit()
+
+    @on(Select.Changed)
+    def _show_applicable(self) -> None:
+        visible = {f.name for f in self.spec.visible(self.values())}
+        for field in self.fields():
+            field.display = field.spec.name in visible

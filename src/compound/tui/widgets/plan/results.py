@@ -1,0 +1,197 @@
+"""The results pane: status, findings, amounts, nested objects and the working.
+
+Everything shown comes from :meth:`Plan.to_dict` (rounded by the rule, with the
+amounts, extra objects and steps withheld when the plan is refused), so the
+TUI shows exactly what ``--json`` prints and never a refused amount. Labels and
+formatted results come from the plan's own working steps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from compound.core.rounding import (
+    format_concentration,
+    format_mass,
+    format_number,
+    format_volume,
+)
+
+if TYPE_CHECKING:
+    from compound.planning.base import Plan
+
+_MARK = {"refusal": ("REFUSED", "bold red"), "warning": ("WARNING", "bold yellow"),
+         "info": ("info", "cyan")}
+_STATUS = {
+    "ok": ("OK", "bold green", "Check the working below before compounding."),
+    "warning": ("WARNING", "bold yellow", "Read the warnings before compounding."),
+    "refused": ("REFUSED", "bold red",
+                "No quantities are given for a refused preparation. Resolve the refusal and "
+                "calculate again."),
+}
+# Keys of Plan.to_dict that are not results; everything else it prints is (amounts withheld
+# when refused, so a refused plan shows none).
+_NOT_RESULTS = frozenset({"kind", "status", "inputs", "findings", "steps"})
+# Longest suffix first: "_mg_per_ml" must win over "_ml".
+_SUFFIXES = (
+    ("_mg_per_ml", format_concentration),
+    ("_mg_per_drop", lambda v: f"{format_mass(v)}/drop"),
+    ("_drops_per_ml", lambda v: f"{format_number(v)} drops/mL"),
+    ("_mg", format_mass),
+    ("_ml", format_volume),
+    ("_pct", lambda v: f"{format_number(v)} %"),
+    ("_days", lambda v: f"{format_number(v)} days"),
+)
+
+
+def label_for(key: str) -> str:
+    """``fill_weight_low_mg`` -> "Fill weight low" (the value carries the unit)."""
+    for suffix, _ in _SUFFIXES:
+        if key.endswith(suffix):
+            key = key[: -len(suffix)]
+            break
+    return key.replace("_", " ").strip().capitalize()
+
+
+def format_value(key: str, value: Any) -> str:
+    """A JSON value (already rounded by the plan) written with the unit its key names."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        for suffix, fmt in _SUFFIXES:
+            if key.endswith(suffix):
+                return fmt(float(value))
+        return format_number(float(value))
+    return str(value)
+
+
+def describe_extra(key: str, value: Any) -> Text:
+    """A nested object (trituration, shortcut, stages, vehicle) as indented lines."""
+    text = Text(label_for(key), style="bold")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            text.append(f"\n  {label_for(k)}: {_inline(k, v)}")
+    elif isinstance(value, list):
+        for n, item in enumerate(value, start=1):
+            if isinstance(item, dict):
+                parts = ", ".join(f"{label_for(k).lower()} {_inline(k, v)}" for k, v in item.items())
+                text.append(f"\n  {n}. {parts}")
+            else:
+                text.append(f"\n  {n}. {_inline(key, item)}")
+    else:
+        text.append(f": {format_value(key, value)}")
+    return text
+
+
+def _inline(key: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{label_for(k).lower()} {_inline(k, v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_inline(key, v) for v in value)
+    return format_value(key, value)
+
+
+class PlanResults(VerticalScroll):
+    """Shows one plan; :meth:`clear` when its inputs change, so no stale number stays up."""
+
+    def __init__(self, form_key: str) -> None:
+        super().__init__(id=f"{form_key}-results", classes="plan-results")
+        self.form_key = form_key
+        self.plan: Plan | None = None
+
+    def compose(self) -> ComposeResult:
+        key = self.form_key
+        yield Static(id=f"{key}-status", classes="plan-status")
+        yield Static(id=f"{key}-findings", classes="plan-findings")
+        table: DataTable[Text] = DataTable(id=f"{key}-amounts", classes="plan-amounts",
+                                           cursor_type="row", zebra_stripes=True, show_cursor=False)
+        table.add_column("Amount", key="label")
+        table.add_column("Value", key="value")
+        yield table
+        yield Static(id=f"{key}-extra", classes="plan-extra")
+        yield Static(id=f"{key}-working", classes="plan-working")
+
+    def on_mount(self) -> None:
+        self.clear("Fill in the form and press Enter (or ctrl+r) to calculate.")
+
+    def _part(self, name: str) -> Static:
+        return self.query_one(f"#{self.form_key}-{name}", Static)
+
+    @property
+    def amounts(self) -> DataTable[Text]:
+        return self.query_one(f"#{self.form_key}-amounts", DataTable)
+
+    def clear(self, message: str) -> None:
+        self.plan = None
+        self._part("status").update(Text(message, style="dim"))
+        for name in ("findings", "extra", "working"):
+            self._part(name).update("")
+            self._part(name).display = False
+        self.amounts.clear()
+        self.amounts.display = False
+
+    def show(self, plan: Plan) -> None:
+        self.plan = plan
+        shown = plan.to_dict()
+        word, style, advice = _STATUS[shown["status"]]
+        status = Text.assemble((f"{word}  ", style), (advice, ""))
+        self._part("status").update(status)
+        self._show_findings(shown["findings"])
+        steps = {s["key"]: s for s in shown.get("steps", [])}
+        self.amounts.clear()
+        extra: list[Text] = []
+        for key, value in shown.items():
+            if key in _NOT_RESULTS or value is None:  # None: not applicable to this route
+                continue
+            if isinstance(value, (dict, list)):
+                extra.append(describe_extra(key, value))
+                continue
+            step = steps.get(key)
+            label = step["label"] if step else label_for(key)
+            text = step["result"] if step else format_value(key, value)
+            self.amounts.add_row(Text(label), Text(text, justify="right"), key=key)
+        self.amounts.display = self.amounts.row_count > 0
+        self._part("extra").update(Text("\n\n").join(extra))
+        self._part("extra").display = bool(extra)
+        self._show_working(shown, shown.get("steps", []))
+        self.scroll_home(animate=False)
+
+    def _show_findings(self, findings: list[dict[str, Any]]) -> None:
+        text = Text()
+        for n, f in enumerate(findings):
+            word, style = _MARK[f["severity"]]
+            text.append("\n" if n else "")
+            text.append(f"{word} ", style=style)
+            text.append(f"{f['code']}: ", style="bold")
+            text.append(f["message"])
+        self._part("findings").update(text)
+        self._part("findings").display = bool(findings)
+
+    def _show_working(self, shown: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        working = self._part("working")
+        if not steps:
+            working.display = False
+            return
+        text = Text("Working", style="bold underline")
+        entered = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown["inputs"].items()
+                            if v not in (None, "", False))
+        text.append(f"\nAs entered: {entered}", style="dim")
+        for n, s in enumerate(steps, start=1):
+            text.append(f"\n{n:>2}. ")
+            text.append(s["label"], style="bold")
+            text.append(f": {s['result']}")
+            inputs = ", ".join(f"{k} = {v}" for k, v in s["inputs"].items())
+            text.append(f"\n    = {s['formula']}" + (f"  [{inputs}]" if inputs else ""))
+            if s["source"] != "arithmetic":
+                text.append(f"\n    source: {s['source']}", style="dim")
+            if s.get("note"):
+                text.append(f"\n    note: {s['note']}", style="italic")
+        working.update(text)
+        working.display = True
