@@ -36,11 +36,11 @@ _SUFFIX_UNITS: tuple[tuple[str, Any], ...] = (
 
 def unit_for_key(key: str) -> Any:
     """The unit a JSON key names by its suffix (``fill_weight_mg`` -> mg); counts are 1."""
+    if key == "drops_per_ml":  # before the suffixes: it also ends in "_ml"
+        return units.DROPS_PER_ML
     for suffix, unit in _SUFFIX_UNITS:
         if key.endswith(suffix):
             return unit
-    if key == "drops_per_ml":
-        return units.DROPS_PER_ML
     return units.DIMENSIONLESS
 
 
