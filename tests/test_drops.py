@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compound.core.drops import DropsInputs, drops_dose, drops_per_ml
-from compound.core.units import parse
+from compound.core.units import Q_, parse
 from compound.errors import InputError, UnitInputError
 from compound.planning.drops import plan_drops
 
@@ -29,6 +29,8 @@ def test_per_drop_target():
     assert d["api_mg"] == 345
     assert d["api_to_weigh_mg"] == 345  # anhydrous HCl, assay 100 % assumed
     assert plan.finding("DROPPER_UNCALIBRATED") is None
+    assert plan.drops_per_ml == Q_(23, "drop/mL")  # not mL: the key's unit is drops per mL
+    assert plan.concentration == Q_(11.5, "mg/mL") and plan.api == Q_(345, "mg")
     # The CLI passes '0.5mg' (no '/drop'): the same.
     assert plan_drops(per_drop="0.5mg", drops_per_ml="23", volume="30mL").to_dict()[
         "concentration_mg_per_ml"] == 11.5

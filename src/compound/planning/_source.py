@@ -200,7 +200,7 @@ def resolve_source(source: str, *, product: str | None = None, tablet_weight: An
     else:
         water_note = "CoA"
     findings += _assay_findings(assay_f)
-    assay_note = "CoA" if assay_f is not None else "none given: 100 % assumed"
+    assay_note = "CoA" if assay_f is not None else "none given, assumed"
     assay_f = 1.0 if assay_f is None else assay_f
     if form == "anhydrous" and water_f >= float(hydrate["mismatch_water_fraction"]):
         findings.append(Finding(

@@ -210,8 +210,9 @@ def _deliver(drops: float) -> str:
 
 
 def _signed_pct(fraction: float) -> str:
-    text = format_number(fraction * 100)
-    return f"{'+' if fraction > 0 else ''}{text} %"
+    """``+66.67 %`` / ``−3.382 %`` (a true minus sign, as the capsule plans print)."""
+    sign = "+" if fraction > 0 else "−" if fraction < 0 else ""
+    return f"{sign}{format_number(abs(fraction) * 100)} %"
 
 
 def working_for(comp: DropsComputed, i: int, ctx: DropsContext
