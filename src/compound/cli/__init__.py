@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 from typing import Any
 
 import click
@@ -41,6 +40,18 @@ class LazyGroup(click.Group):
             return getattr(module, attr)  # type: ignore[no-any-return]
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Map a CompoundError to its message and exit code: never a traceback for a user mistake."""
+        from compound.errors import CompoundError
+
+        try:
+            return super().invoke(ctx)
+        except CompoundError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"  {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, SUBCOMMANDS[name][1]) for name in sorted(SUBCOMMANDS)
                 if importlib.util.find_spec(SUBCOMMANDS[name][0].split(":")[0]) is not None]
@@ -66,21 +77,5 @@ def cli(ctx: click.Context) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry: map CompoundError to its exit code, never a traceback."""
-    from compound.errors import CompoundError
-
-    try:
-        return cli.main(args=argv, prog_name="compound", standalone_mode=False)
-    except CompoundError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        if exc.hint:
-            click.echo(f"  {exc.hint}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    """Console-script entry point."""
+    return cli.main(args=argv, prog_name="compound")

@@ -7,6 +7,7 @@ Each form's command lives in ``plan_<form>.py`` and uses the shared options and
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -70,8 +71,83 @@ def source_options(func: F) -> F:
     return func
 
 
+def dating_params() -> list[click.Option]:
+    """Options every form gets: the BUD (--compounded …) and saving the lot (--save …)."""
+    return [
+        click.Option(["--compounded"], default=None, metavar="YYYY-MM-DD",
+                     help="Compounding date: adds the beyond-use date to the plan."),
+        click.Option(["--storage"], default=None, metavar="room|refrigerated",
+                     help="Storage (default: what the BUD category or study requires)."),
+        click.Option(["--study"], default=None, metavar="STUDY",
+                     help="Stability study backing the BUD (cote-2018, fawcett-1997)."),
+        click.Option(["--attest"], is_flag=True,
+                     help="Attest the preparation matches the study (formula, container, storage)."),
+        click.Option(["--policy"], default="usp795-2023", show_default=True,
+                     metavar="usp795-2023|study", help="BUD policy."),
+        click.Option(["--day-zero"], is_flag=True,
+                     help="Count the compounding day as Day 0 (default Day 1: one day shorter)."),
+        click.Option(["--container"], default=None, help="Container (checked against a study)."),
+        click.Option(["--component-expiry"], multiple=True, metavar="[LABEL=]DATE",
+                     help="A component's expiry (repeatable); YYYY-MM means month end."),
+        click.Option(["--ingredient-lot"], multiple=True, metavar="LOT",
+                     help="Register lot used (repeatable): its expiry caps the BUD; recorded with --save."),
+        click.Option(["--save"], is_flag=True,
+                     help="Record the lot in the register (needs --compounded, --by)."),
+        click.Option(["--by"], default=None, metavar="INITIALS", help="Compounder's initials."),
+        click.Option(["--checked-by"], default=None, metavar="INITIALS", help="Checker's initials."),
+        click.Option(["--db"], default=None, metavar="PATH|URL", help="Register database."),
+    ]
+
+
+_DATING_KEYS = tuple(p.name for p in dating_params())
+
+
+def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
+    from compound.errors import InputError
+
+    lots_named = params.get("ingredient_lot") or ()
+    if not params.get("compounded"):
+        if params.get("save") or lots_named:
+            raise InputError("--save and --ingredient-lot need the compounding date.",
+                             hint="Add --compounded YYYY-MM-DD.", field="compounded")
+        return
+    if params.get("save") and not params.get("by"):
+        raise InputError("--save needs the compounder's initials.", hint="Add --by AB.",
+                         field="by")
+    from compound.cli.bud import _labelled
+    from compound.planning.dating import date_plan
+
+    expiries = _labelled(tuple(params.get("component_expiry") or ()), "component")
+    register = None
+    ingredient_lots = []
+    if lots_named or params.get("save"):
+        from compound.register.lots import Register
+
+        register = Register.open(params.get("db"))
+        ingredient_lots = [register.get_ingredient(lot) for lot in lots_named]
+        expiries += [(f"{lot.item_name} lot {lot.lot_number}", lot.expiry)
+                     for lot in ingredient_lots]
+    bud = date_plan(result, params["compounded"], storage=params.get("storage"),
+                    study=params.get("study"), attest=bool(params.get("attest")),
+                    policy=params.get("policy") or "usp795-2023",
+                    day_zero=bool(params.get("day_zero")), container=params.get("container"),
+                    component_expiries=expiries)
+    if params.get("save") and register is not None and not result.refused:
+        from compound.register.from_plan import record_plan
+
+        with register:
+            result.extra["lot_number"] = record_plan(
+                register, result, bud, compounded_by=params["by"],
+                checked_by=params.get("checked_by"), ingredient_lots=ingredient_lots)
+    elif register is not None:
+        register.close()
+
+
 def finish(result: Plan, as_json: bool) -> None:
-    """Print a plan as a worksheet or JSON; exit 3 when it is refused."""
+    """Date and save the plan when asked, print it as a worksheet or JSON; exit 3 when refused."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        _date_and_save(result, ctx.params)
     if as_json:
         from compound.cli.output import emit_json
 
@@ -80,6 +156,22 @@ def finish(result: Plan, as_json: bool) -> None:
         click.echo(result.worksheet(), nl=False)
     if result.refused:
         sys.exit(3)
+
+
+def _with_dating(command: click.Command) -> click.Command:
+    """Give a form's command the dating options; its own callback never sees them."""
+    command.params.extend(dating_params())
+    inner = command.callback
+    assert inner is not None
+
+    @functools.wraps(inner)
+    def callback(**kwargs: Any) -> Any:
+        for key in _DATING_KEYS:
+            kwargs.pop(key, None)
+        return inner(**kwargs)
+
+    command.callback = callback
+    return command
 
 
 def _register_forms() -> None:
@@ -92,7 +184,7 @@ def _register_forms() -> None:
             if exc.name != f"compound.cli.plan_{form}":
                 raise
             continue
-        plan.add_command(module.command, name=form)
+        plan.add_command(_with_dating(module.command), name=form)
 
 
 _register_forms()

@@ -1,0 +1,78 @@
+"""A plan with its beyond-use date: ``compound plan … --compounded DATE``.
+
+The BUD category comes from the plan itself (capsules are nonaqueous solids;
+a liquid or drops take their vehicle's category), and a study is checked
+against what the plan says about the preparation (its filler or vehicle and
+its concentration). The BUD's findings join the plan's: an expired component
+refuses the plan as surely as a bad dose does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from compound.core.rounding import format_mass
+from compound.core.working import Step
+from compound.planning.base import Plan
+from compound.planning.stability import BudResult, assign_bud, category_for_plan
+
+
+def preparation_of(plan: Plan, container: str | None = None) -> dict[str, Any]:
+    """What a stability study is matched against, as the plan states it."""
+    prep: dict[str, Any] = {
+        "filler": plan.inputs.get("filler") if plan.kind == "capsules" else None,
+        "vehicle": plan.inputs.get("vehicle") if plan.kind != "capsules" else None,
+        "container": container,
+    }
+    concentration = plan.amounts.get("concentration_mg_per_ml")
+    if concentration is not None and concentration == concentration:  # not NaN
+        prep["concentration"] = f"{concentration}mg/mL"
+    return {k: v for k, v in prep.items() if v}
+
+
+def date_plan(plan: Plan, compounded: dt.date | str, *, storage: str | None = None,
+              study: str | None = None, attest: bool = False, policy: str = "usp795-2023",
+              day_zero: bool = False, container: str | None = None,
+              component_expiries: Sequence[tuple[str, Any]] = (),
+              sub_lot_buds: Sequence[tuple[str, Any]] = ()) -> BudResult:
+    """Assign the plan's BUD and attach it: ``beyond_use_date`` and ``bud`` in its JSON.
+
+    Returns the :class:`BudResult`; the plan is changed in place (its findings,
+    working, inputs and extra).
+    """
+    category = category_for_plan(plan.kind, vehicle=plan.inputs.get("vehicle"))
+    bud = assign_bud(category, compounded, storage=storage, study=study, attest=attest,
+                     policy=policy, day_zero=day_zero, component_expiries=component_expiries,
+                     sub_lot_buds=sub_lot_buds, preparation=preparation_of(plan, container))
+    plan.inputs["compounded"] = bud.compounded.isoformat()
+    plan.findings.extend(bud.findings)
+    if bud.refused or bud.beyond_use_date is None or bud.limit is None:
+        return bud
+    details = bud.to_dict()
+    details.pop("findings", None)
+    plan.extra["beyond_use_date"] = bud.beyond_use_date.isoformat()
+    plan.extra["bud"] = details
+    limit = bud.limit
+    plan.working.add(Step(
+        key="beyond_use_date", label="Beyond-use date", result=bud.beyond_use_date.isoformat(),
+        formula="earliest of the category or study limit, every component's expiry and every "
+                "sub-lot's BUD",
+        inputs={"compounded": bud.compounded.isoformat(), "category": category,
+                "storage": bud.storage, "day counting": bud.day_counting, "policy": bud.policy,
+                "limit that won": f"{limit.kind}: {limit.name}"},
+        source=limit.source, note=bud.explanation,
+    ))
+    return bud
+
+
+def describe(plan: Plan) -> str:
+    """A one-line description of what a plan makes, for the register and labels."""
+    strength = plan.inputs.get("strength") or plan.inputs.get("per_drop") or ""
+    basis = " (as base)" if plan.inputs.get("basis") == "base" else ""
+    form = {"capsules": "capsules", "liquid": "oral liquid", "drops": "sublingual drops",
+            "dilution": "oral liquid (serial dilution)"}.get(plan.kind, plan.kind)
+    if plan.kind == "capsules" and plan.amounts.get("actual_strength_mg"):
+        strength = format_mass(float(plan.amounts["actual_strength_mg"] or 0)).replace(" ", "")
+    return f"Naltrexone HCl {strength}{basis} {form}".replace("  ", " ").strip()

@@ -1,0 +1,136 @@
+"""`compound plan … --compounded/--save`: the BUD joins the plan, the lot is recorded.
+
+Dates are counted by hand: Day 1 convention, BUD = compounded + N − 1.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from compound.cli import cli
+from compound.register.lots import Register
+
+CAPSULES = ["plan", "capsules", "--strength", "4.5mg", "--count", "30", "--overage", "1",
+            "--tablet-weight", "200mg", "--fill-weight", "100mg"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    code, out = run(*args, "--json")
+    return code, json.loads(out)
+
+
+def receive(*args: str) -> None:
+    code, out = run("lots", "receive", *args, "--by", "AB")
+    assert code == 0, out
+
+
+def test_capsules_get_the_usp_180_day_bud():
+    # nonaqueous solid: 180 days; 2025-03-10 is Day 1 -> +179 days = 2025-09-05
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10")
+    assert code == 0
+    assert d["beyond_use_date"] == "2025-09-05"
+    assert d["bud"]["limit"]["kind"] == "rule"
+    assert d["inputs"]["compounded"] == "2025-03-10"
+    assert any(s["key"] == "beyond_use_date" for s in d["steps"])
+
+
+def test_day_zero_and_study_policy():
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10", "--day-zero")
+    assert d["beyond_use_date"] == "2025-09-06"  # +180
+    # cote-2018 under the study policy: 360 days, Day 1 -> 2025-03-10 + 359 = 2026-03-04
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10", "--study", "cote-2018",
+                       "--attest", "--policy", "study")
+    assert code == 0
+    assert d["beyond_use_date"] == "2026-03-04"
+    assert d["bud"]["stability_window_days"] == 360
+    # under the default policy the same study is capped at 180 days
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10", "--study", "cote-2018", "--attest")
+    assert d["beyond_use_date"] == "2025-09-05"
+    assert d["bud"]["stability_window_days"] == 360
+
+
+def test_component_expiry_caps_the_bud_and_is_cited():
+    _, d = run_json(*CAPSULES, "--compounded", "2025-03-10",
+                    "--component-expiry", "MCC lot 9=2025-06")
+    assert d["beyond_use_date"] == "2025-06-30"
+    assert d["bud"]["limit"]["kind"] == "component-expiry"
+    assert d["bud"]["limit"]["name"] == "MCC lot 9"
+
+
+def test_study_on_the_wrong_preparation_refuses_the_plan():
+    # Fawcett is a preserved liquid: it cannot back a capsule BUD
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10", "--study", "fawcett-1997",
+                       "--attest", "--storage", "refrigerated")
+    assert code == 3
+    assert d["status"] == "refused"
+    assert "capsules_to_prepare" not in d
+    assert "beyond_use_date" not in d
+
+
+def test_invalid_date_is_bad_input():
+    code, out = run(*CAPSULES, "--compounded", "2025-02-30")
+    assert code == 2
+    assert "February 2025 has 28 days" in out
+
+
+def test_save_records_the_lot_with_components_and_bud(tmp_path):
+    receive("naltrexone-hcl-50mg-tablet", "NTX1", "--expiry", "2026-05", "--tablet-weight", "200mg")
+    receive("mcc", "MCC1", "--expiry", "2025-08-31")
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10", "--ingredient-lot", "NTX1",
+                       "--ingredient-lot", "MCC1", "--save", "--by", "AB", "--checked-by", "CD")
+    assert code == 0
+    assert d["lot_number"] == "LDN-20250310-0001"
+    # the MCC lot expires first (2025-08-31 < 2025-09-05): it sets the BUD
+    assert d["beyond_use_date"] == "2025-08-31"
+    with Register.open() as reg:
+        lot = reg.get(d["lot_number"])
+        assert lot.status == "quarantine"
+        assert str(lot.beyond_use_date) == "2025-08-31"
+        used = {c.lot_number: (c.amount, c.unit) for c in lot.components}
+        assert reg.verify().ok
+    assert used["NTX1"] == (3, "tablet")      # 139.5 mg / 50 mg -> 3 whole tablets
+    assert used["MCC1"] == (2542, "mg")       # (100 - 18) mg filler x 31 capsules
+
+
+def test_expired_ingredient_lot_refuses_and_saves_nothing():
+    receive("naltrexone-hcl-50mg-tablet", "OLD1", "--expiry", "2025-04-30", "--received",
+            "2025-01-02", "--tablet-weight", "200mg")
+    code, d = run_json(*CAPSULES, "--compounded", "2025-05-02", "--ingredient-lot", "OLD1",
+                       "--save", "--by", "AB")
+    assert code == 3
+    assert any(f["code"] == "COMPONENT_EXPIRED" for f in d["findings"])
+    assert "lot_number" not in d
+    with Register.open() as reg:
+        assert reg.list_lots() == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--save", "--by", "AB"], "--compounded"),
+        (["--ingredient-lot", "X1"], "--compounded"),
+        (["--compounded", "2025-03-10", "--save"], "--by AB"),
+    ],
+)
+def test_save_needs_date_and_initials(extra, says):
+    code, out = run(*CAPSULES, *extra)
+    assert code == 2
+    assert says in out
+
+
+def test_refused_plan_is_never_saved():
+    code, d = run_json("plan", "capsules", "--strength", "11mg", "--count", "30",
+                       "--tablet-weight", "200mg", "--compounded", "2025-03-10", "--save",
+                       "--by", "AB")
+    assert code == 3
+    assert "lot_number" not in d
+    with Register.open() as reg:
+        assert reg.list_lots() == []
