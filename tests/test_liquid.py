@@ -296,6 +296,7 @@ def test_hydrate_mismatch_warning():
     ({"volume": "30mL", "overage": "1"}, "percentage"),
     ({"volume": "30mL", "assay": "99%"}, "describe API powder"),
     ({"volume": "30mL", "source": "api", "tablet_weight": "200mg"}, "describes tablets"),
+    ({"volume": "30mL", "api_form": "dihydrate"}, "describes API powder"),
     ({"volume": "30mL", "source": "capsule"}, "not known"),
     ({"volume": "30mL", "vehicle": "syrup"}, "unknown vehicle"),
     ({"volume": "30mL", "product": "naltrexone-hcl-api"}, "not 'tablet'"),

@@ -161,6 +161,10 @@ def resolve_source(source: str, *, product: str | None = None, tablet_weight: An
             raise InputError("--assay and --water describe API powder, not tablets.",
                              hint="Leave them out with --source tablet, or use --source api.",
                              field="assay")
+        if api_form != "anhydrous":
+            raise InputError(f"--api-form {api_form} describes API powder, not tablets.",
+                             hint="Leave it out with --source tablet, or use --source api.",
+                             field="api_form")
         strength = number(row, "strength_mg", table_name="products")
         if weight is not None and not weight > strength:
             raise InputError(
