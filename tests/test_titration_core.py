@@ -174,3 +174,9 @@ def test_reduction_adds_exactly_the_reduced_days(ladder, at):
     assert np.array_equal(daily[:at], old[:at])
     assert np.array_equal(daily[at:at + 7], np.full(7, old[at] * 0.5))
     assert np.array_equal(daily[at + 7:], old[at:])   # the rest, 7 days later
+
+
+def test_snap_to_nanograms_removes_float_noise_only():
+    assert 0.1 + 0.2 != 0.3
+    assert t.snap_to_nanograms([0.1 + 0.2, 1.5]).tolist() == [0.3, 1.5]
+    assert t.snap_to_nanograms([1e-7]).tolist() == [1e-7]     # 0.1 ng: not a whole ng, kept

@@ -95,6 +95,17 @@ def as_nanograms(dose_mg: npt.ArrayLike) -> tuple[IntArray, npt.NDArray[np.bool_
     return np.where(exact, n, 0).astype(np.int64), exact
 
 
+def snap_to_nanograms(dose_mg: npt.ArrayLike) -> FloatArray:
+    """Doses within float noise of a whole nanogram, set to it (others unchanged).
+
+    ``0.1 + 0.2`` mg from a ladder edit becomes 0.3 mg again, so equal doses
+    compare equal when days are grouped by dose.
+    """
+    d = np.asarray(dose_mg, dtype=np.float64)
+    ng, exact = as_nanograms(d)
+    return np.where(exact, ng / NG_PER_MG, d)
+
+
 def common_strength_mg(dose_mg: npt.ArrayLike) -> float:
     """The greatest strength [mg] that makes every dose a whole number of units.
 
