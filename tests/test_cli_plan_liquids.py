@@ -160,3 +160,16 @@ def test_opioid_override_records_the_reason(capsys):
     assert d["status"] == "warning"
     assert d["inputs"]["override_opioid"] == "prescriber confirmed"
     assert "OPIOID_USE_OVERRIDDEN" in {f["code"] for f in d["findings"]}
+
+
+def test_no_float_noise_in_json(capsys):
+    # "4.5mcg" parses to 0.0045000000000000005 mg; 0.3 mg in 0.6 drop is +66.666...%.
+    for args in (["dilution", "--strength", "1mcg/mL", "--volume", "30mL", "--dose", "4.5mcg"],
+                 ["drops", "--strength", "10mg/mL", "--drops-per-ml", "20", "--volume", "30mL",
+                  "--dose", "0.3mg"],
+                 ["liquid", "--strength", "1mg/mL", "--volume", "30mL", "--dose", "4.5mcg",
+                  "--opioid-use"]):
+        code, out, _ = run(capsys, *args, "--json")
+        assert code in (0, 3)
+        for noise in ("0000000", "9999999"):
+            assert noise not in out, (args, noise)

@@ -261,6 +261,17 @@ def basis_step(key: str, label: str, value: float, basis: str, salts: resolve.Sa
                 source=f"molecules.csv: {salts.source_hcl}; {salts.source_base}")
 
 
+def rounded(findings: list[Finding]) -> list[Finding]:
+    """Findings with their numeric data rounded by the output rule (no float noise in JSON)."""
+    def fix(value: Any) -> Any:
+        if isinstance(value, float):
+            return json_number(value)
+        return value
+
+    return [Finding(f.code, f.severity, f.message, {k: fix(v) for k, v in f.data.items()})
+            for f in findings]
+
+
 def non_positive_findings(values: dict[str, float | None]) -> list[Finding]:
     """A refusal for each given amount that is zero or negative."""
     out = []

@@ -515,6 +515,7 @@ def plan_dilution(strength: Any, volume: Any, *, dose: Any = None, source: str =
     findings += src.findings
     plan = DilutionPlan("dilution", inputs, findings=findings)
     if plan.refused:
+        plan.findings = _source.rounded(plan.findings)
         return plan
     power = src.tablet_weight_mg / src.tablet_strength_mg if src.from_tablets else src.powder_per_hcl
     ctx = DilutionContext(c, to_hcl(c, basis, src.salts), v, d, d_hcl, basis, src, veh, power,
@@ -523,4 +524,5 @@ def plan_dilution(strength: Any, volume: Any, *, dose: Any = None, source: str =
     plan.findings.extend(findings_for(comp, 0, ctx))
     if not plan.refused:
         plan.amounts, plan.extra, plan.working = working_for(comp, 0, ctx)
+    plan.findings = _source.rounded(plan.findings)
     return plan

@@ -381,6 +381,7 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
                                 "Add --dose.", {}))
     plan = DropsPlan("drops", inputs, findings=findings)
     if plan.refused:
+        plan.findings = _source.rounded(plan.findings)
         return plan
     assert v is not None
     ctx = DropsContext(pd, c, dpm_used, calibrated, cal_text, v, d, d_drops, basis, src, veh,
@@ -390,4 +391,5 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
     plan.findings.extend(findings_for(comp, 0, ctx))
     if not plan.refused:
         plan.amounts, plan.extra, plan.working = working_for(comp, 0, ctx)
+    plan.findings = _source.rounded(plan.findings)
     return plan

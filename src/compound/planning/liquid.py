@@ -455,6 +455,7 @@ def plan_liquid(strength: Any, *, volume: Any = None, dose: Any = None, days: An
                                 "measuring device are not checked. Add --dose.", {}))
     plan = LiquidPlan("liquid", inputs, findings=findings)
     if plan.refused:
+        plan.findings = _source.rounded(plan.findings)
         return plan
     ctx = LiquidContext(c, to_hcl(c, basis, src.salts), v, d, d_hcl, n_days, ov, basis, src, veh,
                         solubility_hcl(src))
@@ -462,4 +463,5 @@ def plan_liquid(strength: Any, *, volume: Any = None, dose: Any = None, days: An
     plan.findings.extend(findings_for(comp, 0, ctx))
     if not plan.refused:
         plan.amounts, plan.extra, plan.working = working_for(comp, 0, ctx)
+    plan.findings = _source.rounded(plan.findings)
     return plan
