@@ -22,6 +22,7 @@ _PUBLIC = {
     "plan_dilution": "compound.planning.dilution",
     "assign_bud": "compound.planning.stability",
     "titrate": "compound.planning.titration",
+    "Register": "compound.register",
     "Plan": "compound.planning.base",
     "CompoundError": "compound.errors",
     "Q_": "compound.core.units",
