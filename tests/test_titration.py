@@ -150,9 +150,9 @@ def test_liquid_overage_is_stated_apart():
 def test_capsule_overage_is_stated_apart():
     single = option(titrate(THREE_WEEKS, start="2025-06-02", overage="10%"), "single-strength")
     # 10 % of 42 = 4.2 → ⌈46.2⌉ = 47 to prepare, 5 overage
-    assert single["units"][0] == {"strength_mg": 1.5, "count": 42, "overage_count": 5,
-                                  "count_to_prepare": 47,
-                                  "plan_command": "compound plan capsules --strength 1.5mg --count 47"}
+    assert {"strength_mg": 1.5, "count": 42, "overage_count": 5, "count_to_prepare": 47,
+            "plan_command": "compound plan capsules --strength 1.5mg --count 47"}.items() \
+        <= single["units"][0].items()
 
 
 def test_overage_with_both_forms_goes_where_it_means_something():
@@ -494,3 +494,35 @@ def test_worksheet_text():
     assert "Part 2/2: compound 16 Jun 2025, 31.5 mL (31.5 mg)" in text
     assert "42 capsules of 1.5 mg" in text
     assert "Total: 63 mg over 21 days" in text
+
+
+def test_dose_volumes_below_the_syringe_minimum_and_above_every_syringe():
+    # 0.05 mg at 1 mg/mL = 0.05 mL < 0.1 mL, the 1 mL syringe's smallest measured volume;
+    # 4.5 mg at 0.3 mg/mL = 15 mL > 10 mL, the largest oral syringe (measuring_devices.csv)
+    small = option(titrate("0.05mg x7d", start="2025-06-02", form="liquid"), "liquid")
+    assert "DOSE_VOLUME_BELOW_DEVICE_MINIMUM" in codes(small["findings"])
+    big = option(titrate("4.5mg x7d", start="2025-06-02", form="liquid", concentration="0.3mg/mL"),
+                 "liquid")
+    assert "DOSE_VOLUME_ABOVE_DEVICES" in codes(big["findings"])
+    assert big["dose_volumes"][0] == {"dose_mg": 4.5, "volume_ml": 15, "device": None}
+
+
+def test_each_preparation_is_checked_by_its_own_plan(monkeypatch):
+    plan = titrate(THREE_WEEKS, start="2025-06-02", form="all")
+    unit = option(plan, "single-strength")["units"][0]
+    # the default capsule plan (tablets, no tablet weight) asks for the measured tablet weight
+    assert unit["plan_status"] == "warning" and "TABLET_WEIGHT_MISSING" in unit["plan_warnings"]
+    prep = option(plan, "liquid")["preparations"][0]
+    # 31.5 mg is 0.63 of a 50 mg tablet: the liquid plan says so
+    assert "VOLUME_ADJUSTED_TO_WHOLE_TABLETS" in prep["plan_warnings"]
+
+    from compound.core.findings import Finding, Severity
+    from compound.planning import capsules
+    from compound.planning.base import Plan
+
+    def refused(*args, **kwargs):
+        return Plan("capsules", {}, findings=[Finding("CAPSULE_OVERFILLED", Severity.REFUSAL, "x")])
+
+    monkeypatch.setattr(capsules, "plan_capsules", refused)
+    single = option(titrate(THREE_WEEKS, start="2025-06-02"), "single-strength")
+    assert single["status"] == "warning" and "PREPARATION_PLAN_REFUSED" in codes(single["findings"])

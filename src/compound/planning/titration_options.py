@@ -36,6 +36,7 @@ from compound.core.rounding import (
 )
 from compound.core.working import Step, Working
 from compound.errors import CatalogError, InputError
+from compound.planning.base import Plan
 
 _DATA = "titration_protocols"
 
@@ -106,6 +107,13 @@ def settings(section: str) -> dict[str, Any]:
 
 def _option(name: str, title: str, findings: list[Finding], body: dict[str, Any]) -> dict[str, Any]:
     """An option as JSON: a refused option keeps its findings and withholds its amounts."""
+    for part in [*body.get("units", []), *body.get("preparations", [])]:
+        if part.get("plan_status") in ("refused", "error"):
+            findings = [*findings, Finding(
+                "PREPARATION_PLAN_REFUSED", Severity.WARNING,
+                f"'{part['plan_command']}' is refused by its own plan "
+                f"({', '.join(part['plan_warnings'])}): run it to see why before dispensing this option.",
+                {"plan_command": part["plan_command"]})]
     out: dict[str, Any] = {"name": name, "title": title, "status": status(findings)}
     if out["status"] != "refused":
         out.update(body)
@@ -149,6 +157,31 @@ def _capsule_overage(overage: str | None, count: int) -> int:
     return int(ceil_count(count * (1 + fraction))) - count
 
 
+def _plan_check(kind: str, strength: float, amount: float, vehicle: str | None = None) -> dict[str, Any]:
+    """Run the preparation's own plan with its defaults: its status and warning codes.
+
+    The titration says how much of what; the plan (tablets or API, filler,
+    trituration, whole tablets) is the pharmacist's next step, run with their
+    tablet weight or API details (``plan_command``).
+    """
+    from compound.errors import CompoundError
+
+    try:
+        if kind == "capsules":
+            from compound.planning.capsules import plan_capsules
+
+            plan: Plan = plan_capsules(units.Q_(strength, units.MG), int(amount))
+        else:
+            from compound.planning.liquid import plan_liquid
+
+            plan = plan_liquid(units.Q_(strength, units.MG_PER_ML),
+                               volume=units.Q_(amount, units.ML), vehicle=vehicle)
+    except CompoundError as exc:
+        return {"plan_status": "error", "plan_warnings": [str(exc)]}
+    return {"plan_status": plan.status,
+            "plan_warnings": [f.code for f in plan.findings if f.severity >= Severity.WARNING]}
+
+
 def _unit(strength: float, count: int, overage: str | None) -> dict[str, Any]:
     extra = _capsule_overage(overage, count)
     out: dict[str, Any] = {"strength_mg": json_number(strength), "count": count}
@@ -157,6 +190,7 @@ def _unit(strength: float, count: int, overage: str | None) -> dict[str, Any]:
         out["count_to_prepare"] = count + extra
     out["plan_command"] = (f"compound plan capsules --strength {format_number(strength)}mg "
                            f"--count {count + extra}")
+    out.update(_plan_check("capsules", strength, count + extra))
     return out
 
 
@@ -387,7 +421,14 @@ def _dose_volume_findings(dose: np.ndarray, volume: np.ndarray, concentration: f
                                     {"dose_mg": json_number(d), "volume_ml": json_number(v)}))
             continue
         device = devices[i]
-        if not pick.on_graduation[n]:
+        if pick.below_minimum[n]:
+            findings.append(Finding(
+                "DOSE_VOLUME_BELOW_DEVICE_MINIMUM", Severity.WARNING,
+                f"{what} is below the smallest volume measured on the {device['name']} "
+                f"({format_volume(low[i])}): use a weaker liquid.",
+                {"dose_mg": json_number(d), "volume_ml": json_number(v), "device": device["key"],
+                 "source": device["source"]}))
+        elif not pick.on_graduation[n]:
             near = float(pick.nearest_ml[n])
             findings.append(Finding(
                 "DOSE_VOLUME_NOT_MEASURABLE", Severity.WARNING,
@@ -397,13 +438,6 @@ def _dose_volume_findings(dose: np.ndarray, volume: np.ndarray, concentration: f
                 "a marked volume.",
                 {"dose_mg": json_number(d), "volume_ml": json_number(v), "device": device["key"],
                  "nearest_ml": json_number(near), "source": device["source"]}))
-        elif pick.below_minimum[n]:
-            findings.append(Finding(
-                "DOSE_VOLUME_BELOW_DEVICE_MINIMUM", Severity.WARNING,
-                f"{what} is below the smallest volume measured on the {device['name']} "
-                f"({format_volume(low[i])}): use a weaker liquid.",
-                {"dose_mg": json_number(d), "volume_ml": json_number(v), "device": device["key"],
-                 "source": device["source"]}))
     return findings, rows
 
 
@@ -515,7 +549,9 @@ def liquid_option(course: Course, concentration: Any, vehicle: str | None, bud_c
         row["directions"] = _lines(course, lambda x: f"{format_volume(x / c)} ({format_mass(x)}) {timing}",
                                    a, b)
         row["plan_command"] = (f"compound plan liquid --strength {format_number(c)}mg/mL "
-                               f"--volume {format_number(v + extra)}mL")
+                               f"--volume {format_number(v + extra)}mL"
+                               + (f" --vehicle {vehicle}" if vehicle else ""))
+        row.update(_plan_check("liquid", c, float(v + extra), vehicle))
         out_preps.append(row)
     if len(preps) > 1:
         findings.append(Finding(

@@ -49,19 +49,20 @@ def render(plan: TitrationPlan, width: int = 88) -> str:
         for u in o.get("units", []):
             more = (f" + {u['overage_count']} overage = {u['count_to_prepare']}"
                     if "overage_count" in u else "")
-            lines.append(f"  {u['count']} capsules of {format_mass(u['strength_mg'])}{more}"
-                         f"   ({u['plan_command']})")
+            lines.append(f"  {u['count']} capsules of {format_mass(u['strength_mg'])}{more}")
+            lines += wrap(f"next: {u['plan_command']}{_checked(u)}", 4)
         if "total_volume_ml" in o:
-            lines.append(f"  {format_volume(o['total_volume_ml'])} in all; dose volumes: "
-                         + "; ".join(f"{format_mass(r['dose_mg'])} = {format_volume(r['volume_ml'])}"
-                                     + (f" ({r['device']})" if r["device"] else "")
-                                     for r in o["dose_volumes"]))
+            lines += wrap(f"{format_volume(o['total_volume_ml'])} in all; dose volumes: "
+                          + "; ".join(f"{format_mass(r['dose_mg'])} = {format_volume(r['volume_ml'])}"
+                                      + (f" ({r['device']})" if r["device"] else "")
+                                      for r in o["dose_volumes"]), 2)
         for p in o.get("preparations", []):
             over = (f" + {format_volume(p['overage_ml'])} overage" if "overage_ml" in p else "")
             lines += wrap(f"Part {p['part']}: compound {_day(p['compounded'])}, "
                           f"{format_volume(p['volume_ml'])}{over} ({format_mass(p['drug_mg'])}) for "
-                          f"{p['days']} days, {_day(p['use_from'])} – {_day(p['use_until'])}; BUD "
+                          f"{p['days']} days, {_range(p['use_from'], p['use_until'])}; BUD "
                           f"{_day(p['beyond_use_date'])} ({p['storage']})", 2)
+            lines += wrap(f"next: {p['plan_command']}{_checked(p)}", 4)
         if o.get("beyond_use_date"):
             lines.append(f"  BUD if compounded on day 1: {_day(o['beyond_use_date'])}")
         if o.get("directions"):
@@ -82,5 +83,18 @@ def render(plan: TitrationPlan, width: int = 88) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _range(first: str, last: str) -> str:
+    return core.format_date_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+
+
 def _day(iso: str) -> str:
     return core.format_day(dt.date.fromisoformat(iso))
+
+
+def _checked(part: dict[str, object]) -> str:
+    """`` (its plan with defaults: warning: TABLET_WEIGHT_MISSING)``."""
+    warnings = part.get("plan_warnings") or []
+    what = part.get("plan_status")
+    if warnings:
+        what = f"{what}: {', '.join(map(str, warnings))}"
+    return f"  (its plan with defaults: {what})"
