@@ -147,3 +147,19 @@ def test_mass_round_trips_mg_mcg_g(d):
     assert parse(f"{d / 1000:f}g", "mass").value == pytest.approx(mg, rel=1e-12)
     q = Q_(mg, units.MG)
     assert q.to(units.MCG).to(units.G).to(units.MG).magnitude == pytest.approx(mg, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "exact"),
+    [
+        ("4.5mcg", "mass", 0.0045),       # not 4.5 × 1e-3 = 0.0045000000000000005
+        ("4500mcg", "mass", 4.5),         # exactly on the inclusive LDN band edge
+        ("0.3g", "mass", 300.0),
+        ("0.7mg/5mL", "concentration", 0.14),
+        ("1.1L", "volume", 1100.0),
+        ("7%", "fraction", 0.07),
+        ("35 drops/2mL", "calibration", 17.5),
+    ],
+)
+def test_typed_amounts_are_the_nearest_double_to_what_was_typed(text, kind, exact):
+    assert parse(text, kind).value == exact

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any, Final, Literal
 
@@ -70,20 +71,27 @@ CANONICAL: Final[dict[str, Any]] = {
     "count": DIMENSIONLESS,
 }
 
-# Accepted spellings (matched case-insensitively) -> factor to the canonical unit.
+# Accepted spellings (matched case-insensitively) -> exact factor to the canonical unit.
+# Scaling happens in Decimal so "4.5mcg" is the double nearest 0.0045, not 4.5 × 1e-3
+# (0.0045000000000000005, which lands on the wrong side of an inclusive dose-band edge).
 _MASS: Final = {
-    "mg": 1.0, "milligram": 1.0, "milligrams": 1.0,
-    "mcg": 1e-3, "microgram": 1e-3, "micrograms": 1e-3,
-    "g": 1e3, "gram": 1e3, "grams": 1e3,
-    "kg": 1e6,
-    "ng": 1e-6, "nanogram": 1e-6, "nanograms": 1e-6,
+    "mg": Decimal(1), "milligram": Decimal(1), "milligrams": Decimal(1),
+    "mcg": Decimal("0.001"), "microgram": Decimal("0.001"), "micrograms": Decimal("0.001"),
+    "g": Decimal(1000), "gram": Decimal(1000), "grams": Decimal(1000),
+    "kg": Decimal(1000000),
+    "ng": Decimal("0.000001"), "nanogram": Decimal("0.000001"), "nanograms": Decimal("0.000001"),
 }
 _VOLUME: Final = {
-    "ml": 1.0, "milliliter": 1.0, "milliliters": 1.0, "millilitre": 1.0, "millilitres": 1.0,
-    "l": 1e3, "liter": 1e3, "liters": 1e3, "litre": 1e3, "litres": 1e3,
+    "ml": Decimal(1), "milliliter": Decimal(1), "milliliters": Decimal(1),
+    "millilitre": Decimal(1), "millilitres": Decimal(1),
+    "l": Decimal(1000), "liter": Decimal(1000), "liters": Decimal(1000),
+    "litre": Decimal(1000), "litres": Decimal(1000),
 }
 _DROPS: Final = {"drop", "drops", "gtt", "gtts"}
-_DAYS: Final = {"d": 1.0, "day": 1.0, "days": 1.0, "wk": 7.0, "week": 7.0, "weeks": 7.0}
+_DAYS: Final = {
+    "d": Decimal(1), "day": Decimal(1), "days": Decimal(1),
+    "wk": Decimal(7), "week": Decimal(7), "weeks": Decimal(7),
+}
 
 # Spellings we refuse on purpose, with what to type instead.
 _REFUSED: Final = {
@@ -175,7 +183,8 @@ def _check_number_text(text: str, field: str | None, kind: str) -> None:
         raise _refuse(text, field, "scientific notation is not accepted", kind)
 
 
-def _unit_factor(word: str, table: dict[str, float], text: str, field: str | None, kind: str) -> float:
+def _unit_factor(word: str, table: dict[str, Decimal], text: str, field: str | None,
+                 kind: str) -> Decimal:
     key = word.strip().lower()
     if key in table:
         return table[key]
@@ -214,24 +223,24 @@ def parse(text: str, kind: Kind, *, field: str | None = None) -> Parsed:
     m = _AMOUNT_RE.match(text)
     if not m:
         raise _refuse(text, field, "it does not start with a number", kind)
-    number = float(m.group("num"))
+    number = Decimal(m.group("num"))
     unit = m.group("unit")
     if kind == "mass":
-        return Parsed(number * _unit_factor(unit, _MASS, text, field, kind), kind, text)
+        return Parsed(float(number * _unit_factor(unit, _MASS, text, field, kind)), kind, text)
     if kind == "volume":
-        return Parsed(number * _unit_factor(unit, _VOLUME, text, field, kind), kind, text)
+        return Parsed(float(number * _unit_factor(unit, _VOLUME, text, field, kind)), kind, text)
     if kind == "duration":
-        return Parsed(number * _unit_factor(unit, _DAYS, text, field, kind), kind, text)
+        return Parsed(float(number * _unit_factor(unit, _DAYS, text, field, kind)), kind, text)
     if kind == "fraction":
         if unit.strip() != "%":
             raise _refuse(text, field, "a percentage needs the % sign", kind)
-        return Parsed(number / 100.0, kind, text)
+        return Parsed(float(number / 100), kind, text)
     if kind in ("concentration", "mass_per_drop"):
         return Parsed(_parse_ratio(number, unit, kind, text, field), kind, text)
     raise ValueError(f"unknown kind {kind!r}")  # a programming error, not user input
 
 
-def _parse_ratio(number: float, unit: str, kind: str, text: str, field: str | None) -> float:
+def _parse_ratio(number: Decimal, unit: str, kind: str, text: str, field: str | None) -> float:
     if unit.strip() == "%":
         raise _refuse(
             text, field,
@@ -241,16 +250,16 @@ def _parse_ratio(number: float, unit: str, kind: str, text: str, field: str | No
     if not m or not m.group("num").strip():
         raise _refuse(text, field, "a strength is a mass per volume", kind)
     mass = _unit_factor(m.group("num"), _MASS, text, field, kind)
-    per = float(m.group("den_num")) if m.group("den_num") else 1.0
+    per = Decimal(m.group("den_num")) if m.group("den_num") else Decimal(1)
     if per <= 0:
         raise _refuse(text, field, "the amount after '/' must be positive", kind)
     den = m.group("den")
     if kind == "mass_per_drop":
         if den.lower() not in _DROPS:
             raise _refuse(text, field, "a drop strength is a mass per drop, e.g. 0.5mg/drop", kind)
-        return number * mass / per
+        return float(number * mass / per)
     volume = _unit_factor(den, _VOLUME, text, field, kind)
-    return number * mass / (per * volume)
+    return float(number * mass / (per * volume))
 
 
 def _parse_calibration(text: str, field: str | None) -> float:
@@ -262,12 +271,12 @@ def _parse_calibration(text: str, field: str | None) -> float:
         raise _refuse(
             text, field, "a calibration is drops counted per volume collected", "calibration"
         )
-    volume = float(m.group("vol")) if m.group("vol") else 1.0
+    volume = Decimal(m.group("vol")) if m.group("vol") else Decimal(1)
     volume *= _unit_factor(m.group("vu"), _VOLUME, text, field, "calibration")
-    drops = float(m.group("drops"))
+    drops = Decimal(m.group("drops"))
     if volume <= 0 or drops <= 0:
         raise _refuse(text, field, "drops and volume must both be positive", "calibration")
-    return drops / volume
+    return float(drops / volume)
 
 
 def parse_overage(text: str, *, field: str | None = "overage") -> tuple[int, float]:
