@@ -526,3 +526,19 @@ def test_each_preparation_is_checked_by_its_own_plan(monkeypatch):
     monkeypatch.setattr(capsules, "plan_capsules", refused)
     single = option(titrate(THREE_WEEKS, start="2025-06-02"), "single-strength")
     assert single["status"] == "warning" and "PREPARATION_PLAN_REFUSED" in codes(single["findings"])
+
+
+def test_an_attested_study_sets_the_liquid_bud():
+    # Fawcett 1997, refrigerated: 60 days. Part 1 made 2 Jun, BUD 2 Jun + 59 = 31 Jul, covers days
+    # 1-60: weeks 1-8 = 7 × (0.5 + … + 4) = 126 mg, days 57-60 = 4 × 4.5 = 18 → 144 mL at 1 mg/mL;
+    # part 2 covers days 61-63: 3 × 4.5 = 13.5 mL.
+    liquid = option(titrate(protocol="us-pharmacist", start="2025-06-02", form="liquid",
+                            vehicle="fawcett-1997", study="fawcett-1997", attest=True,
+                            storage="refrigerated"), "liquid")
+    assert [(p["compounded"], p["volume_ml"], p["beyond_use_date"]) for p in liquid["preparations"]] == [
+        ("2025-06-02", 144, "2025-07-31"), ("2025-08-01", 13.5, "2025-09-29")]
+    # without --attest the study cannot set the BUD: the liquid option is refused
+    refused = option(titrate(protocol="us-pharmacist", start="2025-06-02", form="liquid",
+                             vehicle="fawcett-1997", study="fawcett-1997", storage="refrigerated"),
+                     "liquid")
+    assert refused["status"] == "refused" and "STUDY_NOT_ATTESTED" in codes(refused["findings"])
