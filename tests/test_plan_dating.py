@@ -134,3 +134,42 @@ def test_refused_plan_is_never_saved():
     assert "lot_number" not in d
     with Register.open() as reg:
         assert reg.list_lots() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "bud", "storage"),
+    [
+        # purified water: aqueous unpreserved, 14 days refrigerated: 2025-03-10 + 13
+        (["--vehicle", "purified-water"], "2025-03-23", "refrigerated"),
+        # Fawcett vehicle without the study: aqueous preserved, 35 days: + 34
+        (["--vehicle", "fawcett-1997"], "2025-04-13", "refrigerated"),
+        # with the attested Fawcett study, refrigerated: 60 days: + 59
+        (["--vehicle", "fawcett-1997", "--study", "fawcett-1997", "--attest",
+          "--storage", "refrigerated"], "2025-05-08", "refrigerated"),
+        # the same study at room temperature: 30 days: + 29
+        (["--vehicle", "fawcett-1997", "--study", "fawcett-1997", "--attest",
+          "--storage", "room"], "2025-04-08", "room"),
+    ],
+)
+def test_liquid_bud_follows_the_vehicle(args, bud, storage):
+    code, d = run_json("plan", "liquid", "--strength", "1mg/mL", "--volume", "100mL", *args,
+                       "--compounded", "2025-03-10")
+    assert code == 0
+    assert d["beyond_use_date"] == bud
+    assert d["bud"]["storage"] == storage
+
+
+def test_unpreserved_liquid_at_room_temperature_is_refused():
+    code, d = run_json("plan", "liquid", "--strength", "1mg/mL", "--volume", "100mL",
+                       "--vehicle", "purified-water", "--storage", "room",
+                       "--compounded", "2025-03-10")
+    assert code == 3
+    assert any(f["code"] == "STORAGE_NOT_ALLOWED" for f in d["findings"])
+    assert "volume_ml" not in d
+
+
+def test_drops_take_their_vehicle_bud():
+    code, d = run_json("plan", "drops", "--per-drop", "0.5mg", "--calibration", "46 drops/2mL",
+                       "--volume", "30mL", "--compounded", "2025-03-10")
+    assert code == 0
+    assert d["beyond_use_date"] == "2025-04-13"  # default Fawcett vehicle: 35 days, Day 1
