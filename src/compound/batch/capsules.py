@@ -18,6 +18,7 @@ from typing import Any, Final
 import numpy as np
 
 from compound.batch.chunk import Chunk
+from compound.batch.coded import Coded
 from compound.batch.forms import (
     AMOUNT,
     COUNT,
@@ -36,8 +37,7 @@ from compound.batch.groups import group_rows
 from compound.catalog.loader import number
 from compound.core import capsules as core
 from compound.core import units
-from compound.core.findings import Severity
-from compound.errors import InputError
+from compound.errors import InputError, UnitInputError
 from compound.planning import capsules as planning
 from compound.planning import resolve
 
@@ -114,14 +114,20 @@ class _Resolved:
 
 
 def _read_overage(value: Any) -> tuple[int, float]:
-    return units.parse_overage(str(value).strip())
+    try:
+        return units.parse_overage(str(value).strip())
+    except UnitInputError as exc:  # the hint plan_capsules gives
+        raise UnitInputError(exc.message, hint="Type extra capsules as a whole number (1) or a "
+                             "percentage (5%).", field="overage") from None
 
 
-def plan(chunk: Chunk, rows: np.ndarray) -> FormOutput:
+def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     """Plan the capsule rows ``rows`` (block positions) of ``chunk``."""
     if rows.size == 0:
         return empty_output(FORM, KINDS)
     log = chunk.log
+    contexts: dict[Any, Any] = cache.contexts if cache is not None else {}
+    finding_cache: dict[Any, Any] = cache.findings if cache is not None else {}
     cells = {name: chunk.cells(name, rows) for name in (*_CONTEXT, *_NUMBERS)}
 
     source = choice(cells["source"], chunk, rows, ("tablet", "api"), "tablet")
@@ -152,26 +158,27 @@ def plan(chunk: Chunk, rows: np.ndarray) -> FormOutput:
     def resolve_group(i: int) -> _Resolved | None:
         if context_bad[i]:
             return None
-        return _resolve(
-            source=source[i], basis=basis[i], api_form=api_form[i], route=route[i],
-            product=_opt(cells["product"], i), filler=_opt(cells["filler"], i),
-            capsule_size=_opt(cells["capsule_size"], i), balance=_opt(cells["balance"], i),
-            sensitivity_mg=None if np.isnan(sensitivity[i]) else float(sensitivity[i]),
-            tablet_weight_given=bool(cells["tablet_weight"].given[i]),
-            fill_weight_given=bool(cells["fill_weight"].given[i]),
-            assay_given=bool(cells["assay"].given[i]), water_given=bool(cells["water"].given[i]),
-            reason=reason_text[i])
+        key = (*(_cell(cells[n], i) for n in _CONTEXT), *(bool(cells[n].given[i]) for n in _GIVEN))
+        if key not in contexts:
+            contexts[key] = _resolve(
+                source=source[i], basis=basis[i], api_form=api_form[i], route=route[i],
+                product=_opt(cells["product"], i), filler=_opt(cells["filler"], i),
+                capsule_size=_opt(cells["capsule_size"], i), balance=_opt(cells["balance"], i),
+                sensitivity_mg=None if np.isnan(sensitivity[i]) else float(sensitivity[i]),
+                tablet_weight_given=bool(cells["tablet_weight"].given[i]),
+                fill_weight_given=bool(cells["fill_weight"].given[i]),
+                assay_given=bool(cells["assay"].given[i]), water_given=bool(cells["water"].given[i]),
+                reason=reason_text[i])
+        return contexts[key]  # type: ignore[no-any-return]
 
     def on_error(g: int, exc: InputError) -> None:
         members = np.flatnonzero(ctx_inverse == g)
-        column = getattr(exc, "field", None) or "row"
-        column = column if column in cells or column == "row" else _column_for(column)
+        column = _column_for(getattr(exc, "field", None) or "row")
         values = cells[column].text(members) if column in cells else None
         log.add(rows[members], column, str(exc), values)
 
     resolved = resolve_each(ctx_first, resolve_group, on_error)
-    ok = ~log.mask()[rows]
-    ok_idx = np.flatnonzero(ok)
+    ok_idx = np.flatnonzero(~log.mask()[rows])
     if ok_idx.size == 0:
         return empty_output(FORM, KINDS)
 
@@ -180,69 +187,87 @@ def plan(chunk: Chunk, rows: np.ndarray) -> FormOutput:
     rules = planning.capsule_rules()
     fill = np.where(cells["fill_weight"].given[ok_idx], fill_weight[ok_idx], table["fill_mg"][g])
     reason_known = table["has_reason"][g]
+    is_tablet = source[ok_idx] == "tablet"
     inputs = core.CapsuleInputs(
         strength_mg=strength[ok_idx], count=count[ok_idx], fill_weight_mg=fill,
         mwq_mg=table["mwq_mg"][g], rules=rules,
         overage_units=over_units[ok_idx], overage_fraction=over_fraction[ok_idx],
-        basis_is_base=basis[ok_idx] == "base", source_is_tablet=source[ok_idx] == "tablet",
+        basis_is_base=basis[ok_idx] == "base", source_is_tablet=is_tablet,
         whole_tablet_route=table["whole"][g], tablet_strength_mg=table["tablet_strength_mg"][g],
         tablet_weight_mg=tablet_weight[ok_idx],
-        form_is_base=(source[ok_idx] == "api") & (api_form[ok_idx] == "base"),
-        form_is_dihydrate=(source[ok_idx] == "api") & (api_form[ok_idx] == "dihydrate"),
+        form_is_base=~is_tablet & (api_form[ok_idx] == "base"),
+        form_is_dihydrate=~is_tablet & (api_form[ok_idx] == "dihydrate"),
         assay=assay[ok_idx], water=water[ok_idx],
         opioid_use=opioid[ok_idx] | reason_known, opioid_override=reason_known,
         filler_avoid=table["filler_avoid"][g],
     )
     result = core.compute_capsules(inputs)
 
-    columns: dict[str, np.ndarray] = {k: np.asarray(getattr(result, a), dtype=np.float64)
-                                      for k, a in AMOUNTS.items()}
+    columns: dict[str, Any] = {k: np.asarray(getattr(result, a), dtype=np.float64)
+                               for k, a in AMOUNTS.items()}
     for k, a in TRITURATION.items():
         columns[k] = np.asarray(result.trituration[a], dtype=np.float64)
     for k, a in SHORTCUT.items():
         values = np.asarray(getattr(result, a), dtype=np.float64)
         columns[k] = values * 100.0 if k.endswith("_pct") else values
-    columns["route"] = np.where(result.source_is_tablet,
-                                np.where(result.whole_tablet_route, "whole-tablets", "weighed"), "api"
-                                ).astype(object)
-    columns["fill_weight_method"] = np.where(cells["fill_weight"].given[ok_idx], "given",
-                                             table["method"][g]).astype(object)
-    columns["filler"] = table["filler"][g]
-    columns["product"] = table["product"][g]
+    whole = np.asarray(result.whole_tablet_route, dtype=bool)
+    columns["route"] = Coded.of(("weighed", "whole-tablets", "api"),
+                                np.where(is_tablet, np.where(whole, 1, 0), 2))
+    given_fill = cells["fill_weight"].given[ok_idx]
+    columns["fill_weight_method"] = Coded.of((*table["method"], "given"),
+                                             np.where(given_fill, len(resolved), g))
+    columns["filler"] = Coded.of(table["filler"], g)
+    columns["product"] = Coded.of(table["product"], g)
 
-    # Findings: once per distinct combination of context and numbers.
+    # Findings: once per distinct combination of context and numbers in the run.
     f_inverse, f_first = group_rows([g, *[cells[n].codes[ok_idx] for n in _NUMBERS],
                                      opioid[ok_idx].astype(np.int64)], ok_idx.size)
     group_findings = []
-    for first in f_first:
-        ctx = resolved[int(g[first])].ctx
-        found = planning.findings_for(result, int(first), ctx)
-        group_findings.append(tuple(sorted(found, key=lambda f: -f.severity)))
+    at = ok_idx[f_first]
+    keys = zip(*(cells[n].text(at) for n in (*_CONTEXT, *_NUMBERS)), opioid[at].tolist(), strict=True)
+    for first, key in zip(f_first, keys, strict=True):
+        found = finding_cache.get(key)
+        if found is None:
+            ctx = resolved[int(g[first])].ctx
+            found = tuple(sorted(planning.findings_for(result, int(first), ctx), key=lambda f: -f.severity))
+            finding_cache[key] = found
+        group_findings.append(found)
 
     triturated = np.asarray(result.triturated, dtype=bool)
-    is_api = ~np.asarray(result.source_is_tablet, dtype=bool)
     stages = np.nan_to_num(result.trituration["stages"])
     diluent_weighed = stages * np.nan_to_num(result.trituration["diluent_per_stage_mg"])
     diluent_key = str(resolve.rule("trituration")["diluent"])
-    is_tablet = ~is_api
     stock = [
-        StockLine("tablets", table["product"][g], np.asarray(result.tablets_to_crush), "tablets",
+        StockLine("tablets", columns["product"], np.asarray(result.tablets_to_crush), "tablets",
                   applies=is_tablet),
-        StockLine("api", table["product"][g],
+        StockLine("api", columns["product"],
                   np.where(triturated, result.trituration["drug_mg"], result.api_to_weigh_mg), "mg",
-                  detail=api_form[ok_idx], applies=is_api),
-        StockLine("excipient", table["filler"][g], np.asarray(result.filler_to_add_mg), "mg"),
-        StockLine("excipient", np.full(ok_idx.size, diluent_key, dtype=object), diluent_weighed, "mg",
-                  applies=triturated),
+                  detail=Coded.of(tuple(planning.API_FORMS), _index_of(api_form[ok_idx],
+                                                                       tuple(planning.API_FORMS))),
+                  applies=~is_tablet),
+        StockLine("excipient", columns["filler"], np.asarray(result.filler_to_add_mg), "mg"),
+        StockLine("excipient", Coded.of((diluent_key,), np.zeros(ok_idx.size, dtype=np.int64)),
+                  diluent_weighed, "mg", applies=triturated),
     ]
     from compound.planning.stability import category_for_plan
 
-    category = category_for_plan(FORM)
-    return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), f_inverse, group_findings,
-                      np.full(ok_idx.size, category, dtype=object), stock)
+    category = Coded.of((category_for_plan(FORM),), np.zeros(ok_idx.size, dtype=np.int64))
+    return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), f_inverse, group_findings, category, stock)
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _cell(cells: Any, i: int) -> str | None:
+    code = int(cells.codes[i])
+    return None if code < 0 else str(cells.uniques[code])
+
+
+def _index_of(values: np.ndarray, table: tuple[str, ...]) -> np.ndarray:
+    out = np.full(values.size, -1, dtype=np.int64)
+    for k, v in enumerate(table):
+        out[values == v] = k
+    return out
 
 
 def _opt(cells: Any, i: int) -> str | None:
@@ -272,7 +297,7 @@ def _failed(chunk: Chunk, columns: tuple[str, ...]) -> np.ndarray:
 
 
 def _column_for(field: str) -> str:
-    return {"header": "row", "capsule size": "capsule_size", "balance_error": "balance"}.get(field, field)
+    return {"capsule size": "capsule_size", "balance_error": "balance"}.get(field, field)
 
 
 def _resolve(*, source: str, basis: str, api_form: str, route: str | None, product: str | None,
@@ -335,14 +360,13 @@ def _context_table(resolved: list[_Resolved | None]) -> dict[str, np.ndarray]:
     return {
         "fill_mg": col(lambda r: r.fill_mg, np.float64, np.nan),
         "method": col(lambda r: r.ctx.fill_weight_method, object, None),
+        "product": col(lambda r: r.ctx.product["key"], object, None),
         "mwq_mg": col(lambda r: r.ctx.balance.mwq_mg, np.float64, np.nan),
         "whole": col(lambda r: r.route == "whole-tablets", bool, False),
         "tablet_strength_mg": col(lambda r: r.tablet_strength_mg, np.float64, np.nan),
         "filler_avoid": col(lambda r: r.ctx.filler.get("status") == "avoid", bool, False),
         "has_reason": col(lambda r: r.reason is not None, bool, False),
         "filler": col(lambda r: r.ctx.filler["key"], object, None),
-        "product": col(lambda r: r.ctx.product["key"], object, None),
     }
 
 
-_ = Severity  # re-exported for type checkers of findings tuples

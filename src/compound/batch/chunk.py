@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from compound.batch.columns import Distinct, distinct
+from compound.batch.coded import Coded
+from compound.batch.columns import Distinct, distinct, read_text
 from compound.batch.log import ErrorLog
 from compound.errors import InputError
 
@@ -24,7 +25,7 @@ class Cells:
     """A column restricted to some rows: codes into the column's distinct values."""
 
     codes: np.ndarray
-    uniques: list[Any]
+    uniques: np.ndarray
     name: str
 
     @property
@@ -33,7 +34,7 @@ class Cells:
 
     def text(self, mask: np.ndarray | None = None) -> np.ndarray:
         """The cells as typed (None where empty), optionally only where ``mask``."""
-        table = np.array([*[str(u) for u in self.uniques], None], dtype=object)
+        table = np.append(self.uniques, None).astype(object)
         codes = self.codes if mask is None else self.codes[mask]
         return table[np.where(codes >= 0, codes, len(self.uniques))]
 
@@ -101,6 +102,23 @@ class Chunk:
             hit = distinct(values, self.n)
             self._distinct[name] = hit
         return hit
+
+    def coded(self, name: str) -> Coded:
+        """The column as typed, as a text column (every row)."""
+        d = self.column(name)
+        if name in self.frame.columns and pd.api.types.is_string_dtype(self.frame[name].dtype):
+            return Coded(d.codes, d.uniques)
+        return Coded(d.codes, np.array([read_text(u) for u in d.uniques], dtype=object))
+
+    def raw_text(self, name: str) -> Any:
+        """A column carried through as typed: a pyarrow string array (not factorised)."""
+        import pyarrow as pa
+
+        column = self.frame[name]
+        if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+            column = column.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+                                else read_text(v))
+        return pa.array(column, type=pa.string(), from_pandas=True)
 
     def cells(self, name: str, rows: np.ndarray) -> Cells:
         d = self.column(name)

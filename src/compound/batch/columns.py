@@ -151,21 +151,28 @@ class Distinct:
     """A column factorised: ``codes[i]`` indexes ``uniques`` (−1 = empty cell)."""
 
     codes: np.ndarray
-    uniques: list[Any]
+    uniques: np.ndarray
+    """The distinct non-empty cells (object array), in order of first appearance."""
 
     def __len__(self) -> int:
         return int(self.codes.size)
 
 
-def _is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def _blank_uniques(uniques: np.ndarray, all_text: bool = False) -> np.ndarray:
+    """True for each distinct value that is empty text, whitespace or missing."""
+    if uniques.size == 0:
+        return np.zeros(0, dtype=bool)
+    if all_text:
+        return (pd.Series(uniques, dtype="str").str.strip() == "").to_numpy()
+    as_text = pd.Series(uniques, dtype=object)
+    is_str = as_text.map(type).eq(str).to_numpy()
+    blank = np.zeros(uniques.size, dtype=bool)
+    if is_str.any():
+        blank[is_str] = (pd.Series(uniques[is_str], dtype="str").str.strip() == "").to_numpy()
+    others = ~is_str
+    if others.any():
+        blank[others] = pd.isna(pd.Series(uniques[others], dtype=object)).to_numpy()
+    return blank
 
 
 def distinct(values: pd.Series | Sequence[Any] | None, n: int) -> Distinct:
@@ -174,20 +181,17 @@ def distinct(values: pd.Series | Sequence[Any] | None, n: int) -> Distinct:
     ``values=None`` (the column is absent) gives ``n`` empty cells.
     """
     if values is None:
-        return Distinct(np.full(n, -1, dtype=np.int64), [])
-    codes, uniques = pd.factorize(pd.Series(values) if not isinstance(values, pd.Series) else values,
-                                  use_na_sentinel=True)
+        return Distinct(np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object))
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
     codes = np.asarray(codes, dtype=np.int64)
-    uniq = list(uniques)
-    blank = [i for i, u in enumerate(uniq) if _is_blank(u)]
-    if blank:
-        remap = np.arange(len(uniq), dtype=np.int64)
-        remap[blank] = -1
-        kept = [i for i in range(len(uniq)) if i not in set(blank)]
-        new_index = np.full(len(uniq), -1, dtype=np.int64)
-        new_index[kept] = np.arange(len(kept))
-        codes = np.where(codes >= 0, new_index[np.maximum(codes, 0)], -1)
-        uniq = [uniq[i] for i in kept]
+    uniq = np.asarray(uniques, dtype=object)
+    blank = _blank_uniques(uniq, all_text=pd.api.types.is_string_dtype(series.dtype))
+    if blank.any():
+        new_index = np.full(uniq.size + 1, -1, dtype=np.int64)
+        new_index[:-1][~blank] = np.arange(int((~blank).sum()))
+        codes = new_index[codes]  # -1 (empty) indexes the last slot, which stays -1
+        uniq = uniq[~blank]
     return Distinct(codes, uniq)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from compound.batch.chunk import Cells, Chunk
+from compound.batch.coded import Coded
 from compound.batch.columns import read_boolean, read_choice
 from compound.core import units
 from compound.core.findings import Finding
@@ -23,10 +24,10 @@ class StockLine:
 
     kind: str
     """``tablets``, ``api``, ``excipient`` or ``vehicle``."""
-    item: np.ndarray
+    item: Coded
     amount: np.ndarray
     unit: str
-    detail: np.ndarray | None = None
+    detail: Coded | None = None
     """A second key (the API form), or None."""
     applies: np.ndarray | None = None
     """Rows the line is about (None: all); NaN amounts there are q.s., not known."""
@@ -39,21 +40,21 @@ class FormOutput:
     form: str
     rows: np.ndarray
     """Block positions of the rows planned (rows with input errors are not)."""
-    columns: dict[str, np.ndarray]
-    """Computed columns aligned with ``rows``: float64 (amounts, counts) or object (text)."""
+    columns: dict[str, Any]
+    """Computed columns aligned with ``rows``: float64 (amounts, counts) or :class:`Coded` (text)."""
     kinds: dict[str, str]
     group: np.ndarray
     """For each planned row, its index into ``group_findings``."""
     group_findings: list[tuple[Finding, ...]]
-    bud_category: np.ndarray
-    """The USP <795> category of each planned row (object; None = unknown)."""
+    bud_category: Coded
+    """The USP <795> category of each planned row."""
     stock: list[StockLine] = field(default_factory=list)
 
 
 def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:
     return FormOutput(form, np.zeros(0, dtype=np.int64),
-                      {k: np.zeros(0, dtype=object if v == TEXT else np.float64) for k, v in kinds.items()},
-                      kinds, np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=object))
+                      {k: Coded.empty(0) if v == TEXT else np.zeros(0) for k, v in kinds.items()},
+                      kinds, np.zeros(0, dtype=np.int64), [], Coded.empty(0))
 
 
 def choice(cells: Cells, chunk: Chunk, rows: np.ndarray, choices: Sequence[str],
@@ -93,6 +94,11 @@ def text(cells: Cells) -> np.ndarray:
     return table[np.where(cells.codes >= 0, cells.codes, len(cells.uniques))]
 
 
+def item_table(values: Sequence[Any], codes: np.ndarray) -> Coded:
+    """A text column whose rows pick from a small table of values."""
+    return Coded.of(values, codes)
+
+
 def require(cells: Cells, chunk: Chunk, rows: np.ndarray, what: str, example: str) -> None:
     """Log an error for every row where a required cell is empty."""
     missing = ~cells.given
@@ -112,3 +118,4 @@ def resolve_each(groups_first: np.ndarray, resolve: Callable[[int], Any],
             on_error(g, exc)
             out.append(None)
     return out
+

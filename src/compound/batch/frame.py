@@ -8,14 +8,15 @@ Output columns, in order:
 
 * ``row`` (1-based data row, header not counted), ``form``, ``status``
   (``ok``, ``warning``, ``refused`` or ``error``);
-* the prescription fields ``rx``, ``patient``, ``prescriber``, ``directions``
-  and the input columns as typed;
+* the prescription fields ``rx``, ``patient``, ``prescriber``, ``directions``;
 * every computed amount under the JSON key of ``compound plan`` (nested
   objects flattened: ``trituration.drug_mg`` → ``trituration_drug_mg``), in
   the unit the key names; empty where it does not apply, and for every
   refused or error row (a refusal never shows amounts);
-* with ``compounded``: ``beyond_use_date`` and the limit that set it;
-* ``finding_codes``, ``findings`` (``WARNING CODE: message | …``) and ``errors``;
+* with a ``compounded`` column: ``beyond_use_date``, ``bud_limit`` (the
+  limit that set it), ``bud_days`` and ``bud_storage``;
+* ``finding_codes``, ``findings`` (``WARNING CODE: message | …``, most severe
+  first) and ``errors`` (``column: reason; …``);
 * ``note`` and ``x_…`` columns, unchanged.
 """
 
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from compound.batch.chunk import Chunk
+from compound.batch.coded import Coded
 from compound.batch.columns import COLUMNS, FORMS, LABEL_FIELDS, check_header, is_pass_through
 from compound.batch.forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
 from compound.batch.groups import group_rows
@@ -39,10 +41,9 @@ from compound.core.rounding import round_sig
 FORM_MODULES: Final = {"capsules": "compound.batch.capsules", "liquid": "compound.batch.liquid",
                        "drops": "compound.batch.drops"}
 STATUSES: Final = ("ok", "warning", "refused", "error")
-BUD_KINDS: Final = {"beyond_use_date": TEXT, "bud_limit": TEXT, "bud_limit_kind": TEXT,
-                    "bud_days": COUNT, "bud_storage": TEXT, "bud_category": TEXT, "bud_source": TEXT}
+BUD_KINDS: Final = {"beyond_use_date": TEXT, "bud_limit": TEXT, "bud_days": COUNT, "bud_storage": TEXT}
 _MARK: Final = {Severity.REFUSAL: "REFUSED", Severity.WARNING: "WARNING", Severity.INFO: "info"}
-_ECHO_SKIP: Final = {"form", "note", *LABEL_FIELDS}
+_NOT_INPUTS: Final = {"form", "note", *LABEL_FIELDS}
 
 
 def _module(form: str) -> Any:
@@ -63,8 +64,7 @@ def forms_present(values: pd.Series | None) -> list[str]:
     """The valid forms that occur in a ``form`` column (each distinct cell read once)."""
     if values is None:
         return []
-    uniques = pd.unique(values.dropna())
-    found = {str(u).strip().lower() for u in uniques}
+    found = {str(u).strip().lower() for u in pd.unique(values.dropna())}
     return [f for f in FORMS if f in found]
 
 
@@ -96,50 +96,56 @@ def plan_frame(df: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
     """
     frame = df.copy(deep=False)
     frame.columns = check_header(list(frame.columns))
-    return plan_block(frame).frame(rounded=rounded)
+    return plan_block(frame.reset_index(drop=True)).frame(rounded=rounded)
+
+
+@dataclass
+class RunCache:
+    """What a run computes once and reuses in every block (keys are cell texts)."""
+
+    contexts: dict[Any, Any] = field(default_factory=dict)
+    findings: dict[Any, tuple[Finding, ...]] = field(default_factory=dict)
+    buds: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Planned:
-    """A block of rows planned; columns unrounded until written."""
+    """A block of rows planned; amounts unrounded until written."""
 
     row: np.ndarray
-    form: np.ndarray
-    status: np.ndarray
-    labels: dict[str, np.ndarray]
-    echo: dict[str, np.ndarray]
-    computed: dict[str, np.ndarray]
+    form: Coded
+    status: Coded
+    labels: dict[str, Any]
+    """Prescription fields as typed (pyarrow string arrays)."""
+    computed: dict[str, Any]
     kinds: dict[str, str]
-    bud: dict[str, np.ndarray]
+    bud: dict[str, Any]
     findings: list[tuple[Finding, ...]]
     finding_group: np.ndarray
-    errors: np.ndarray
-    passthrough: dict[str, np.ndarray]
+    errors: Coded
+    passthrough: dict[str, Any]
     chunk: Chunk
     stock: list[tuple[np.ndarray, StockLine]] = field(default_factory=list)
+    bud_sources: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.row.size)
 
-    # ------------------------------------------------------------ tables
+    @property
+    def status_text(self) -> np.ndarray:
+        return self.status.to_objects()
 
-    def findings_text(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per row: the finding codes and the findings, as text (None when none)."""
-        codes = np.array([";".join(f.code for f in group) or None for group in self.findings] + [None],
-                         dtype=object)
-        texts = np.array([" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in group) or None
-                          for group in self.findings] + [None], dtype=object)
-        index = np.where(self.finding_group >= 0, self.finding_group, len(self.findings))
-        return codes[index], texts[index]
-
-    def raw_columns(self) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        """Every output column in order, unrounded (counts as float64), with its kind."""
-        codes, texts = self.findings_text()
-        cols: dict[str, np.ndarray] = {"row": self.row, "form": self.form, "status": self.status}
-        kinds: dict[str, str] = {"row": COUNT, "form": TEXT, "status": TEXT}
-        for name, values in (*self.labels.items(),
-                             *((k, v) for k, v in self.echo.items()
-                               if k not in self.kinds and k not in BUD_KINDS)):
+    def output_columns(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Every output column in order (unrounded; text as :class:`Coded`) with its kind."""
+        codes = Coded(self.finding_group, np.array(
+            [";".join(f.code for f in g) or None for g in self.findings], dtype=object))
+        texts = Coded(self.finding_group, np.array(
+            [" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in g
+                        if f.severity >= Severity.WARNING) or None
+             for g in self.findings], dtype=object))
+        cols: dict[str, Any] = {"row": self.row, "form": self.form, "status": self.status}
+        kinds = {"row": COUNT, "form": TEXT, "status": TEXT}
+        for name, values in self.labels.items():
             cols[name], kinds[name] = values, TEXT
         for key, kind in {**self.kinds, **(BUD_KINDS if self.bud else {})}.items():
             cols[key], kinds[key] = self.computed.get(key, self.bud.get(key)), kind
@@ -148,9 +154,9 @@ class Planned:
             cols[name], kinds[name] = values, TEXT
         return cols, kinds
 
-    def columns(self, *, rounded: bool) -> dict[str, Any]:
-        """Every output column in order: amounts rounded (or not), counts as Int64."""
-        cols, kinds = self.raw_columns()
+    def frame(self, *, rounded: bool = True) -> pd.DataFrame:
+        """The block as a DataFrame: amounts rounded (or not), counts Int64, text str."""
+        cols, kinds = self.output_columns()
         out: dict[str, Any] = {}
         for key, values in cols.items():
             kind = kinds[key]
@@ -161,52 +167,60 @@ class Planned:
             elif kind == COUNT:
                 out[key] = pd.array(np.where(np.isfinite(values), values, np.nan), dtype="Float64"
                                     ).astype("Int64")
+            elif isinstance(values, Coded):
+                out[key] = pd.array(values.to_objects(), dtype="str")
             else:
-                out[key] = values
-        return out
+                out[key] = pd.array(values.to_numpy(zero_copy_only=False), dtype="str")
+        return pd.DataFrame(out)
 
     def arrow(self, *, spreadsheet: bool = True) -> Any:
         """The worksheet as a pyarrow table (rounded, counts as integers, text neutralised)."""
         from compound.batch.output import arrow_table
 
-        cols, kinds = self.raw_columns()
+        cols, kinds = self.output_columns()
         return arrow_table(cols, counts=[k for k, v in kinds.items() if v == COUNT],
                            amounts=[k for k, v in kinds.items() if v == AMOUNT], spreadsheet=spreadsheet)
 
-    def frame(self, *, rounded: bool = True) -> pd.DataFrame:
-        cols = self.columns(rounded=rounded)
-        frame = pd.DataFrame({k: (pd.array(v, dtype="str") if isinstance(v, np.ndarray) and v.dtype == object
-                                  else v) for k, v in cols.items()})
-        return frame
+    def write_csv(self, out: Any, *, spreadsheet: bool = True) -> None:
+        """Write the rows (no header) to a binary stream, a group of rows at a time."""
+        from compound.batch.lines import write_block
+
+        cols, kinds = self.output_columns()
+        errors = self.status.codes == STATUSES.index("error")
+        group, first = group_rows([self.finding_group, np.where(errors, self.form.codes + 1, 0),
+                                   errors.astype(np.int64)], len(self))
+        per_row = {"row", "errors", *self.labels, *self.passthrough}
+        write_block(cols, kinds, group, first, per_row, out, spreadsheet=spreadsheet)
+
+    def column_names(self) -> list[str]:
+        return list(self.output_columns()[0])
 
     def records(self) -> Iterator[dict[str, Any]]:
         """One JSON-ready dict per row (amounts rounded; none for refused or error rows)."""
-        cols = self.columns(rounded=True)
-        finding_dicts = [[f.to_dict() for f in group] for group in self.findings] + [[]]
-        index = np.where(self.finding_group >= 0, self.finding_group, len(self.findings))
-        error_lists = _errors_by_row(self.chunk)
-        label_names = list(self.labels)
-        echo = {k: v for k, v in self.echo.items()}
+        frame = self.frame(rounded=True)
         computed = [k for k in {**self.kinds, **(BUD_KINDS if self.bud else {})}]
-        data = {k: (np.asarray(v.to_numpy(dtype=object, na_value=None)) if hasattr(v, "to_numpy")
-                    else v) for k, v in cols.items()}
+        data = {k: frame[k].to_numpy(dtype=object, na_value=None) for k in frame.columns}
+        finding_dicts = [[f.to_dict() for f in g] for g in self.findings]
+        error_lists = _errors_by_row(self.chunk)
+        inputs = {name: self.chunk.coded(name).to_objects() for name in COLUMNS
+                  if name not in _NOT_INPUTS and self.chunk.has(name)}
+        status = data["status"]
         for i in range(len(self)):
-            status = self.status[i]
-            rec: dict[str, Any] = {"row": int(self.row[i]), "form": self.form[i], "status": status}
-            for name in label_names:
-                if self.labels[name][i] is not None:
-                    rec[name] = self.labels[name][i]
-            rec["inputs"] = {k: v[i] for k, v in echo.items() if v[i] is not None}
-            if status not in ("refused", "error"):
+            rec: dict[str, Any] = {"row": int(self.row[i]), "form": data["form"][i], "status": status[i]}
+            for name in self.labels:
+                if data[name][i] is not None:
+                    rec[name] = data[name][i]
+            rec["inputs"] = {k: v[i] for k, v in inputs.items() if v[i] is not None}
+            if status[i] not in ("refused", "error"):
                 for key in computed:
                     value = data[key][i]
-                    if value is not None and not (isinstance(value, float) and np.isnan(value)):
+                    if value is not None:
                         rec[key] = value
-            rec["findings"] = finding_dicts[index[i]]
+            rec["findings"] = finding_dicts[self.finding_group[i]] if self.finding_group[i] >= 0 else []
             rec["errors"] = error_lists.get(i, [])
-            for name, values in self.passthrough.items():
-                if values[i] is not None:
-                    rec[name] = values[i]
+            for name in self.passthrough:
+                if data[name][i] is not None:
+                    rec[name] = data[name][i]
             yield rec
 
 
@@ -223,72 +237,57 @@ def _errors_by_row(chunk: Chunk) -> dict[int, list[dict[str, Any]]]:
 
 
 def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] | None = None,
-               read_errors: dict[int, tuple[str, str]] | None = None) -> Planned:
+               read_errors: dict[int, tuple[str, str]] | None = None,
+               cache: RunCache | None = None) -> Planned:
     """Plan a block of rows whose columns are already checked and normalised.
 
     ``forms`` fixes the computed columns (a run passes the forms of the whole
     file, so every block has the same columns); ``read_errors`` are malformed
-    records (block position -> (message, raw text)).
+    records (block position -> (message, raw text)); ``cache`` carries what
+    earlier blocks of the same run resolved.
     """
+    cache = cache or RunCache()
     chunk = Chunk(frame, first_row)
     n = chunk.n
     log = chunk.log
-    for pos, (message, raw) in (read_errors or {}).items():
-        log.add(np.array([pos]), "row", message, np.array([raw], dtype=object))
-    empty = np.ones(n, dtype=bool)
-    for name in frame.columns:
-        empty &= chunk.column(name).codes < 0
-    if read_errors:
-        empty[list(read_errors)] = False
-    log.add(np.flatnonzero(empty), "row", "the row is empty: nothing to plan.")
-
-    form_cells = chunk.cells("form", np.arange(n))
-    form_table = [str(u).strip().lower() for u in form_cells.uniques]
-    valid = np.array([f in FORMS for f in form_table] + [False])
-    form_index = np.where(form_cells.codes >= 0, form_cells.codes, len(form_table))
-    given = form_cells.codes >= 0
-    bad_form = given & ~valid[form_index]
-    log.add(np.flatnonzero(bad_form), "form",
-            "form: not one of capsules, liquid, drops. Type capsules, liquid or drops.",
-            form_cells.text(bad_form))
-    missing_form = ~given & ~empty
-    if read_errors:
-        missing_form[list(read_errors)] = False
-    log.add(np.flatnonzero(missing_form), "form",
-            "form: no value given: type capsules, liquid or drops.")
-    form_norm = np.array([*form_table, None], dtype=object)[form_index]
-    form_shown = np.where(valid[form_index], form_norm, form_cells.text())
-
+    form = _read_form(chunk, read_errors or {})
     bud_cells = _read_bud_cells(chunk)
 
-    used_forms = list(forms) if forms is not None else [f for f in FORMS if (form_norm == f).any()]
-    kinds = form_kinds(used_forms)
-    computed = {k: (np.full(n, None, dtype=object) if v == TEXT else np.full(n, np.nan))
-                for k, v in kinds.items()}
+    if forms is None:
+        present = set(form.values[np.unique(form.codes[form.codes >= 0])].tolist())
+        forms = [f for f in FORMS if f in present]
+    kinds = form_kinds(forms)
+    computed: dict[str, Any] = {k: Coded.empty(n) if v == TEXT else np.full(n, np.nan)
+                                for k, v in kinds.items()}
     plan_group = np.full(n, -1, dtype=np.int64)
     findings: list[tuple[Finding, ...]] = []
-    category = np.full(n, None, dtype=object)
-    bud_match: dict[str, np.ndarray] = {}
+    category = Coded.empty(n)
+    bud_match: dict[str, Coded] = {}
     stock: list[tuple[np.ndarray, StockLine]] = []
     before = log.mask()
-    for form in FORMS:
-        rows = np.flatnonzero((form_norm == form) & ~before)
+    form_objects = form.to_objects()
+    for name in FORMS:
+        rows = np.flatnonzero((form_objects == name) & ~before)
         if rows.size == 0:
             continue
-        out: FormOutput = _module(form).plan(chunk, rows)
+        out: FormOutput = _module(name).plan(chunk, rows, cache)
         for key, values in out.columns.items():
-            computed[key][out.rows] = values
+            if isinstance(values, Coded):
+                computed[key].put(out.rows, values)
+            else:
+                computed[key][out.rows] = values
         plan_group[out.rows] = out.group + len(findings)
         findings.extend(out.group_findings)
-        category[out.rows] = out.bud_category
+        category.put(out.rows, out.bud_category)
         for key in ("filler", "vehicle"):
-            if key in out.columns and out.kinds.get(key) == TEXT:
-                bud_match.setdefault(key, np.full(n, None, dtype=object))[out.rows] = out.columns[key]
+            if isinstance(out.columns.get(key), Coded):
+                bud_match.setdefault(key, Coded.empty(n)).put(out.rows, out.columns[key])
         stock.extend((out.rows, line) for line in out.stock)
 
     severity = np.array([max((f.severity for f in g), default=-1) for g in findings] + [-1])
     plan_severity = severity[np.where(plan_group >= 0, plan_group, len(findings))]
-    bud, bud_group, bud_findings = _plan_bud(chunk, bud_cells, category, bud_match, plan_severity)
+    bud, bud_group, bud_findings, bud_sources = _plan_bud(chunk, bud_cells, category, bud_match,
+                                                          plan_severity, cache)
 
     # Plan and BUD findings together, once per distinct pair.
     errors = log.mask()
@@ -299,27 +298,51 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
         b = bud_findings[bud_group[first]] if bud_group[first] >= 0 else ()
         combined.append(tuple(sorted((*p, *b), key=lambda f: -f.severity)))
     worst = np.array([max((f.severity for f in g), default=-1) for g in combined] + [-1])[pair_inverse]
-    status = np.where(errors, "error", np.where(worst >= Severity.REFUSAL, "refused",
-                                                np.where(worst >= Severity.WARNING, "warning", "ok")))
-    status = status.astype(object)
-    withheld = errors | (worst >= Severity.REFUSAL)
+    status_code = np.where(errors, 3, np.where(worst >= Severity.REFUSAL, 2,
+                                               np.where(worst >= Severity.WARNING, 1, 0)))
+    withheld = status_code >= 2
     for values in (*computed.values(), *bud.values()):
-        values[withheld] = None if values.dtype == object else np.nan
-    finding_group = pair_inverse
+        if isinstance(values, Coded):
+            values.blank(withheld)
+        else:
+            values[withheld] = np.nan
 
-    labels = {name: _text_column(chunk, name) for name in LABEL_FIELDS if chunk.has(name)}
-    echo = {name: _text_column(chunk, name) for name in COLUMNS
-            if name not in _ECHO_SKIP and chunk.has(name)}
-    passthrough = {name: _text_column(chunk, name) for name in frame.columns if is_pass_through(name)}
-    return Planned(row=chunk.row_numbers, form=form_shown, status=status, labels=labels, echo=echo,
-                   computed=computed, kinds=kinds, bud=bud, findings=combined,
-                   finding_group=finding_group, errors=log.text(), passthrough=passthrough,
-                   chunk=chunk, stock=[(rows, line) for rows, line in stock])
+    labels = {name: chunk.raw_text(name) for name in LABEL_FIELDS if chunk.has(name)}
+    passthrough = {name: chunk.raw_text(name) for name in frame.columns if is_pass_through(name)}
+    return Planned(row=chunk.row_numbers, form=form, status=Coded.of(STATUSES, status_code),
+                   labels=labels, computed=computed, kinds=kinds, bud=bud, findings=combined,
+                   finding_group=pair_inverse, errors=log.text(), passthrough=passthrough,
+                   chunk=chunk, stock=stock, bud_sources=bud_sources)
 
 
-def _text_column(chunk: Chunk, name: str) -> np.ndarray:
-    cells = chunk.cells(name, np.arange(chunk.n))
-    return cells.text()
+def _read_form(chunk: Chunk, read_errors: dict[int, tuple[str, str]]) -> Coded:
+    """The ``form`` column (capsules, liquid or drops; as typed where it is not one).
+
+    Also logs malformed records and empty rows: only a row without a form can be empty.
+    """
+    log = chunk.log
+    for pos, (message, raw) in read_errors.items():
+        log.add(np.array([pos]), "row", message, np.array([raw], dtype=object))
+    d = chunk.column("form")
+    typed = np.array([str(u).strip() for u in d.uniques], dtype=object)
+    normal = np.array([t.lower() for t in typed], dtype=object)
+    valid = np.isin(normal, FORMS)
+    shown = np.where(valid, normal, typed).astype(object)
+    codes = d.codes
+    bad = (codes >= 0) & ~np.append(valid, False)[np.where(codes >= 0, codes, valid.size)]
+    log.add(np.flatnonzero(bad), "form",
+            "form: not one of capsules, liquid, drops. Type capsules, liquid or drops.",
+            shown[codes[bad]] if bad.any() else None)
+    no_form = codes < 0
+    no_form[list(read_errors)] = False
+    candidates = np.flatnonzero(no_form)
+    if candidates.size:
+        empty = np.ones(candidates.size, dtype=bool)
+        for name in chunk.frame.columns:
+            empty &= chunk.column(name).codes[candidates] < 0
+        log.add(candidates[empty], "row", "the row is empty: nothing to plan.")
+        log.add(candidates[~empty], "form", "form: no value given: type capsules, liquid or drops.")
+    return Coded(codes.copy(), shown)
 
 
 def _read_bud_cells(chunk: Chunk) -> dict[str, Any] | None:
@@ -344,49 +367,49 @@ def _read_bud_cells(chunk: Chunk) -> dict[str, Any] | None:
             "given": compounded.given}
 
 
-def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: np.ndarray,
-              match: dict[str, np.ndarray], plan_severity: np.ndarray,
-              ) -> tuple[dict[str, np.ndarray], np.ndarray, list[tuple[Finding, ...]]]:
+def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match: dict[str, Coded],
+              plan_severity: np.ndarray, cache: RunCache,
+              ) -> tuple[dict[str, Any], np.ndarray, list[tuple[Finding, ...]], dict[str, str]]:
     """Beyond-use dates for the planned, unrefused rows that give ``compounded``.
 
     One :func:`~compound.planning.stability.assign_bud` call per distinct
-    (category, date, storage, filler or vehicle).
+    (category, date, storage, filler or vehicle) in the run.
     """
     n = chunk.n
     bud_group = np.full(n, -1, dtype=np.int64)
     if cells is None:
-        return {}, bud_group, []
+        return {}, bud_group, [], {}
     from compound.planning import stability
 
-    out = {k: np.full(n, None, dtype=object) if v == TEXT else np.full(n, np.nan)
-           for k, v in BUD_KINDS.items()}
-    rows = np.flatnonzero(cells["given"] & (category != None) & ~chunk.log.mask()  # noqa: E711
+    out: dict[str, Any] = {k: Coded.empty(n) if v == TEXT else np.full(n, np.nan)
+                           for k, v in BUD_KINDS.items()}
+    rows = np.flatnonzero(cells["given"] & (category.codes >= 0) & ~chunk.log.mask()
                           & (plan_severity < Severity.REFUSAL))
     if rows.size == 0:
-        return out, bud_group, []
-    match_rows = {k: v[rows] for k, v in match.items()}
-    keys = [pd.factorize(category[rows])[0], cells["date_index"][rows], cells["store_index"][rows]]
-    keys += [pd.factorize(v, use_na_sentinel=True)[0] for v in match_rows.values()]
+        return out, bud_group, [], {}
+    cat = category.to_objects()
+    match_values = {k: v.to_objects()[rows] for k, v in match.items()}
+    keys = [pd.factorize(cat[rows])[0], cells["date_index"][rows], cells["store_index"][rows]]
+    keys += [pd.factorize(v, use_na_sentinel=True)[0] for v in match_values.values()]
     inverse, first = group_rows(keys, rows.size)
     results = []
     for i in first:
         r = rows[i]
-        prep = {k: v[i] for k, v in match_rows.items() if v[i] is not None}
-        results.append(stability.assign_bud(
-            str(category[r]), cells["dates"][cells["date_index"][r]],
-            storage=cells["stores"][cells["store_index"][r]], preparation=prep or None))
-    table = {
-        "beyond_use_date": [r.beyond_use_date.isoformat() if r.beyond_use_date else None for r in results],
-        "bud_limit": [r.limit.name if r.limit else None for r in results],
-        "bud_limit_kind": [r.limit.kind if r.limit else None for r in results],
-        "bud_days": [float(r.limit.days) if r.limit and r.limit.days is not None else np.nan
-                     for r in results],
-        "bud_storage": [r.storage for r in results],
-        "bud_category": [r.category for r in results],
-        "bud_source": [r.limit.source if r.limit else None for r in results],
-    }
-    for key, values in table.items():
-        arr = np.array(values, dtype=object if BUD_KINDS[key] == TEXT else np.float64)
-        out[key][rows] = arr[inverse]
+        prep = {k: v[i] for k, v in match_values.items() if v[i] is not None}
+        date = cells["dates"][cells["date_index"][r]]
+        store = cells["stores"][cells["store_index"][r]]
+        key = (str(cat[r]), date, store, tuple(sorted(prep.items())))
+        if key not in cache.buds:
+            cache.buds[key] = stability.assign_bud(str(cat[r]), date, storage=store,
+                                                   preparation=prep or None)
+        results.append(cache.buds[key])
+    out["beyond_use_date"].put(rows, Coded.of(
+        [r.beyond_use_date.isoformat() if r.beyond_use_date else None for r in results], inverse))
+    out["bud_limit"].put(rows, Coded.of([r.limit.name if r.limit else None for r in results], inverse))
+    out["bud_storage"].put(rows, Coded.of([r.storage for r in results], inverse))
+    days = np.array([float(r.limit.days) if r.limit and r.limit.days is not None else np.nan
+                     for r in results])
+    out["bud_days"][rows] = days[inverse]
     bud_group[rows] = inverse
-    return out, bud_group, [tuple(r.findings) for r in results]
+    sources = {r.limit.name: r.limit.source for r in results if r.limit}
+    return out, bud_group, [tuple(r.findings) for r in results], sources

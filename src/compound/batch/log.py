@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from compound.batch.coded import Coded
+
 
 @dataclass
 class ErrorGroup:
@@ -54,15 +56,24 @@ class ErrorLog:
             out[g.rows] = True
         return out
 
-    def text(self) -> np.ndarray:
-        """Per row, its errors joined (``column: message; …``), or None."""
-        out = pd.Series([None] * self.n, dtype="object")
+    def text(self) -> Coded:
+        """Per row, its errors joined (``column: message; …``); empty where none."""
+        if not self.groups:
+            return Coded.empty(self.n)
+        rows = np.unique(np.concatenate([g.rows for g in self.groups]))
+        where = np.full(self.n, -1, dtype=np.int64)
+        where[rows] = np.arange(rows.size)
+        texts = pd.Series([None] * rows.size, dtype="object")
         for g in self.groups:
             entry = g.message if g.message.startswith(f"{g.column}:") or g.column == "row" \
                 else f"{g.column}: {g.message}"
-            current = out.iloc[g.rows]
-            out.iloc[g.rows] = np.where(current.isna(), entry, current.astype(str) + "; " + entry)
-        return out.to_numpy()
+            at = where[g.rows]
+            current = texts.iloc[at]
+            texts.iloc[at] = np.where(current.isna(), entry, current.astype(str) + "; " + entry)
+        per_error_row = Coded.from_objects(texts.to_numpy())
+        codes = np.full(self.n, -1, dtype=np.int64)
+        codes[rows] = per_error_row.codes
+        return Coded(codes, per_error_row.values)
 
     def frame(self, row_numbers: np.ndarray) -> pd.DataFrame:
         """One line per (row, column) error, in row order: the errors.csv table."""

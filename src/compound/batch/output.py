@@ -24,6 +24,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from compound.batch.coded import Coded
 from compound.core.rounding import round_sig
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -93,6 +94,12 @@ def arrow_table(columns: Mapping[str, Any], *, counts: Iterable[str] = (),
                 arr = pa.array(fixed_point_text(values), type=pa.string())
             else:
                 arr = pa.array(values, mask=~np.isfinite(values))
+        elif isinstance(col, Coded):
+            arr = col.to_arrow(spreadsheet=spreadsheet)
+        elif isinstance(col, (pa.Array, pa.ChunkedArray)):
+            arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            if spreadsheet:
+                arr = neutralise(arr)
         else:
             arr = pa.array(np.asarray(col, dtype=object), type=pa.string(), from_pandas=True)
             if spreadsheet:

@@ -21,12 +21,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 import numpy as np
 
 from compound.batch import output
-from compound.batch.frame import Planned, forms_present, plan_block
+from compound.batch.frame import Planned, RunCache, forms_present, plan_block
+from compound.batch.lines import LineSink
 from compound.batch.progress import bar
 from compound.batch.reader import read_prescriptions
 from compound.batch.summary import Summary
@@ -74,14 +75,15 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
     frame = table.frame
     forms = forms_present(frame["form"])
     summary = Summary(source=str(path))
+    cache = RunCache()
     directory = Path(out_dir) if out_dir is not None else None
-    sinks: dict[str, output.CsvSink] = {}
+    sinks: dict[str, Any] = {}
     if directory is not None:
         if directory.exists() and not directory.is_dir():
             raise InputError(f"{directory} exists and is not a directory.",
                              hint="Give -o a directory for the output files.")
         directory.mkdir(parents=True, exist_ok=True)
-        sinks = {WORKSHEET: output.CsvSink(directory / WORKSHEET),
+        sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
                  ERRORS: output.CsvSink(directory / ERRORS)}
     try:
         with bar(len(frame), opts.progress) as advance:
@@ -90,7 +92,7 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
                 errors = {i - start: v for i, v in table.read_errors.items()
                           if start <= i < start + opts.block_rows}
                 planned = plan_block(block.reset_index(drop=True), first_row=start + 1, forms=forms,
-                                     read_errors=errors)
+                                     read_errors=errors, cache=cache)
                 _write(planned, sinks, jsonl)
                 summary.add(planned)
                 advance(len(planned))
@@ -107,9 +109,9 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
     return summary
 
 
-def _write(planned: Planned, sinks: dict[str, output.CsvSink], jsonl: IO[str] | None) -> None:
+def _write(planned: Planned, sinks: dict[str, Any], jsonl: IO[str] | None) -> None:
     if WORKSHEET in sinks:
-        sinks[WORKSHEET].write(planned.arrow(spreadsheet=True))
+        sinks[WORKSHEET].write(planned.column_names(), planned.write_csv)
     if ERRORS in sinks:
         errors = planned.chunk.log.frame(planned.row)
         sinks[ERRORS].write(output.arrow_table(

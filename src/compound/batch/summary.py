@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from compound.batch.columns import FORMS
 from compound.batch.frame import STATUSES, Planned
 from compound.core.rounding import format_mass, format_volume, json_number
 
@@ -33,41 +35,45 @@ class Summary:
     _stock: dict[tuple[str, str, str, str], list[float]] = field(default_factory=dict)
     _qs: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     files: dict[str, str] = field(default_factory=dict)
+    bud_limits: dict[str, str] = field(default_factory=dict)
 
     def add(self, planned: Planned) -> None:
         self.rows += len(planned)
-        statuses, counts = np.unique(planned.status.astype(str), return_counts=True)
-        for s, c in zip(statuses.tolist(), counts.tolist(), strict=True):
-            self.by_status[s] = self.by_status.get(s, 0) + c
-        forms = np.where(np.isin(planned.form.astype(str), ["capsules", "liquid", "drops"]),
-                         planned.form.astype(str), "(no form)")
-        pairs, counts = np.unique(np.char.add(np.char.add(forms, "\x1f"), planned.status.astype(str)),
-                                  return_counts=True)
-        for pair, c in zip(pairs.tolist(), counts.tolist(), strict=True):
-            form, s = pair.split("\x1f")
-            self.by_form.setdefault(form, dict.fromkeys(STATUSES, 0))[s] += c
-        usable = np.isin(planned.status.astype(str), ["ok", "warning"])
+        status = planned.status.codes
+        form = planned.form
+        form_names = np.append(np.where(np.isin(form.values, FORMS), form.values, "(no form)"),
+                               "(no form)").astype(object)
+        form_index = np.where(form.codes >= 0, form.codes, form.values.size)
+        pair = pd.DataFrame({"form": form_index, "status": status}).value_counts()
+        for (f, s), count in pair.items():
+            name = str(form_names[f])
+            self.by_form.setdefault(name, dict.fromkeys(STATUSES, 0))[STATUSES[s]] += int(count)
+            self.by_status[STATUSES[s]] += int(count)
+        usable = status <= 1  # ok, warning
         for rows, line in planned.stock:
             keep = usable[rows] & (line.applies if line.applies is not None else True)
-            amounts = np.asarray(line.amount, dtype=np.float64)[keep]
-            items = np.asarray(line.item, dtype=object)[keep]
-            details = (np.asarray(line.detail, dtype=object)[keep] if line.detail is not None
-                       else np.full(items.size, "", dtype=object))
-            known = np.isfinite(amounts)
-            if line.kind == "excipient":
-                for item in np.unique(items[~known & (items != None)].astype(str)):  # noqa: E711
-                    self._qs[(line.kind, item)] += int(((items == item) & ~known).sum())
-            if not known.any():
-                continue
-            keys = np.char.add(np.char.add(items[known].astype(str), "\x1f"), details[known].astype(str))
-            uniq, inverse = np.unique(keys, return_inverse=True)
-            sums = np.bincount(inverse, weights=amounts[known])
-            n = np.bincount(inverse)
-            for key, total, count in zip(uniq.tolist(), sums.tolist(), n.tolist(), strict=True):
-                item, detail = key.split("\x1f")
-                entry = self._stock.setdefault((line.kind, item, detail, line.unit), [0.0, 0])
-                entry[0] += total
-                entry[1] += count
+            amounts = np.asarray(line.amount, dtype=np.float64)
+            item = line.item.codes
+            width = 1 if line.detail is None else line.detail.values.size + 1
+            detail = np.zeros_like(item) if line.detail is None else line.detail.codes + 1
+            pair = np.where(item >= 0, item * width + detail, -1)
+            known = keep & np.isfinite(amounts) & (pair >= 0)
+            unknown = keep & ~np.isfinite(amounts) & (pair >= 0)
+            size = int(line.item.values.size * width)
+            totals = np.bincount(pair[known], weights=amounts[known], minlength=size)
+            counts = np.bincount(pair[known], minlength=size)
+            missing = np.bincount(pair[unknown], minlength=size)
+            for p in np.flatnonzero((counts > 0) | (missing > 0)):
+                name = str(line.item.values[p // width])
+                d = p % width
+                detail_text = "" if d == 0 or line.detail is None else str(line.detail.values[d - 1])
+                if counts[p]:
+                    entry = self._stock.setdefault((line.kind, name, detail_text, line.unit), [0.0, 0])
+                    entry[0] += float(totals[p])
+                    entry[1] += int(counts[p])
+                if missing[p] and line.kind == "excipient":
+                    self._qs[(line.kind, name)] += int(missing[p])
+        self.bud_limits.update(planned.bud_sources)
 
     def stock(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {t: [] for t in _KIND_TITLES.values()}
@@ -105,6 +111,7 @@ class Summary:
             "status": dict(self.by_status),
             "forms": {k: dict(v) for k, v in sorted(self.by_form.items())},
             "stock": self.stock(),
+            "bud_limits": [{"limit": k, "source": v} for k, v in sorted(self.bud_limits.items())],
             "files": dict(self.files),
             "notes": [
                 "Stock counts ok and warning rows only: refused and error rows take nothing.",
