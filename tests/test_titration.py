@@ -542,3 +542,17 @@ def test_an_attested_study_sets_the_liquid_bud():
                              vehicle="fawcett-1997", study="fawcett-1997", storage="refrigerated"),
                      "liquid")
     assert refused["status"] == "refused" and "STUDY_NOT_ATTESTED" in codes(refused["findings"])
+
+
+def test_liquid_without_a_vehicle_plans_each_part_in_a_vehicle_of_the_assumed_category():
+    # The 14-day split assumes unpreserved water; the command the pharmacist is told to run
+    # must plan that vehicle, not plan_liquid's preserved default (a 35-day BUD).
+    from compound.planning.titration import titrate
+
+    plan = titrate("1.5mg x7d, 3mg x7d, 4.5mg x7d", start="2025-06-02", form="liquid",
+                   concentration="1mg/mL")
+    parts = plan.option("liquid")["preparations"]
+    assert [p["volume_ml"] for p in parts] == [31.5, 31.5]
+    for part in parts:
+        assert "--vehicle purified-water" in part["plan_command"]
+        assert "VEHICLE_COMPONENT_BELOW_MWQ" not in part["plan_warnings"]

@@ -393,6 +393,12 @@ def _liquid_category(vehicle: str | None, bud_category: str | None,
     return category
 
 
+def _vehicle_of_category(category: str) -> str | None:
+    """The first catalog vehicle in a BUD category (purified water for aqueous-unpreserved)."""
+    return next((row["key"] for row in loader.table("vehicles")
+                 if row.get("bud_category") == category), None)
+
+
 def _dose_volume_findings(dose: np.ndarray, volume: np.ndarray, concentration: float,
                           working: Working) -> tuple[list[Finding], list[dict[str, Any]]]:
     from compound.core.liquids import choose_device
@@ -489,6 +495,10 @@ def liquid_option(course: Course, concentration: Any, vehicle: str | None, bud_c
     title = f"Oral liquid {format_concentration(c)}"
     lead = 0 if made_ahead is None else whole_days(made_ahead, "made_ahead", allow_zero=True)
     category = _liquid_category(vehicle, bud_category, findings)
+    if vehicle is None:
+        # The preparations must be planned in a vehicle of the category their BUDs assume;
+        # plan_liquid's own default (a preserved vehicle) would contradict a 14-day split.
+        vehicle = _vehicle_of_category(category)
     dose, _ = _doses_and_days(course)
     volume_findings, dose_rows = _dose_volume_findings(dose, dose / c, c, working)
     findings += volume_findings
