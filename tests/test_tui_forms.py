@@ -64,3 +64,21 @@ def test_compound_with_a_broken_catalog_exits_5_without_a_traceback(tmp_path):
     assert done.stderr.startswith("error: ")
     assert "source" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("form", forms.FORMS, ids=lambda f: f.key)
+def test_every_field_is_a_keyword_of_the_plan_function(form):
+    import importlib
+    import inspect
+
+    module, attr = form.function.split(":")
+    parameters = inspect.signature(getattr(importlib.import_module(module), attr)).parameters
+    assert {f.name for f in form.fields} <= set(parameters)
+    # The tab's key is the CLI subcommand: `compound plan <key>` runs the same function.
+    assert module == f"compound.planning.{form.key}"
+
+
+def test_forms_are_the_four_preparation_types_in_order():
+    assert [f.key for f in forms.FORMS] == ["capsules", "liquid", "drops", "dilution"]
+    assert forms.by_key("drops").field("source").initial() == "api"  # as `compound plan drops`
+    assert forms.by_key("liquid").field("vehicle").initial() == "fawcett-1997"  # rules [liquid]

@@ -122,3 +122,26 @@ async def test_nothing_is_calculated_while_a_field_is_refused():
         assert app.focused is not None and app.focused.id == "capsules-strength"
         assert "it has no unit" in str(app.screen.query_one("#capsules-strength-hint").render())
         assert app.screen.query_one("#capsules-results").plan is None
+
+
+@pytest.mark.parametrize(
+    ("text", "calibration", "problem"),
+    [("4.5mg", "", None), ("9 drops", "46 drops/2mL", None),
+     ("9 drops", "", "not calibrated"), ("9.5 drops", "23 drops/mL", "not a whole number of drops"),
+     ("9gtt", "", "not calibrated"), ("4,5mg", "", "Use a decimal point")],
+)
+def test_a_drops_dose_is_a_mass_or_whole_drops_with_a_calibration(text, calibration, problem):
+    from compound.tui.forms import DROPS
+    from compound.tui.widgets.plan.field import check
+
+    found = check(DROPS.field("dose"), text, {"calibration": calibration})
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+@pytest.mark.parametrize(("text", "ok"), [("0.5mg", True), ("0.5mg/drop", True), ("500mcg", True),
+                                          ("0.5", False), ("0.5mg/mL", False)])
+def test_per_drop_accepts_a_mass_as_per_drop_like_the_plan(text, ok):
+    from compound.tui.forms import DROPS
+    from compound.tui.widgets.plan.field import check
+
+    assert (check(DROPS.field("per_drop"), text, {}) is None) is ok

@@ -38,11 +38,11 @@ class CompoundApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def show_form(self, key: str) -> None:
-        self.switch_mode("calculator")
+    async def show_form(self, key: str) -> None:
+        await self.switch_mode("calculator")
         screen = self.screen
         if isinstance(screen, CalculatorScreen):
-            screen.show_form(key)
+            await screen.show_form(key)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -32,21 +32,34 @@ class CalculatorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="forms"):
-            for spec in forms.FORMS:
-                with TabPane(spec.title, id=spec.key), Horizontal(classes="plan-panel"):
-                    yield PlanForm(spec)
-                    yield PlanResults(spec.key)
+            for n, spec in enumerate(forms.FORMS):
+                with TabPane(spec.title, id=spec.key), Horizontal(id=f"{spec.key}-panel",
+                                                                  classes="plan-panel"):
+                    if n == 0:  # the others are built when first opened: a quicker start
+                        yield PlanForm(spec)
+                        yield PlanResults(spec.key)
         yield Footer()
+
+    async def _build(self, key: str) -> PlanForm:
+        panel = self.query_one(f"#{key}-panel", Horizontal)
+        if not panel.children:
+            await panel.mount(PlanForm(forms.by_key(key)), PlanResults(key))
+        return self.query_one(f"#{key}-form", PlanForm)
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            await self._build(event.pane.id)
 
     @property
     def active_form(self) -> PlanForm:
         key = self.query_one("#forms", TabbedContent).active
         return self.query_one(f"#{key}-form", PlanForm)
 
-    def show_form(self, key: str) -> None:
+    async def show_form(self, key: str) -> None:
         """Bring a form to the front and put the cursor in its first field."""
         self.query_one("#forms", TabbedContent).active = key
-        self.query_one(f"#{key}-form", PlanForm).fields()[0].control.focus()
+        form = await self._build(key)
+        form.fields()[0].control.focus()
 
     def action_calculate(self) -> None:
         self.active_form.submit()

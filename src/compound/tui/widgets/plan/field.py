@@ -7,6 +7,8 @@ refused here exactly as on the command line, with the same message and hint.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
@@ -16,7 +18,10 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from compound.core import units
 from compound.errors import UnitInputError
+from compound.planning.drops import _DROP_DOSE as DROP_DOSE  # the plan's own "9 drops" pattern
 from compound.tui.forms import FieldSpec
+
+Values = Mapping[str, str | bool]
 
 
 def describe(exc: UnitInputError) -> str:
@@ -24,36 +29,57 @@ def describe(exc: UnitInputError) -> str:
     return f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
 
 
-class AmountValidator(Validator):
-    """Accepts exactly what the CLI accepts for this kind of amount."""
+def check(spec: FieldSpec, text: str, values: Values) -> str | None:
+    """None if ``text`` is acceptable for this field, else what is wrong and what to type.
 
-    def __init__(self, spec: FieldSpec) -> None:
+    Mirrors what the plan function does with the same text (``plan_drops``
+    reads ``0.5mg`` as per drop, and a dose in drops only with a calibration).
+    """
+    if not text.strip():
+        if spec.required:
+            return f"{spec.label} is required.\nType it: {spec.placeholder or 'a value'}."
+        return None
+    try:
+        if spec.kind == "overage":
+            units.parse_overage(text, field=None)
+        elif spec.kind == "per_drop":
+            units.parse(text if "/" in text else f"{text}/drop", "mass_per_drop")
+        elif spec.kind == "drop_dose" and (drops := DROP_DOSE.match(text)):
+            if not str(values.get("calibration", "")).strip():
+                return (f"{text!r} is in drops, but the dropper is not calibrated.\n"
+                        "Give the dose in mg (e.g. 4.5mg), or fill in the dropper calibration.")
+            if not float(drops.group("n")).is_integer():
+                return f"{text!r} is not a whole number of drops.\nType whole drops, e.g. 9 drops."
+        elif spec.kind == "drop_dose":
+            units.parse(text, "mass")
+        else:
+            units.parse(text, spec.kind)  # type: ignore[arg-type]
+    except UnitInputError as exc:
+        return describe(exc)
+    return None
+
+
+class AmountValidator(Validator):
+    """Accepts exactly what the CLI accepts for this field."""
+
+    def __init__(self, spec: FieldSpec, values: Callable[[], Values] = dict) -> None:
         super().__init__()
         self.spec = spec
+        self.values = values
 
     def validate(self, value: str) -> ValidationResult:
-        if not value.strip():
-            if self.spec.required:
-                example = self.spec.placeholder or "a value"
-                return self.failure(f"{self.spec.label} is required.\nType it: {example}.")
-            return self.success()
-        try:
-            if self.spec.kind == "overage":
-                units.parse_overage(value, field=None)
-            else:
-                units.parse(value, self.spec.kind, field=None)  # type: ignore[arg-type]
-        except UnitInputError as exc:
-            return self.failure(describe(exc))
-        return self.success()
+        problem = check(self.spec, value, self.values())
+        return self.failure(problem) if problem else self.success()
 
 
 class PlanField(Vertical):
     """A labelled control for one keyword of a plan function."""
 
-    def __init__(self, form_key: str, spec: FieldSpec) -> None:
+    def __init__(self, form_key: str, spec: FieldSpec, values: Callable[[], Values] = dict) -> None:
         super().__init__(id=f"{form_key}-{spec.name}-field", classes="plan-field")
         self.spec = spec
         self.control_id = f"{form_key}-{spec.name}"
+        self._values = values
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -76,7 +102,7 @@ class PlanField(Vertical):
         return Input(
             value=spec.initial(),
             placeholder=spec.placeholder,
-            validators=[] if spec.kind == "text" else [AmountValidator(spec)],
+            validators=[] if spec.kind == "text" else [AmountValidator(spec, self._values)],
             suggester=SuggestFromList(suggestions, case_sensitive=False) if suggestions else None,
             id=self.control_id,
             compact=True,
@@ -88,7 +114,10 @@ class PlanField(Vertical):
 
     @property
     def value(self) -> str | bool:
-        control = self.control
+        found = self.query(f"#{self.control_id}")
+        if not found:  # not composed yet (a sibling's event during mount): the default stands
+            return self.spec.initial()
+        control = found.first()
         if isinstance(control, Checkbox):
             return control.value
         if isinstance(control, Select):
@@ -96,8 +125,8 @@ class PlanField(Vertical):
         assert isinstance(control, Input)
         return control.value
 
-    @property
-    def is_valid(self) -> bool:
+    def revalidate(self) -> bool:
+        """Validate now and show the hint; True for controls that cannot hold bad text."""
         control = self.control
         if isinstance(control, Input) and control.validators:
             result = control.validate(control.value)

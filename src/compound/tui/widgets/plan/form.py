@@ -27,7 +27,7 @@ class PlanForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         for field in self.spec.fields:
-            yield PlanField(self.spec.key, field)
+            yield PlanField(self.spec.key, field, self.values)
         yield Button("Calculate  (Enter / ctrl+r)", id=f"{self.spec.key}-calculate",
                      variant="primary", classes="calculate")
 
@@ -43,7 +43,7 @@ class PlanForm(VerticalScroll):
     def submit(self) -> bool:
         """Post the values if every visible field is valid; else point at the first bad one."""
         visible = {f.name for f in self.spec.visible(self.values())}
-        invalid = [f for f in self.fields() if f.spec.name in visible and not f.is_valid]
+        invalid = [f for f in self.fields() if f.spec.name in visible and not f.revalidate()]
         if invalid:
             invalid[0].control.focus()
             self.notify(f"Check {', '.join(f.spec.label for f in invalid)}: the hint says what to type.",
@@ -56,6 +56,13 @@ class PlanForm(VerticalScroll):
     @on(Button.Pressed, ".calculate")
     def _calculate(self) -> None:
         self.submit()
+
+    @on(Input.Changed)
+    def _recheck_dependent_fields(self, event: Input.Changed) -> None:
+        # A dose in drops is valid only with a calibration: re-check it when the calibration changes.
+        for field in self.fields():
+            if field.spec.kind == "drop_dose" and field.control is not event.input:
+                field.revalidate()
 
     @on(Select.Changed)
     def _show_applicable(self) -> None:

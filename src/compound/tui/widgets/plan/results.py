@@ -8,6 +8,7 @@ formatted results come from the plan's own working steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -49,12 +50,18 @@ _SUFFIXES = (
 )
 
 
+def _unit_suffix(key: str) -> tuple[str, Callable[[float], str]] | None:
+    for suffix, fmt in _SUFFIXES:
+        if key.endswith(suffix) or key == suffix[1:]:
+            return suffix, fmt
+    return None
+
+
 def label_for(key: str) -> str:
     """``fill_weight_low_mg`` -> "Fill weight low" (the value carries the unit)."""
-    for suffix, _ in _SUFFIXES:
-        if key.endswith(suffix):
-            key = key[: -len(suffix)]
-            break
+    found = _unit_suffix(key)
+    if found and key != found[0][1:]:
+        key = key[: -len(found[0])]
     return key.replace("_", " ").strip().capitalize()
 
 
@@ -65,36 +72,45 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
-        for suffix, fmt in _SUFFIXES:
-            if key.endswith(suffix):
-                return fmt(float(value))
-        return format_number(float(value))
+        found = _unit_suffix(key)
+        return found[1](float(value)) if found else format_number(float(value))
     return str(value)
 
 
 def describe_extra(key: str, value: Any) -> Text:
     """A nested object (trituration, shortcut, stages, vehicle) as indented lines."""
-    text = Text(label_for(key), style="bold")
+    return Text("\n").join([Text(label_for(key), style="bold"), *_lines(value, "  ")])
+
+
+def _lines(value: Any, pad: str) -> list[Text]:
+    out: list[Text] = []
     if isinstance(value, dict):
         for k, v in value.items():
-            text.append(f"\n  {label_for(k)}: {_inline(k, v)}")
+            if isinstance(v, (dict, list)):
+                out += [Text(f"{pad}{label_for(k)}:"), *_lines(v, pad + "  ")]
+            else:
+                out.append(Text(f"{pad}{label_for(k)}: {format_value(k, v)}"))
     elif isinstance(value, list):
         for n, item in enumerate(value, start=1):
-            if isinstance(item, dict):
-                parts = ", ".join(f"{label_for(k).lower()} {_inline(k, v)}" for k, v in item.items())
-                text.append(f"\n  {n}. {parts}")
-            else:
-                text.append(f"\n  {n}. {_inline(key, item)}")
-    else:
-        text.append(f": {format_value(key, value)}")
-    return text
+            if isinstance(item, dict) and item.get("stage") == n:  # numbered already
+                item = {k: v for k, v in item.items() if k != "stage"}
+            out.append(Text(f"{pad}{n}. {_inline(item)}"))
+    return out
 
 
-def _inline(key: str, value: Any) -> str:
+def _inline(item: Any) -> str:
+    """A row of a list on one line: ``Ascorbic acid, amount 500 mg, role antioxidant``."""
+    if not isinstance(item, dict):
+        return format_value("", item)
+    return ", ".join(format_value(k, v) if k == "name" else f"{label_for(k).lower()} {_inline_value(k, v)}"
+                     for k, v in item.items())
+
+
+def _inline_value(key: str, value: Any) -> str:
     if isinstance(value, dict):
-        return "; ".join(f"{label_for(k).lower()} {_inline(k, v)}" for k, v in value.items())
+        return "(" + _inline(value) + ")"
     if isinstance(value, list):
-        return "; ".join(_inline(key, v) for v in value)
+        return "; ".join(_inline(v) for v in value)
     return format_value(key, value)
 
 
