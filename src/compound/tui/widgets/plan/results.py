@@ -85,11 +85,16 @@ def describe_extra(key: str, value: Any) -> Text:
 def _lines(value: Any, pad: str) -> list[Text]:
     out: list[Text] = []
     if isinstance(value, dict):
+        seen: set[str] = set()
         for k, v in value.items():
+            label = label_for(k)
+            if label in seen:  # "diluent" and "diluent_mg": keep them apart
+                label += " amount"
+            seen.add(label)
             if isinstance(v, (dict, list)):
-                out += [Text(f"{pad}{label_for(k)}:"), *_lines(v, pad + "  ")]
+                out += [Text(f"{pad}{label}:"), *_lines(v, pad + "  ")]
             else:
-                out.append(Text(f"{pad}{label_for(k)}: {format_value(k, v)}"))
+                out.append(Text(f"{pad}{label}: {format_value(k, v)}"))
     elif isinstance(value, list):
         for n, item in enumerate(value, start=1):
             if isinstance(item, dict) and item.get("stage") == n:  # numbered already
