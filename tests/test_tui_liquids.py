@@ -7,12 +7,14 @@ domain.md §2.2), not read back from the code.
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input, Select
+from textual.geometry import Region
+from textual.widgets import Input, Select
 
 from compound.tui.app import CompoundApp
 from compound.tui.messages import CalculationFailed, PlanCalculated, PlanRefused
 from compound.tui.screens.calculator import CalculatorScreen
 from compound.tui.screens.error import ErrorModal
+from compound.tui.widgets.plan import PlanResults
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +35,14 @@ async def open_form(pilot, form: str, **values: str) -> None:
 
 
 def amounts(app: CompoundApp, form: str) -> dict[str, str]:
-    table = app.screen.query_one(f"#{form}-amounts", DataTable)
-    return {str(key.value): str(table.get_row(key)[1]) for key in table.rows}
+    """The amounts on screen by JSON key, as printed (the pane's own record of its table)."""
+    results = app.screen.query_one(f"#{form}-results", PlanResults)
+    table = app.screen.query_one(f"#{form}-amounts")
+    lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+    printed = "\n".join(line.text for line in lines)
+    for label, value in results.shown.values():  # the record matches what is drawn
+        assert any(label[:20] in line and line.rstrip().endswith(value) for line in printed.splitlines())
+    return {key: value for key, (_, value) in results.shown.items()}
 
 
 def posted(messages: list, kind: type) -> list:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich import box
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from compound.core.rounding import (
     format_concentration,
@@ -126,16 +128,14 @@ class PlanResults(VerticalScroll):
         super().__init__(id=f"{form_key}-results", classes="plan-results")
         self.form_key = form_key
         self.plan: Plan | None = None
+        self.shown: dict[str, tuple[str, str]] = {}
+        """The amounts on screen: JSON key -> (label, value as printed)."""
 
     def compose(self) -> ComposeResult:
         key = self.form_key
         yield Static(id=f"{key}-status", classes="plan-status")
         yield Static(id=f"{key}-findings", classes="plan-findings")
-        table: DataTable[Text] = DataTable(id=f"{key}-amounts", classes="plan-amounts",
-                                           cursor_type="row", zebra_stripes=True, show_cursor=False)
-        table.add_column("Amount", key="label")
-        table.add_column("Value", key="value")
-        yield table
+        yield Static(id=f"{key}-amounts", classes="plan-amounts")
         yield Static(id=f"{key}-extra", classes="plan-extra")
         yield Static(id=f"{key}-working", classes="plan-working")
 
@@ -145,44 +145,50 @@ class PlanResults(VerticalScroll):
     def _part(self, name: str) -> Static:
         return self.query_one(f"#{self.form_key}-{name}", Static)
 
-    @property
-    def amounts(self) -> DataTable[Text]:
-        return self.query_one(f"#{self.form_key}-amounts", DataTable)
-
     def clear(self, message: str) -> None:
         self.plan = None
         self._part("status").update(Text(message, style="dim"))
         for name in ("findings", "extra", "working"):
             self._part(name).update("")
             self._part(name).display = False
-        self.amounts.clear()
-        self.amounts.display = False
+        self.shown = {}
+        self._part("amounts").update("")
+        self._part("amounts").display = False
 
     def show(self, plan: Plan) -> None:
         self.plan = plan
-        shown = plan.to_dict()
-        word, style, advice = _STATUS[shown["status"]]
+        data = plan.to_dict()
+        word, style, advice = _STATUS[data["status"]]
         status = Text.assemble((f"{word}  ", style), (advice, ""))
         self._part("status").update(status)
-        self._show_findings(shown["findings"])
-        steps = {s["key"]: s for s in shown.get("steps", [])}
-        self.amounts.clear()
+        self._show_findings(data["findings"])
+        steps = {s["key"]: s for s in data.get("steps", [])}
+        self.shown = {}
         extra: list[Text] = []
-        for key, value in shown.items():
+        for key, value in data.items():
             if key in _NOT_RESULTS or value is None:  # None: not applicable to this route
                 continue
             if isinstance(value, (dict, list)):
                 extra.append(describe_extra(key, value))
                 continue
             step = steps.get(key)
-            label = step["label"] if step else label_for(key)
-            text = step["result"] if step else format_value(key, value)
-            self.amounts.add_row(Text(label), Text(text, justify="right"), key=key)
-        self.amounts.display = self.amounts.row_count > 0
+            self.shown[key] = (step["label"] if step else label_for(key),
+                               step["result"] if step else format_value(key, value))
+        self._show_amounts()
         self._part("extra").update(Text("\n\n").join(extra))
         self._part("extra").display = bool(extra)
-        self._show_working(shown, shown.get("steps", []))
+        self._show_working(data, data.get("steps", []))
         self.scroll_home(animate=False)
+
+    def _show_amounts(self) -> None:
+        # A Rich table wraps long labels in the pane's width; the values never scroll out of view.
+        table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+        table.add_column("Amount", ratio=1, overflow="fold")
+        table.add_column("Value", justify="right", no_wrap=True)
+        for label, value in self.shown.values():
+            table.add_row(label, value)
+        self._part("amounts").update(table)
+        self._part("amounts").display = bool(self.shown)
 
     def _show_findings(self, findings: list[dict[str, Any]]) -> None:
         text = Text()
@@ -195,13 +201,13 @@ class PlanResults(VerticalScroll):
         self._part("findings").update(text)
         self._part("findings").display = bool(findings)
 
-    def _show_working(self, shown: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+    def _show_working(self, data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
         working = self._part("working")
         if not steps:
             working.display = False
             return
         text = Text("Working", style="bold underline")
-        entered = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown["inputs"].items()
+        entered = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data["inputs"].items()
                             if v not in (None, "", False))
         text.append(f"\nAs entered: {entered}", style="dim")
         for n, s in enumerate(steps, start=1):
