@@ -252,7 +252,8 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     from compound.planning.stability import category_for_plan
 
     category = Coded.of((category_for_plan(FORM),), np.zeros(ok_idx.size, dtype=np.int64))
-    return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), f_inverse, group_findings, category, stock)
+    return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), f_inverse, group_findings, category, stock,
+                      bud_match={"filler": columns["filler"]})
 
 
 # ---------------------------------------------------------------- helpers

@@ -49,6 +49,8 @@ class FormOutput:
     bud_category: Coded
     """The USP <795> category of each planned row."""
     stock: list[StockLine] = field(default_factory=list)
+    bud_match: dict[str, Coded] = field(default_factory=dict)
+    """What a stability study is matched against (filler; vehicle and concentration)."""
 
 
 def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:

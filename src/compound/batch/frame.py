@@ -37,6 +37,7 @@ from compound.batch.forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
 from compound.batch.groups import group_rows
 from compound.core.findings import Finding, Severity
 from compound.core.rounding import round_sig
+from compound.errors import InputError
 
 FORM_MODULES: Final = {"capsules": "compound.batch.capsules", "liquid": "compound.batch.liquid",
                        "drops": "compound.batch.drops"}
@@ -279,9 +280,8 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
         plan_group[out.rows] = out.group + len(findings)
         findings.extend(out.group_findings)
         category.put(out.rows, out.bud_category)
-        for key in ("filler", "vehicle"):
-            if isinstance(out.columns.get(key), Coded):
-                bud_match.setdefault(key, Coded.empty(n)).put(out.rows, out.columns[key])
+        for key, values in out.bud_match.items():
+            bud_match.setdefault(key, Coded.empty(n)).put(out.rows, values)
         stock.extend((out.rows, line) for line in out.stock)
 
     severity = np.array([max((f.severity for f in g), default=-1) for g in findings] + [-1])
@@ -289,8 +289,10 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     bud, bud_group, bud_findings, bud_sources = _plan_bud(chunk, bud_cells, category, bud_match,
                                                           plan_severity, cache)
 
-    # Plan and BUD findings together, once per distinct pair.
+    # Plan and BUD findings together, once per distinct pair; error rows have neither.
     errors = log.mask()
+    plan_group[errors] = -1
+    bud_group[errors] = -1
     pair_inverse, pair_first = group_rows([plan_group, bud_group], n)
     combined: list[tuple[Finding, ...]] = []
     for first in pair_first:
@@ -345,26 +347,50 @@ def _read_form(chunk: Chunk, read_errors: dict[int, tuple[str, str]]) -> Coded:
     return Coded(codes.copy(), shown)
 
 
+BUD_INPUTS: Final = ("compounded", "storage", "study", "attest", "policy", "day_zero", "container",
+                     "component_expiry")
+
+
+def _expiries(text: str) -> list[tuple[str, str]]:
+    """``LABEL=DATE; DATE`` → [(label, date text)], unlabelled ones numbered (as the CLI does)."""
+    from compound.core.dates import parse_expiry
+
+    out = []
+    for n, item in enumerate((p for p in text.split(";") if p.strip()), start=1):
+        label, sep, date = item.rpartition("=")
+        date = date.strip()
+        parse_expiry(date, "component_expiry")  # refuse a bad date now, as a bad cell
+        out.append((label.strip() if sep and label.strip() else f"component {n}", date))
+    return out
+
+
 def _read_bud_cells(chunk: Chunk) -> dict[str, Any] | None:
-    """Read ``compounded`` and ``storage`` before planning: a bad date is a bad row."""
+    """Read the BUD columns before planning: a bad date is a bad row, not a bad BUD."""
     if not chunk.has("compounded"):
         return None
-    from compound.batch.columns import read_choice
+    from compound.batch.columns import read_boolean, read_choice
     from compound.core.dates import parse_date
     from compound.planning import stability
 
     everyone = np.arange(chunk.n)
-    compounded = chunk.cells("compounded", everyone)
-    dates, date_index = compounded.lookup(chunk.log, everyone,
-                                          lambda v: parse_date(str(v), "compounded"),
-                                          missing=None, dtype=object)
     known = tuple(stability.storages())
-    storage = chunk.cells("storage", everyone)
-    stores, store_index = storage.lookup(chunk.log, everyone,
-                                         lambda v: read_choice(v, "storage", known),
-                                         missing=None, dtype=object)
-    return {"dates": dates, "date_index": date_index, "stores": stores, "store_index": store_index,
-            "given": compounded.given}
+    readers = {
+        "compounded": lambda v: parse_date(str(v), "compounded"),
+        "storage": lambda v: read_choice(v, "storage", known),
+        "study": lambda v: str(v).strip(),
+        "attest": lambda v: read_boolean(v, "attest"),
+        "policy": lambda v: str(v).strip(),
+        "day_zero": lambda v: read_boolean(v, "day_zero"),
+        "container": lambda v: str(v).strip(),
+        "component_expiry": lambda v: _expiries(str(v)),
+    }
+    out: dict[str, Any] = {}
+    for name, read in readers.items():
+        cells = chunk.cells(name, everyone)
+        table, index = cells.lookup(chunk.log, everyone, read, missing=None, dtype=object)
+        out[name] = (table, index)
+    out["given"] = chunk.cells("compounded", everyone).given
+    return out
 
 
 def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match: dict[str, Coded],
@@ -373,7 +399,9 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     """Beyond-use dates for the planned, unrefused rows that give ``compounded``.
 
     One :func:`~compound.planning.stability.assign_bud` call per distinct
-    (category, date, storage, filler or vehicle) in the run.
+    (category, BUD columns, filler or vehicle and concentration) in the run,
+    with the preparation a study is matched against, as ``compound plan
+    --compounded`` does (:func:`compound.planning.dating.preparation_of`).
     """
     n = chunk.n
     bud_group = np.full(n, -1, dtype=np.int64)
@@ -389,27 +417,45 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
         return out, bud_group, [], {}
     cat = category.to_objects()
     match_values = {k: v.to_objects()[rows] for k, v in match.items()}
-    keys = [pd.factorize(cat[rows])[0], cells["date_index"][rows], cells["store_index"][rows]]
+    keys = [pd.factorize(cat[rows])[0], *(cells[name][1][rows] for name in BUD_INPUTS)]
     keys += [pd.factorize(v, use_na_sentinel=True)[0] for v in match_values.values()]
     inverse, first = group_rows(keys, rows.size)
-    results = []
-    for i in first:
+    results: list[Any] = []
+    for g, i in enumerate(first):
         r = rows[i]
+        value = {name: cells[name][0][cells[name][1][r]] for name in BUD_INPUTS}
         prep = {k: v[i] for k, v in match_values.items() if v[i] is not None}
-        date = cells["dates"][cells["date_index"][r]]
-        store = cells["stores"][cells["store_index"][r]]
-        key = (str(cat[r]), date, store, tuple(sorted(prep.items())))
+        key = (str(cat[r]), *(repr(value[name]) for name in BUD_INPUTS), tuple(sorted(prep.items())))
         if key not in cache.buds:
-            cache.buds[key] = stability.assign_bud(str(cat[r]), date, storage=store,
-                                                   preparation=prep or None)
-        results.append(cache.buds[key])
-    out["beyond_use_date"].put(rows, Coded.of(
-        [r.beyond_use_date.isoformat() if r.beyond_use_date else None for r in results], inverse))
-    out["bud_limit"].put(rows, Coded.of([r.limit.name if r.limit else None for r in results], inverse))
-    out["bud_storage"].put(rows, Coded.of([r.storage for r in results], inverse))
-    days = np.array([float(r.limit.days) if r.limit and r.limit.days is not None else np.nan
-                     for r in results])
+            try:
+                cache.buds[key] = stability.assign_bud(
+                    str(cat[r]), value["compounded"], storage=value["storage"], study=value["study"],
+                    attest=bool(value["attest"]), policy=value["policy"] or stability.DEFAULT_POLICY,
+                    day_zero=bool(value["day_zero"]), component_expiries=value["component_expiry"] or (),
+                    preparation={**prep, "container": value["container"]} if value["container"]
+                    else (prep or None))
+            except InputError as exc:
+                cache.buds[key] = exc
+        result = cache.buds[key]
+        if isinstance(result, InputError):
+            members = rows[inverse == g]
+            column = result.field if result.field in BUD_INPUTS else "compounded"
+            chunk.log.add(members, column, str(result), chunk.cells(column, members).text())
+        results.append(result)
+    ok = [not isinstance(r, InputError) for r in results]
+    inverse = np.where(np.array(ok)[inverse], inverse, -1)
+    good = [r if k else None for r, k in zip(results, ok, strict=True)]
+
+    def col(get: Any) -> list[Any]:
+        return [get(r) if r is not None else None for r in good]
+
+    out["beyond_use_date"].put(rows, Coded.of(col(lambda r: r.beyond_use_date.isoformat()
+                                                   if r.beyond_use_date else None), inverse))
+    out["bud_limit"].put(rows, Coded.of(col(lambda r: r.limit.name if r.limit else None), inverse))
+    out["bud_storage"].put(rows, Coded.of(col(lambda r: r.storage), inverse))
+    days = np.array([np.nan if r is None or r.limit is None or r.limit.days is None
+                     else float(r.limit.days) for r in good] + [np.nan])
     out["bud_days"][rows] = days[inverse]
     bud_group[rows] = inverse
-    sources = {r.limit.name: r.limit.source for r in results if r.limit}
-    return out, bud_group, [tuple(r.findings) for r in results], sources
+    sources = {r.limit.name: r.limit.source for r in good if r is not None and r.limit}
+    return out, bud_group, [tuple(r.findings) if r is not None else () for r in good], sources

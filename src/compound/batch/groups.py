@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-_LIMIT = np.int64(1) << np.int64(61)
+_LIMIT = 1 << 61  # keys stay well inside int64
 
 
 def group_rows(codes: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,15 +32,15 @@ def group_rows(codes: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
         For each group, the position of its first row.
     """
     key = np.zeros(n, dtype=np.int64)
-    cardinality = np.int64(1)
+    cardinality = 1  # Python ints: the product is checked without overflow
     for c in codes:
         c = np.asarray(c, dtype=np.int64) + 1
-        width = np.int64(c.max() + 1) if c.size else np.int64(1)
-        if cardinality * width >= _LIMIT or cardinality >= _LIMIT // max(width, 1):
+        width = int(c.max()) + 1 if c.size else 1
+        if cardinality * width >= _LIMIT:
             key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
-            cardinality = np.int64(key.max() + 1) if key.size else np.int64(1)
+            cardinality = int(key.max()) + 1 if key.size else 1
         key = key * width + c
-        cardinality = cardinality * width
+        cardinality *= width
     inverse = np.asarray(pd.factorize(key)[0], dtype=np.int64)
     k = int(inverse.max()) + 1 if inverse.size else 0
     first = np.full(k, -1, dtype=np.int64)

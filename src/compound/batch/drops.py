@@ -1,0 +1,46 @@
+"""Sublingual-drop rows of a batch: ``compound plan drops``, once per distinct prescription."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+
+from compound.batch.chunk import Chunk
+from compound.batch.forms import AMOUNT, COUNT, FormOutput
+from compound.batch.grouped import liquid_extra_kinds, plan_grouped
+
+FORM: Final = "drops"
+READS: Final = ("per_drop", "strength", "calibration", "drops_per_ml", "volume", "dose", "source",
+                "vehicle", "tablet_weight", "api_form", "assay", "water", "basis", "product", "balance",
+                "balance_sensitivity", "opioid_use", "override_opioid")
+KINDS: Final[dict[str, str]] = {
+    "drops_per_ml": AMOUNT, "concentration_mg_per_ml": AMOUNT, "drug_mg_per_drop": AMOUNT,
+    "volume_ml": AMOUNT, "api_mg": AMOUNT, "tablets_to_crush": COUNT, "tablet_powder_mg": AMOUNT,
+    "api_to_weigh_mg": AMOUNT, "stock_concentration_mg_per_ml": AMOUNT, "stock_volume_ml": AMOUNT,
+    "drops_per_dose": COUNT, "dose_delivered_mg": AMOUNT, "dose_error_pct": AMOUNT,
+    "dose_delivered_low_mg": AMOUNT, "dose_delivered_high_mg": AMOUNT, **liquid_extra_kinds(),
+}
+
+
+def kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """``plan_drops`` arguments from a row's cells (empty cells take the command's defaults).
+
+    ``source`` defaults to API for drops, as on the command line.
+    """
+    from compound.batch.columns import read_boolean
+
+    out = {k: v for k, v in values.items() if v is not None and k != "opioid_use"}
+    for key in ("source", "basis", "api_form"):
+        if key in out:
+            out[key] = out[key].lower()
+    out["opioid_use"] = values["opioid_use"] is not None and read_boolean(values["opioid_use"],
+                                                                          "opioid_use")
+    return out
+
+
+def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
+    from compound.planning.drops import plan_drops
+
+    return plan_grouped(chunk, rows, cache, form=FORM, reads=READS, kinds=KINDS, call=plan_drops,
+                        kwargs=kwargs)

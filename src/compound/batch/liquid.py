@@ -1,0 +1,43 @@
+"""Oral-liquid rows of a batch: ``compound plan liquid``, once per distinct prescription."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+
+from compound.batch.chunk import Chunk
+from compound.batch.forms import AMOUNT, COUNT, FormOutput
+from compound.batch.grouped import liquid_extra_kinds, plan_grouped
+
+FORM: Final = "liquid"
+READS: Final = ("strength", "volume", "dose", "days", "source", "vehicle", "tablet_weight", "api_form",
+                "assay", "water", "basis", "product", "balance", "balance_sensitivity", "overage",
+                "opioid_use", "override_opioid")
+KINDS: Final[dict[str, str]] = {
+    "concentration_mg_per_ml": AMOUNT, "volume_ml": AMOUNT, "api_mg": AMOUNT, "tablets_to_crush": COUNT,
+    "tablet_powder_mg": AMOUNT, "api_to_weigh_mg": AMOUNT, "stock_concentration_mg_per_ml": AMOUNT,
+    "stock_volume_ml": AMOUNT, "dispensed_volume_ml": AMOUNT, "dose_volume_ml": AMOUNT,
+    "days_supply": COUNT, **liquid_extra_kinds(),
+}
+
+
+def kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """``plan_liquid`` arguments from a row's cells (empty cells take the command's defaults)."""
+    from compound.batch.columns import read_boolean
+
+    out = {k: v for k, v in values.items() if v is not None and k not in ("strength", "opioid_use")}
+    out["strength"] = values["strength"]
+    for key in ("source", "basis", "api_form"):
+        if key in out:
+            out[key] = out[key].lower()
+    out["opioid_use"] = values["opioid_use"] is not None and read_boolean(values["opioid_use"],
+                                                                          "opioid_use")
+    return out
+
+
+def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
+    from compound.planning.liquid import plan_liquid
+
+    return plan_grouped(chunk, rows, cache, form=FORM, reads=READS, kinds=KINDS, call=plan_liquid,
+                        kwargs=kwargs)

@@ -1,0 +1,205 @@
+"""``compound batch``: files out, exit codes, JSON lines, the stock summary, spreadsheet safety."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compound.cli import cli, main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ldn-prescriptions.csv"
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    """The real console entry point: exit status, stdout, stderr."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_example_batch_runs(tmp_path, capsys):
+    code, out, err = run(["batch", str(EXAMPLE), "-o", str(tmp_path)], capsys)
+    assert code == 0, err
+    with EXAMPLE.open(newline="") as fh:
+        given = list(csv.DictReader(fh))
+    sheet = read_csv(tmp_path / "worksheet.csv")
+    assert len(sheet) == len(given) >= 50
+    assert [r["row"] for r in sheet] == [str(i) for i in range(1, len(given) + 1)]
+    for row, source in zip(sheet, given, strict=True):
+        assert row["rx"] == source["rx"]
+        if source["note"].startswith("BAD"):
+            assert row["status"] == "error", row
+        elif source["note"].startswith("REFUSED"):
+            assert row["status"] == "refused", row
+            assert row["api_required_mg"] == row["volume_ml"] == ""
+        else:
+            assert row["status"] in ("ok", "warning"), (row["rx"], row["errors"], row["findings"])
+    assert {r["form"] for r in sheet} >= {"capsules", "liquid", "drops"}
+    errors = read_csv(tmp_path / "errors.csv")
+    assert {e["row"] for e in errors} == {r["row"] for r in sheet if r["status"] == "error"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["rows"] == len(given)
+    assert sum(summary["status"].values()) == len(given)
+    assert out.startswith(f"compound batch: {len(given)} rows")
+
+
+def test_summary_totals_on_a_small_file_checked_by_hand(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text(
+        "form,strength,count,overage,source,tablet_weight,fill_weight,assay,water,volume,vehicle,opioid_use\n"
+        "capsules,4.5mg,30,1,tablet,200mg,100mg,,,,,\n"
+        "capsules,4.5mg,30,1,tablet,200mg,100mg,,,,,\n"
+        "capsules,0.5mg,30,0,api,,,100%,0%,,,\n"
+        "liquid,1mg/mL,,,tablet,,,,,50mL,purified-water,\n"
+        "capsules,4.5mg,30,1,tablet,200mg,100mg,,,,,yes\n"
+        "capsules,4.5,30,1,tablet,200mg,100mg,,,,,\n", encoding="utf-8")
+    code, out, _ = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
+    assert code == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rows"] == 6
+    assert summary["status"]["refused"] == 1 and summary["status"]["error"] == 1
+    stock = summary["stock"]
+    # Tablets: 3 + 3 (⌈139.5 / 50⌉ each) + 1 (50 mL at 1 mg/mL) = 7; the refused row takes none.
+    assert stock["tablets"] == [{"product": "naltrexone-hcl-50mg-tablet", "tablets": 7, "rows": 3}]
+    # API: 0.5 mg × 30 = 15 mg is below the 120 mg MWQ, so 120 mg is weighed for the trituration.
+    assert stock["api"] == [{"product": "naltrexone-hcl-api", "api_form": "anhydrous", "mg": 120,
+                             "amount": "120 mg", "rows": 1}]
+    # MCC: 2542 mg filler × 2 (82 mg × 31) + the API row: fill 0.30 mL × 0.28 g/mL = 84 mg × 30 =
+    # 2520 mg blend − 15 mg drug − 105 mg diluent carried in the 120 mg aliquot = 2400 mg filler,
+    # plus 840 mg trituration diluent: 2542 × 2 + 2400 + 840 = 8324 mg.
+    assert stock["excipients"] == [{"excipient": "mcc", "mg": 8324, "amount": "8324 mg", "rows": 4}]
+    assert stock["vehicles"] == [{"vehicle": "purified-water", "ml": 50, "amount": "50 mL", "rows": 1}]
+    assert "naltrexone-hcl-50mg-tablet" in out and "7 tablets" in out and "8324 mg" in out
+
+
+def test_jsonl_writes_one_object_per_row_to_stdout(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count,tablet_weight,opioid_use,rx\n"
+                    "capsules,4.5mg,30,200mg,,A\ncapsules,4.5mg,30,200mg,yes,B\ncapsules,4.5,30,,,C\n",
+                    encoding="utf-8")
+    code, out, err = run(["batch", str(path), "--jsonl"], capsys)
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["row"] for r in records] == [1, 2, 3]
+    assert [r["status"] for r in records] == ["ok", "refused", "error"]
+    first, refused, bad = records
+    assert first["capsules_to_prepare"] == 30 and first["api_required_mg"] == 135
+    assert first["inputs"] == {"strength": "4.5mg", "count": "30", "tablet_weight": "200mg"}
+    assert first["rx"] == "A" and {f["severity"] for f in first["findings"]} == {"info"}
+    assert "api_required_mg" not in refused and refused["findings"][0]["code"] == "OPIOID_USE"
+    assert bad["errors"][0]["column"] == "strength" and bad["errors"][0]["value"] == "4.5"
+    assert err.startswith("compound batch: 3 rows")  # the summary goes to stderr with --jsonl
+    assert not (tmp_path / "worksheet.csv").exists()
+
+
+def test_formula_cells_are_neutralised_but_numbers_are_not(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text('form,strength,count,tablet_weight,patient,prescriber,x_a,x_b\n'
+                    'capsules,4.5mg,30,200mg,"=HYPERLINK(""http://x"",""y"")",@SUM(A1),-3,\tcmd\n',
+                    encoding="utf-8")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
+    assert code == 0
+    row = read_csv(tmp_path / "worksheet.csv")[0]
+    assert row["patient"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert row["prescriber"] == "'@SUM(A1)"
+    assert row["x_a"] == "-3"  # a plain number is left alone
+    assert row["x_b"] == "'\tcmd"
+    assert row["api_required_mg"] == "135" and row["capsules_to_prepare"] == "30"
+
+
+def test_unreadable_rows_never_stop_the_run_and_keep_their_place(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_bytes(b"\xef\xbb\xbfform,strength,count,tablet_weight\n"
+                     b"capsules,4.5mg,30,200mg\n"
+                     b"capsules,4,5mg,30,200mg\n"
+                     b"capsules,4.5mgs,30,200mg\n"
+                     b"capsules,1.5mg,30,200mg\n")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
+    assert code == 0
+    sheet = read_csv(tmp_path / "worksheet.csv")
+    assert [r["status"] for r in sheet] == ["ok", "error", "error", "ok"]
+    errors = read_csv(tmp_path / "errors.csv")
+    assert [(e["row"], e["column"]) for e in errors] == [("2", "row"), ("3", "strength")]
+    assert "5 fields but the header has 4" in errors[0]["error"]
+    assert "'mgs' is not a unit" in errors[1]["error"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "is empty"),
+    (b"form,strenght,count\ncapsules,4.5mg,30\n", "did you mean 'strength'?"),
+    (b"strength,count\n4.5mg,30\n", "no 'form' column"),
+    (b"form,patient\ncapsules,Ren\xe9e\n", "not UTF-8 text"),
+])
+def test_a_file_that_cannot_be_read_exits_2_and_writes_nothing(tmp_path, capsys, content, message):
+    path = tmp_path / "rx.csv"
+    path.write_bytes(content)
+    code, out, err = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert message in err and out == ""
+    assert not (tmp_path / "out" / "worksheet.csv").exists()
+
+
+def test_missing_file_and_missing_output_are_exit_2(tmp_path, capsys):
+    assert run(["batch", str(tmp_path / "nope.csv"), "-o", str(tmp_path)], capsys)[0] == 2
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count\ncapsules,4.5mg,30\n", encoding="utf-8")
+    code, _, err = run(["batch", str(path)], capsys)
+    assert code == 2 and "-o OUT" in err
+
+
+def test_a_rerun_replaces_the_files_and_leaves_no_partial_file(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count,tablet_weight\ncapsules,4.5mg,30,200mg\n", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    for strength in ("4.5mg", "3mg"):
+        path.write_text(f"form,strength,count,tablet_weight\ncapsules,{strength},30,200mg\n",
+                        encoding="utf-8")
+        assert run(["batch", str(path), "-o", str(out_dir)], capsys)[0] == 0
+    assert read_csv(out_dir / "worksheet.csv")[0]["strength_hcl_mg"] == "3"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["errors.csv", "summary.json", "worksheet.csv"]
+
+
+def test_header_only_file_runs_with_no_rows(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count\n", encoding="utf-8")
+    code, out, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
+    assert code == 0 and out.startswith("compound batch: 0 rows")
+    assert (tmp_path / "worksheet.csv").read_text().startswith('"row","form","status"')
+
+
+def test_columns_lists_every_column():
+    result = CliRunner().invoke(cli, ["batch", "--columns"])
+    assert result.exit_code == 0
+    for name in ("form", "strength", "count", "tablet_weight", "per_drop", "compounded", "x_"):
+        assert f"\n{name}" in "\n" + result.output
+
+
+def test_progress_bar_never_touches_stdout(tmp_path):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count,tablet_weight\n" + "capsules,4.5mg,30,200mg\n" * 5,
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["batch", str(path), "-o", str(tmp_path / "o"), "--progress"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("compound batch: 5 rows")
+    assert "Planning" not in result.stdout
+
+
+def test_progress_is_off_when_stderr_is_not_a_terminal(monkeypatch):
+    from compound.batch import progress
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert not progress.wanted(10_000_000, None)
+    assert progress.wanted(10, True)

@@ -1,0 +1,113 @@
+"""Output edge: neutralised cells, numbers without float noise, grouping, the rounding fast path."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compound.batch.coded import Coded
+from compound.batch.groups import group_rows
+from compound.batch.lines import number_text, quote, write_block
+from compound.batch.output import neutralise, neutralise_cell
+from compound.core.rounding import round_sig
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("=1+1", "'=1+1"), ("+44 20 7946", "'+44 20 7946"), ("-5mg", "'-5mg"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("-3", "-3"), ("+2.5", "+2.5"), ("RX1001", "RX1001"),
+    ("a=b", "a=b"), ("", ""),
+])
+def test_neutralise_cell(cell, expected):
+    assert neutralise_cell(cell) == expected
+    assert neutralise(pa.array([cell, None])).to_pylist() == [expected, None]
+
+
+def test_neutralise_a_dictionary_array():
+    arr = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0]), pa.array(["=x", "y"]))
+    assert neutralise(arr).dictionary.to_pylist() == ["'=x", "y"]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (139.5, "139.5"), (3100.0, "3100"), (0.3, "0.3"), (1.234e-7, "0.0000001234"), (float("nan"), ""),
+    (-0.5, "-0.5"), (12345678.0, "12345678"),
+])
+def test_number_text_has_no_noise_no_trailing_zero_no_exponent(value, text):
+    assert number_text(value) == text
+
+
+def test_rounded_sums_print_without_float_noise():
+    assert number_text(float(round_sig(0.1 + 0.2))) == "0.3"
+    assert number_text(31.0, count=True) == "31"
+
+
+def test_quote_doubles_quotes_and_neutralises():
+    assert quote('say "hi"') == '"say ""hi"""'
+    assert quote("=cmd") == "\"'=cmd\""
+    assert quote("=cmd", spreadsheet=False) == '"=cmd"'
+    assert quote(None) == ""
+
+
+def test_write_block_joins_group_text_and_row_fields():
+    out = io.BytesIO()
+    columns = {"row": np.array([1, 2, 3]), "rx": pa.array(["A", None, 'q"x']),
+               "amount_mg": np.array([139.5, 139.5, np.nan]), "count": np.array([31.0, 31.0, np.nan]),
+               "route": Coded.of(["weighed"], np.array([0, 0, -1]))}
+    kinds = {"row": "count", "rx": "text", "amount_mg": "amount", "count": "count", "route": "text"}
+    write_block(columns, kinds, np.array([0, 0, 1]), np.array([0, 2]), {"row", "rx"}, out)
+    assert out.getvalue().decode() == ('1,"A",139.5,31,"weighed"\n'
+                                       '2,,139.5,31,"weighed"\n'
+                                       '3,"q""x",,,\n')
+
+
+def test_group_rows_groups_identical_code_tuples_in_order_of_appearance():
+    a = np.array([0, 1, 0, -1, 1, 0])
+    b = np.array([5, 5, 5, 5, 5, 6])
+    inverse, first = group_rows([a, b], 6)
+    assert inverse.tolist() == [0, 1, 0, 2, 1, 3]
+    assert first.tolist() == [0, 1, 3, 5]
+
+
+def test_group_rows_survives_many_wide_columns():
+    rng = np.random.default_rng(1)
+    cols = [rng.integers(-1, 5000, 1000) for _ in range(12)]
+    inverse, first = group_rows(cols, 1000)
+    keys = list(zip(*cols, strict=True))
+    for i in range(1000):
+        assert keys[first[inverse[i]]] == keys[i]
+    assert len(first) == len(set(keys))
+
+
+def test_coded_put_and_blank():
+    col = Coded.empty(4)
+    col.put(np.array([1, 3]), Coded.of(["x", "y"], np.array([1, 0])))
+    assert col.to_objects().tolist() == [None, "y", None, "x"]
+    col.blank(np.array([False, True, False, False]))
+    assert col.to_objects().tolist() == [None, None, None, "x"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True, width=64))
+def test_round_sig_scalar_fast_path_gives_the_array_bits(x):
+    """The scalar path (plans, findings) and the column path (batch) must print the same number."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scalar = round_sig(x)
+        column = round_sig(np.array([x]))[0]
+    assert scalar.shape == ()
+    assert np.array_equal(scalar, column, equal_nan=True)
+    assert scalar.tobytes() == np.float64(column).tobytes() or (np.isnan(scalar) and np.isnan(column))
+
+
+def test_round_sig_scalar_fast_path_on_a_million_values():
+    rng = np.random.default_rng(7)
+    values = rng.uniform(-10, 10, 200_000) * 10.0 ** rng.integers(-12, 12, 200_000)
+    column = round_sig(values)
+    scalar = np.array([round_sig(float(v)) for v in values])
+    assert np.array_equal(column.view(np.int64), scalar.view(np.int64))

@@ -1,0 +1,161 @@
+"""Reading prescription files: every cell as text, broken files reported, no row lost."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from compound.batch.columns import check_header, normalise_name
+from compound.batch.reader import read_prescriptions
+from compound.errors import InputError
+
+HEADER = "form,strength,count,overage,source,tablet_weight,rx\n"
+ROW = "capsules,4.5mg,30,1,tablet,200mg,RX1\n"
+
+
+def write(tmp_path, text: str | bytes, name: str = "rx.csv"):
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_cells_are_text_exactly_as_typed(tmp_path):
+    table = read_prescriptions(write(tmp_path, HEADER + "capsules,4.5mg,030,5%,tablet,200mg,007\n"))
+    row = table.frame.iloc[0]
+    assert row["count"] == "030" and row["rx"] == "007" and row["overage"] == "5%"
+    assert not table.read_errors
+
+
+def test_excel_bom_is_ignored(tmp_path):
+    table = read_prescriptions(write(tmp_path, codecs.BOM_UTF8 + (HEADER + ROW).encode()))
+    assert table.frame.columns[0] == "form"
+    assert table.frame.loc[0, "strength"] == "4.5mg"
+
+
+def test_utf16_with_bom_is_read(tmp_path):
+    table = read_prescriptions(write(tmp_path, (HEADER + ROW).encode("utf-16")))
+    assert table.frame.loc[0, "tablet_weight"] == "200mg"
+
+
+def test_windows_1252_file_is_an_input_error_with_the_line_and_the_fix(tmp_path):
+    data = (HEADER + ROW + "capsules,3mg,30,1,tablet,200mg,Ren\xe9e\n").encode("cp1252")
+    with pytest.raises(InputError) as err:
+        read_prescriptions(write(tmp_path, data))
+    assert "line 3" in err.value.message and "0xE9" in err.value.message
+    assert "--encoding cp1252" in str(err.value)
+    # ... and with the encoding named, it is read.
+    table = read_prescriptions(tmp_path / "rx.csv", encoding="cp1252")
+    assert table.frame.loc[1, "rx"] == "Renée"
+
+
+def test_unknown_encoding_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="unknown text encoding"):
+        read_prescriptions(write(tmp_path, HEADER + ROW), encoding="klingon")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "   \r\n", codecs.BOM_UTF8.decode()])
+def test_empty_file_is_an_input_error(tmp_path, text):
+    with pytest.raises(InputError, match="is empty"):
+        read_prescriptions(write(tmp_path, text))
+
+
+def test_missing_file_and_directory_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_prescriptions(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="directory"):
+        read_prescriptions(tmp_path)
+
+
+def test_header_only_gives_no_rows(tmp_path):
+    table = read_prescriptions(write(tmp_path, HEADER))
+    assert len(table) == 0 and "strength" in table.frame.columns
+
+
+def test_a_row_with_too_many_fields_is_kept_in_place_as_an_error(tmp_path):
+    text = HEADER + ROW + "capsules,4,5mg,30,1,tablet,200mg,RX2\n" + ROW.replace("RX1", "RX3")
+    table = read_prescriptions(write(tmp_path, text))
+    assert len(table) == 3
+    assert list(table.read_errors) == [1]
+    message, raw = table.read_errors[1]
+    assert "8 fields but the header has 7" in message and "4,5mg" in raw
+    assert table.frame.loc[2, "rx"] == "RX3"
+
+
+def test_a_row_with_too_few_fields_is_an_error_too(tmp_path):
+    table = read_prescriptions(write(tmp_path, HEADER + "capsules,4.5mg\n" + ROW))
+    assert len(table) == 2 and list(table.read_errors) == [0]
+    assert "2 fields but the header has 7" in table.read_errors[0][0]
+
+
+def test_blank_lines_are_not_records(tmp_path):
+    table = read_prescriptions(write(tmp_path, HEADER + ROW + "\n\n" + ROW))
+    assert len(table) == 2
+
+
+def test_quoted_cells_keep_commas_and_newlines(tmp_path):
+    text = 'form,strength,count,directions\ncapsules,4.5mg,30,"1 capsule, at night\nwith water"\n'
+    table = read_prescriptions(write(tmp_path, text))
+    assert table.frame.loc[0, "directions"] == "1 capsule, at night\nwith water"
+
+
+def test_semicolon_file_says_to_pass_the_delimiter(tmp_path):
+    path = write(tmp_path, "form;strength;count\ncapsules;4,5mg;30\n")
+    with pytest.raises(InputError, match="--delimiter"):
+        read_prescriptions(path)
+    table = read_prescriptions(path, delimiter=";")
+    assert table.frame.loc[0, "strength"] == "4,5mg"
+
+
+def test_unknown_column_is_an_error_naming_it_and_the_closest_known(tmp_path):
+    with pytest.raises(InputError) as err:
+        read_prescriptions(write(tmp_path, "form,strenght,count,colour\ncapsules,4.5mg,30,red\n"))
+    text = str(err.value)
+    assert "'strenght' (did you mean 'strength'?)" in text
+    assert "'colour'" in text and "x_" in text
+
+
+def test_missing_form_column_and_duplicate_columns_are_errors():
+    with pytest.raises(InputError, match="no 'form' column"):
+        check_header(["strength", "count"])
+    with pytest.raises(InputError, match="given twice: strength"):
+        check_header(["form", "strength", "Strength"])
+    with pytest.raises(InputError, match="header cell"):
+        check_header(["form", "", "count"])
+
+
+def test_headers_are_matched_like_the_command_line_options():
+    assert normalise_name(" Tablet Weight ") == "tablet_weight"
+    assert normalise_name("--tablet-weight") == "tablet_weight"
+    assert check_header(["Form", "STRENGTH", "note", "x_ward"]) == ["form", "strength", "note", "x_ward"]
+
+
+def test_old_excel_format_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"\.xls"):
+        read_prescriptions(write(tmp_path, b"\xd0\xcf\x11\xe0", name="rx.xls"))
+
+
+def test_xlsx_is_read_with_numbers_and_dates_as_typed(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    import datetime as dt
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["form", "strength", "count", "compounded", "rx"])
+    sheet.append(["capsules", "4.5mg", 30, dt.datetime(2025, 3, 10), 1001])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["capsules", "1.5mg", 60.0, "2025-03-11", "RX2", "stray"])
+    sheet.append([None, None, None, None, None])  # trailing empty rows are not records
+    path = tmp_path / "rx.xlsx"
+    book.save(path)
+    table = read_prescriptions(path)
+    assert len(table) == 3
+    first = table.frame.iloc[0]
+    assert (first["count"], first["compounded"], first["rx"]) == ("30", "2025-03-10", "1001")
+    assert table.frame.iloc[1].isna().all()
+    assert list(table.read_errors) == [2]
+    with pytest.raises(InputError, match="no sheet"):
+        read_prescriptions(path, sheet="Sheet9")
