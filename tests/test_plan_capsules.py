@@ -299,3 +299,29 @@ def test_row_helpers_serve_any_row_of_a_many_row_result():
     assert planning.working_for(result, 2, ctx).to_list() == single.working.to_list()
     assert {f.code for f in planning.findings_for(result, 0, ctx)} >= {"DOSE_BAND_ZERO"}
     assert planning.working_for(result, 0, ctx).to_list() == []
+
+
+@pytest.mark.parametrize("weight", ["11mg", "50mg", "0.05g"])
+def test_a_tablet_cannot_weigh_less_than_its_drug(weight):
+    # A 50 mg naltrexone HCl tablet weighing 11 mg is a typo or a wrong unit: weighing
+    # powder by it would put a fraction of the dose in each capsule.
+    from compound.errors import InputError
+
+    with pytest.raises(InputError, match="a 50 mg tablet cannot weigh") as info:
+        plan_capsules("4.5mg", 30, tablet_weight=weight)
+    assert info.value.field == "tablet_weight"
+
+
+def test_core_refuses_an_impossible_tablet_weight_row_by_row():
+    # Batch runs reach the core without plan_capsules' input check: the row is refused there.
+    import numpy as np
+
+    from compound.core.capsules import CapsuleInputs, compute_capsules
+    from compound.planning.capsules import capsule_rules
+
+    result = compute_capsules(CapsuleInputs(
+        strength_mg=np.array([4.5, 4.5]), count=np.array([30.0, 30.0]),
+        fill_weight_mg=np.array([100.0, 100.0]), mwq_mg=np.array([120.0, 120.0]),
+        rules=capsule_rules(), tablet_strength_mg=np.array([50.0, 50.0]),
+        tablet_weight_mg=np.array([11.0, 200.0])))
+    assert result.masks["TABLET_WEIGHT_IMPOSSIBLE"].tolist() == [True, False]

@@ -58,7 +58,7 @@ MASK_CODES: tuple[str, ...] = (
     "COUNT_NOT_POSITIVE", "COUNT_NOT_WHOLE", "OVERAGE_NEGATIVE", "FILL_WEIGHT_NOT_POSITIVE",
     "INVALID_POTENCY", "UNIT_SLIP_SUSPECTED", "OPIOID_USE", "OPIOID_USE_OVERRIDDEN",
     "FILLER_AVOID", "CAPSULE_OVERFILLED", "SHORTCUT_OUT_OF_TOLERANCE", "SHORTCUT_STRENGTH_OFF",
-    "TABLET_WEIGHT_REQUIRED", "TABLET_WEIGHT_MISSING", "WHOLE_TABLET_COUNT", "TABLET_EXCIPIENTS",
+    "TABLET_WEIGHT_REQUIRED", "TABLET_WEIGHT_IMPOSSIBLE", "TABLET_WEIGHT_MISSING", "WHOLE_TABLET_COUNT", "TABLET_EXCIPIENTS",
     "TRITURATION_PLANNED",
     "FILLER_QS", "BLEND_BELOW_MWQ", "HYDRATE_MISMATCH", "DIHYDRATE_WATER_OFF",
     "DIHYDRATE_WATER_ASSUMED", "ASSAY_ASSUMED", "ASSAY_OUTSIDE_USP", "ASSAY_IMPLAUSIBLE",
@@ -318,7 +318,10 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     overage_ok = (over_units >= 0) & (over_fraction >= 0)
     assay_implausible = is_api & (assay > r.assay_max_plausible)
     potency_ok = ~is_api | ((assay > 0) & (water >= 0) & (water < 1) & ~assay_implausible)
-    tablet_ok = ~is_tablet | ((ts > 0) & (whole | tw_known))
+    # A tablet cannot weigh less than the drug it contains: a smaller figure is a typo or a
+    # wrong unit, and weighing powder by it would under-dose every capsule.
+    tablet_weight_impossible = is_tablet & tw_known & (tw <= ts)
+    tablet_ok = ~is_tablet | ((ts > 0) & (whole | tw_known) & ~tablet_weight_impossible)
     fill = _f(inp.fill_weight_mg)
     mwq = _f(inp.mwq_mg)
     computable = (strength_hcl > 0) & count_ok & (count == np.floor(count)) & overage_ok \
@@ -364,6 +367,7 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
         "SHORTCUT_OUT_OF_TOLERANCE": whole & computable & out_of_tolerance,
         "SHORTCUT_STRENGTH_OFF": is_tablet & computable & (np.abs(closest_error) > r.shortcut_warn_error),
         "TABLET_WEIGHT_REQUIRED": weighed & ~tw_known,
+        "TABLET_WEIGHT_IMPOSSIBLE": tablet_weight_impossible,
         "TABLET_WEIGHT_MISSING": whole & ~tw_known,
         "WHOLE_TABLET_COUNT": whole & computable & (capsules_to_prepare != capsules_needed),
         "TABLET_EXCIPIENTS": is_tablet.copy(),

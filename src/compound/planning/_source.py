@@ -124,6 +124,16 @@ def _assay_findings(assay: float | None) -> list[Finding]:
     return []
 
 
+def check_tablet_weight(weight_mg: float | None, strength_mg: float) -> None:
+    """A tablet cannot weigh less than the drug it contains: a typo or a wrong unit."""
+    if weight_mg is not None and not weight_mg > strength_mg:
+        raise InputError(
+            f"tablet_weight: a {format_mass(strength_mg)} tablet cannot weigh {format_mass(weight_mg)}.",
+            hint="Type the measured average weight of one whole tablet (weigh 20 tablets together, "
+                 "divide by 20), e.g. 200mg.",
+            field="tablet_weight")
+
+
 def resolve_source(source: str, *, product: str | None = None, tablet_weight: Any = None,
                    api_form: str = "anhydrous", assay: Any = None, water: Any = None,
                    balance: str | None = None, balance_sensitivity: Any = None,
@@ -166,11 +176,7 @@ def resolve_source(source: str, *, product: str | None = None, tablet_weight: An
                              hint="Leave it out with --source tablet, or use --source api.",
                              field="api_form")
         strength = number(row, "strength_mg", table_name="products")
-        if weight is not None and not weight > strength:
-            raise InputError(
-                f"tablet_weight: a {format_mass(strength)} tablet cannot weigh {format_mass(weight)}.",
-                hint="Type the measured average weight of one whole tablet, e.g. 200mg.",
-                field="tablet_weight")
+        check_tablet_weight(weight, strength)
         low = number(row, "content_tolerance_low_pct", table_name="products")
         high = number(row, "content_tolerance_high_pct", table_name="products")
         findings.append(Finding(

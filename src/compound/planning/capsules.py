@@ -33,6 +33,7 @@ from compound.core.salts import hydrate_mismatch_error
 from compound.core.working import Step, Working
 from compound.errors import InputError, UnitInputError
 from compound.planning import resolve
+from compound.planning._source import check_tablet_weight
 from compound.planning.base import Plan
 
 ROUTES = ("weighed", "whole-tablets")
@@ -238,6 +239,7 @@ def plan_capsules(
                              field="tablet_weight")
         product_row = resolve.product(product or str(rules_capsule["default_product"]))
         _check_kind(product_row, "tablet")
+        check_tablet_weight(tablet_weight_mg, number(product_row, "strength_mg", table_name="products"))
     else:
         if route is not None:
             raise InputError(f"--route {route} applies to tablets, not API powder.",
@@ -452,6 +454,10 @@ def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> lis
         lambda: f"The capsule count must be a whole number (got {format_number(count)}).")
     add("OVERAGE_NEGATIVE", Severity.REFUSAL,
         lambda: "The overage cannot be negative: type extra capsules (1) or a percentage (5%), or 0.")
+    add("TABLET_WEIGHT_IMPOSSIBLE", Severity.REFUSAL,
+        lambda: f"An average tablet weight of {format_mass(float(r.tablet_weight_mg[i]))} is not more "
+        f"than the {format_mass(float(r.tablet_strength_mg[i]))} of naltrexone HCl each tablet "
+        "contains: check the weighing (weigh 20 tablets together, divide by 20) and its unit.")
     add("FILL_WEIGHT_NOT_POSITIVE", Severity.REFUSAL,
         lambda: "The fill weight must be greater than zero: measure a pack statistic or type --fill-weight.")
     add("INVALID_POTENCY", Severity.REFUSAL,
