@@ -203,3 +203,13 @@ def test_progress_is_off_when_stderr_is_not_a_terminal(monkeypatch):
     monkeypatch.setattr("sys.stderr.isatty", lambda: False)
     assert not progress.wanted(10_000_000, None)
     assert progress.wanted(10, True)
+
+
+def test_the_pipeline_example_runs():
+    import subprocess
+    import sys
+
+    script = EXAMPLE.parent / "batch_pipeline.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert "51 prescriptions:" in done.stdout
+    assert "50 mg tablets to pull from stock: 59" in done.stdout

@@ -161,7 +161,7 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
         key = (*(_cell(cells[n], i) for n in _CONTEXT), *(bool(cells[n].given[i]) for n in _GIVEN))
         if key not in contexts:
             contexts[key] = _resolve(
-                source=source[i], basis=basis[i], api_form=api_form[i], route=route[i],
+                source=source.at(i), basis=basis.at(i), api_form=api_form.at(i), route=route.at(i),
                 product=_opt(cells["product"], i), filler=_opt(cells["filler"], i),
                 capsule_size=_opt(cells["capsule_size"], i), balance=_opt(cells["balance"], i),
                 sensitivity_mg=None if np.isnan(sensitivity[i]) else float(sensitivity[i]),
@@ -181,24 +181,26 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     ok_idx = np.flatnonzero(~log.mask()[rows])
     if ok_idx.size == 0:
         return empty_output(FORM, KINDS)
+    # Index the planned rows; a view when every row is planned (the usual case).
+    ok: Any = slice(None) if ok_idx.size == rows.size else ok_idx
 
-    g = ctx_inverse[ok_idx]
+    g = ctx_inverse[ok]
     table = _context_table(resolved)
     rules = planning.capsule_rules()
-    fill = np.where(cells["fill_weight"].given[ok_idx], fill_weight[ok_idx], table["fill_mg"][g])
+    fill = np.where(cells["fill_weight"].given[ok], fill_weight[ok], table["fill_mg"][g])
     reason_known = table["has_reason"][g]
-    is_tablet = source[ok_idx] == "tablet"
+    is_tablet = source.equals("tablet")[ok]
     inputs = core.CapsuleInputs(
-        strength_mg=strength[ok_idx], count=count[ok_idx], fill_weight_mg=fill,
+        strength_mg=strength[ok], count=count[ok], fill_weight_mg=fill,
         mwq_mg=table["mwq_mg"][g], rules=rules,
-        overage_units=over_units[ok_idx], overage_fraction=over_fraction[ok_idx],
-        basis_is_base=basis[ok_idx] == "base", source_is_tablet=is_tablet,
+        overage_units=over_units[ok], overage_fraction=over_fraction[ok],
+        basis_is_base=basis.equals("base")[ok], source_is_tablet=is_tablet,
         whole_tablet_route=table["whole"][g], tablet_strength_mg=table["tablet_strength_mg"][g],
-        tablet_weight_mg=tablet_weight[ok_idx],
-        form_is_base=~is_tablet & (api_form[ok_idx] == "base"),
-        form_is_dihydrate=~is_tablet & (api_form[ok_idx] == "dihydrate"),
-        assay=assay[ok_idx], water=water[ok_idx],
-        opioid_use=opioid[ok_idx] | reason_known, opioid_override=reason_known,
+        tablet_weight_mg=tablet_weight[ok],
+        form_is_base=~is_tablet & api_form.equals("base")[ok],
+        form_is_dihydrate=~is_tablet & api_form.equals("dihydrate")[ok],
+        assay=assay[ok], water=water[ok],
+        opioid_use=opioid[ok] | reason_known, opioid_override=reason_known,
         filler_avoid=table["filler_avoid"][g],
     )
     result = core.compute_capsules(inputs)
@@ -213,18 +215,20 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     whole = np.asarray(result.whole_tablet_route, dtype=bool)
     columns["route"] = Coded.of(("weighed", "whole-tablets", "api"),
                                 np.where(is_tablet, np.where(whole, 1, 0), 2))
-    given_fill = cells["fill_weight"].given[ok_idx]
+    given_fill = cells["fill_weight"].given[ok]
     columns["fill_weight_method"] = Coded.of((*table["method"], "given"),
                                              np.where(given_fill, len(resolved), g))
     columns["filler"] = Coded.of(table["filler"], g)
     columns["product"] = Coded.of(table["product"], g)
 
     # Findings: once per distinct combination of context and numbers in the run.
-    f_inverse, f_first = group_rows([g, *[cells[n].codes[ok_idx] for n in _NUMBERS],
-                                     opioid[ok_idx].astype(np.int64)], ok_idx.size)
+    f_inverse, f_first = group_rows([g, *[cells[n].codes[ok] for n in _NUMBERS],
+                                     opioid[ok].astype(np.int64)], ok_idx.size)
     group_findings = []
-    at = ok_idx[f_first]
-    keys = zip(*(cells[n].text(at) for n in (*_CONTEXT, *_NUMBERS)), opioid[at].tolist(), strict=True)
+    at = ok_idx[f_first]  # block-level positions
+    keys = list(zip(*(cells[n].text(at) for n in (*_CONTEXT, *_NUMBERS)), opioid[at].tolist(),
+                    strict=True))
+    group_ids = [cache.id_of((FORM, key)) for key in keys] if cache is not None else None
     for first, key in zip(f_first, keys, strict=True):
         found = finding_cache.get(key)
         if found is None:
@@ -242,8 +246,7 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
                   applies=is_tablet),
         StockLine("api", columns["product"],
                   np.where(triturated, result.trituration["drug_mg"], result.api_to_weigh_mg), "mg",
-                  detail=Coded.of(tuple(planning.API_FORMS), _index_of(api_form[ok_idx],
-                                                                       tuple(planning.API_FORMS))),
+                  detail=Coded(api_form.index[ok], api_form.table),
                   applies=~is_tablet),
         StockLine("excipient", columns["filler"], np.asarray(result.filler_to_add_mg), "mg"),
         StockLine("excipient", Coded.of((diluent_key,), np.zeros(ok_idx.size, dtype=np.int64)),
@@ -253,7 +256,7 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
 
     category = Coded.of((category_for_plan(FORM),), np.zeros(ok_idx.size, dtype=np.int64))
     return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), f_inverse, group_findings, category, stock,
-                      bud_match={"filler": columns["filler"]})
+                      bud_match={"filler": columns["filler"]}, group_ids=group_ids)
 
 
 # ---------------------------------------------------------------- helpers
@@ -262,13 +265,6 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
 def _cell(cells: Any, i: int) -> str | None:
     code = int(cells.codes[i])
     return None if code < 0 else str(cells.uniques[code])
-
-
-def _index_of(values: np.ndarray, table: tuple[str, ...]) -> np.ndarray:
-    out = np.full(values.size, -1, dtype=np.int64)
-    for k, v in enumerate(table):
-        out[values == v] = k
-    return out
 
 
 def _opt(cells: Any, i: int) -> str | None:

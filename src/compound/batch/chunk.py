@@ -122,4 +122,5 @@ class Chunk:
 
     def cells(self, name: str, rows: np.ndarray) -> Cells:
         d = self.column(name)
-        return Cells(d.codes[rows], d.uniques, name)
+        codes = d.codes if rows.size == self.n else d.codes[rows]  # rows are sorted and unique
+        return Cells(codes, d.uniques, name)

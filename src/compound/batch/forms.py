@@ -51,6 +51,8 @@ class FormOutput:
     stock: list[StockLine] = field(default_factory=list)
     bud_match: dict[str, Coded] = field(default_factory=dict)
     """What a stability study is matched against (filler; vehicle and concentration)."""
+    group_ids: list[int] | None = None
+    """A run-wide id for each group (same inputs in another block, same id), or None."""
 
 
 def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:
@@ -59,14 +61,29 @@ def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:
                       kinds, np.zeros(0, dtype=np.int64), [], Coded.empty(0))
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A choice column read: ``table[index]`` per row (the default where empty, None if refused)."""
+
+    table: np.ndarray
+    index: np.ndarray
+
+    def at(self, i: int) -> Any:
+        return self.table[self.index[i]]
+
+    def equals(self, value: str) -> np.ndarray:
+        """Per row: the cell is ``value`` (compared once per distinct cell)."""
+        return (self.table == value)[self.index]
+
+
 def choice(cells: Cells, chunk: Chunk, rows: np.ndarray, choices: Sequence[str],
-           default: str | None) -> np.ndarray:
-    """A choice column (``tablet``/``api``): the default where empty, None where refused."""
-    values = cells.read(chunk.log, rows, lambda v: read_choice(v, cells.name, choices),
-                        missing=None, dtype=object)
-    if default is not None:
-        values = np.where(cells.given, values, default)
-    return values
+           default: str | None) -> Choice:
+    """A choice column (``tablet``/``api``), each distinct cell checked once."""
+    table, index = cells.lookup(chunk.log, rows, lambda v: read_choice(v, cells.name, choices),
+                                missing=None, dtype=object)
+    table = table.copy()
+    table[-1] = default  # the empty cell's slot (refused cells index it too, but their rows are errors)
+    return Choice(table, index)
 
 
 def amount(cells: Cells, chunk: Chunk, rows: np.ndarray, kind: units.Kind, *,

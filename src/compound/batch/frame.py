@@ -107,6 +107,14 @@ class RunCache:
     contexts: dict[Any, Any] = field(default_factory=dict)
     findings: dict[Any, tuple[Finding, ...]] = field(default_factory=dict)
     buds: dict[Any, Any] = field(default_factory=dict)
+    ids: dict[Any, int] = field(default_factory=dict)
+    texts: dict[Any, str] = field(default_factory=dict)
+    """worksheet.csv text of each (prescription, BUD) group, by run-wide id."""
+    pairs: dict[Any, Any] = field(default_factory=dict)
+
+    def id_of(self, key: Any) -> int:
+        """A run-wide number for a key (the same inputs in any block get the same number)."""
+        return self.ids.setdefault(key, len(self.ids))
 
 
 @dataclass
@@ -122,12 +130,17 @@ class Planned:
     kinds: dict[str, str]
     bud: dict[str, Any]
     findings: list[tuple[Finding, ...]]
+    finding_codes: list[str | None]
+    finding_texts: list[str | None]
     finding_group: np.ndarray
     errors: Coded
     passthrough: dict[str, Any]
     chunk: Chunk
     stock: list[tuple[np.ndarray, StockLine]] = field(default_factory=list)
     bud_sources: dict[str, str] = field(default_factory=dict)
+    text_ids: np.ndarray | None = None
+    """Per row, a run-wide id of its (prescription, BUD) pair, or −1: lets blocks share text."""
+    cache: RunCache | None = None
 
     def __len__(self) -> int:
         return int(self.row.size)
@@ -138,12 +151,8 @@ class Planned:
 
     def output_columns(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Every output column in order (unrounded; text as :class:`Coded`) with its kind."""
-        codes = Coded(self.finding_group, np.array(
-            [";".join(f.code for f in g) or None for g in self.findings], dtype=object))
-        texts = Coded(self.finding_group, np.array(
-            [" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in g
-                        if f.severity >= Severity.WARNING) or None
-             for g in self.findings], dtype=object))
+        codes = Coded(self.finding_group, np.array(self.finding_codes, dtype=object))
+        texts = Coded(self.finding_group, np.array(self.finding_texts, dtype=object))
         cols: dict[str, Any] = {"row": self.row, "form": self.form, "status": self.status}
         kinds = {"row": COUNT, "form": TEXT, "status": TEXT}
         for name, values in self.labels.items():
@@ -191,7 +200,12 @@ class Planned:
         group, first = group_rows([self.finding_group, np.where(errors, self.form.codes + 1, 0),
                                    errors.astype(np.int64)], len(self))
         per_row = {"row", "errors", *self.labels, *self.passthrough}
-        write_block(cols, kinds, group, first, per_row, out, spreadsheet=spreadsheet)
+        keys = None
+        if self.text_ids is not None and self.cache is not None:
+            ids = self.text_ids[first]
+            keys = [None if k < 0 else (int(k), spreadsheet) for k in ids.tolist()]
+        write_block(cols, kinds, group, first, per_row, out, spreadsheet=spreadsheet,
+                    group_keys=keys, text_cache=self.cache.texts if self.cache is not None else None)
 
     def column_names(self) -> list[str]:
         return list(self.output_columns()[0])
@@ -258,9 +272,9 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
         present = set(form.values[np.unique(form.codes[form.codes >= 0])].tolist())
         forms = [f for f in FORMS if f in present]
     kinds = form_kinds(forms)
-    computed: dict[str, Any] = {k: Coded.empty(n) if v == TEXT else np.full(n, np.nan)
-                                for k, v in kinds.items()}
+    computed: dict[str, Any] = {}
     plan_group = np.full(n, -1, dtype=np.int64)
+    plan_id = np.full(n, -1, dtype=np.int64)
     findings: list[tuple[Finding, ...]] = []
     category = Coded.empty(n)
     bud_match: dict[str, Coded] = {}
@@ -273,48 +287,90 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
             continue
         out: FormOutput = _module(name).plan(chunk, rows, cache)
         for key, values in out.columns.items():
-            if isinstance(values, Coded):
-                computed[key].put(out.rows, values)
+            if key not in computed and out.rows.size == n:
+                computed[key] = values  # one form planned every row: no copy
+            elif isinstance(values, Coded):
+                computed.setdefault(key, Coded.empty(n)).put(out.rows, values)
             else:
-                computed[key][out.rows] = values
+                computed.setdefault(key, np.full(n, np.nan))[out.rows] = values
         plan_group[out.rows] = out.group + len(findings)
+        if out.group_ids is not None:
+            plan_id[out.rows] = np.asarray(out.group_ids, dtype=np.int64)[out.group]
         findings.extend(out.group_findings)
         category.put(out.rows, out.bud_category)
         for key, values in out.bud_match.items():
             bud_match.setdefault(key, Coded.empty(n)).put(out.rows, values)
         stock.extend((out.rows, line) for line in out.stock)
 
+    for key, kind in kinds.items():
+        if key not in computed:
+            computed[key] = Coded.empty(n) if kind == TEXT else np.full(n, np.nan)
+    computed = {key: computed[key] for key in kinds}
     severity = np.array([max((f.severity for f in g), default=-1) for g in findings] + [-1])
     plan_severity = severity[np.where(plan_group >= 0, plan_group, len(findings))]
-    bud, bud_group, bud_findings, bud_sources = _plan_bud(chunk, bud_cells, category, bud_match,
-                                                          plan_severity, cache)
+    bud, bud_group, bud_findings, bud_sources, bud_ids = _plan_bud(chunk, bud_cells, category, bud_match,
+                                                                   plan_severity, cache)
 
-    # Plan and BUD findings together, once per distinct pair; error rows have neither.
+    # Plan and BUD findings together, once per distinct pair in the run; error rows have neither.
     errors = log.mask()
     plan_group[errors] = -1
     bud_group[errors] = -1
+    plan_id[errors] = -1
+    bud_id = np.where(bud_group >= 0, np.append(np.asarray(bud_ids, dtype=np.int64), -1)[bud_group], -1)
     pair_inverse, pair_first = group_rows([plan_group, bud_group], n)
-    combined: list[tuple[Finding, ...]] = []
-    for first in pair_first:
-        p = findings[plan_group[first]] if plan_group[first] >= 0 else ()
-        b = bud_findings[bud_group[first]] if bud_group[first] >= 0 else ()
-        combined.append(tuple(sorted((*p, *b), key=lambda f: -f.severity)))
-    worst = np.array([max((f.severity for f in g), default=-1) for g in combined] + [-1])[pair_inverse]
+    pairs = [_pair(cache, findings, bud_findings, int(plan_group[i]), int(bud_group[i]),
+                   int(plan_id[i]), int(bud_id[i])) for i in pair_first]
+    worst = np.array([p.worst for p in pairs] + [-1])[pair_inverse]
     status_code = np.where(errors, 3, np.where(worst >= Severity.REFUSAL, 2,
                                                np.where(worst >= Severity.WARNING, 1, 0)))
     withheld = status_code >= 2
-    for values in (*computed.values(), *bud.values()):
-        if isinstance(values, Coded):
-            values.blank(withheld)
-        else:
-            values[withheld] = np.nan
-
+    if withheld.any():
+        for columns in (computed, bud):
+            for key, values in columns.items():
+                if isinstance(values, Coded):
+                    columns[key] = Coded(np.where(withheld, -1, values.codes), values.values)
+                else:
+                    columns[key] = np.where(withheld, np.nan, values)
+    text_ids = np.array([p.id for p in pairs] + [-1], dtype=np.int64)[pair_inverse]
     labels = {name: chunk.raw_text(name) for name in LABEL_FIELDS if chunk.has(name)}
     passthrough = {name: chunk.raw_text(name) for name in frame.columns if is_pass_through(name)}
     return Planned(row=chunk.row_numbers, form=form, status=Coded.of(STATUSES, status_code),
-                   labels=labels, computed=computed, kinds=kinds, bud=bud, findings=combined,
+                   labels=labels, computed=computed, kinds=kinds, bud=bud,
+                   findings=[p.findings for p in pairs], finding_codes=[p.codes for p in pairs],
+                   finding_texts=[p.text for p in pairs],
                    finding_group=pair_inverse, errors=log.text(), passthrough=passthrough,
-                   chunk=chunk, stock=stock, bud_sources=bud_sources)
+                   chunk=chunk, stock=stock, bud_sources=bud_sources, text_ids=text_ids, cache=cache)
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A (prescription, BUD) pair: its findings, worst severity, text and run-wide id."""
+
+    findings: tuple[Finding, ...]
+    worst: int
+    codes: str | None
+    text: str | None
+    id: int
+
+
+def _pair(cache: RunCache, findings: list[tuple[Finding, ...]], bud_findings: list[tuple[Finding, ...]],
+          plan_group: int, bud_group: int, plan_id: int, bud_id: int) -> _Pair:
+    key = ("pair", plan_id, bud_id) if plan_id >= 0 else None
+    hit = cache.pairs.get(key) if key is not None else None
+    if hit is not None:
+        return hit
+    p = findings[plan_group] if plan_group >= 0 else ()
+    b = bud_findings[bud_group] if bud_group >= 0 else ()
+    both = tuple(sorted((*p, *b), key=lambda f: -f.severity))  # plan's first on ties, as plan JSON
+    pair = _Pair(
+        findings=both, worst=max((int(f.severity) for f in both), default=-1),
+        codes=";".join(f.code for f in both) or None,
+        text=" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in both
+                        if f.severity >= Severity.WARNING) or None,
+        id=cache.id_of(key) if key is not None else -1)
+    if key is not None:
+        cache.pairs[key] = pair
+    return pair
 
 
 def _read_form(chunk: Chunk, read_errors: dict[int, tuple[str, str]]) -> Coded:
@@ -395,7 +451,7 @@ def _read_bud_cells(chunk: Chunk) -> dict[str, Any] | None:
 
 def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match: dict[str, Coded],
               plan_severity: np.ndarray, cache: RunCache,
-              ) -> tuple[dict[str, Any], np.ndarray, list[tuple[Finding, ...]], dict[str, str]]:
+              ) -> tuple[dict[str, Any], np.ndarray, list[tuple[Finding, ...]], dict[str, str], list[int]]:
     """Beyond-use dates for the planned, unrefused rows that give ``compounded``.
 
     One :func:`~compound.planning.stability.assign_bud` call per distinct
@@ -406,7 +462,7 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     n = chunk.n
     bud_group = np.full(n, -1, dtype=np.int64)
     if cells is None:
-        return {}, bud_group, [], {}
+        return {}, bud_group, [], {}, []
     from compound.planning import stability
 
     out: dict[str, Any] = {k: Coded.empty(n) if v == TEXT else np.full(n, np.nan)
@@ -414,18 +470,20 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     rows = np.flatnonzero(cells["given"] & (category.codes >= 0) & ~chunk.log.mask()
                           & (plan_severity < Severity.REFUSAL))
     if rows.size == 0:
-        return out, bud_group, [], {}
+        return out, bud_group, [], {}, []
     cat = category.to_objects()
     match_values = {k: v.to_objects()[rows] for k, v in match.items()}
     keys = [pd.factorize(cat[rows])[0], *(cells[name][1][rows] for name in BUD_INPUTS)]
     keys += [pd.factorize(v, use_na_sentinel=True)[0] for v in match_values.values()]
     inverse, first = group_rows(keys, rows.size)
     results: list[Any] = []
+    ids: list[int] = []
     for g, i in enumerate(first):
         r = rows[i]
         value = {name: cells[name][0][cells[name][1][r]] for name in BUD_INPUTS}
         prep = {k: v[i] for k, v in match_values.items() if v[i] is not None}
         key = (str(cat[r]), *(repr(value[name]) for name in BUD_INPUTS), tuple(sorted(prep.items())))
+        ids.append(cache.id_of(("bud", key)))
         if key not in cache.buds:
             try:
                 cache.buds[key] = stability.assign_bud(
@@ -458,4 +516,4 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     out["bud_days"][rows] = days[inverse]
     bud_group[rows] = inverse
     sources = {r.limit.name: r.limit.source for r in good if r is not None and r.limit}
-    return out, bud_group, [tuple(r.findings) if r is not None else () for r in good], sources
+    return out, bud_group, [tuple(r.findings) if r is not None else () for r in good], sources, ids

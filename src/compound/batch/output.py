@@ -134,7 +134,10 @@ class CsvSink:
         """Finish the file and move it into place (a run that fails leaves the old file)."""
         if self._writer is not None:
             self._writer.close()
-            self._tmp.replace(self.path)
+            # Unlink, then rename: replacing a file by rename makes ext4 flush it to disk first
+            # (auto_da_alloc), a fifth of a second on a big worksheet.
+            self.path.unlink(missing_ok=True)
+            self._tmp.rename(self.path)
 
     def abort(self) -> None:
         if self._writer is not None:
