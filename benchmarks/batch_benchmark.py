@@ -141,6 +141,7 @@ def child_run(path: Path, out: Path) -> tuple[float, float, float]:
 def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[str, float, str, str]]:
     from compound.batch.frame import RunCache, forms_present, plan_block
     from compound.batch.reader import read_prescriptions
+    from compound.batch.run import BLOCK_ROWS as BLOCK
     from compound.batch.run import run_batch
     from compound.core import capsules as core
     from compound.planning import capsules as planning
@@ -158,8 +159,8 @@ def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[
 
     def plan_all() -> None:
         cache = RunCache()
-        for start in range(0, len(table.frame), 250_000):
-            block = table.frame.iloc[start:start + 250_000].reset_index(drop=True)
+        for start in range(0, len(table.frame), BLOCK):
+            block = table.frame.iloc[start:start + BLOCK].reset_index(drop=True)
             plan_block(block, first_row=start + 1, forms=forms, cache=cache)
 
     plan = best(repeat, plan_all)

@@ -213,3 +213,14 @@ def test_the_pipeline_example_runs():
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert "51 prescriptions:" in done.stdout
     assert "50 mg tablets to pull from stock: 59" in done.stdout
+
+
+def test_blocks_change_nothing_in_the_output(tmp_path):
+    """Blocks of 4 rows (caches shared across blocks, writing overlapped) = one block of all rows."""
+    from compound.batch.run import Options, run_batch
+
+    one = run_batch(EXAMPLE, tmp_path / "one", options=Options(block_rows=10_000))
+    many = run_batch(EXAMPLE, tmp_path / "many", options=Options(block_rows=4))
+    for name in ("worksheet.csv", "errors.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "many" / name).read_bytes()
+    assert one.stock() == many.stock() and one.by_status == many.by_status

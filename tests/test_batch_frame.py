@@ -225,3 +225,15 @@ def test_nan_never_leaks_as_text():
     out = plan_frame(frame(CAPSULES))
     assert not out.isin(["nan", "None", "NaN"]).any().any()
     assert np.isfinite(out.loc[0, "blend_total_mg"])
+
+
+def test_a_dataframe_may_hold_real_dates():
+    import datetime as dt
+
+    df = pd.DataFrame({"form": ["capsules"] * 3, "strength": ["4.5mg"] * 3, "count": ["30"] * 3,
+                       "tablet_weight": ["200mg"] * 3,
+                       "compounded": [dt.date(2025, 3, 10), pd.Timestamp("2025-03-10"),
+                                      pd.Timestamp("2025-03-10 14:30")]})
+    out = plan_frame(df)
+    assert out["beyond_use_date"].tolist()[:2] == ["2025-09-05", "2025-09-05"]
+    assert out.loc[2, "status"] == "error" and "time of day" in out.loc[2, "errors"]

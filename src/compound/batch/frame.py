@@ -15,8 +15,10 @@ Output columns, in order:
   refused or error row (a refusal never shows amounts);
 * with a ``compounded`` column: ``beyond_use_date``, ``bud_limit`` (the
   limit that set it), ``bud_days`` and ``bud_storage``;
-* ``finding_codes``, ``findings`` (``WARNING CODE: message | …``, most severe
-  first) and ``errors`` (``column: reason; …``);
+* ``finding_codes`` (every finding, most severe first), ``findings`` (the
+  messages of the warnings and refusals: ``WARNING CODE: message | …``; info
+  findings are listed by code only, their messages are in ``--jsonl``) and
+  ``errors`` (``column: reason; …``);
 * ``note`` and ``x_…`` columns, unchanged.
 """
 
@@ -420,18 +422,30 @@ def _expiries(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _read_date(value: Any) -> Any:
+    """A compounding date: ``YYYY-MM-DD`` text, or a date (a midnight timestamp) in a DataFrame."""
+    import datetime as dt
+
+    from compound.core.dates import coerce_date, parse_date
+
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
+        value = value.date()
+    if isinstance(value, str):
+        return parse_date(value, "compounded")
+    return coerce_date(value, "compounded")
+
+
 def _read_bud_cells(chunk: Chunk) -> dict[str, Any] | None:
     """Read the BUD columns before planning: a bad date is a bad row, not a bad BUD."""
     if not chunk.has("compounded"):
         return None
     from compound.batch.columns import read_boolean, read_choice
-    from compound.core.dates import parse_date
     from compound.planning import stability
 
     everyone = np.arange(chunk.n)
     known = tuple(stability.storages())
     readers = {
-        "compounded": lambda v: parse_date(str(v), "compounded"),
+        "compounded": _read_date,
         "storage": lambda v: read_choice(v, "storage", known),
         "study": lambda v: str(v).strip(),
         "attest": lambda v: read_boolean(v, "attest"),

@@ -2,8 +2,11 @@
 
 The file is read once (pyarrow, all cells as text), then planned and written
 in blocks of :data:`BLOCK_ROWS` rows, so memory stays bounded and the
-progress bar moves. Every block has the same columns (the computed columns of
-the forms present anywhere in the file). A file that cannot be read raises
+progress bar moves; block k is written by a second thread while block k + 1
+is planned. Every block has the same columns (the computed columns of the
+forms present anywhere in the file), and what a distinct prescription needs
+in words (catalog context, findings, BUD, its worksheet text) is worked out
+once per run and reused by every block. A file that cannot be read raises
 :class:`~compound.errors.InputError` before anything is written; bad rows never
 stop the run.
 
@@ -19,6 +22,7 @@ Files written to the output directory (each replaced only when complete):
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -33,7 +37,7 @@ from compound.batch.reader import read_prescriptions
 from compound.batch.summary import Summary
 from compound.errors import InputError
 
-BLOCK_ROWS: Final = 250_000
+BLOCK_ROWS: Final = 100_000
 WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
@@ -86,16 +90,21 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
         sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
                  ERRORS: output.CsvSink(directory / ERRORS)}
     try:
-        with bar(len(frame), opts.progress) as advance:
+        with bar(len(frame), opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as writer:
+            # Block k is written (one thread, so in order) while block k + 1 is planned: pyarrow's
+            # string kernels and numpy release the GIL, so the two overlap on a second core.
+            pending: Future[None] | None = None
             for start in range(0, max(len(frame), 1), opts.block_rows):
                 block = frame.iloc[start:start + opts.block_rows]
                 errors = {i - start: v for i, v in table.read_errors.items()
                           if start <= i < start + opts.block_rows}
                 planned = plan_block(block.reset_index(drop=True), first_row=start + 1, forms=forms,
                                      read_errors=errors, cache=cache)
-                _write(planned, sinks, jsonl)
-                summary.add(planned)
-                advance(len(planned))
+                if pending is not None:
+                    pending.result()  # a failure in the writer stops the run here
+                pending = writer.submit(_finish, planned, sinks, jsonl, summary, advance)
+            if pending is not None:
+                pending.result()
     except BaseException:
         for sink in sinks.values():
             sink.abort()
@@ -107,6 +116,13 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
         (directory / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False)
                                          + "\n", encoding="utf-8")
     return summary
+
+
+def _finish(planned: Planned, sinks: dict[str, Any], jsonl: IO[str] | None, summary: Summary,
+            advance: Any) -> None:
+    _write(planned, sinks, jsonl)
+    summary.add(planned)
+    advance(len(planned))
 
 
 def _write(planned: Planned, sinks: dict[str, Any], jsonl: IO[str] | None) -> None:
