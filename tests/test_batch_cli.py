@@ -224,3 +224,15 @@ def test_blocks_change_nothing_in_the_output(tmp_path):
     for name in ("worksheet.csv", "errors.csv"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "many" / name).read_bytes()
     assert one.stock() == many.stock() and one.by_status == many.by_status
+
+
+def test_a_missing_column_makes_the_rows_that_need_it_errors(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,volume\ncapsules,4.5mg,\nliquid,1mg/mL,100mL\ntroche,3mg,\n",
+                    encoding="utf-8")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
+    assert code == 0
+    sheet = read_csv(tmp_path / "worksheet.csv")
+    assert [r["status"] for r in sheet] == ["error", "warning", "error"]
+    assert sheet[0]["errors"] == "count: no value given: type the number of capsules, e.g. 30."
+    assert sheet[1]["volume_ml"] == "100"

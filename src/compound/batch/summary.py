@@ -133,18 +133,18 @@ class Summary:
             parts = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
             lines.append(f"  {form:<12} {total:>7}: {parts}")
         stock = self.stock()
-        if any(stock.values()):
+        stock_lines = [("tablets", e["product"], f"{e['tablets']} tablets") for e in stock["tablets"]]
+        stock_lines += [("API", f"{e['product']} ({e['api_form']})" if e["api_form"] else e["product"],
+                    e["amount"]) for e in stock["api"]]
+        for e in stock["excipients"]:
+            qs = e.get("qs_rows")
+            note = f"  (+ q.s. in {qs} row{'s' if qs != 1 else ''})" if qs else ""
+            stock_lines.append(("excipient", e["excipient"], f"{e['amount']}{note}"))
+        stock_lines += [("vehicle", e["vehicle"], e["amount"]) for e in stock["vehicles"]]
+        if stock_lines:
+            width = max(len(name) for _, name, _ in stock_lines)
             lines.append("Pull from stock (ok and warning rows):")
-            for entry in stock["tablets"]:
-                lines.append(f"  {entry['product']:<36} {entry['tablets']} tablets")
-            for entry in stock["api"]:
-                name = f"{entry['product']} ({entry['api_form']})" if entry["api_form"] else entry["product"]
-                lines.append(f"  {name:<36} {entry['amount']}")
-            for entry in stock["excipients"]:
-                qs = f"  (+ q.s. in {entry['qs_rows']} rows)" if entry.get("qs_rows") else ""
-                lines.append(f"  {entry['excipient']:<36} {entry['amount']}{qs}")
-            for entry in stock["vehicles"]:
-                lines.append(f"  {entry['vehicle']:<36} {entry['amount']}")
+            lines += [f"  {kind:<9} {name:<{width}}  {amount}" for kind, name, amount in stock_lines]
         if self.files:
             lines.append("Files: " + ", ".join(self.files.values()))
         return "\n".join(lines) + "\n"
