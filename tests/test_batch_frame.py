@@ -237,3 +237,10 @@ def test_a_dataframe_may_hold_real_dates():
     out = plan_frame(df)
     assert out["beyond_use_date"].tolist()[:2] == ["2025-09-05", "2025-09-05"]
     assert out.loc[2, "status"] == "error" and "time of day" in out.loc[2, "errors"]
+
+
+def test_forms_and_choices_are_read_case_insensitively():
+    out = plan_frame(frame(dict(CAPSULES, form="Capsules", source="Tablet"),
+                           dict(CAPSULES, form=" CAPSULES ")))
+    assert out["form"].tolist() == ["capsules", "capsules"]
+    assert out["status"].tolist() == ["ok", "ok"]
