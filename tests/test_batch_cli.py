@@ -236,3 +236,32 @@ def test_a_missing_column_makes_the_rows_that_need_it_errors(tmp_path, capsys):
     assert [r["status"] for r in sheet] == ["error", "warning", "error"]
     assert sheet[0]["errors"] == "count: no value given: type the number of capsules, e.g. 30."
     assert sheet[1]["volume_ml"] == "100"
+
+
+def test_worksheets_one_text_file_per_row_with_the_working(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count,overage,tablet_weight,fill_weight,rx,patient,compounded\n"
+                    "capsules,4.5mg,30,1,200mg,100mg,RX 1/a,J. Doe,2025-03-10\n"
+                    "capsules,4.5g,30,1,200mg,100mg,RX2,R. Roe,\n"
+                    "capsules,4.5,30,1,200mg,100mg,RX3,M. Major,\n", encoding="utf-8")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path / "out"), "--worksheets"], capsys)
+    assert code == 0
+    files = sorted(p.name for p in (tmp_path / "out" / "worksheets").iterdir())
+    assert files == ["0001-RX-1-a.txt", "0002-RX2.txt", "0003-RX3.txt"]
+    first = (tmp_path / "out" / "worksheets" / files[0]).read_text()
+    assert first.startswith("Row 1 · RX 1/a · J. Doe\n")
+    assert "Whole tablets to crush: 3" in first and "Beyond-use date: 2025-09-05" in first
+    assert "REFUSED" in (tmp_path / "out" / "worksheets" / files[1]).read_text()
+    assert "Not planned" in (tmp_path / "out" / "worksheets" / files[2]).read_text()
+
+
+def test_worksheets_are_for_small_files_and_need_an_output_directory(tmp_path, capsys, monkeypatch):
+    from compound.batch import worksheets
+
+    monkeypatch.setattr(worksheets, "MAX_ROWS", 2)
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count\n" + "capsules,4.5mg,30\n" * 3, encoding="utf-8")
+    code, _, err = run(["batch", str(path), "-o", str(tmp_path / "out"), "--worksheets"], capsys)
+    assert code == 2 and "at most 2" in err
+    code, _, err = run(["batch", str(path), "--jsonl", "--worksheets"], capsys)
+    assert code == 2 and "-o OUT" in err

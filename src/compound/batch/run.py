@@ -16,7 +16,8 @@ Files written to the output directory (each replaced only when complete):
   :mod:`compound.batch.frame` for the columns);
 * ``errors.csv``: ``row, column, value, error`` for every cell or row that
   could not be read (header only when there are none);
-* ``summary.json``: rows per form and status, and what to pull from stock.
+* ``summary.json``: rows per form and status, and what to pull from stock;
+* with ``--worksheets``: ``worksheets/<row>-<rx>.txt``, each row's working.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ BLOCK_ROWS: Final = 100_000
 WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
+WORKSHEETS: Final = "worksheets"
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Options:
     sheet: str | None = None
     block_rows: int = BLOCK_ROWS
     progress: bool | None = None
+    worksheets: bool = False
+    """Also write worksheets/<row>-<rx>.txt, the working of every row (small files only)."""
 
 
 def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[str] | None = None,
@@ -77,9 +81,16 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
         raise InputError("the block size must be at least 1 row.")
     table = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet)
     frame = table.frame
+    if opts.worksheets:
+        from compound.batch import worksheets
+
+        if out_dir is None:
+            raise InputError("--worksheets needs an output directory.", hint="Add -o OUT.")
+        worksheets.check_size(len(frame))
     forms = forms_present(frame["form"])
     summary = Summary(source=str(path))
     cache = RunCache()
+    sheets: tuple[Path, dict[Any, str]] | None = None
     directory = Path(out_dir) if out_dir is not None else None
     sinks: dict[str, Any] = {}
     if directory is not None:
@@ -89,6 +100,8 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
         directory.mkdir(parents=True, exist_ok=True)
         sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
                  ERRORS: output.CsvSink(directory / ERRORS)}
+        if opts.worksheets:
+            sheets = (directory / WORKSHEETS, {})
     try:
         with bar(len(frame), opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as writer:
             # Block k is written (one thread, so in order) while block k + 1 is planned: pyarrow's
@@ -102,7 +115,8 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
                                      read_errors=errors, cache=cache)
                 if pending is not None:
                     pending.result()  # a failure in the writer stops the run here
-                pending = writer.submit(_finish, planned, sinks, jsonl, summary, advance)
+                pending = writer.submit(_finish, planned, sinks, jsonl, summary, advance,
+                                        sheets, len(frame))
             if pending is not None:
                 pending.result()
     except BaseException:
@@ -119,8 +133,12 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
 
 
 def _finish(planned: Planned, sinks: dict[str, Any], jsonl: IO[str] | None, summary: Summary,
-            advance: Any) -> None:
+            advance: Any, sheets: tuple[Path, dict[Any, str]] | None, total: int) -> None:
     _write(planned, sinks, jsonl)
+    if sheets is not None:
+        from compound.batch import worksheets
+
+        worksheets.write(planned, sheets[0], total, sheets[1])
     summary.add(planned)
     advance(len(planned))
 

@@ -38,9 +38,12 @@ def _columns_table() -> str:
 @click.option("--sheet", default=None, help="XLSX worksheet name (default: the first).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on stderr (default: for large files on a terminal).")
+@click.option("--worksheets", "text_worksheets", is_flag=True,
+              help="Also write OUT/worksheets/<row>-<rx>.txt: each row's working (up to 10,000 rows).")
 @click.option("--columns", "show_columns", is_flag=True, help="List the columns a file may have.")
 def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding: str | None,
-          delimiter: str, sheet: str | None, progress: bool | None, show_columns: bool) -> None:
+          delimiter: str, sheet: str | None, progress: bool | None, text_worksheets: bool,
+          show_columns: bool) -> None:
     """Plan every prescription in a CSV (or .xlsx) file.
 
     One preparation per row. Columns are the `compound plan` options with
@@ -64,5 +67,5 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
 
     summary = run_batch(prescriptions, out_dir, jsonl=sys.stdout if jsonl else None,
                         options=Options(encoding=encoding, delimiter=delimiter, sheet=sheet,
-                                        progress=progress))
+                                        progress=progress, worksheets=text_worksheets))
     click.echo(summary.text(), nl=False, err=jsonl)
