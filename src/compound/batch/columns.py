@@ -56,7 +56,8 @@ COLUMNS: Final[dict[str, Column]] = {c.name: c for c in (
     _c("form", _ALL, "what to plan: capsules, liquid or drops (required)", "capsules"),
     _c("strength", _ALL, "capsules: mg per capsule; liquid and drops: mg/mL", "4.5mg / 1mg/mL"),
     _c("count", CAPS, "capsules prescribed", "30"),
-    _c("overage", CAPS, "extra capsules (1) or a percentage (5%)", "1"),
+    _c("overage", CAPS + LIQ, "capsules: extra capsules (1) or a percentage (5%); liquid: extra volume (5%)",
+       "1"),
     _c("fill_weight", CAPS, "powder one capsule holds (your pack statistic)", "100mg"),
     _c("capsule_size", CAPS, "capsule size from the catalog", "3"),
     _c("filler", CAPS, "capsule filler from the catalog", "mcc"),
@@ -236,5 +237,5 @@ def read_text(raw: Any) -> str:
 
 def documentation() -> list[dict[str, str]]:
     """The column table (for ``compound batch --columns`` and the README)."""
-    return [{"column": c.name, "forms": ", ".join(c.forms), "what": c.what, "example": c.example}
-            for c in COLUMNS.values()]
+    return [{"column": c.name, "forms": "all" if c.forms == FORMS else ", ".join(c.forms),
+             "what": c.what, "example": c.example} for c in COLUMNS.values()]
