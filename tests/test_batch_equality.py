@@ -61,7 +61,7 @@ def capsule_rows(draw: Any) -> dict[str, str]:
         row["assay"] = draw(blank_or("99.2%", "97%", "100.5%"))
         row["water"] = draw(blank_or("0.5%", "8.7%", "6%"))
     else:
-        row["tablet_weight"] = draw(blank_or("200mg", "195.5mg"))
+        row["tablet_weight"] = draw(blank_or("200mg", "195.5mg", "200mg", "40mg"))
         row["route"] = draw(st.sampled_from(["", "", "whole-tablets"]
                                             + (["weighed"] if row["tablet_weight"] else [])))
     if draw(st.integers(0, 6)) == 0:  # one unreadable or contradictory cell

@@ -40,6 +40,7 @@ from compound.core import units
 from compound.errors import InputError, UnitInputError
 from compound.planning import capsules as planning
 from compound.planning import resolve
+from compound.planning._source import check_tablet_weight
 
 FORM: Final = "capsules"
 
@@ -178,6 +179,8 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
         log.add(rows[members], column, str(exc), values)
 
     resolved = resolve_each(ctx_first, resolve_group, on_error)
+    _check_tablet_weights(chunk, rows, cells["tablet_weight"], tablet_weight, source.equals("tablet"),
+                          _context_table(resolved)["tablet_strength_mg"][ctx_inverse])
     ok_idx = np.flatnonzero(~log.mask()[rows])
     if ok_idx.size == 0:
         return empty_output(FORM, KINDS)
@@ -282,6 +285,21 @@ def _range_check(chunk: Chunk, rows: np.ndarray, cells: dict[str, Any], assay: n
     if bad_water.any():
         chunk.log.add(rows[bad_water], "water", "the water content must be from 0 % to below 100 %. "
                       "Type the CoA water, e.g. 8.71%.", cells["water"].text(bad_water))
+
+
+def _check_tablet_weights(chunk: Chunk, rows: np.ndarray, cells: Any, weight: np.ndarray,
+                          is_tablet: np.ndarray, strength: np.ndarray) -> None:
+    """A tablet cannot weigh less than the drug it contains (``plan_capsules`` raises for it)."""
+    bad = is_tablet & np.isfinite(weight) & np.isfinite(strength) & ~(weight > strength)
+    if not bad.any():
+        return
+    pairs = {(float(w), float(t)) for w, t in zip(weight[bad], strength[bad], strict=True)}
+    for w, t in pairs:
+        try:
+            check_tablet_weight(w, t)
+        except InputError as exc:
+            hit = bad & (weight == w) & (strength == t)
+            chunk.log.add(rows[hit], "tablet_weight", str(exc), cells.text(hit))
 
 
 def _failed(chunk: Chunk, columns: tuple[str, ...]) -> np.ndarray:
