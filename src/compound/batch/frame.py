@@ -282,9 +282,10 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     bud_match: dict[str, Coded] = {}
     stock: list[tuple[np.ndarray, StockLine]] = []
     before = log.mask()
-    form_objects = form.to_objects()
     for name in FORMS:
-        rows = np.flatnonzero((form_objects == name) & ~before)
+        form_index = np.where(form.codes >= 0, form.codes, form.values.size)
+        is_form = np.append(form.values == name, False)[form_index]
+        rows = np.flatnonzero(is_form & ~before)
         if rows.size == 0:
             continue
         out: FormOutput = _module(name).plan(chunk, rows, cache)
