@@ -69,6 +69,13 @@ class Plan:
             return None
         return units.Q_(value, unit_for_key(key))
 
+    def whole(self, key: str) -> int | None:
+        """A count result (tablets, drops, days) as an int, or None."""
+        value = self.amounts.get(key)
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return None
+        return int(value)
+
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)
 
@@ -87,3 +94,28 @@ class Plan:
         from compound.planning.worksheet import render
 
         return render(self)
+
+
+@dataclass
+class LiquidBasePlan(Plan):
+    """Typed results every liquid preparation has (oral liquid, drops, dilution)."""
+
+    @property
+    def concentration(self) -> pint.Quantity | None:
+        return self.quantity("concentration_mg_per_ml")
+
+    @property
+    def volume(self) -> pint.Quantity | None:
+        return self.quantity("volume_ml")
+
+    @property
+    def api(self) -> pint.Quantity | None:
+        return self.quantity("api_mg")
+
+    @property
+    def api_to_weigh(self) -> pint.Quantity | None:
+        return self.quantity("api_to_weigh_mg")
+
+    @property
+    def dose_volume(self) -> pint.Quantity | None:
+        return self.quantity("dose_volume_ml")

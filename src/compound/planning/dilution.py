@@ -47,7 +47,7 @@ from compound.core.working import Step, Working
 from compound.errors import InputError
 from compound.planning import _source, resolve
 from compound.planning._source import Source, Vehicle, amount, basis_step, to_hcl, typed
-from compound.planning.base import Plan
+from compound.planning.base import LiquidBasePlan
 
 WATER = "purified water"
 Parts = tuple[dict[str, Any], list[Step]]
@@ -317,28 +317,12 @@ def vehicle_working(v: Vehicle, volume: float) -> Parts:
 # --- plan_dilution --------------------------------------------------------------------------
 
 @dataclass
-class DilutionPlan(Plan):
+class DilutionPlan(LiquidBasePlan):
     """A serial dilution; typed results as pint quantities."""
-
-    @property
-    def concentration(self) -> pint.Quantity | None:
-        return self.quantity("concentration_mg_per_ml")
-
-    @property
-    def volume(self) -> pint.Quantity | None:
-        return self.quantity("volume_ml")
-
-    @property
-    def api_to_weigh(self) -> pint.Quantity | None:
-        return self.quantity("api_to_weigh_mg")
 
     @property
     def stock_concentration(self) -> pint.Quantity | None:
         return self.quantity("stock_concentration_mg_per_ml")
-
-    @property
-    def dose_volume(self) -> pint.Quantity | None:
-        return self.quantity("dose_volume_ml")
 
     @property
     def stages(self) -> list[dict[str, Any]]:

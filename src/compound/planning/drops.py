@@ -31,7 +31,7 @@ from compound.errors import InputError
 from compound.planning import _source, resolve
 from compound.planning import liquid as liquid_plan
 from compound.planning._source import Source, Vehicle, amount, to_hcl, typed
-from compound.planning.base import Plan
+from compound.planning.base import LiquidBasePlan
 from compound.planning.dilution import (
     dilution_rules,
     max_final_fraction,
@@ -42,28 +42,12 @@ _DROP_DOSE = re.compile(r"^\s*(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:drops?|gtts?)\s*$",
 
 
 @dataclass
-class DropsPlan(Plan):
+class DropsPlan(LiquidBasePlan):
     """Sublingual drops; typed results as pint quantities (None where not applicable)."""
-
-    @property
-    def concentration(self) -> pint.Quantity | None:
-        return self.quantity("concentration_mg_per_ml")
 
     @property
     def drops_per_ml(self) -> pint.Quantity | None:
         return self.quantity("drops_per_ml")
-
-    @property
-    def volume(self) -> pint.Quantity | None:
-        return self.quantity("volume_ml")
-
-    @property
-    def api(self) -> pint.Quantity | None:
-        return self.quantity("api_mg")
-
-    @property
-    def api_to_weigh(self) -> pint.Quantity | None:
-        return self.quantity("api_to_weigh_mg")
 
     @property
     def dose_delivered(self) -> pint.Quantity | None:
@@ -71,8 +55,7 @@ class DropsPlan(Plan):
 
     @property
     def drops_per_dose(self) -> int | None:
-        value = self.amounts.get("drops_per_dose")
-        return None if value is None else int(value)
+        return self.whole("drops_per_dose")
 
 
 @dataclass(frozen=True)

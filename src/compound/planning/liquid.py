@@ -40,7 +40,7 @@ from compound.core.working import Step, Working
 from compound.errors import InputError
 from compound.planning import _source, resolve
 from compound.planning._source import Source, Vehicle, amount, basis_step, to_hcl, typed
-from compound.planning.base import Plan
+from compound.planning.base import LiquidBasePlan
 from compound.planning.dilution import (
     aliquot_findings,
     aliquot_working,
@@ -58,42 +58,20 @@ from compound.planning.dilution import (
 
 
 @dataclass
-class LiquidPlan(Plan):
+class LiquidPlan(LiquidBasePlan):
     """An oral liquid; typed results as pint quantities (None where not applicable)."""
-
-    @property
-    def concentration(self) -> pint.Quantity | None:
-        return self.quantity("concentration_mg_per_ml")
-
-    @property
-    def volume(self) -> pint.Quantity | None:
-        return self.quantity("volume_ml")
-
-    @property
-    def api(self) -> pint.Quantity | None:
-        return self.quantity("api_mg")
-
-    @property
-    def api_to_weigh(self) -> pint.Quantity | None:
-        return self.quantity("api_to_weigh_mg")
 
     @property
     def tablet_powder(self) -> pint.Quantity | None:
         return self.quantity("tablet_powder_mg")
 
     @property
-    def dose_volume(self) -> pint.Quantity | None:
-        return self.quantity("dose_volume_ml")
-
-    @property
     def tablets_to_crush(self) -> int | None:
-        value = self.amounts.get("tablets_to_crush")
-        return None if value is None else int(value)
+        return self.whole("tablets_to_crush")
 
     @property
     def days_supply(self) -> int | None:
-        value = self.amounts.get("days_supply")
-        return None if value is None else int(value)
+        return self.whole("days_supply")
 
 
 @dataclass(frozen=True)
