@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _MARK = {"refusal": "REFUSED", "warning": "WARNING", "info": "info"}
 
 
-def _labelled(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
+def labelled_dates(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
     """``LABEL=DATE`` or ``DATE`` → (label, date text); unlabelled ones are numbered."""
     out = []
     for n, value in enumerate(values, start=1):
@@ -73,8 +73,8 @@ def bud(category: str, compounded: str | None, storage: str | None,
 
     result = assign_bud(
         category, compounded if compounded is not None else paths.today(), storage=storage,
-        component_expiries=_labelled(component_expiry, "component"),
-        sub_lot_buds=_labelled(sub_lot_bud, "sub-lot"), study=study, attest=attest,
+        component_expiries=labelled_dates(component_expiry, "component"),
+        sub_lot_buds=labelled_dates(sub_lot_bud, "sub-lot"), study=study, attest=attest,
         policy=policy_key, day_zero=day_zero,
         preparation={"filler": filler, "vehicle": vehicle, "container": container,
                      "concentration": strength})

@@ -114,10 +114,10 @@ def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
     if params.get("save") and not params.get("by"):
         raise InputError("--save needs the compounder's initials.", hint="Add --by AB.",
                          field="by")
-    from compound.cli.bud import _labelled
+    from compound.cli.bud import labelled_dates
     from compound.planning.dating import date_plan
 
-    expiries = _labelled(tuple(params.get("component_expiry") or ()), "component")
+    expiries = labelled_dates(tuple(params.get("component_expiry") or ()), "component")
     register = None
     ingredient_lots = []
     if lots_named or params.get("save"):
