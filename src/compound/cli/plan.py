@@ -178,12 +178,7 @@ def _register_forms() -> None:
     import importlib
 
     for form in ("capsules", "liquid", "drops", "dilution"):
-        try:
-            module = importlib.import_module(f"compound.cli.plan_{form}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"compound.cli.plan_{form}":
-                raise
-            continue
+        module = importlib.import_module(f"compound.cli.plan_{form}")
         plan.add_command(_with_dating(module.command), name=form)
 
 

@@ -1,0 +1,28 @@
+"""The command table: every listed command loads and helps; unknown ones are usage errors."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from compound.cli import SUBCOMMANDS, cli
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_every_listed_command_loads_and_shows_help(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize("form", ["capsules", "liquid", "drops", "dilution"])
+def test_every_form_has_the_dating_and_saving_options(form):
+    out = CliRunner().invoke(cli, ["plan", form, "--help"]).output
+    for option in ("--compounded", "--study", "--day-zero", "--save", "--ingredient-lot", "--json"):
+        assert option in out, option
+
+
+def test_unknown_command_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["nope"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output
