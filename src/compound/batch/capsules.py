@@ -154,7 +154,10 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     # The catalog, once per distinct combination of the options that pick it.
     ctx_inverse, ctx_first = group_rows(
         [cells[n].codes for n in _CONTEXT] + [cells[n].given.astype(np.int64) for n in _GIVEN], rows.size)
-    context_bad = _failed(chunk, (*_CONTEXT, *_GIVEN))[rows]
+    # Only the _CONTEXT cells decide whether a group can be resolved: they are the same in every
+    # member, whereas the _GIVEN columns are grouped by presence alone (an unreadable tablet
+    # weight in one row must not leave its group unresolved, nor depend on which row is first).
+    context_bad = _failed(chunk, _CONTEXT)[rows]
 
     def resolve_group(i: int) -> _Resolved | None:
         if context_bad[i]:
