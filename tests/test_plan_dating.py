@@ -173,3 +173,42 @@ def test_drops_take_their_vehicle_bud():
                        "--volume", "30mL", "--compounded", "2025-03-10")
     assert code == 0
     assert d["beyond_use_date"] == "2025-04-13"  # default Fawcett vehicle: 35 days, Day 1
+
+
+def test_lot_measurements_fill_the_plan_and_say_where_from():
+    # Measured at receipt: tablet weight 201.35 mg, MCC pack statistic 92 mg for size 3.
+    receive("naltrexone-hcl-50mg-tablet", "NTX9", "--expiry", "2026-05", "--tablet-weight",
+            "201.35mg")
+    receive("mcc", "MCC9", "--expiry", "2027-01", "--pack-stat", "3=92mg")
+    code, d = run_json("plan", "capsules", "--strength", "4.5mg", "--count", "30",
+                       "--compounded", "2025-03-10", "--ingredient-lot", "NTX9",
+                       "--ingredient-lot", "MCC9")
+    assert code == 0
+    assert d["route"] == "weighed"
+    # 4.5 mg x 30 = 135 mg HCl = 2.7 tablets' worth: 2.7 x 201.35 mg = 543.645 mg -> 543.6 mg
+    assert d["tablet_powder_mg"] == 543.6
+    assert d["fill_weight_mg"] == 92
+    used = {f["data"]["option"]: f["data"]["lot"] for f in d["findings"]
+            if f["code"] == "MEASURED_FROM_LOT"}
+    assert used == {"tablet_weight": "NTX9", "fill_weight": "MCC9"}
+
+
+def test_api_lot_coa_fills_assay_and_water_exactly():
+    receive("naltrexone-hcl-dihydrate-api", "API7", "--expiry", "2027-01", "--assay", "99.2%",
+            "--water", "8.71%")
+    code, d = run_json("plan", "capsules", "--strength", "0.5mg", "--count", "30", "--source",
+                       "api", "--api-form", "dihydrate", "--compounded", "2025-03-10",
+                       "--ingredient-lot", "API7")
+    assert code == 0
+    assert (d["inputs"]["assay"], d["inputs"]["water"]) == ("99.2%", "8.71%")
+    # 1 / (0.992 x (1 - 0.0871)) = 1.1042
+    assert d["api_factor"] == 1.104
+
+
+def test_a_typed_value_wins_over_the_lot():
+    receive("naltrexone-hcl-50mg-tablet", "NTX8", "--expiry", "2026-05", "--tablet-weight",
+            "201.35mg")
+    code, d = run_json(*CAPSULES, "--compounded", "2025-03-10", "--ingredient-lot", "NTX8")
+    assert code == 0
+    assert d["inputs"]["tablet_weight"] == "200mg"
+    assert not any(f["code"] == "MEASURED_FROM_LOT" for f in d["findings"])

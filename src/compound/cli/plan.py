@@ -147,6 +147,7 @@ def finish(result: Plan, as_json: bool) -> None:
     """Date and save the plan when asked, print it as a worksheet or JSON; exit 3 when refused."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
+        result.findings.extend(ctx.meta.get("compound.measured_from_lots", []))
         _date_and_save(result, ctx.params)
     if as_json:
         from compound.cli.output import emit_json
@@ -158,6 +159,62 @@ def finish(result: Plan, as_json: bool) -> None:
         sys.exit(3)
 
 
+def _exact(value: float) -> str:
+    """A stored float as the shortest decimal that reads back to it (no rounding)."""
+    import numpy as np
+
+    return str(np.format_float_positional(value, trim="-"))
+
+
+def _measurements_from_lots(kwargs: dict[str, Any], lots_named: tuple[str, ...],
+                            db: str | None) -> None:
+    """Fill the plan's blanks from what was measured at receipt; a typed value wins.
+
+    A tablet lot gives its measured average tablet weight, an API lot its CoA assay and
+    water, a filler lot its pack statistic for the capsule size. Each one used is shown
+    as a finding, so the worksheet says where the number came from.
+    """
+    from decimal import Decimal
+
+    from compound.core.findings import Finding, Severity
+    from compound.register.lots import Register
+
+    with Register.open(db) as register:
+        lots = [register.get_ingredient(lot) for lot in lots_named]
+    used: list[Finding] = []
+
+    def take(option: str, text: str, what: str, lot: Any) -> None:
+        if option in kwargs and kwargs[option] is None:
+            kwargs[option] = text
+            used.append(Finding(
+                "MEASURED_FROM_LOT", Severity.INFO,
+                f"{what} {text} from ingredient lot {lot.lot_number} ({lot.item_name}), recorded "
+                f"on receipt {lot.received.isoformat()} by {lot.received_by}.",
+                {"option": option, "value": text, "lot": lot.lot_number}))
+
+    source = kwargs.get("source")
+    for lot in lots:
+        if lot.item_kind == "tablet" and source == "tablet" and lot.tablet_weight_mg:
+            take("tablet_weight", _exact(lot.tablet_weight_mg) + "mg", "Average tablet weight", lot)
+        elif lot.item_kind == "api" and source == "api":
+            for option, value, what in (("assay", lot.assay, "Assay"), ("water", lot.water, "Water")):
+                if value is not None:
+                    percent = (Decimal(_exact(value)) * 100).normalize()
+                    take(option, f"{percent:f}%", what, lot)
+        elif lot.item_kind == "excipient" and "fill_weight" in kwargs:
+            size = str(kwargs.get("capsule_size") or _default_capsule_size()).lstrip("#")
+            if size in lot.pack_stats:
+                take("fill_weight", _exact(lot.pack_stats[size]) + "mg",
+                     f"Fill weight (size {size} pack statistic)", lot)
+    click.get_current_context().meta["compound.measured_from_lots"] = used
+
+
+def _default_capsule_size() -> str:
+    from compound.planning import resolve
+
+    return str(resolve.rule("capsule")["default_size"])
+
+
 def _with_dating(command: click.Command) -> click.Command:
     """Give a form's command the dating options; its own callback never sees them."""
     command.params.extend(dating_params())
@@ -166,8 +223,9 @@ def _with_dating(command: click.Command) -> click.Command:
 
     @functools.wraps(inner)
     def callback(**kwargs: Any) -> Any:
-        for key in _DATING_KEYS:
-            kwargs.pop(key, None)
+        dating = {key: kwargs.pop(key, None) for key in _DATING_KEYS}
+        if dating["ingredient_lot"]:
+            _measurements_from_lots(kwargs, dating["ingredient_lot"], dating["db"])
         return inner(**kwargs)
 
     command.callback = callback
