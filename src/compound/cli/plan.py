@@ -102,18 +102,22 @@ def dating_params() -> list[click.Option]:
 _DATING_KEYS = tuple(p.name for p in dating_params())
 
 
-def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
+def _check_dating(params: dict[str, Any]) -> None:
+    """Options that need each other, checked before anything is read or planned."""
     from compound.errors import InputError
 
-    lots_named = params.get("ingredient_lot") or ()
-    if not params.get("compounded"):
-        if params.get("save") or lots_named:
-            raise InputError("--save and --ingredient-lot need the compounding date.",
-                             hint="Add --compounded YYYY-MM-DD.", field="compounded")
-        return
+    if not params.get("compounded") and (params.get("save") or params.get("ingredient_lot")):
+        raise InputError("--save and --ingredient-lot need the compounding date.",
+                         hint="Add --compounded YYYY-MM-DD.", field="compounded")
     if params.get("save") and not params.get("by"):
         raise InputError("--save needs the compounder's initials.", hint="Add --by AB.",
                          field="by")
+
+
+def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
+    lots_named = params.get("ingredient_lot") or ()
+    if not params.get("compounded"):
+        return
     from compound.cli.bud import labelled_dates
     from compound.planning.dating import date_plan
 
@@ -224,6 +228,7 @@ def _with_dating(command: click.Command) -> click.Command:
     @functools.wraps(inner)
     def callback(**kwargs: Any) -> Any:
         dating = {key: kwargs.pop(key, None) for key in _DATING_KEYS}
+        _check_dating(dating)
         if dating["ingredient_lot"]:
             _measurements_from_lots(kwargs, dating["ingredient_lot"], dating["db"])
         return inner(**kwargs)
