@@ -1,0 +1,217 @@
+"""The catalog behind every BUD: USP <795> categories, studies, policies, storage, day counting.
+
+Reads ``data/bud_rules.csv`` (:class:`BudRule`) and ``data/studies.toml``
+(:class:`Study`, :class:`Policy`, storages, day counting, component limits),
+checking each entry as it is read: a broken catalog is a CatalogError, a name
+that is not in it an InputError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from compound.catalog import loader
+from compound.catalog.loader import number
+from compound.errors import CatalogError, InputError
+
+DEFAULT_POLICY: Final = "usp795-2023"
+# The policy whose cap a study-policy BUD is compared with (a warning when it exceeds it).
+REFERENCE_POLICY: Final = "usp795-2023"
+# Preparation details a study can be matched on, and the studies.toml [*.match] key of each.
+MATCH_KEYS: Final = {"filler": "filler", "vehicle": "vehicle", "container": "container",
+                     "concentration": "concentration_mg_per_ml"}
+_STUDIES: Final = "studies"
+
+
+@dataclass(frozen=True, slots=True)
+class BudRule:
+    """One row of ``bud_rules.csv``: a USP <795> category and its default."""
+
+    key: str
+    name: str
+    days: int
+    storage: tuple[str, ...]
+    default_storage: str
+    dosage_forms: tuple[str, ...]
+    extension_requirement: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    key: str
+    name: str
+    citation: str
+    preparation: str
+    category: str
+    window_days: Mapping[str, int]
+    match: Mapping[str, Any]
+    result: str
+    caveat: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    key: str
+    name: str
+    max_extended_days: int | None
+    source: str
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(";") if p.strip())
+
+
+def _section(name: str) -> dict[str, Any]:
+    value = loader.rules(_STUDIES).get(name)
+    if not isinstance(value, dict):
+        raise CatalogError(f"studies.toml has no [{name}] section.")
+    return value
+
+
+def storages() -> dict[str, str]:
+    """The storage vocabulary: key (``room``, ``refrigerated``) → "stored ..." phrase."""
+    out = {}
+    for key, row in _section("storage").items():
+        if not isinstance(row, dict) or not row.get("name") or not row.get("source"):
+            raise CatalogError(f"studies.toml [storage.{key}] needs a name and a source.")
+        out[key] = str(row["name"])
+    return out
+
+
+def _whole_days(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) \
+            or value < 1:
+        raise CatalogError(f"{where}: {value!r} is not a whole number of days (1 or more).")
+    return int(value)
+
+
+def bud_rules() -> list[BudRule]:
+    known = storages()
+    out = []
+    for row in loader.table("bud_rules"):
+        where = f"bud_rules.csv, row {row['key']!r}"
+        allowed = _split(row.get("storage", ""))
+        default = row.get("default_storage", "")
+        if not allowed or any(s not in known for s in allowed) or default not in allowed:
+            raise CatalogError(f"{where}: storage {row.get('storage')!r} / default "
+                               f"{default!r} must be among {', '.join(known)} (';'-separated), "
+                               "and the default one of them.")
+        out.append(BudRule(
+            key=row["key"], name=row.get("name") or row["key"],
+            days=_whole_days(number(row, "days", table_name="bud_rules"), where),
+            storage=allowed, default_storage=default,
+            dosage_forms=_split(row.get("dosage_forms", "")),
+            extension_requirement=row.get("extension_requirement", ""), source=row["source"]))
+    return out
+
+
+def bud_rule(category: str) -> BudRule:
+    """A category by key, or an InputError listing the categories that exist."""
+    rules = bud_rules()
+    wanted = str(category).strip().lower()
+    for rule in rules:
+        if rule.key == wanted:
+            return rule
+    known = f"Known: {', '.join(r.key for r in rules)}."
+    form = next((r for r in rules if wanted in r.dosage_forms), None)
+    if form is not None:  # a dosage form, not a category: say which, but do not guess for them
+        known = f"{wanted.capitalize()} are {form.key}: type that. " + known
+    raise InputError(f"unknown BUD category {category!r}.", hint=known, field="category")
+
+
+def studies() -> dict[str, Study]:
+    known = storages()
+    categories = {r.key for r in bud_rules()}
+    out = {}
+    for key, s in _section("study").items():
+        where = f"studies.toml [study.{key}]"
+        missing = [c for c in ("name", "citation", "preparation", "category", "source",
+                               "window_days") if not s.get(c)]
+        if missing:
+            raise CatalogError(f"{where}: missing {', '.join(missing)}.")
+        if s["category"] not in categories:
+            raise CatalogError(f"{where}: unknown category {s['category']!r}.")
+        windows = {k: _whole_days(v, f"{where} window_days.{k}")
+                   for k, v in dict(s["window_days"]).items()}
+        if any(k not in known for k in windows):
+            raise CatalogError(f"{where}: window_days keys must be among {', '.join(known)}.")
+        match = dict(s.get("match", {}))
+        if any(k not in MATCH_KEYS.values() for k in match):
+            raise CatalogError(f"{where}: match keys must be among "
+                               f"{', '.join(MATCH_KEYS.values())}.")
+        out[key] = Study(key=key, name=s["name"], citation=s["citation"],
+                         preparation=s["preparation"], category=s["category"],
+                         window_days=windows, match=match, result=s.get("result", ""),
+                         caveat=s.get("caveat", ""), source=s["source"])
+    return out
+
+
+def study(key: str) -> Study:
+    found = studies()
+    wanted = str(key).strip().lower()
+    if wanted not in found:
+        raise InputError(f"unknown stability study {key!r}.",
+                         hint=f"Known: {', '.join(found)} (or leave out --study for the USP "
+                              "<795> default).", field="study")
+    return found[wanted]
+
+
+def policy(key: str) -> Policy:
+    section = _section("policy")
+    wanted = str(key).strip().lower()
+    if wanted not in section:
+        raise InputError(f"unknown BUD policy {key!r}.", hint=f"Known: {', '.join(section)}.",
+                         field="policy")
+    p = section[wanted]
+    cap = p.get("max_extended_days")
+    if not p.get("source"):
+        raise CatalogError(f"studies.toml [policy.{wanted}] has no source.")
+    return Policy(wanted, p.get("name", wanted),
+                  None if cap is None else _whole_days(cap, f"[policy.{wanted}]"), p["source"])
+
+
+def day_counting(day_zero: bool) -> dict[str, str]:
+    """``{"key", "name", "rule", "source"}`` for Day 0 or Day 1 counting."""
+    key = "day-0" if day_zero else "day-1"
+    entry = _section("day_counting").get(key)
+    if not isinstance(entry, dict) or not entry.get("rule") or not entry.get("source"):
+        raise CatalogError(f"studies.toml [day_counting.{key}] needs a rule and a source.")
+    return {"key": key, "name": entry.get("name", key), "rule": entry["rule"],
+            "source": entry["source"]}
+
+
+def _component_limits(kind: str) -> dict[str, Any]:
+    entry = _section("component_limits").get(kind)
+    if not isinstance(entry, dict) or not entry.get("source"):
+        raise CatalogError(f"studies.toml [component_limits.{kind}] needs a source.")
+    return entry
+
+
+def category_for_plan(kind: str, vehicle_category: str | None = None, *,
+                      vehicle: str | None = None) -> str:
+    """The BUD category of a plan: by dosage form, or else by its vehicle.
+
+    Capsules are ``nonaqueous-solid`` (bud_rules.csv ``dosage_forms``); a
+    liquid, drops or dilution takes its vehicle's category: pass it
+    (``vehicle_category``) or the vehicle's key (looked up in vehicles.csv,
+    column ``bud_category``).
+    """
+    for rule in bud_rules():
+        if kind in rule.dosage_forms:
+            return rule.key
+    if vehicle_category is None and vehicle is not None:
+        row = loader.lookup("vehicles", vehicle, what="vehicle")
+        vehicle_category = row.get("bud_category") or None
+        if vehicle_category is None:
+            raise CatalogError(f"vehicles.csv, row {vehicle!r}: no bud_category.",
+                               hint="Say which USP <795> category the vehicle is in.")
+    if vehicle_category is None:
+        raise InputError(f"the BUD category of a {kind} preparation depends on its vehicle.",
+                         hint="Give the vehicle (or its category: "
+                              f"{', '.join(r.key for r in bud_rules())}).", field="category")
+    return bud_rule(vehicle_category).key
+
