@@ -155,7 +155,9 @@ def test_expiry_written_as_a_month_is_its_last_day_and_is_stated():
                    component_expiries=[("tablets", "2025-06")])
     assert r.beyond_use_date == D(2025, 6, 30)
     assert codes(r)["EXPIRY_MONTH_END"] is Severity.INFO
-    assert r.limit.note == "expiry 2025-06 read as 2025-06-30 (last day of the month)"
+    # The reading is studies.toml's month_rule, in the note as in the finding.
+    assert r.limit.note == ("expiry 2025-06 read as 2025-06-30 (an expiry written YYYY-MM is in "
+                            "date until the last day of that month)")
     # February of a leap year.
     leap = assign_bud("nonaqueous-solid", "2028-01-15", storage="room",
                       component_expiries=[("tablets", "2028-02")])
@@ -347,7 +349,8 @@ def test_to_dict_carries_the_documented_keys():
     assert d["limits"][2] == {"kind": "component-expiry", "name": "tablets",
                               "date": "2026-01-31", "days": None,
                               "source": d["limits"][2]["source"],
-                              "note": "expiry 2026-01 read as 2026-01-31 (last day of the month)"}
+                              "note": "expiry 2026-01 read as 2026-01-31 (an expiry written "
+                                      "YYYY-MM is in date until the last day of that month)"}
     assert d["study_detail"]["attested"] is True and d["day_counting"] == "day-1"
 
 

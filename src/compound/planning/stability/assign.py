@@ -17,7 +17,7 @@ from compound.planning.stability.rules import (
     BudRule,
     Policy,
     Study,
-    _component_limits,
+    _month_rule,
     _section,
     bud_rule,
     day_counting,
@@ -139,13 +139,13 @@ def assign_bud(category: str, compounded: dt.date | str, *, storage: str | None 
         if shorter:
             findings.append(shorter)
 
-    comp_source = _component_limits("component-expiry")
+    month_rule = _month_rule()
     for label, day, month_only in components:
         if month_only:
             findings.append(Finding(
                 "EXPIRY_MONTH_END", Severity.INFO,
                 f"Component {label}: expiry {day:%Y-%m} read as {day.isoformat()} "
-                f"({comp_source.get('month_rule', 'the last day of the month')}).",
+                f"({month_rule}).",
                 {"component": label, "expiry": day.isoformat()}))
     expired = [(label, day) for label, day, _ in components if day < compounded_date]
     if expired:

@@ -16,12 +16,12 @@ from compound.core.findings import Finding, Severity
 from compound.planning.stability.explain import _explain
 from compound.planning.stability.result import BudResult, Limit
 from compound.planning.stability.rules import (
-    REFERENCE_POLICY,
     BudRule,
     Policy,
     Study,
     _component_limits,
-    _section,
+    _month_rule,
+    _reference_cap,
 )
 
 
@@ -59,10 +59,11 @@ def _decide(result: BudResult, rule: BudRule, st: Study | None, pol: Policy,
         result.stability_window_days = window
         result.stability_window_end = study_limit.date
     comp_source = _component_limits("component-expiry")["source"]
+    month_rule = _month_rule()
     for label, day, month_only in components:
         considered.append(Limit("component-expiry", label, day, comp_source, None,
-                                f"expiry {day:%Y-%m} read as {day.isoformat()} (last day of the "
-                                "month)" if month_only else None))
+                                f"expiry {day:%Y-%m} read as {day.isoformat()} ({month_rule})"
+                                if month_only else None))
     sub_source = _component_limits("sub-lot")["source"]
     considered.extend(Limit("sub-lot", label, day, sub_source) for label, day, _ in sub_lots)
 
@@ -93,7 +94,7 @@ def _study_findings(result: BudResult, rule: BudRule, st: Study | None, pol: Pol
             f"{pol.max_extended_days} days (the cap is quoted from a secondary source: verify "
             "against the official chapter). The full window is reported as the stability "
             "window.", {"window_days": window, "cap_days": pol.max_extended_days}))
-    reference = _section("policy").get(REFERENCE_POLICY, {}).get("max_extended_days")
+    reference = _reference_cap()
     if pol.max_extended_days is None and reference is not None and governing_days > reference:
         result.findings.append(Finding(
             "BUD_BEYOND_USP795_CAP", Severity.WARNING,

@@ -9,7 +9,7 @@ from typing import Any
 from compound.core import units
 from compound.core.findings import Finding, Severity
 from compound.errors import InputError
-from compound.planning.stability.rules import MATCH_KEYS, BudRule, Study, studies
+from compound.planning.stability.rules import MATCH_KEYS, BudRule, Study, _concentrations, studies
 
 
 def _normalise_preparation(preparation: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -48,9 +48,12 @@ def _mismatches(st: Study, rule: BudRule, storage: str, prep: Mapping[str, Any],
         if wanted is None:
             continue
         if key == "concentration":
-            if not math.isclose(value, float(wanted), rel_tol=1e-6):
-                out.append(f"it tested {wanted:g} mg/mL, this preparation is "
-                           f"{value:g} mg/mL")
+            # One number or a list (any matches), checked when the catalog was read.
+            strengths = _concentrations(wanted, f"studies.toml [study.{st.key}] "
+                                                f"match.{MATCH_KEYS[key]}")
+            if not any(math.isclose(value, c, rel_tol=1e-6) for c in strengths):
+                out.append(f"it tested {' or '.join(f'{c:g}' for c in strengths)} mg/mL, this "
+                           f"preparation is {value:g} mg/mL")
         else:
             allowed = [str(w).lower() for w in (wanted if isinstance(wanted, list) else [wanted])]
             if value not in allowed:

@@ -8,6 +8,7 @@ that is not in it an InputError.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -23,6 +24,9 @@ REFERENCE_POLICY: Final = "usp795-2023"
 MATCH_KEYS: Final = {"filler": "filler", "vehicle": "vehicle", "container": "container",
                      "concentration": "concentration_mg_per_ml"}
 _STUDIES: Final = "studies"
+# No day count in the catalog may exceed 100 years: beyond any BUD, and far inside the dates
+# datetime can hold from any compounding date (1900-2999) a plan accepts.
+_MAX_DAYS: Final = 36525
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +87,38 @@ def storages() -> dict[str, str]:
 
 
 def _whole_days(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) \
-            or value < 1:
+    """A day count from the catalog: a finite whole number, 1 to :data:`_MAX_DAYS`."""
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or (isinstance(value, float) and not math.isfinite(value)) \
+            or value != int(value) or value < 1:
         raise CatalogError(f"{where}: {value!r} is not a whole number of days (1 or more).")
+    if value > _MAX_DAYS:
+        raise CatalogError(f"{where}: {value!r} days is more than 100 years ({_MAX_DAYS} days).",
+                           hint="A typing slip? Give the number of days the BUD may run.")
     return int(value)
+
+
+def _find(entries: Mapping[str, Any], wanted: str) -> str | None:
+    """The catalog's spelling of key ``wanted``, matched ignoring case (None if absent)."""
+    folded = wanted.strip().lower()
+    return next((key for key in entries if key.lower() == folded), None)
+
+
+def _distinct_keys(entries: Mapping[str, Any], section: str) -> None:
+    """A CatalogError if two keys of a studies.toml section differ only in case.
+
+    Keys are matched ignoring case (the user's ``--study`` and ``--policy`` are),
+    so two such keys would be one name; an overlay that means to replace a shipped
+    entry must spell its key the same way.
+    """
+    seen: dict[str, str] = {}
+    for key in entries:
+        other = seen.setdefault(key.lower(), key)
+        if other != key:
+            raise CatalogError(f"studies.toml [{section}]: keys {other!r} and {key!r} differ only "
+                               "in case, and keys are matched ignoring case.",
+                               hint="Spell them the same way to replace one with the other, or "
+                                    "rename one.")
 
 
 def bud_rules() -> list[BudRule]:
@@ -102,7 +134,8 @@ def bud_rules() -> list[BudRule]:
                                "and the default one of them.")
         out.append(BudRule(
             key=row["key"], name=row.get("name") or row["key"],
-            days=_whole_days(number(row, "days", table_name="bud_rules"), where),
+            days=_whole_days(number(row, "days", table_name="bud_rules"),
+                             f"{where}, column 'days'"),
             storage=allowed, default_storage=default,
             dosage_forms=_split(row.get("dosage_forms", "")),
             extension_requirement=row.get("extension_requirement", ""), source=row["source"]))
@@ -124,10 +157,13 @@ def bud_rule(category: str) -> BudRule:
 
 
 def studies() -> dict[str, Study]:
+    """Every study, by its key as the catalog spells it (look one up with :func:`study`)."""
     known = storages()
     categories = {r.key for r in bud_rules()}
+    section = _section("study")
+    _distinct_keys(section, "study")
     out = {}
-    for key, s in _section("study").items():
+    for key, s in section.items():
         where = f"studies.toml [study.{key}]"
         missing = [c for c in ("name", "citation", "preparation", "category", "source",
                                "window_days") if not s.get(c)]
@@ -143,6 +179,9 @@ def studies() -> dict[str, Study]:
         if any(k not in MATCH_KEYS.values() for k in match):
             raise CatalogError(f"{where}: match keys must be among "
                                f"{', '.join(MATCH_KEYS.values())}.")
+        if MATCH_KEYS["concentration"] in match:
+            _concentrations(match[MATCH_KEYS["concentration"]],
+                            f"{where} match.{MATCH_KEYS['concentration']}")
         out[key] = Study(key=key, name=s["name"], citation=s["citation"],
                          preparation=s["preparation"], category=s["category"],
                          window_days=windows, match=match, result=s.get("result", ""),
@@ -150,28 +189,60 @@ def studies() -> dict[str, Study]:
     return out
 
 
+def _concentrations(value: Any, where: str) -> tuple[float, ...]:
+    """A study's tested concentration(s) in mg/mL: a number or a list of them (any matches)."""
+    values = value if isinstance(value, list) else [value]
+    if not values or any(isinstance(v, bool) or not isinstance(v, int | float)
+                         or (isinstance(v, float) and not math.isfinite(v)) or v <= 0
+                         for v in values):
+        raise CatalogError(f"{where}: {value!r} is not a concentration in mg/mL.",
+                           hint="Give a number greater than 0 (e.g. 1), or a list of them "
+                                "(e.g. [1, 5]) when the study tested several.")
+    return tuple(float(v) for v in values)
+
+
 def study(key: str) -> Study:
+    """A study by key, ignoring case, or an InputError listing the studies that exist."""
     found = studies()
-    wanted = str(key).strip().lower()
-    if wanted not in found:
+    name = _find(found, str(key))
+    if name is None:
         raise InputError(f"unknown stability study {key!r}.",
                          hint=f"Known: {', '.join(found)} (or leave out --study for the USP "
                               "<795> default).", field="study")
-    return found[wanted]
+    return found[name]
+
+
+def _policies() -> dict[str, Policy]:
+    """Every policy, by its key as the catalog spells it (look one up with :func:`policy`)."""
+    section = _section("policy")
+    _distinct_keys(section, "policy")
+    out = {}
+    for key, p in section.items():
+        cap = p.get("max_extended_days")
+        if not p.get("source"):
+            raise CatalogError(f"studies.toml [policy.{key}] has no source.")
+        out[key] = Policy(key, p.get("name", key),
+                          None if cap is None else _whole_days(
+                              cap, f"studies.toml [policy.{key}] max_extended_days"),
+                          p["source"])
+    return out
 
 
 def policy(key: str) -> Policy:
-    section = _section("policy")
-    wanted = str(key).strip().lower()
-    if wanted not in section:
-        raise InputError(f"unknown BUD policy {key!r}.", hint=f"Known: {', '.join(section)}.",
+    """A policy by key, ignoring case, or an InputError listing the policies that exist."""
+    found = _policies()
+    name = _find(found, str(key))
+    if name is None:
+        raise InputError(f"unknown BUD policy {key!r}.", hint=f"Known: {', '.join(found)}.",
                          field="policy")
-    p = section[wanted]
-    cap = p.get("max_extended_days")
-    if not p.get("source"):
-        raise CatalogError(f"studies.toml [policy.{wanted}] has no source.")
-    return Policy(wanted, p.get("name", wanted),
-                  None if cap is None else _whole_days(cap, f"[policy.{wanted}]"), p["source"])
+    return found[name]
+
+
+def _reference_cap() -> int | None:
+    """The cap of :data:`REFERENCE_POLICY` (None if the catalog has no such policy or cap)."""
+    found = _policies()
+    name = _find(found, REFERENCE_POLICY)
+    return None if name is None else found[name].max_extended_days
 
 
 def day_counting(day_zero: bool) -> dict[str, str]:
@@ -189,6 +260,12 @@ def _component_limits(kind: str) -> dict[str, Any]:
     if not isinstance(entry, dict) or not entry.get("source"):
         raise CatalogError(f"studies.toml [component_limits.{kind}] needs a source.")
     return entry
+
+
+def _month_rule() -> str:
+    """How an expiry written ``YYYY-MM`` is read: studies.toml's ``month_rule`` text."""
+    return str(_component_limits("component-expiry").get("month_rule")
+               or "the last day of the month")
 
 
 def category_for_plan(kind: str, vehicle_category: str | None = None, *,
@@ -209,6 +286,13 @@ def category_for_plan(kind: str, vehicle_category: str | None = None, *,
         if vehicle_category is None:
             raise CatalogError(f"vehicles.csv, row {vehicle!r}: no bud_category.",
                                hint="Say which USP <795> category the vehicle is in.")
+        try:
+            return bud_rule(vehicle_category).key
+        except InputError:  # the catalog's mistake, not the user's
+            raise CatalogError(
+                f"vehicles.csv, row {vehicle!r}: bud_category {vehicle_category!r} is not a "
+                "USP <795> category.",
+                hint=f"Use one of: {', '.join(r.key for r in bud_rules())}.") from None
     if vehicle_category is None:
         raise InputError(f"the BUD category of a {kind} preparation depends on its vehicle.",
                          hint="Give the vehicle (or its category: "
