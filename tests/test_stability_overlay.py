@@ -259,3 +259,25 @@ def test_a_day_count_over_100_years_is_a_catalog_error_not_a_date_overflow(overl
     r = assign_bud("nonaqueous-solid", "2025-03-10", study="our-2026", attest=True,
                    policy="study")
     assert r.stability_window_days == 36525
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("[study]\nours = 1\n", "studies.toml [study.ours]"),
+    ("[policy]\nours = 1\n", "studies.toml [policy.ours]"),
+    (STUDY.format(key="ours", category="nonaqueous-solid") + "window_days = 30\n",
+     "studies.toml [study.ours] window_days"),
+    (STUDY.format(key="ours", category="nonaqueous-solid")
+     + 'window_days = { room = 30 }\nmatch = ["mcc"]\n', "studies.toml [study.ours] match"),
+    (STUDY.format(key="ours", category="nonaqueous-solid").replace(
+        'category = "nonaqueous-solid"', 'category = ["nonaqueous-solid"]')
+     + "window_days = { room = 30 }\n", "studies.toml [study.ours]: unknown category"),
+])
+def test_an_entry_of_the_wrong_shape_is_a_catalog_error(overlay, text, where):
+    write(overlay, "studies.toml", text)
+    with pytest.raises(CatalogError) as err:
+        assign_bud("nonaqueous-solid", "2025-03-10", study="cote-2018", attest=True,
+                   preparation={"filler": "mcc"})
+    assert where in err.value.message and err.value.exit_code == 5

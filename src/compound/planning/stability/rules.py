@@ -165,16 +165,25 @@ def studies() -> dict[str, Study]:
     out = {}
     for key, s in section.items():
         where = f"studies.toml [study.{key}]"
+        if not isinstance(s, dict):
+            raise CatalogError(f"{where} must be a table (name, citation, preparation, category, "
+                               f"source, [study.{key}.window_days]), not {s!r}.")
         missing = [c for c in ("name", "citation", "preparation", "category", "source",
                                "window_days") if not s.get(c)]
         if missing:
             raise CatalogError(f"{where}: missing {', '.join(missing)}.")
-        if s["category"] not in categories:
+        if not isinstance(s["category"], str) or s["category"] not in categories:
             raise CatalogError(f"{where}: unknown category {s['category']!r}.")
+        if not isinstance(s["window_days"], dict):
+            raise CatalogError(f"{where} window_days must be a table of storage = days "
+                               f"(e.g. room = 30), not {s['window_days']!r}.")
         windows = {k: _whole_days(v, f"{where} window_days.{k}")
-                   for k, v in dict(s["window_days"]).items()}
+                   for k, v in s["window_days"].items()}
         if any(k not in known for k in windows):
             raise CatalogError(f"{where}: window_days keys must be among {', '.join(known)}.")
+        if not isinstance(s.get("match", {}), dict):
+            raise CatalogError(f"{where} match must be a table of what the study tested "
+                               f"(e.g. filler = [\"mcc\"]), not {s['match']!r}.")
         match = dict(s.get("match", {}))
         if any(k not in MATCH_KEYS.values() for k in match):
             raise CatalogError(f"{where}: match keys must be among "
@@ -218,6 +227,9 @@ def _policies() -> dict[str, Policy]:
     _distinct_keys(section, "policy")
     out = {}
     for key, p in section.items():
+        if not isinstance(p, dict):
+            raise CatalogError(f"studies.toml [policy.{key}] must be a table (name, source and "
+                               f"optionally max_extended_days), not {p!r}.")
         cap = p.get("max_extended_days")
         if not p.get("source"):
             raise CatalogError(f"studies.toml [policy.{key}] has no source.")
