@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -12,7 +10,7 @@ from hypothesis import strategies as st
 
 from compound.batch.coded import Coded
 from compound.batch.groups import group_rows
-from compound.batch.lines import number_text, quote, write_block
+from compound.batch.lines import LineBuilder, cell_text, layout, number_text, quote, run_texts
 from compound.batch.output import neutralise, neutralise_cell
 from compound.core.rounding import round_sig
 
@@ -52,16 +50,54 @@ def test_quote_doubles_quotes_and_neutralises():
     assert quote(None) == ""
 
 
-def test_write_block_joins_group_text_and_row_fields():
-    out = io.BytesIO()
-    columns = {"row": np.array([1, 2, 3]), "rx": pa.array(["A", None, 'q"x']),
-               "amount_mg": np.array([139.5, 139.5, np.nan]), "count": np.array([31.0, 31.0, np.nan]),
-               "route": Coded.of(["weighed"], np.array([0, 0, -1]))}
-    kinds = {"row": "count", "rx": "text", "amount_mg": "amount", "count": "count", "route": "text"}
-    write_block(columns, kinds, np.array([0, 0, 1]), np.array([0, 2]), {"row", "rx"}, out)
-    assert out.getvalue().decode() == ('1,"A",139.5,31,"weighed"\n'
-                                       '2,,139.5,31,"weighed"\n'
-                                       '3,"q""x",,,\n')
+def test_lines_join_group_text_and_row_fields():
+    names = ["row", "rx", "amount_mg", "count", "route"]
+    lay = layout(names, {"row", "rx"})
+    per_group = {"amount_mg": np.array([139.5, np.nan]), "count": np.array([31.0, np.nan]),
+                 "route": Coded.of(["weighed"], np.array([0, -1]))}
+    kinds = {"amount_mg": "amount", "count": "count", "route": "text"}
+    runs = run_texts(lay, per_group, kinds, 2)
+    cells = {"row": pa.array(["1", "2", "3"]), "rx": cell_text(pa.array(["A", None, 'q"x']))}
+    builder = LineBuilder(lay, runs, cells, np.array([0, 0, 1]))
+    assert bytes(builder.block(0, 3)).decode() == ('1,"A",139.5,31,"weighed"\n'
+                                                   '2,,139.5,31,"weighed"\n'
+                                                   '3,"q""x",,,\n')
+    assert bytes(builder.block(2, 3)).decode() == '3,"q""x",,,\n'
+
+
+def test_lines_quote_each_row_cell_by_whether_it_and_its_neighbours_are_empty():
+    """Adjacent row cells, a run between them, and cells after the last run; formulas neutralised."""
+    names = ["row", "form", "rx", "patient", "status", "note", "x_ward"]
+    lay = layout(names, {"row", "rx", "patient", "note", "x_ward"})
+    per_group = {"form": Coded.of(["capsules"], np.array([0])), "status": Coded.of(["ok"], np.array([0]))}
+    runs = run_texts(lay, per_group, dict.fromkeys(per_group, "text"), 1)
+    cells = {"row": pa.array(["1", "2", "3", "4"]),
+             "rx": cell_text(pa.array(["R1", None, "R3", None])),
+             "patient": cell_text(pa.array(["P", "=cmd", None, None])),
+             "note": cell_text(pa.array([None, "-3", "n", None])),
+             "x_ward": cell_text(pa.array(["W", None, "+x", None]))}
+    builder = LineBuilder(lay, runs, cells, np.zeros(4, dtype=np.int64))
+    assert bytes(builder.block(0, 4)).decode() == ('1,"capsules","R1","P","ok",,"W"\n'
+                                                   '2,"capsules",,"\'=cmd","ok","-3",\n'
+                                                   '3,"capsules","R3",,"ok","n","\'+x"\n'
+                                                   '4,"capsules",,,"ok",,\n')
+
+
+def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_by_hand():
+    """More (group, empty-cell) pairs than rows: the joint table keeps only the pairs that occur."""
+    rng = np.random.default_rng(1)
+    n = 6000
+    gid = np.arange(n)[::-1].copy()  # every row its own group
+    rx = [None if rng.random() < 0.5 else f"R{i}" for i in range(n)]
+    note = [None if rng.random() < 0.3 else f'n"{i}' for i in range(n)]
+    lay = layout(["row", "rx", "amount_mg", "note"], {"row", "rx", "note"})
+    runs = run_texts(lay, {"amount_mg": np.arange(n) % 1000 + 0.5}, {"amount_mg": "amount"}, n)
+    cells = {"row": pa.array([str(i + 1) for i in range(n)]), "rx": cell_text(pa.array(rx)),
+             "note": cell_text(pa.array(note))}
+    builder = LineBuilder(lay, runs, cells, gid)
+    expected = "".join(f"{i + 1},{quote(rx[i])},{gid[i] % 1000 + 0.5},{quote(note[i])}\n" for i in range(n))
+    assert bytes(builder.block(0, n)).decode() == expected
+    assert bytes(builder.block(10, 20)).decode() == "".join(expected.splitlines(keepends=True)[10:20])
 
 
 def test_group_rows_groups_identical_code_tuples_in_order_of_appearance():

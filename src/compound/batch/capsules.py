@@ -33,7 +33,7 @@ from compound.batch.forms import (
     resolve_each,
     text,
 )
-from compound.batch.groups import group_rows
+from compound.batch.groups import Members, group_rows
 from compound.catalog.loader import number
 from compound.core import capsules as core
 from compound.core import units
@@ -175,8 +175,10 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
                 reason=reason_text[i])
         return contexts[key]  # type: ignore[no-any-return]
 
+    ctx_members = Members(ctx_inverse)
+
     def on_error(g: int, exc: InputError) -> None:
-        members = np.flatnonzero(ctx_inverse == g)
+        members = ctx_members(g)
         column = _column_for(getattr(exc, "field", None) or "row")
         values = cells[column].text(members) if column in cells else None
         log.add(rows[members], column, str(exc), values)

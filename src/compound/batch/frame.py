@@ -36,7 +36,7 @@ from compound.batch.chunk import Chunk
 from compound.batch.coded import Coded
 from compound.batch.columns import COLUMNS, FORMS, LABEL_FIELDS, check_header, is_pass_through
 from compound.batch.forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
-from compound.batch.groups import group_rows
+from compound.batch.groups import Members, group_rows
 from compound.core.findings import Finding, Severity
 from compound.core.rounding import round_sig
 from compound.errors import InputError
@@ -97,9 +97,20 @@ def plan_frame(df: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
         column, or no ``form`` column). Bad cells never raise: their rows have
         status ``error`` and the reason in ``errors``.
     """
+    from compound.batch.rowgroups import group_frame
+
     frame = df.copy(deep=False)
     frame.columns = check_header(list(frame.columns))
-    return plan_block(frame.reset_index(drop=True)).frame(rounded=rounded)
+    frame = frame.reset_index(drop=True)
+    # Each distinct prescription is planned once, then every row takes its group's plan.
+    groups = group_frame(frame)
+    planned = plan_block(frame.iloc[groups.first].reset_index(drop=True))
+    out = planned.frame(rounded=rounded).iloc[groups.gid].reset_index(drop=True)
+    out["row"] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    chunk = Chunk(frame)
+    for name in (*planned.labels, *planned.passthrough):
+        out[name] = pd.array(chunk.raw_text(name).to_numpy(zero_copy_only=False), dtype="str")
+    return out
 
 
 @dataclass
@@ -110,8 +121,6 @@ class RunCache:
     findings: dict[Any, tuple[Finding, ...]] = field(default_factory=dict)
     buds: dict[Any, Any] = field(default_factory=dict)
     ids: dict[Any, int] = field(default_factory=dict)
-    texts: dict[Any, str] = field(default_factory=dict)
-    """worksheet.csv text of each (prescription, BUD) group, by run-wide id."""
     pairs: dict[Any, Any] = field(default_factory=dict)
 
     def id_of(self, key: Any) -> int:
@@ -140,9 +149,6 @@ class Planned:
     chunk: Chunk
     stock: list[tuple[np.ndarray, StockLine]] = field(default_factory=list)
     bud_sources: dict[str, str] = field(default_factory=dict)
-    text_ids: np.ndarray | None = None
-    """Per row, a run-wide id of its (prescription, BUD) pair, or −1: lets blocks share text."""
-    cache: RunCache | None = None
 
     def __len__(self) -> int:
         return int(self.row.size)
@@ -192,22 +198,6 @@ class Planned:
         cols, kinds = self.output_columns()
         return arrow_table(cols, counts=[k for k, v in kinds.items() if v == COUNT],
                            amounts=[k for k, v in kinds.items() if v == AMOUNT], spreadsheet=spreadsheet)
-
-    def write_csv(self, out: Any, *, spreadsheet: bool = True) -> None:
-        """Write the rows (no header) to a binary stream, a group of rows at a time."""
-        from compound.batch.lines import write_block
-
-        cols, kinds = self.output_columns()
-        errors = self.status.codes == STATUSES.index("error")
-        group, first = group_rows([self.finding_group, np.where(errors, self.form.codes + 1, 0),
-                                   errors.astype(np.int64)], len(self))
-        per_row = {"row", "errors", *self.labels, *self.passthrough}
-        keys = None
-        if self.text_ids is not None and self.cache is not None:
-            ids = self.text_ids[first]
-            keys = [None if k < 0 else (int(k), spreadsheet) for k in ids.tolist()]
-        write_block(cols, kinds, group, first, per_row, out, spreadsheet=spreadsheet,
-                    group_keys=keys, text_cache=self.cache.texts if self.cache is not None else None)
 
     def column_names(self) -> list[str]:
         return list(self.output_columns()[0])
@@ -334,7 +324,6 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
                     columns[key] = Coded(np.where(withheld, -1, values.codes), values.values)
                 else:
                     columns[key] = np.where(withheld, np.nan, values)
-    text_ids = np.array([p.id for p in pairs] + [-1], dtype=np.int64)[pair_inverse]
     labels = {name: chunk.raw_text(name) for name in LABEL_FIELDS if chunk.has(name)}
     passthrough = {name: chunk.raw_text(name) for name in frame.columns if is_pass_through(name)}
     return Planned(row=chunk.row_numbers, form=form, status=Coded.of(STATUSES, status_code),
@@ -342,7 +331,7 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
                    findings=[p.findings for p in pairs], finding_codes=[p.codes for p in pairs],
                    finding_texts=[p.text for p in pairs],
                    finding_group=pair_inverse, errors=log.text(), passthrough=passthrough,
-                   chunk=chunk, stock=stock, bud_sources=bud_sources, text_ids=text_ids, cache=cache)
+                   chunk=chunk, stock=stock, bud_sources=bud_sources)
 
 
 @dataclass(frozen=True)
@@ -491,6 +480,7 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     keys = [pd.factorize(cat[rows])[0], *(cells[name][1][rows] for name in BUD_INPUTS)]
     keys += [pd.factorize(v, use_na_sentinel=True)[0] for v in match_values.values()]
     inverse, first = group_rows(keys, rows.size)
+    members_of = Members(inverse)
     results: list[Any] = []
     ids: list[int] = []
     for g, i in enumerate(first):
@@ -511,7 +501,7 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
                 cache.buds[key] = exc
         result = cache.buds[key]
         if isinstance(result, InputError):
-            members = rows[inverse == g]
+            members = rows[members_of(g)]
             column = result.field if result.field in BUD_INPUTS else "compounded"
             chunk.log.add(members, column, str(result), chunk.cells(column, members).text())
         results.append(result)

@@ -21,7 +21,7 @@ from compound.batch.chunk import Chunk
 from compound.batch.coded import Coded
 from compound.batch.columns import read_boolean, read_choice
 from compound.batch.forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine, empty_output
-from compound.batch.groups import group_rows
+from compound.batch.groups import Members, group_rows
 from compound.core.findings import Finding
 from compound.errors import InputError
 from compound.planning import resolve
@@ -106,6 +106,7 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
                                  dtype=bool)
     inverse, first = group_rows([cells[n].codes for n in reads], rows.size)
     bad = log.mask()[rows]
+    members_of = Members(inverse)
     results: list[Any] = []
     keys: list[Any] = []
     for g, i in enumerate(first):
@@ -124,7 +125,7 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
                 plans[key] = exc
         result = plans[key]
         if isinstance(result, InputError):
-            members = np.flatnonzero(inverse == g)
+            members = members_of(g)
             column = result.field if result.field in cells else "row"
             values_text = cells[column].text(members) if column in cells else None
             log.add(rows[members], column, str(result), values_text)

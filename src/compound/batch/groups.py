@@ -47,3 +47,24 @@ def group_rows(codes: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
     # Assigning in reverse leaves each group's first position (the last write wins).
     first[inverse[::-1]] = np.arange(n, dtype=np.int64)[::-1]
     return inverse, first
+
+
+class Members:
+    """The rows of each group (ascending), from ``group_rows``' inverse; sorted once, when first asked.
+
+    ``np.flatnonzero(inverse == g)`` for every group that needs its rows is quadratic when many
+    groups do (a file of many distinct bad prescriptions).
+    """
+
+    def __init__(self, inverse: np.ndarray) -> None:
+        self._inverse = np.asarray(inverse, dtype=np.int64)
+        self._order: np.ndarray | None = None
+        self._start = np.zeros(1, dtype=np.int64)
+
+    def __call__(self, group: int) -> np.ndarray:
+        if self._order is None:
+            self._order = np.argsort(self._inverse, kind="stable")
+            self._start = np.concatenate([[0], np.cumsum(np.bincount(self._inverse))])
+        if not 0 <= group < self._start.size - 1:
+            return np.zeros(0, dtype=np.int64)
+        return self._order[self._start[group]:self._start[group + 1]]

@@ -1,21 +1,26 @@
-"""worksheet.csv, written a group at a time.
+"""worksheet.csv: each group's columns formatted once, each row assembled by one take.
 
-Rows that share every input share every computed column, so each distinct
-group's columns (amounts rounded by the output rule, counts as whole
-numbers, text quoted and neutralised) are formatted once, in Python, and each
-row is its group's text joined with the row's own fields (row number,
-prescription fields, errors) by pyarrow string kernels.
+Rows that share every planning input share every computed column (see
+:mod:`compound.batch.rowgroups`), so the text of a group's columns (amounts
+rounded by the output rule, counts as whole numbers, text quoted and
+neutralised) is formatted once, in Python. A row is then a few pieces: its
+own cells (row number, prescription fields, carried-through columns) and,
+between them, "joints": the group's text with the separators and the quotes
+of the neighbouring cells (a joint depends on the group and on which of its
+two neighbours is empty). All pieces sit in one Arrow string array, and a
+block of lines is a single ``take`` of it: the taken array's data buffer *is*
+the block of the file, written as it is.
 
 Why not ``pyarrow.csv.write_csv``: on this machine it formats float64 at
 about 110 ms per million values (measured), and a worksheet has some forty
-numeric columns: several seconds for a million rows. Formatting each distinct
-group once makes the numbers cost nothing per row; text cells are still
-RFC 4180 quoted (every text cell in double quotes, ``"`` doubled), like
-pyarrow's writer.
+numeric columns. Text cells are RFC 4180 quoted (every text cell in double
+quotes, ``"`` doubled), like pyarrow's writer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +31,8 @@ from compound.batch.coded import Coded
 from compound.batch.forms import AMOUNT, COUNT
 from compound.batch.output import neutralise, neutralise_cell
 from compound.core.rounding import round_sig
+
+_RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
 
 
 def quote(text: str | None, *, spreadsheet: bool = True) -> str:
@@ -49,101 +56,217 @@ def number_text(value: float, *, count: bool = False) -> str:
     return text
 
 
-def _quoted_array(arr: Any, spreadsheet: bool) -> Any:
-    """A pyarrow string array with every non-null cell quoted (and neutralised)."""
-    import pyarrow.compute as pc
-
-    if spreadsheet:
-        arr = neutralise(arr)
-    escaped = pc.replace_substring(arr, '"', '""')
-    return pc.binary_join_element_wise('"', escaped, '"', "")
-
-
-def _coded_quoted(coded: Coded, spreadsheet: bool) -> Any:
-    return Coded(coded.codes, np.array([quote(v, spreadsheet=spreadsheet) for v in coded.values],
-                                       dtype=object)).to_arrow()
-
-
 def header(names: list[str]) -> str:
     return ",".join(quote(n, spreadsheet=False) for n in names) + "\n"
 
 
-def write_block(columns: dict[str, Any], kinds: dict[str, str], group: np.ndarray,
-                first: np.ndarray, per_row: set[str], out: IO[bytes], *,
-                spreadsheet: bool = True, group_keys: list[Any] | None = None,
-                text_cache: dict[Any, str] | None = None) -> None:
-    """Write the rows of one block.
+@dataclass(frozen=True)
+class Layout:
+    """A worksheet line as per-row cells with runs of group-level columns between them."""
 
-    Parameters
-    ----------
-    columns, kinds
-        The output columns in order (numpy arrays, :class:`Coded` text or
-        pyarrow string arrays) and their kinds.
-    group : int array
-        Each row's group: every column not in ``per_row`` is the same for all
-        rows of a group.
-    first : int array
-        A row of each group (the one its values are read from).
-    per_row : set of str
-        Columns that vary within a group (row number, prescription fields,
-        errors, carried-through columns).
-    group_keys, text_cache
-        A key per group that names it across blocks (None: do not cache), and
-        the run's cache of formatted text, so a group seen in an earlier block
-        is not formatted again.
-    """
+    cells: list[str]
+    """The per-row columns, in order (``row`` is not quoted; the others are text)."""
+    runs: list[list[str]]
+    """``runs[j]``: the group-level columns just before ``cells[j]``; the last, after the last cell."""
+
+
+def layout(names: Sequence[str], per_row: set[str]) -> Layout:
+    cells: list[str] = []
+    runs: list[list[str]] = [[]]
+    for name in names:
+        if name in per_row:
+            cells.append(name)
+            runs.append([])
+        else:
+            runs[-1].append(name)
+    return Layout(cells, runs)
+
+
+def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], groups: int,
+              spreadsheet: bool = True) -> list[list[str]]:
+    """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows."""
+    first = np.arange(groups)
+    out = []
+    for run in lay.runs:
+        texts = [_group_texts(columns[name], kinds[name], first, spreadsheet) for name in run]
+        out.append([",".join(row) for row in zip(*texts, strict=True)] if run else [])
+    return out
+
+
+def cell_text(values: Any, *, spreadsheet: bool = True) -> Any:
+    """A per-row text column as it goes between its quotes: neutralised, ``"`` doubled, nulls kept."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    names = list(columns)
-    parts: list[Any] = []
-    run: list[str] = []  # consecutive group-level columns, formatted together
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if isinstance(arr, Coded):
+        arr = arr.to_arrow()
+    arr = arr.cast(pa.large_string())
+    data = _data(arr)
+    if spreadsheet and _first_bytes_risky(arr, data):
+        arr = neutralise(arr.cast(pa.string())).cast(pa.large_string())
+        data = _data(arr)
+    if data.size and np.any(data == ord('"')):
+        arr = pc.replace_substring(arr, '"', '""')
+    return arr
 
-    def flush() -> None:
-        if not run:
-            return
-        tag = (run[0], len(run))
-        joined = np.empty(first.size, dtype=object)
-        todo = np.arange(first.size)
-        if group_keys is not None and text_cache is not None:
-            hits = [text_cache.get((k, tag)) if k is not None else None for k in group_keys]
-            missing = np.array([h is None for h in hits], dtype=bool)
-            joined[~missing] = [h for h in hits if h is not None]
-            todo = np.flatnonzero(missing)
-        if todo.size:
-            texts = [_group_texts(columns[name], kinds[name], first[todo], spreadsheet) for name in run]
-            fresh = [",".join(row) for row in zip(*texts, strict=True)]
-            joined[todo] = fresh
-            if group_keys is not None and text_cache is not None:
-                for j, text in zip(todo.tolist(), fresh, strict=True):
-                    if group_keys[j] is not None:
-                        text_cache[(group_keys[j], tag)] = text
-        parts.append(Coded(group, joined).to_arrow())
-        run.clear()
 
-    for name in names:
-        if name not in per_row:
-            run.append(name)
-            continue
-        flush()
-        col = columns[name]
-        if name == "row":
-            parts.append(pc.cast(pa.array(np.asarray(col, dtype=np.int64)), pa.string()))
-        elif isinstance(col, Coded):
-            parts.append(_coded_quoted(col, spreadsheet))
-        else:
-            parts.append(_quoted_array(col, spreadsheet))
-    flush()
-    line = pc.binary_join_element_wise(*parts, ",", null_handling="replace", null_replacement="")
-    line = pc.binary_join_element_wise(line, "", "\n")
-    if len(line) == 0:
-        return
-    if isinstance(line, pa.ChunkedArray):
-        line = line.combine_chunks()
-    line = line.cast(pa.large_string())
-    offsets = np.frombuffer(line.buffers()[1], dtype=np.int64)
-    start, end = offsets[line.offset], offsets[line.offset + len(line)]
-    out.write(memoryview(line.buffers()[2])[start:end])
+def _data(arr: Any) -> np.ndarray:
+    buf = arr.buffers()[2]
+    return np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, dtype=np.uint8)
+
+
+def _first_bytes_risky(arr: Any, data: np.ndarray) -> bool:
+    """Could a cell start like a formula? (A quick look at first bytes; neutralise() decides.)"""
+    if data.size == 0:
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+    return bool(np.isin(data[starts], _RISKY_FIRST_BYTES).any())
+
+
+@dataclass
+class _Joint:
+    """Where a joint's rows find their text in the pieces array."""
+
+    base: int
+    width: int
+    """Texts per group (the patterns of empty neighbours that occur); 0 when there is no run."""
+    rank: np.ndarray
+    """Pattern (2 × before given + after given) → its place among a group's texts."""
+    fixed: int
+    """The pattern's bits from a neighbour that is always (or never) empty."""
+    before: np.ndarray | None
+    after: np.ndarray | None
+    rows: np.ndarray | None = None
+    """Each row's position, when the table holds only the (group, pattern) pairs that occur."""
+
+    def positions(self, gid: np.ndarray, start: int, stop: int) -> Any:
+        if self.rows is not None:
+            return self.rows[start:stop]
+        at: Any = self.base
+        if self.width:
+            at = at + gid[start:stop] * self.width
+        pattern: Any = self.fixed
+        if self.before is not None:
+            pattern = pattern + self.before[start:stop] * 2
+        if self.after is not None:
+            pattern = pattern + self.after[start:stop]
+        return at + self.rank[pattern]
+
+
+class LineBuilder:
+    """Builds blocks of worksheet lines from per-group run texts and per-row cells.
+
+    Parameters
+    ----------
+    lay
+        The line layout.
+    runs
+        Per run, its text for each group (``runs[j][g]``).
+    cells
+        Per cell name, a pyarrow string array over all rows: the row numbers
+        as digits, text cells as :func:`cell_text` made them (null = empty).
+    gid
+        Each row's group.
+    """
+
+    def __init__(self, lay: Layout, runs: list[Sequence[str]], cells: dict[str, Any],
+                 gid: np.ndarray) -> None:
+        import pyarrow as pa
+
+        n = int(gid.size)
+        self.n = n
+        self._gid = np.asarray(gid, dtype=np.int64)
+        quoted = [name != "row" for name in lay.cells]
+        given = [np.asarray(cells[name].is_valid()).astype(np.int64) if q else None
+                 for name, q in zip(lay.cells, quoted, strict=True)]
+        pieces: list[Any] = [cells[name].cast(pa.large_string()) for name in lay.cells]
+        base = n * len(lay.cells)
+        self._joints: list[_Joint | None] = []
+        for j in range(len(lay.cells) + 1):
+            has_before, has_after = j > 0, j < len(lay.cells)
+            before = given[j - 1] if has_before else None
+            after = given[j] if has_after else None
+            run = runs[j] if lay.runs[j] else None
+            # The patterns of empty neighbours that can occur (one, unless a cell is sometimes empty).
+            b_values = _values(before)
+            a_values = _values(after)
+            patterns = [2 * bv + av for bv in b_values for av in a_values]
+            rank = np.full(4, -1, dtype=np.int64)
+            rank[patterns] = np.arange(len(patterns))
+            groups = len(run) if run is not None else 1
+            fixed = ((2 * b_values[0] if len(b_values) == 1 else 0)
+                     + (a_values[0] if len(a_values) == 1 else 0))
+            joint = _Joint(base, len(patterns) if run is not None else 0, rank, fixed,
+                           before if len(b_values) > 1 else None, after if len(a_values) > 1 else None)
+            if run is not None and groups * len(patterns) > n + 4096:
+                # Many groups and cells sometimes empty: keep only the pairs that occur.
+                key = (self._gid * 4 + (before * 2 if before is not None else 0)
+                       + (after if after is not None else 0))
+                used = np.zeros(groups * 4, dtype=bool)
+                used[key] = True
+                keys = np.flatnonzero(used).tolist()
+                position = np.zeros(groups * 4, dtype=np.int64)
+                position[keys] = base + np.arange(len(keys))
+                joint.rows = position[key]
+                pairs = [(k >> 2, k & 3) for k in keys]
+            else:
+                pairs = [(g, p) for g in range(groups) for p in patterns]
+            texts = [_joint(has_before, has_after, bool(p & 2), bool(p & 1),
+                            run[g] if run is not None else None) for g, p in pairs]
+            if not has_before and texts == [""]:
+                self._joints.append(None)  # nothing before the first cell: no piece
+                continue
+            self._joints.append(joint)
+            pieces.append(pa.array(texts, type=pa.large_string()))
+            base += len(texts)
+        self._pieces = pa.concat_arrays(pieces) if pieces else pa.array([], pa.large_string())
+        self._cells = len(lay.cells)
+
+    def block(self, start: int, stop: int) -> memoryview:
+        """The bytes of lines ``start`` … ``stop − 1``."""
+        import pyarrow as pa
+
+        rows = stop - start
+        order: list[Any] = []
+        for j in range(self._cells + 1):
+            joint = self._joints[j]
+            if joint is not None:
+                order.append(joint.positions(self._gid, start, stop))
+            if j < self._cells:
+                order.append(np.arange(start + j * self.n, stop + j * self.n))
+        # int32 indices take faster; a pieces array that large would hold over 2**31 cells.
+        index = np.empty((rows, len(order)), dtype=np.int32 if len(self._pieces) < 2**31 else np.int64)
+        for k, column in enumerate(order):
+            index[:, k] = column
+        lines = self._pieces.take(pa.array(index.reshape(-1)))
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+        first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+        data = lines.buffers()[2]
+        return memoryview(data)[first:last] if data is not None else memoryview(b"")
+
+
+def _values(given: np.ndarray | None) -> list[int]:
+    """The values a 0/1 column takes (``[0]`` for no column)."""
+    if given is None or given.size == 0:
+        return [0] if given is None else [1]
+    return [v for v in (0, 1) if (given.any() if v else not given.all())]
+
+
+def _joint(has_before: bool, has_after: bool, before_given: bool, after_given: bool,
+           run: str | None) -> str:
+    """The text between two per-row cells: closing quote, separators, the run, opening quote."""
+    text = '"' if before_given else ""
+    if has_before and (run is not None or has_after):
+        text += ","
+    if run is not None:
+        text += run + ("," if has_after else "")
+    if has_after:
+        text += '"' if after_given else ""
+    else:
+        text += "\n"
+    return text
 
 
 def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> np.ndarray:
@@ -170,11 +293,14 @@ class LineSink:
         self._tmp = path.with_name(path.name + ".partial")
         self._fh: IO[bytes] | None = None
 
-    def write(self, names: list[str], write: Any) -> None:
-        if self._fh is None:
-            self._fh = self._tmp.open("wb")
-            self._fh.write(header(names).encode("utf-8"))
-        write(self._fh)
+    def start(self, names: list[str]) -> None:
+        """Open the file and write the header."""
+        self._fh = self._tmp.open("wb")
+        self._fh.write(header(names).encode("utf-8"))
+
+    def write(self, data: Any) -> None:
+        assert self._fh is not None, "start() first"
+        self._fh.write(data)
 
     def close(self) -> None:
         if self._fh is not None:

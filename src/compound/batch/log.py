@@ -56,36 +56,45 @@ class ErrorLog:
             out[g.rows] = True
         return out
 
+    def _by_row(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (row, group) pair ordered by row, then by when it was logged: (order, rows, groups).
+
+        ``order`` sorts the pairs as the groups list them; ``rows`` and ``groups`` are sorted.
+        """
+        rows = np.concatenate([g.rows for g in self.groups])
+        which = np.repeat(np.arange(len(self.groups)), [g.rows.size for g in self.groups])
+        order = np.lexsort((which, rows))
+        return order, rows[order], which[order]
+
     def text(self) -> Coded:
         """Per row, its errors joined (``column: message; …``); empty where none."""
         if not self.groups:
             return Coded.empty(self.n)
-        rows = np.unique(np.concatenate([g.rows for g in self.groups]))
-        where = np.full(self.n, -1, dtype=np.int64)
-        where[rows] = np.arange(rows.size)
-        texts = pd.Series([None] * rows.size, dtype="object")
-        for g in self.groups:
-            entry = g.message if g.message.startswith(f"{g.column}:") or g.column == "row" \
-                else f"{g.column}: {g.message}"
-            at = where[g.rows]
-            current = texts.iloc[at]
-            texts.iloc[at] = np.where(current.isna(), entry, current.astype(str) + "; " + entry)
-        per_error_row = Coded.from_objects(texts.to_numpy())
+        entries = [g.message if g.message.startswith(f"{g.column}:") or g.column == "row"
+                   else f"{g.column}: {g.message}" for g in self.groups]
+        _, rows, which = self._by_row()
+        starts = np.flatnonzero(np.diff(rows, prepend=-1))
+        stops = np.append(starts[1:], rows.size)
+        texts = np.array(["; ".join(entries[w] for w in which[a:b].tolist())
+                          for a, b in zip(starts.tolist(), stops.tolist(), strict=True)], dtype=object)
+        per_error_row = Coded.from_objects(texts)
         codes = np.full(self.n, -1, dtype=np.int64)
-        codes[rows] = per_error_row.codes
+        codes[rows[starts]] = per_error_row.codes
         return Coded(codes, per_error_row.values)
 
     def frame(self, row_numbers: np.ndarray) -> pd.DataFrame:
         """One line per (row, column) error, in row order: the errors.csv table."""
-        parts = []
-        for order, g in enumerate(self.groups):
-            values = g.values if g.values is not None else np.full(g.rows.size, None, dtype=object)
-            parts.append(pd.DataFrame({
-                "row": row_numbers[g.rows], "column": g.column,
-                "value": pd.array(values, dtype="str"), "error": g.message, "_order": order,
-            }))
-        if not parts:
+        if not self.groups:
             return pd.DataFrame({"row": pd.array([], dtype="int64"), "column": pd.array([], dtype="str"),
                                  "value": pd.array([], dtype="str"), "error": pd.array([], dtype="str")})
-        out = pd.concat(parts, ignore_index=True).sort_values(["row", "_order"], kind="stable")
-        return out.drop(columns="_order").reset_index(drop=True)
+        order, rows, which = self._by_row()
+        values = np.concatenate([np.asarray(g.values, dtype=object) if g.values is not None
+                                 else np.full(g.rows.size, None, dtype=object) for g in self.groups])
+        column = np.array([g.column for g in self.groups], dtype=object)
+        message = np.array([g.message for g in self.groups], dtype=object)
+        return pd.DataFrame({
+            "row": np.asarray(row_numbers)[rows],
+            "column": pd.array(column[which], dtype="str"),
+            "value": pd.array(values[order], dtype="str"),
+            "error": pd.array(message[which], dtype="str"),
+        })

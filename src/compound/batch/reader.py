@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,15 +39,27 @@ FIELD_COUNT_MESSAGE = (
 
 @dataclass
 class Prescriptions:
-    """A prescription file read into text columns with normalised names."""
+    """A prescription file read into text columns with normalised names.
 
-    frame: pd.DataFrame
+    The fast CSV path keeps the pyarrow table (``table``) and makes the
+    DataFrame only when asked; the other paths build the DataFrame.
+    """
+
+    _frame: pd.DataFrame | None = None
     read_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
     """0-based record index -> (message, the raw record) for malformed rows."""
     path: str = ""
+    table: Any = None
+    """The pyarrow table as read (string columns), or None."""
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self.table.to_pandas()
+        return self._frame
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return int(self.table.num_rows) if self.table is not None else len(self.frame)
 
 
 def read_prescriptions(path: str | Path, *, encoding: str | None = None, delimiter: str = ",",
@@ -140,8 +153,7 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
         return _read_csv_slow(p, enc, delimiter, names)
     if table.num_columns != len(names):
         return _read_csv_slow(p, enc, delimiter, names)
-    frame = table.rename_columns(names).to_pandas()
-    return Prescriptions(frame=frame, path=str(p))
+    return Prescriptions(table=table.rename_columns(names), path=str(p))
 
 
 def _arrow_encoding(enc: str) -> str:
@@ -194,7 +206,7 @@ def _read_csv_slow(p: Path, enc: str, delimiter: str, names: list[str]) -> Presc
         raise InputError(f"{p.name}: cannot read the file as CSV ({exc}).",
                          hint="Check for an unclosed double quote.") from None
     frame = pd.DataFrame({n: pd.array(c, dtype="str") for n, c in zip(names, columns, strict=True)})
-    return Prescriptions(frame=frame, read_errors=errors, path=str(p))
+    return Prescriptions(_frame=frame, read_errors=errors, path=str(p))
 
 
 def _cell_text(value: object) -> str | None:
@@ -250,4 +262,4 @@ def _read_xlsx(p: Path, sheet: str | None) -> Prescriptions:
             body.append((list(r) + [None] * width)[:width])
     frame = pd.DataFrame(body, columns=names, dtype="str") if body else pd.DataFrame(
         {n: pd.array([], dtype="str") for n in names})
-    return Prescriptions(frame=frame, read_errors=errors, path=str(p))
+    return Prescriptions(_frame=frame, read_errors=errors, path=str(p))

@@ -1,14 +1,14 @@
 """A batch run: prescription file in; worksheet.csv, errors.csv, summary.json out.
 
-The file is read once (pyarrow, all cells as text), then planned and written
-in blocks of :data:`BLOCK_ROWS` rows, so memory stays bounded and the
-progress bar moves; block k is written by a second thread while block k + 1
-is planned. Every block has the same columns (the computed columns of the
-forms present anywhere in the file), and what a distinct prescription needs
-in words (catalog context, findings, BUD, its worksheet text) is worked out
-once per run and reused by every block. A file that cannot be read raises
-:class:`~compound.errors.InputError` before anything is written; bad rows never
-stop the run.
+The file is read once (pyarrow, all cells as text). Rows that share every
+planning input are grouped (:mod:`compound.batch.rowgroups`) and each group's
+first row is planned, :data:`BLOCK_ROWS` groups at a time (a file of a
+million rows typically holds a few hundred distinct prescriptions; a file of
+distinct rows is planned a block of rows at a time, as before). The plans are
+then spread over the rows and written in blocks of :data:`BLOCK_ROWS` rows, a
+second thread writing block k while block k + 1 is assembled. A file that
+cannot be read raises :class:`~compound.errors.InputError` before anything is
+written; bad rows never stop the run.
 
 Files written to the output directory (each replaced only when complete):
 
@@ -28,17 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-import numpy as np
-
 from compound.batch import output
-from compound.batch.frame import Planned, RunCache, forms_present, plan_block
 from compound.batch.lines import LineSink
 from compound.batch.progress import bar
 from compound.batch.reader import read_prescriptions
+from compound.batch.spread import Rows, Spread, plan_groups
 from compound.batch.summary import Summary
 from compound.errors import InputError
 
 BLOCK_ROWS: Final = 100_000
+#: Rows assembled and written at a time (a few MB: the take runs in cache, the write reads it there).
+LINE_ROWS: Final = 16_384
 WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
@@ -79,18 +79,15 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
     opts = options or Options()
     if opts.block_rows < 1:
         raise InputError("the block size must be at least 1 row.")
-    table = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet)
-    frame = table.frame
+    read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet)
+    rows = Rows(table=read.table) if read.table is not None else Rows(frame=read.frame)
     if opts.worksheets:
         from compound.batch import worksheets
 
         if out_dir is None:
             raise InputError("--worksheets needs an output directory.", hint="Add -o OUT.")
-        worksheets.check_size(len(frame))
-    forms = forms_present(frame["form"])
+        worksheets.check_size(rows.n)
     summary = Summary(source=str(path))
-    cache = RunCache()
-    sheets: tuple[Path, dict[Any, str]] | None = None
     directory = Path(out_dir) if out_dir is not None else None
     sinks: dict[str, Any] = {}
     if directory is not None:
@@ -100,25 +97,32 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
         directory.mkdir(parents=True, exist_ok=True)
         sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
                  ERRORS: output.CsvSink(directory / ERRORS)}
-        if opts.worksheets:
-            sheets = (directory / WORKSHEETS, {})
     try:
-        with bar(len(frame), opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as writer:
-            # Block k is written (one thread, so in order) while block k + 1 is planned: pyarrow's
-            # string kernels and numpy release the GIL, so the two overlap on a second core.
+        with bar(rows.n, opts.progress) as advance:
+            groups = rows.groups(read.read_errors)
+            spread = plan_groups(rows, groups, read.read_errors, block_rows=opts.block_rows,
+                                 summary=summary, jsonl=jsonl is not None,
+                                 worksheet=WORKSHEET in sinks, advance=advance)
+        with bar(rows.n, opts.progress, "Writing") as advance, \
+                ThreadPoolExecutor(max_workers=1) as writer:
+            if WORKSHEET in sinks:
+                sinks[WORKSHEET].start(spread.names)
+            # Block k is written (one thread, so in order) while block k + 1 is assembled: pyarrow's
+            # kernels and the file writes release the GIL, so the two overlap on a second core.
             pending: Future[None] | None = None
-            for start in range(0, max(len(frame), 1), opts.block_rows):
-                block = frame.iloc[start:start + opts.block_rows]
-                errors = {i - start: v for i, v in table.read_errors.items()
-                          if start <= i < start + opts.block_rows}
-                planned = plan_block(block.reset_index(drop=True), first_row=start + 1, forms=forms,
-                                     read_errors=errors, cache=cache)
+            step = min(opts.block_rows, LINE_ROWS)
+            for start in range(0, max(rows.n, 1), step):
+                stop = min(start + step, rows.n)
+                parts = _block(spread, start, stop, sinks, jsonl is not None)
                 if pending is not None:
                     pending.result()  # a failure in the writer stops the run here
-                pending = writer.submit(_finish, planned, sinks, jsonl, summary, advance,
-                                        sheets, len(frame))
+                pending = writer.submit(_write, parts, sinks, jsonl, advance, stop - start)
             if pending is not None:
                 pending.result()
+            if directory is not None and opts.worksheets:
+                from compound.batch import worksheets
+
+                worksheets.write_rows(spread, directory / WORKSHEETS)
     except BaseException:
         for sink in sinks.values():
             sink.abort()
@@ -132,24 +136,22 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
     return summary
 
 
-def _finish(planned: Planned, sinks: dict[str, Any], jsonl: IO[str] | None, summary: Summary,
-            advance: Any, sheets: tuple[Path, dict[Any, str]] | None, total: int) -> None:
-    _write(planned, sinks, jsonl)
-    if sheets is not None:
-        from compound.batch import worksheets
-
-        worksheets.write(planned, sheets[0], total, sheets[1])
-    summary.add(planned)
-    advance(len(planned))
-
-
-def _write(planned: Planned, sinks: dict[str, Any], jsonl: IO[str] | None) -> None:
+def _block(spread: Spread, start: int, stop: int, sinks: dict[str, Any], jsonl: bool) -> dict[str, Any]:
+    """What rows ``start`` … ``stop − 1`` write to each output."""
+    parts: dict[str, Any] = {}
     if WORKSHEET in sinks:
-        sinks[WORKSHEET].write(planned.column_names(), planned.write_csv)
+        parts[WORKSHEET] = spread.worksheet_block(start, stop)
     if ERRORS in sinks:
-        errors = planned.chunk.log.frame(planned.row)
-        sinks[ERRORS].write(output.arrow_table(
-            {name: errors[name].to_numpy(dtype=object if name != "row" else np.float64)
-             for name in errors.columns}, counts=["row"], spreadsheet=True))
+        parts[ERRORS] = spread.error_block(start, stop)
+    if jsonl:
+        parts["jsonl"] = spread.json_block(start, stop)
+    return parts
+
+
+def _write(parts: dict[str, Any], sinks: dict[str, Any], jsonl: IO[str] | None, advance: Any,
+           rows: int) -> None:
+    for name, sink in sinks.items():
+        sink.write(parts[name])
     if jsonl is not None:
-        output.json_lines(list(planned.records()), jsonl)
+        jsonl.write(parts["jsonl"])
+    advance(rows)

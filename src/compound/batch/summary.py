@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from compound.batch.columns import FORMS
 from compound.batch.frame import STATUSES, Planned
@@ -37,22 +36,26 @@ class Summary:
     files: dict[str, str] = field(default_factory=dict)
     bud_limits: dict[str, str] = field(default_factory=dict)
 
-    def add(self, planned: Planned) -> None:
-        self.rows += len(planned)
+    def add(self, planned: Planned, weights: np.ndarray | None = None) -> None:
+        """Add a planned block; ``weights``: how many rows of the file each planned row stands for."""
+        w = np.ones(len(planned), dtype=np.int64) if weights is None else np.asarray(weights, np.int64)
+        self.rows += int(w.sum())
         status = planned.status.codes
         form = planned.form
         form_names = np.append(np.where(np.isin(form.values, FORMS), form.values, "(no form)"),
                                "(no form)").astype(object)
         form_index = np.where(form.codes >= 0, form.codes, form.values.size)
-        pair = pd.DataFrame({"form": form_index, "status": status}).value_counts()
-        for (f, s), count in pair.items():
-            name = str(form_names[f])
-            self.by_form.setdefault(name, dict.fromkeys(STATUSES, 0))[STATUSES[s]] += int(count)
-            self.by_status[STATUSES[s]] += int(count)
+        pair_counts = np.bincount(form_index * len(STATUSES) + status, weights=w).astype(np.int64)
+        for p in np.flatnonzero(pair_counts):
+            f, s = divmod(int(p), len(STATUSES))
+            count = int(pair_counts[p])
+            self.by_form.setdefault(str(form_names[f]), dict.fromkeys(STATUSES, 0))[STATUSES[s]] += count
+            self.by_status[STATUSES[s]] += count
         usable = status <= 1  # ok, warning
         for rows, line in planned.stock:
             keep = usable[rows] & (line.applies if line.applies is not None else True)
             amounts = np.asarray(line.amount, dtype=np.float64)
+            rows_of = w[rows]
             item = line.item.codes
             width = 1 if line.detail is None else line.detail.values.size + 1
             detail = np.zeros_like(item) if line.detail is None else line.detail.codes + 1
@@ -60,9 +63,10 @@ class Summary:
             known = keep & np.isfinite(amounts) & (pair >= 0)
             unknown = keep & ~np.isfinite(amounts) & (pair >= 0)
             size = int(line.item.values.size * width)
-            totals = np.bincount(pair[known], weights=amounts[known], minlength=size)
-            counts = np.bincount(pair[known], minlength=size)
-            missing = np.bincount(pair[unknown], minlength=size)
+            # A planned row stands for rows_of identical rows: its amount counts that many times.
+            totals = np.bincount(pair[known], weights=amounts[known] * rows_of[known], minlength=size)
+            counts = np.bincount(pair[known], weights=rows_of[known], minlength=size).astype(np.int64)
+            missing = np.bincount(pair[unknown], weights=rows_of[unknown], minlength=size).astype(np.int64)
             for p in np.flatnonzero((counts > 0) | (missing > 0)):
                 name = str(line.item.values[p // width])
                 d = p % width

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from compound.batch.chunk import Chunk
 from compound.batch.columns import LABEL_FIELDS, read_boolean
-from compound.batch.frame import BUD_INPUTS, Planned
+from compound.batch.frame import BUD_INPUTS
 from compound.errors import InputError
+
+if TYPE_CHECKING:
+    from compound.batch.spread import Spread
 
 MAX_ROWS: Final = 10_000
 _PLAN_INPUTS: Final = {
@@ -85,18 +89,18 @@ def _yes(value: str | None) -> bool:
     return value is not None and read_boolean(value, "yes/no")
 
 
-def write(planned: Planned, directory: Path, total_rows: int, cache: dict[Any, str]) -> None:
-    """Write a worksheet for every row of a planned block."""
+def write_rows(spread: Spread, directory: Path) -> None:
+    """Write a worksheet for every row of a run (each distinct prescription planned once more)."""
     directory.mkdir(parents=True, exist_ok=True)
-    chunk = planned.chunk
-    width = max(4, len(str(total_rows)))
-    columns = [c for c in chunk.frame.columns]
+    total = spread.rows.n
+    width = max(4, len(str(total)))
+    chunk = Chunk(spread.rows.frame())
+    columns = list(chunk.frame.columns)
     texts = {c: chunk.coded(c).to_objects() for c in columns}
-    status = planned.status.to_objects()
-    errors = planned.errors.to_objects()
-    forms = planned.form.to_objects()
-    for i in range(len(planned)):
-        row = int(planned.row[i])
+    status, forms, errors = spread.sheet_rows(0, total)
+    cache: dict[Any, str] = {}
+    for i in range(total):
+        row = i + 1
         cells = {c: (None if texts[c][i] is None else str(texts[c][i]).strip() or None) for c in columns}
         head = [f"Row {row}" + "".join(f" · {cells[f]}" for f in LABEL_FIELDS if cells.get(f))]
         if status[i] == "error":
@@ -111,4 +115,3 @@ def write(planned: Planned, directory: Path, total_rows: int, cache: dict[Any, s
             body = cache[key]
         name = f"{row:0{width}d}-{_slug(cells.get('rx'))}".rstrip("-") + ".txt"
         (directory / name).write_text("\n".join(head) + "\n\n" + body, encoding="utf-8")
-

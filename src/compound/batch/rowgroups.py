@@ -1,0 +1,136 @@
+"""Rows that share every planning input share every output but their own fields: find them.
+
+A row's plan (amounts, status, findings, errors, BUD) is a function of its
+planning cells alone: every column except the prescription fields printed on
+labels (``rx``, ``patient``, ``prescriber``, ``directions``) and the columns
+carried through (``note``, ``x_…``). A million prescriptions typically hold a
+few hundred distinct combinations, so a run plans one representative row of
+each combination and spreads the result over its rows; when every row is
+distinct, that is every row, as before.
+
+Two things about a row are not in its planning cells and split groups further:
+a malformed record (its own group: its error quotes the raw record), and, for
+a row without a form, whether its other cells are all empty (an empty row is
+reported as such).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compound.batch.columns import LABEL_FIELDS, distinct, is_pass_through
+from compound.batch.groups import group_rows
+
+
+@dataclass(frozen=True)
+class RowGroups:
+    """Each row's group, and each group's first row and size."""
+
+    gid: np.ndarray
+    """Per row, its group (numbered in order of first appearance)."""
+    first: np.ndarray
+    """Per group, the position of its first row (the one that is planned)."""
+    sizes: np.ndarray
+    """Per group, its number of rows."""
+
+    def __len__(self) -> int:
+        return int(self.first.size)
+
+
+def planning_columns(names: Sequence[str]) -> list[str]:
+    """The columns that decide a row's plan: all but label fields and carried-through columns."""
+    return [n for n in names if n not in LABEL_FIELDS and not is_pass_through(n)]
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell as :func:`compound.batch.columns.distinct` reads one."""
+    if isinstance(value, str):
+        return value.strip() == ""
+    missing = pd.isna(value)
+    return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
+
+
+def _refine(gid: np.ndarray, first: np.ndarray, form_of_first: Sequence[Any],
+            others_given: Callable[[np.ndarray], np.ndarray],
+            read_errors: Mapping[int, Any]) -> RowGroups:
+    """Split the groups by what is not in the planning cells (see the module documentation)."""
+    n = gid.size
+    keys = [gid]
+    blank = np.array([_blank(v) for v in form_of_first], dtype=bool)
+    if blank.any():
+        rows = np.flatnonzero(blank[gid])
+        flag = np.zeros(n, dtype=np.int64)
+        flag[rows] = others_given(rows)
+        keys.append(flag)
+    if read_errors:
+        own = np.zeros(n, dtype=np.int64)
+        at = np.fromiter(read_errors, dtype=np.int64, count=len(read_errors))
+        own[at] = np.arange(1, at.size + 1)
+        keys.append(own)
+    if len(keys) > 1:
+        gid, first = group_rows(keys, n)
+    sizes = np.bincount(gid, minlength=first.size).astype(np.int64)
+    return RowGroups(gid, first, sizes)
+
+
+def group_frame(frame: pd.DataFrame, read_errors: Mapping[int, Any] | None = None) -> RowGroups:
+    """Group the rows of a DataFrame of prescriptions (columns already normalised)."""
+    n = len(frame)
+    names = list(frame.columns)
+    planning = planning_columns(names)
+    gid, first = group_rows([distinct(frame[c], n).codes for c in planning], n)
+
+    def others_given(rows: np.ndarray) -> np.ndarray:
+        given = np.zeros(rows.size, dtype=bool)
+        for c in names:
+            if c not in planning:
+                given |= distinct(frame[c].iloc[rows], rows.size).codes >= 0
+        return given
+
+    form = frame["form"].iloc[first].tolist() if "form" in names else [None] * first.size
+    return _refine(gid, first, form, others_given, read_errors or {})
+
+
+def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> RowGroups:
+    """Group the rows of a pyarrow table of text columns (names already normalised).
+
+    One hash group-by over the planning columns (Arrow's, multithreaded), which
+    also lists each group's rows.
+    """
+    import pyarrow as pa
+
+    n = table.num_rows
+    names = list(table.column_names)
+    planning = planning_columns(names)
+    if n == 0:
+        gid, first = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    else:
+        keyed = table.select(planning).append_column("_row", pa.array(np.arange(n, dtype=np.int64)))
+        found = keyed.group_by(planning, use_threads=True).aggregate([("_row", "min"), ("_row", "list")])
+        # Number the groups in order of first appearance (the group-by's order is arbitrary).
+        lowest = found.column("_row_min").to_numpy()
+        order = np.argsort(lowest)
+        rank = np.empty(order.size, dtype=np.int64)
+        rank[order] = np.arange(order.size)
+        members = found.column("_row_list").combine_chunks()
+        counts = np.diff(members.offsets.to_numpy())
+        gid = np.empty(n, dtype=np.int64)
+        gid[members.flatten().to_numpy()] = np.repeat(rank, counts)
+        first = lowest[order]
+
+    def others_given(rows: np.ndarray) -> np.ndarray:
+        # str.strip, as columns.distinct reads a blank cell (rows without a form are few).
+        given = np.zeros(rows.size, dtype=bool)
+        for c in names:
+            if c not in planning:
+                cells = table.column(c).take(rows).to_pylist()
+                given |= np.array([not _blank(v) for v in cells], dtype=bool)
+        return given
+
+    form = table.column("form").take(first).to_pylist() if "form" in names else [None] * first.size
+    return _refine(gid, first, form, others_given, read_errors or {})

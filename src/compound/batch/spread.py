@@ -1,0 +1,242 @@
+"""Plan each distinct prescription once, then spread the plans over the file's rows.
+
+:mod:`compound.batch.rowgroups` numbers the groups of rows that share every
+planning input; :func:`plan_groups` plans the first row of each group (a
+column at a time, in blocks, with :func:`~compound.batch.frame.plan_block`)
+and keeps, per group, everything a row of it writes: the text of its
+worksheet columns, its error lines, its JSON and its share of the summary.
+:class:`Spread` then turns a block of rows into worksheet lines, errors.csv
+lines and JSON lines by indexing those per-group tables with each row's group.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compound.batch import output
+from compound.batch.chunk import Chunk
+from compound.batch.columns import LABEL_FIELDS, is_pass_through
+from compound.batch.frame import RunCache, forms_present, plan_block
+from compound.batch.lines import Layout, LineBuilder, cell_text, layout, run_texts
+from compound.batch.rowgroups import RowGroups, group_frame, group_table
+from compound.batch.summary import Summary
+
+
+class Rows:
+    """The file's rows: the pyarrow table of the fast CSV path, or a DataFrame."""
+
+    def __init__(self, table: Any = None, frame: pd.DataFrame | None = None) -> None:
+        if (table is None) == (frame is None):
+            raise ValueError("give a table or a frame")
+        self.table = table
+        self._frame = frame
+        self.names: list[str] = list(table.column_names) if table is not None else list(frame.columns)
+        self.n = int(table.num_rows) if table is not None else len(frame)  # type: ignore[arg-type]
+
+    def groups(self, read_errors: dict[int, Any]) -> RowGroups:
+        if self.table is not None:
+            return group_table(self.table, read_errors)
+        return group_frame(self._frame, read_errors)  # type: ignore[arg-type]
+
+    def forms(self, first: np.ndarray) -> list[str]:
+        """The forms in the file (every distinct form cell is in some group's first row)."""
+        if "form" not in self.names:
+            return []
+        if self.table is not None:
+            return forms_present(self.table.column("form").take(first).to_pandas())
+        return forms_present(self.frame()["form"].iloc[first])
+
+    def take(self, positions: np.ndarray) -> pd.DataFrame:
+        """These rows as ``plan_block`` reads them (a DataFrame of text, numbered from 0)."""
+        if self.table is not None:
+            return self.table.take(positions).to_pandas()  # type: ignore[no-any-return]
+        return self.frame().iloc[positions].reset_index(drop=True)
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self.table.to_pandas()
+        return self._frame
+
+    def raw_text(self, name: str) -> Any:
+        """A column as typed, over all rows: a pyarrow string array (null = empty)."""
+        if self.table is not None:
+            return self.table.column(name).combine_chunks()
+        return Chunk(self.frame()).raw_text(name)
+
+
+@dataclass
+class Spread:
+    """Per group, what each of its rows writes; per row, its own cells."""
+
+    rows: Rows
+    groups: RowGroups
+    names: list[str]
+    lay: Layout
+    runs: list[list[str]]
+    labels: list[str]
+    passthrough: list[str]
+    status: list[str] = field(default_factory=list)
+    forms: list[str | None] = field(default_factory=list)
+    errors: list[str | None] = field(default_factory=list)
+    error_lines: Any = None
+    """errors.csv lines of every group (pyarrow table; ``row`` holds the group)."""
+    json_parts: list[tuple[str, str]] | None = None
+    """Per group, the JSON of its form and status, and of its inputs to its errors."""
+    cells: Future[dict[str, Any]] | None = None
+    """The per-row cells of worksheet.csv, being prepared by a second thread while groups are planned."""
+    _builder: LineBuilder | None = None
+    _line_start: np.ndarray | None = None
+    _line_count: np.ndarray | None = None
+    _raw: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, name: str) -> Any:
+        if name not in self._raw:
+            self._raw[name] = self.rows.raw_text(name)
+        return self._raw[name]
+
+    def worksheet_block(self, start: int, stop: int, spreadsheet: bool = True) -> memoryview:
+        """worksheet.csv lines of rows ``start`` … ``stop − 1`` (no header)."""
+        if self._builder is None:
+            cells = self.cells.result() if self.cells is not None else \
+                worksheet_cells(self.rows, spreadsheet)
+            self._builder = LineBuilder(self.lay, self.runs, cells, self.groups.gid)
+        return self._builder.block(start, stop)
+
+    def error_block(self, start: int, stop: int) -> Any:
+        """errors.csv lines of rows ``start`` … ``stop − 1``: each row's group's lines, in row order."""
+        import pyarrow as pa
+
+        if self._line_start is None:
+            group = self.error_lines.column("row").to_numpy()
+            self._line_count = np.bincount(group, minlength=len(self.groups)).astype(np.int64)
+            self._line_start = np.cumsum(self._line_count) - self._line_count
+        assert self._line_count is not None
+        gid = self.groups.gid[start:stop]
+        per_row = self._line_count[gid]
+        has = np.flatnonzero(per_row)
+        if has.size == 0:
+            return self.error_lines.slice(0, 0)
+        counts = per_row[has]
+        total = int(counts.sum())
+        first_line = np.repeat(self._line_start[gid[has]], counts)
+        within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        lines = self.error_lines.take(pa.array(first_line + within))
+        row = pa.array(np.repeat(has + start + 1, counts).astype(np.int64))
+        return lines.set_column(0, "row", row)
+
+    def json_block(self, start: int, stop: int) -> str:
+        """JSON lines of rows ``start`` … ``stop − 1``, as ``compound batch --jsonl`` prints them."""
+        assert self.json_parts is not None
+        extra = {name: self.raw(name).slice(start, stop - start).to_pylist()
+                 for name in (*self.labels, *self.passthrough)}
+        keys = {name: json.dumps(name) + ":" for name in extra}
+        out = []
+        for k, g in enumerate(self.groups.gid[start:stop].tolist()):
+            head, middle = self.json_parts[g]
+            labels = "".join("," + keys[n] + _dumps(extra[n][k]) for n in self.labels
+                             if extra[n][k] is not None)
+            carried = "".join("," + keys[n] + _dumps(extra[n][k]) for n in self.passthrough
+                              if extra[n][k] is not None)
+            out.append(f'{{"row":{start + k + 1},{head}{labels},{middle}{carried}}}\n')
+        return "".join(out)
+
+    def sheet_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: its status, form and errors text (for ``--worksheets``)."""
+        gid = self.groups.gid[start:stop]
+        pick = (np.array(v, dtype=object)[gid] for v in (self.status, self.forms, self.errors))
+        status, forms, errors = pick
+        return status, forms, errors
+
+
+def worksheet_cells(rows: Rows, spreadsheet: bool = True) -> dict[str, Any]:
+    """The row numbers as text, and the label and carried-through cells ready to quote."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = [n for n in LABEL_FIELDS if n in rows.names] + [n for n in rows.names if is_pass_through(n)]
+    cells = {name: cell_text(rows.raw_text(name), spreadsheet=spreadsheet) for name in names}
+    cells["row"] = pc.cast(pa.array(np.arange(1, rows.n + 1, dtype=np.int64)), pa.string())
+    return cells
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _fragment(record: dict[str, Any]) -> str:
+    """``"a":1,"b":2``: a record's JSON without its braces (json_lines' settings)."""
+    text = json.dumps({k: output._json_value(v) for k, v in record.items()}, ensure_ascii=False,
+                      allow_nan=False, separators=(",", ":"))
+    return text[1:-1]
+
+
+def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
+                summary: Summary, jsonl: bool = False, worksheet: bool = True, spreadsheet: bool = True,
+                advance: Callable[[int], None] = lambda n: None) -> Spread:
+    """Plan the first row of every group, ``block_rows`` groups at a time.
+
+    With ``worksheet``, a second thread prepares the per-row cells of
+    worksheet.csv meanwhile (pyarrow kernels: they release the GIL).
+    """
+    cells = None
+    if worksheet:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            cells = pool.submit(worksheet_cells, rows, spreadsheet)
+            return _plan_groups(rows, groups, read_errors, block_rows=block_rows, summary=summary,
+                                jsonl=jsonl, spreadsheet=spreadsheet, advance=advance, cells=cells)
+    return _plan_groups(rows, groups, read_errors, block_rows=block_rows, summary=summary, jsonl=jsonl,
+                        spreadsheet=spreadsheet, advance=advance, cells=cells)
+
+
+def _plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
+                 summary: Summary, jsonl: bool, spreadsheet: bool, advance: Callable[[int], None],
+                 cells: Future[dict[str, Any]] | None) -> Spread:
+    forms = rows.forms(groups.first)
+    cache = RunCache()
+    spread: Spread | None = None
+    line_tables = []
+    starts: Sequence[int] = range(0, max(len(groups), 1), block_rows)
+    for b0 in starts:
+        b1 = min(b0 + block_rows, len(groups))
+        positions = groups.first[b0:b1]
+        errors = {i: read_errors[int(p)] for i, p in enumerate(positions.tolist()) if p in read_errors}
+        planned = plan_block(rows.take(positions), forms=forms, read_errors=errors, cache=cache)
+        cols, kinds = planned.output_columns()
+        if spread is None:
+            labels, carried = list(planned.labels), list(planned.passthrough)
+            names = list(cols)
+            lay = layout(names, {"row", *labels, *carried})
+            spread = Spread(rows, groups, names, lay, [[] for _ in lay.runs], labels, carried,
+                            json_parts=[] if jsonl else None, cells=cells)
+        for run, texts in zip(spread.runs, run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet),
+                              strict=True):
+            run.extend(texts)
+        spread.status.extend(planned.status.to_objects().tolist())
+        spread.forms.extend(planned.form.to_objects().tolist())
+        spread.errors.extend(planned.errors.to_objects().tolist())
+        summary.add(planned, weights=groups.sizes[b0:b1])
+        frame = planned.chunk.log.frame(np.arange(b0, b1, dtype=np.int64))
+        line_tables.append(output.arrow_table(
+            {name: frame[name].to_numpy(dtype=object if name != "row" else np.float64)
+             for name in frame.columns}, counts=["row"], spreadsheet=True))
+        if spread.json_parts is not None:
+            own = {"row", *spread.labels, *spread.passthrough}
+            for record in planned.records():
+                head = _fragment({"form": record["form"], "status": record["status"]})
+                middle = _fragment({k: v for k, v in record.items()
+                                    if k not in own and k not in ("form", "status")})
+                spread.json_parts.append((head, middle))
+        advance(int(groups.sizes[b0:b1].sum()))
+    assert spread is not None
+    import pyarrow as pa
+
+    spread.error_lines = pa.concat_tables(line_tables).combine_chunks()
+    return spread
+
