@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compound.batch import plan_frame
+from compound.batch.reader import read_prescriptions
+from compound.batch.rowgroups import group_frame, group_table
 
 
 def frame(*rows: dict[str, str]) -> pd.DataFrame:
@@ -34,3 +40,94 @@ def test_a_rows_errors_are_the_same_alone_and_beside_a_readable_row():
     assert alone == after == before
     assert "a percentage needs the % sign" in alone
     assert "--assay and --water describe API powder, not tablets" in alone
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ldn-prescriptions.csv"
+
+
+def test_rows_that_differ_only_in_labels_share_a_group_and_a_blank_form_row_keeps_its_reason(tmp_path):
+    """The same groups from the pyarrow table (compound batch) and the DataFrame (plan_frame)."""
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count,rx,x_ward\n"
+                    "capsules,4.5mg,30,RX1,W1\n"
+                    "capsules,4.5mg,30,RX2,\n"         # labels differ: same group as row 1
+                    "capsules, 4.5mg,30,RX3,W1\n"      # a planning cell typed differently: own group
+                    ",,,RX4,\n"                        # no form but an rx: "no value given"
+                    ",,,,\n"                           # nothing at all: an empty row
+                    ",,,,W2\n"                         # no form, a carried cell: like row 4
+                    "capsules,4.5mg,30,,\n", encoding="utf-8")
+    read = read_prescriptions(path)
+    assert read.table is not None
+    from_table = group_table(read.table)
+    from_frame = group_frame(read.frame)
+    for got in (from_table, from_frame):
+        assert got.gid.tolist() == [0, 0, 1, 2, 3, 2, 0]
+        assert got.first.tolist() == [0, 2, 3, 4]
+        assert got.sizes.tolist() == [3, 1, 2, 1]
+    errors = plan_frame(read.frame)["errors"].tolist()
+    assert errors[3] == errors[5] == "form: no value given: type capsules, liquid or drops."
+    assert errors[4] == "the row is empty: nothing to plan."
+
+
+def test_a_malformed_record_is_its_own_group(tmp_path):
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count\ncapsules,4.5mg,30\ncapsules,4,5mg,30\ncapsules,4,5mg,60\n",
+                    encoding="utf-8")
+    read = read_prescriptions(path)
+    assert set(read.read_errors) == {1, 2}
+    groups = group_frame(read.frame, read.read_errors)
+    assert groups.gid.tolist() == [0, 1, 2]
+
+
+def test_every_row_of_the_example_equals_its_plan_alone():
+    """Planning the file at once (rows grouped) = planning each row on its own, column for column."""
+    frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False).replace("", None)
+    together = plan_frame(frame)
+    for i in range(len(frame)):
+        alone = plan_frame(frame.iloc[[i]]).iloc[0]
+        for column in together.columns:
+            if column == "row":
+                continue
+            a = together.loc[i, column]
+            b = alone[column] if column in alone.index else None  # another form's column: empty
+            assert (pd.isna(a) and pd.isna(b)) or a == b, (i, column, a, b)
+
+
+ROW_POOL = [
+    {"form": "capsules", "strength": "4.5mg", "count": "30", "tablet_weight": "200mg"},
+    {"form": "capsules", "strength": "4.5mg", "count": "30", "tablet_weight": "0mg"},
+    {"form": "capsules", "strength": "0.5mg", "count": "60", "source": "api", "assay": "99.2"},
+    {"form": "capsules", "strength": "4.5g", "count": "30"},
+    {"form": "liquid", "strength": "1mg/mL", "volume": "50mL", "dose": "4.5mg", "compounded": "2025-03-10"},
+    {"form": "drops", "per_drop": "0.5mg/drop", "volume": "30mL", "calibration": "46 drops/2mL"},
+    {"form": "", "rx": "RX9"},
+    {},
+]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(ROW_POOL) - 1), st.sampled_from(["", "RX1", "=x", 'q"'])),
+                min_size=1, max_size=10))
+def test_repeated_prescriptions_with_any_labels_equal_their_plans_alone(picks):
+    rows = [{**ROW_POOL[k], "rx": rx or ROW_POOL[k].get("rx") or None} for k, rx in picks]
+    together = plan_frame(frame(*rows, {"form": None, "x_ward": None})).iloc[:-1]
+    for i, row in enumerate(rows):
+        alone = plan_frame(frame(row, {"form": None, "x_ward": None})).iloc[0]
+        for column in together.columns:
+            if column == "row":
+                continue
+            a = together.iloc[i][column]
+            b = alone[column] if column in alone.index else None
+            assert (pd.isna(a) and pd.isna(b)) or a == b, (i, column, a, b)
+
+
+def test_clearing_the_run_caches_changes_nothing(tmp_path, monkeypatch):
+    """Caches cleared after every block of two prescriptions: the same files."""
+    from compound.batch import spread
+    from compound.batch.run import Options, run_batch
+
+    run_batch(EXAMPLE, tmp_path / "kept", options=Options(block_rows=2))
+    monkeypatch.setattr(spread, "CACHE_LIMIT", 1)
+    run_batch(EXAMPLE, tmp_path / "cleared", options=Options(block_rows=2))
+    for name in ("worksheet.csv", "errors.csv"):
+        assert (tmp_path / "kept" / name).read_bytes() == (tmp_path / "cleared" / name).read_bytes()

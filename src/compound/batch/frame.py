@@ -127,6 +127,19 @@ class RunCache:
         """A run-wide number for a key (the same inputs in any block get the same number)."""
         return self.ids.setdefault(key, len(self.ids))
 
+    def trim(self, limit: int) -> None:
+        """Forget what was cached once it holds more than ``limit`` prescriptions.
+
+        A run plans each distinct prescription once, so on a file of many distinct rows these
+        caches mostly hold what will not be asked again (and 300,000 of them take a gigabyte).
+        Ids and the pairs keyed by them go together; everything is recomputed when needed.
+        """
+        if max(len(self.findings), len(self.ids), len(self.pairs), len(self.buds)) > limit:
+            self.findings.clear()
+            self.ids.clear()
+            self.pairs.clear()
+            self.buds.clear()
+
 
 @dataclass
 class Planned:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from compound.batch.frame import RunCache, forms_present, plan_block
 from compound.batch.lines import Layout, LineBuilder, cell_text, layout, run_texts
 from compound.batch.rowgroups import RowGroups, group_frame, group_table
 from compound.batch.summary import Summary
+
+#: Distinct prescriptions a run's caches hold before they are cleared (about 300 MB).
+CACHE_LIMIT: Final = 100_000
 
 
 class Rows:
@@ -234,6 +237,7 @@ def _plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, 
                                     if k not in own and k not in ("form", "status")})
                 spread.json_parts.append((head, middle))
         advance(int(groups.sizes[b0:b1].sum()))
+        cache.trim(CACHE_LIMIT)
     assert spread is not None
     import pyarrow as pa
 
