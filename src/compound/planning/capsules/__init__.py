@@ -1,31 +1,49 @@
-"""LDN capsule plans (:func:`plan_capsules`); the module :mod:`.plan` holds them for now.
+"""LDN capsule plans: typed input and catalog -> core arithmetic -> findings and working.
+
+:func:`plan_capsules` resolves the catalog and parses the user's text once, builds
+one-row :class:`~compound.core.capsules.CapsuleInputs`, runs
+:func:`~compound.core.capsules.compute_capsules`, and turns row 0 of the result
+into a :class:`CapsulePlan`. :func:`findings_for`, :func:`working_for`,
+:func:`amounts_for` and :func:`extra_for` take any row ``i`` of a many-row result
+with a :class:`CapsuleContext`, so a batch run reuses them unchanged.
+
+Modules:
+
+* :mod:`.plan`: :class:`CapsulePlan` and :func:`plan_capsules`;
+* :mod:`.inputs`: the routes and API forms, and the checks on the typed input;
+* :mod:`.context`: :class:`CapsuleContext`, :func:`capsule_rules` and :func:`resolve_fill_weight`;
+* :mod:`.amounts`: :func:`amounts_for` and :func:`extra_for`, one row's numbers;
+* :mod:`.findings`: :func:`findings_for`, one row's findings;
+* :mod:`.working`: :func:`working_for`, one row's steps.
 
 Import from this package, not from the modules: names with a leading underscore are
-shared with :mod:`compound.batch` but are not part of the API.
+shared between the modules but are not part of the API.
 """
 
 from __future__ import annotations
 
-from compound.planning.capsules.plan import _DEFAULT_API_PRODUCT as _DEFAULT_API_PRODUCT
-from compound.planning.capsules.plan import (
-    API_FORMS,
-    COUNT_KEYS,
+from compound.planning.capsules.amounts import amounts_for, extra_for
+from compound.planning.capsules.context import (
     FILL_METHODS,
-    ROUTES,
     CapsuleContext,
-    CapsulePlan,
-    amounts_for,
     capsule_rules,
-    extra_for,
-    findings_for,
-    plan_capsules,
     resolve_fill_weight,
-    working_for,
 )
-from compound.planning.capsules.plan import _check_kind as _check_kind
+from compound.planning.capsules.findings import findings_for
+from compound.planning.capsules.inputs import (
+    API_FORMS,
+    DEFAULT_API_PRODUCT,
+    ROUTES,
+    check_kind,
+)
+from compound.planning.capsules.plan import COUNT_KEYS, CapsulePlan, plan_capsules
+from compound.planning.capsules.working import working_for
 
-# _DEFAULT_API_PRODUCT and _check_kind are imported as themselves (re-exported, outside
-# __all__): compound.batch.capsules uses them.
-__all__ = ["API_FORMS", "COUNT_KEYS", "FILL_METHODS", "ROUTES", "CapsuleContext", "CapsulePlan",
-           "amounts_for", "capsule_rules", "extra_for", "findings_for", "plan_capsules",
-           "resolve_fill_weight", "working_for"]
+# compound.batch.capsules uses these two private names: imported as themselves, they stay
+# importable from this package (outside __all__); check_kind and DEFAULT_API_PRODUCT are public.
+from compound.planning.capsules.inputs import _DEFAULT_API_PRODUCT as _DEFAULT_API_PRODUCT  # isort: skip
+from compound.planning.capsules.inputs import _check_kind as _check_kind  # isort: skip
+
+__all__ = ["API_FORMS", "COUNT_KEYS", "DEFAULT_API_PRODUCT", "FILL_METHODS", "ROUTES", "CapsuleContext",
+           "CapsulePlan", "amounts_for", "capsule_rules", "check_kind", "extra_for", "findings_for",
+           "plan_capsules", "resolve_fill_weight", "working_for"]
