@@ -5,8 +5,8 @@ planning input are grouped (:mod:`compound.batch.rowgroups`) and each group's
 first row is planned, :data:`BLOCK_ROWS` groups at a time (a file of a
 million rows typically holds a few hundred distinct prescriptions; a file of
 distinct rows is planned a block of rows at a time, as before). The plans are
-then spread over the rows and written in blocks of :data:`BLOCK_ROWS` rows, a
-second thread writing block k while block k + 1 is assembled. A file that
+then spread over the rows: blocks of :data:`LINE_ROWS` rows are assembled by
+:data:`ASSEMBLERS` threads and written in order as they come. A file that
 cannot be read raises :class:`~compound.errors.InputError` before anything is
 written; bad rows never stop the run.
 
@@ -23,6 +23,7 @@ Files written to the output directory (each replaced only when complete):
 from __future__ import annotations
 
 import json
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ from compound.errors import InputError
 BLOCK_ROWS: Final = 100_000
 #: Rows assembled and written at a time (a few MB: the take runs in cache, the write reads it there).
 LINE_ROWS: Final = 16_384
+#: Threads assembling blocks of lines while the main thread writes them.
+ASSEMBLERS: Final = 2
 WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
@@ -104,21 +107,22 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
                                  summary=summary, jsonl=jsonl is not None,
                                  worksheet=WORKSHEET in sinks, advance=advance)
         with bar(rows.n, opts.progress, "Writing") as advance, \
-                ThreadPoolExecutor(max_workers=1) as writer:
+                ThreadPoolExecutor(max_workers=ASSEMBLERS) as pool:
+            spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)
             if WORKSHEET in sinks:
                 sinks[WORKSHEET].start(spread.names)
-            # Block k is written (one thread, so in order) while block k + 1 is assembled: pyarrow's
-            # kernels and the file writes release the GIL, so the two overlap on a second core.
-            pending: Future[None] | None = None
+            # Blocks are assembled by a pool of threads (pyarrow's take releases the GIL) and written
+            # here, in order, while the next ones are assembled.
+            pending: deque[tuple[Future[dict[str, Any]], int]] = deque()
             step = min(opts.block_rows, LINE_ROWS)
             for start in range(0, max(rows.n, 1), step):
                 stop = min(start + step, rows.n)
-                parts = _block(spread, start, stop, sinks, jsonl is not None)
-                if pending is not None:
-                    pending.result()  # a failure in the writer stops the run here
-                pending = writer.submit(_write, parts, sinks, jsonl, advance, stop - start)
-            if pending is not None:
-                pending.result()
+                pending.append((pool.submit(_block, spread, start, stop, sinks, jsonl is not None),
+                                stop - start))
+                if len(pending) > ASSEMBLERS:
+                    _write(*pending.popleft(), sinks, jsonl, advance)
+            while pending:
+                _write(*pending.popleft(), sinks, jsonl, advance)
             if directory is not None and opts.worksheets:
                 from compound.batch import worksheets
 
@@ -148,8 +152,9 @@ def _block(spread: Spread, start: int, stop: int, sinks: dict[str, Any], jsonl: 
     return parts
 
 
-def _write(parts: dict[str, Any], sinks: dict[str, Any], jsonl: IO[str] | None, advance: Any,
-           rows: int) -> None:
+def _write(block: Future[dict[str, Any]], rows: int, sinks: dict[str, Any], jsonl: IO[str] | None,
+           advance: Any) -> None:
+    parts = block.result()  # a failure while assembling stops the run here
     for name, sink in sinks.items():
         sink.write(parts[name])
     if jsonl is not None:

@@ -12,7 +12,7 @@ lines and JSON lines by indexing those per-group tables with each row's group.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -99,28 +99,37 @@ class Spread:
     _line_count: np.ndarray | None = None
     _raw: dict[str, Any] = field(default_factory=dict)
 
+    def prepare(self, *, worksheet: bool = True, errors: bool = True, jsonl: bool = False,
+                spreadsheet: bool = True) -> None:
+        """Build what the blocks read, so that blocks can be assembled by several threads."""
+        if worksheet and self._builder is None:
+            cells = self.cells.result() if self.cells is not None else worksheet_cells(self.rows, spreadsheet)
+            self._builder = LineBuilder(self.lay, self.runs, cells, self.groups.gid)
+        if errors and self._line_start is None:
+            group = self.error_lines.column("row").to_numpy()
+            self._line_count = np.bincount(group, minlength=len(self.groups)).astype(np.int64)
+            self._line_start = np.cumsum(self._line_count) - self._line_count
+        if jsonl:
+            for name in (*self.labels, *self.passthrough):
+                self.raw(name)
+
     def raw(self, name: str) -> Any:
         if name not in self._raw:
             self._raw[name] = self.rows.raw_text(name)
         return self._raw[name]
 
-    def worksheet_block(self, start: int, stop: int, spreadsheet: bool = True) -> memoryview:
+    def worksheet_block(self, start: int, stop: int) -> memoryview:
         """worksheet.csv lines of rows ``start`` … ``stop − 1`` (no header)."""
-        if self._builder is None:
-            cells = self.cells.result() if self.cells is not None else \
-                worksheet_cells(self.rows, spreadsheet)
-            self._builder = LineBuilder(self.lay, self.runs, cells, self.groups.gid)
+        self.prepare(errors=False)
+        assert self._builder is not None
         return self._builder.block(start, stop)
 
     def error_block(self, start: int, stop: int) -> Any:
         """errors.csv lines of rows ``start`` … ``stop − 1``: each row's group's lines, in row order."""
         import pyarrow as pa
 
-        if self._line_start is None:
-            group = self.error_lines.column("row").to_numpy()
-            self._line_count = np.bincount(group, minlength=len(self.groups)).astype(np.int64)
-            self._line_start = np.cumsum(self._line_count) - self._line_count
-        assert self._line_count is not None
+        self.prepare(worksheet=False)
+        assert self._line_count is not None and self._line_start is not None
         gid = self.groups.gid[start:stop]
         per_row = self._line_count[gid]
         has = np.flatnonzero(per_row)
@@ -153,8 +162,8 @@ class Spread:
     def sheet_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row: its status, form and errors text (for ``--worksheets``)."""
         gid = self.groups.gid[start:stop]
-        pick = (np.array(v, dtype=object)[gid] for v in (self.status, self.forms, self.errors))
-        status, forms, errors = pick
+        status, forms, errors = (np.array(v, dtype=object)[gid]
+                                 for v in (self.status, self.forms, self.errors))
         return status, forms, errors
 
 
@@ -188,25 +197,22 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     With ``worksheet``, a second thread prepares the per-row cells of
     worksheet.csv meanwhile (pyarrow kernels: they release the GIL).
     """
-    cells = None
-    if worksheet:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            cells = pool.submit(worksheet_cells, rows, spreadsheet)
-            return _plan_groups(rows, groups, read_errors, block_rows=block_rows, summary=summary,
-                                jsonl=jsonl, spreadsheet=spreadsheet, advance=advance, cells=cells)
-    return _plan_groups(rows, groups, read_errors, block_rows=block_rows, summary=summary, jsonl=jsonl,
-                        spreadsheet=spreadsheet, advance=advance, cells=cells)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        cells = pool.submit(worksheet_cells, rows, spreadsheet) if worksheet else None
+        return _plan_groups(rows, groups, read_errors, block_rows=block_rows, summary=summary,
+                            jsonl=jsonl, spreadsheet=spreadsheet, advance=advance, cells=cells)
 
 
 def _plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
                  summary: Summary, jsonl: bool, spreadsheet: bool, advance: Callable[[int], None],
                  cells: Future[dict[str, Any]] | None) -> Spread:
+    import pyarrow as pa
+
     forms = rows.forms(groups.first)
     cache = RunCache()
     spread: Spread | None = None
     line_tables = []
-    starts: Sequence[int] = range(0, max(len(groups), 1), block_rows)
-    for b0 in starts:
+    for b0 in range(0, max(len(groups), 1), block_rows):
         b1 = min(b0 + block_rows, len(groups))
         positions = groups.first[b0:b1]
         errors = {i: read_errors[int(p)] for i, p in enumerate(positions.tolist()) if p in read_errors}
@@ -239,8 +245,6 @@ def _plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, 
         advance(int(groups.sizes[b0:b1].sum()))
         cache.trim(CACHE_LIMIT)
     assert spread is not None
-    import pyarrow as pa
-
     spread.error_lines = pa.concat_tables(line_tables).combine_chunks()
     return spread
 
