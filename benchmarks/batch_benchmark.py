@@ -168,7 +168,7 @@ def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[
 
     def plan_all() -> None:
         groups = rows.groups({})
-        plan_groups(rows, groups, {}, block_rows=BLOCK, summary=Summary(), worksheet=False)
+        plan_groups(rows, groups, {}, block_rows=BLOCK, summary=Summary())
 
     plan = best(repeat, plan_all)
     group_time = best(repeat, lambda: rows.groups({}))

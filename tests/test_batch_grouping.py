@@ -131,3 +131,18 @@ def test_clearing_the_run_caches_changes_nothing(tmp_path, monkeypatch):
     run_batch(EXAMPLE, tmp_path / "cleared", options=Options(block_rows=2))
     for name in ("worksheet.csv", "errors.csv"):
         assert (tmp_path / "kept" / name).read_bytes() == (tmp_path / "cleared" / name).read_bytes()
+
+
+def test_take_rows_equals_table_take_across_batches():
+    import numpy as np
+    import pyarrow as pa
+
+    from compound.batch.rowgroups import take_rows
+
+    batches = [pa.record_batch({"rx": [f"R{i}" for i in range(s, s + 5)], "n": list(range(s, s + 5))})
+               for s in range(0, 20, 5)]
+    table = pa.Table.from_batches(batches)
+    for positions in ([0, 4, 5, 19], [19, 0, 7, 7, 3], [], [12]):
+        at = np.array(positions, dtype=np.int64)
+        assert take_rows(table, at).equals(table.take(at))
+        assert take_rows(table, at, ["n"]).equals(table.select(["n"]).take(at))

@@ -128,9 +128,27 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
         given = np.zeros(rows.size, dtype=bool)
         for c in names:
             if c not in planning:
-                cells = table.column(c).take(rows).to_pylist()
+                cells = take_rows(table, rows, [c]).column(c).to_pylist()
                 given |= np.array([not _blank(v) for v in cells], dtype=bool)
         return given
 
-    form = table.column("form").take(first).to_pylist() if "form" in names else [None] * first.size
+    form = take_rows(table, first, ["form"]).column("form").to_pylist() if "form" in names else \
+        [None] * first.size
     return _refine(gid, first, form, others_given, read_errors or {})
+
+
+def take_rows(table: Any, positions: np.ndarray, columns: list[str] | None = None) -> Any:
+    """Rows of a pyarrow table, taken batch by batch (``Table.take`` first joins each column's chunks)."""
+    import pyarrow as pa
+
+    table = table.select(columns) if columns is not None else table
+    batches = table.to_batches()
+    starts = np.cumsum([0] + [b.num_rows for b in batches])
+    which = np.searchsorted(starts, positions, side="right") - 1
+    order = np.argsort(which, kind="stable")
+    parts = [batches[b].take(pa.array(positions[order][which[order] == b] - starts[b]))
+             for b in np.unique(which).tolist()]
+    taken = pa.Table.from_batches(parts, schema=table.schema)
+    if positions.size and np.any(np.diff(order) < 0):
+        taken = taken.take(pa.array(np.argsort(order, kind="stable")))  # back to the order asked for
+    return taken

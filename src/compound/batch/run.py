@@ -33,7 +33,7 @@ from compound.batch import output
 from compound.batch.lines import LineSink
 from compound.batch.progress import bar
 from compound.batch.reader import read_prescriptions
-from compound.batch.spread import Rows, Spread, plan_groups
+from compound.batch.spread import Rows, Spread, plan_groups, worksheet_cells
 from compound.batch.summary import Summary
 from compound.errors import InputError
 
@@ -101,11 +101,13 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
         sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
                  ERRORS: output.CsvSink(directory / ERRORS)}
     try:
-        with bar(rows.n, opts.progress) as advance:
+        with bar(rows.n, opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as prep:
+            # The worksheet's own cells of each row (numbers, labels) are made ready on a second
+            # thread (pyarrow kernels, which release the GIL) while the rows are grouped and planned.
+            cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
             groups = rows.groups(read.read_errors)
             spread = plan_groups(rows, groups, read.read_errors, block_rows=opts.block_rows,
-                                 summary=summary, jsonl=jsonl is not None,
-                                 worksheet=WORKSHEET in sinks, advance=advance)
+                                 summary=summary, jsonl=jsonl is not None, advance=advance, cells=cells)
         with bar(rows.n, opts.progress, "Writing") as advance, \
                 ThreadPoolExecutor(max_workers=ASSEMBLERS) as pool:
             spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)

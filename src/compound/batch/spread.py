@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,7 +25,7 @@ from compound.batch.chunk import Chunk
 from compound.batch.columns import LABEL_FIELDS, is_pass_through
 from compound.batch.frame import RunCache, forms_present, plan_block
 from compound.batch.lines import Layout, LineBuilder, cell_text, layout, run_texts
-from compound.batch.rowgroups import RowGroups, group_frame, group_table
+from compound.batch.rowgroups import RowGroups, group_frame, group_table, take_rows
 from compound.batch.summary import Summary
 
 #: Distinct prescriptions a run's caches hold before they are cleared (about 300 MB).
@@ -53,13 +53,13 @@ class Rows:
         if "form" not in self.names:
             return []
         if self.table is not None:
-            return forms_present(self.table.column("form").take(first).to_pandas())
+            return forms_present(take_rows(self.table, first, ["form"]).column("form").to_pandas())
         return forms_present(self.frame()["form"].iloc[first])
 
     def take(self, positions: np.ndarray) -> pd.DataFrame:
         """These rows as ``plan_block`` reads them (a DataFrame of text, numbered from 0)."""
         if self.table is not None:
-            return self.table.take(positions).to_pandas()  # type: ignore[no-any-return]
+            return take_rows(self.table, positions).to_pandas()  # type: ignore[no-any-return]
         return self.frame().iloc[positions].reset_index(drop=True)
 
     def frame(self) -> pd.DataFrame:
@@ -190,22 +190,14 @@ def _fragment(record: dict[str, Any]) -> str:
 
 
 def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
-                summary: Summary, jsonl: bool = False, worksheet: bool = True, spreadsheet: bool = True,
-                advance: Callable[[int], None] = lambda n: None) -> Spread:
+                summary: Summary, jsonl: bool = False, spreadsheet: bool = True,
+                advance: Callable[[int], None] = lambda n: None,
+                cells: Future[dict[str, Any]] | None = None) -> Spread:
     """Plan the first row of every group, ``block_rows`` groups at a time.
 
-    With ``worksheet``, a second thread prepares the per-row cells of
-    worksheet.csv meanwhile (pyarrow kernels: they release the GIL).
+    ``cells``: the worksheet's per-row cells (:func:`worksheet_cells`), if another thread is
+    preparing them meanwhile.
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        cells = pool.submit(worksheet_cells, rows, spreadsheet) if worksheet else None
-        return _plan_groups(rows, groups, read_errors, block_rows=block_rows, summary=summary,
-                            jsonl=jsonl, spreadsheet=spreadsheet, advance=advance, cells=cells)
-
-
-def _plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
-                 summary: Summary, jsonl: bool, spreadsheet: bool, advance: Callable[[int], None],
-                 cells: Future[dict[str, Any]] | None) -> Spread:
     import pyarrow as pa
 
     forms = rows.forms(groups.first)
