@@ -83,13 +83,19 @@ def layout(names: Sequence[str], per_row: set[str]) -> Layout:
 
 
 def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], groups: int,
-              spreadsheet: bool = True) -> list[list[str]]:
-    """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows."""
+              spreadsheet: bool = True) -> list[Any]:
+    """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows.
+
+    One pyarrow string array per run (None for a run with no columns).
+    """
+    import pyarrow as pa
+
     first = np.arange(groups)
     out = []
     for run in lay.runs:
         texts = [_group_texts(columns[name], kinds[name], first, spreadsheet) for name in run]
-        out.append([",".join(row) for row in zip(*texts, strict=True)] if run else [])
+        out.append(pa.array([",".join(row) for row in zip(*texts, strict=True)], type=pa.large_string())
+                   if run else None)
     return out
 
 
@@ -130,8 +136,8 @@ class _Joint:
     """Where a joint's rows find their text in the pieces array."""
 
     base: int
-    width: int
-    """Texts per group (the patterns of empty neighbours that occur); 0 when there is no run."""
+    groups: int
+    """Groups in the run (its table is pattern by pattern); 0 when there is no run."""
     rank: np.ndarray
     """Pattern (2 × before given + after given) → its place among a group's texts."""
     fixed: int
@@ -141,18 +147,20 @@ class _Joint:
     rows: np.ndarray | None = None
     """Each row's position, when the table holds only the (group, pattern) pairs that occur."""
 
-    def positions(self, gid: np.ndarray, start: int, stop: int) -> Any:
-        if self.rows is not None:
-            return self.rows[start:stop]
-        at: Any = self.base
-        if self.width:
-            at = at + gid[start:stop] * self.width
+    def pattern(self, start: int, stop: int) -> Any:
+        """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
         pattern: Any = self.fixed
         if self.before is not None:
             pattern = pattern + self.before[start:stop] * 2
         if self.after is not None:
             pattern = pattern + self.after[start:stop]
-        return at + self.rank[pattern]
+        return pattern
+
+    def positions(self, gid: np.ndarray, start: int, stop: int) -> Any:
+        if self.rows is not None:
+            return self.rows[start:stop]
+        at = self.base + self.rank[self.pattern(start, stop)] * max(self.groups, 1)
+        return at + gid[start:stop] if self.groups else at
 
 
 class LineBuilder:
@@ -163,7 +171,9 @@ class LineBuilder:
     lay
         The line layout.
     runs
-        Per run, its text for each group (``runs[j][g]``).
+        Per run, a pyarrow string array of its text for each group (None
+        for a run with no columns). Each is let go (set to None in the list)
+        once its joint is made.
     cells
         Per cell name, a pyarrow string array over all rows: the row numbers
         as digits, text cells as :func:`cell_text` made them (null = empty).
@@ -171,9 +181,9 @@ class LineBuilder:
         Each row's group.
     """
 
-    def __init__(self, lay: Layout, runs: list[Sequence[str]], cells: dict[str, Any],
-                 gid: np.ndarray) -> None:
+    def __init__(self, lay: Layout, runs: list[Any], cells: dict[str, Any], gid: np.ndarray) -> None:
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         n = int(gid.size)
         self.n = n
@@ -195,32 +205,40 @@ class LineBuilder:
             patterns = [2 * bv + av for bv in b_values for av in a_values]
             rank = np.full(4, -1, dtype=np.int64)
             rank[patterns] = np.arange(len(patterns))
-            groups = len(run) if run is not None else 1
             fixed = ((2 * b_values[0] if len(b_values) == 1 else 0)
                      + (a_values[0] if len(a_values) == 1 else 0))
-            joint = _Joint(base, len(patterns) if run is not None else 0, rank, fixed,
+            joint = _Joint(base, len(run) if run is not None else 0, rank, fixed,
                            before if len(b_values) > 1 else None, after if len(a_values) > 1 else None)
-            if run is not None and groups * len(patterns) > n + 4096:
-                # Many groups and cells sometimes empty: keep only the pairs that occur.
-                key = (self._gid * 4 + (before * 2 if before is not None else 0)
-                       + (after if after is not None else 0))
-                used = np.zeros(groups * 4, dtype=bool)
-                used[key] = True
-                keys = np.flatnonzero(used).tolist()
-                position = np.zeros(groups * 4, dtype=np.int64)
-                position[keys] = base + np.arange(len(keys))
-                joint.rows = position[key]
-                pairs = [(k >> 2, k & 3) for k in keys]
+            affixes = {p: _affixes(has_before, has_after, bool(p & 2), bool(p & 1), run is not None)
+                       for p in range(4)}
+            if run is None:
+                table = pa.array([affixes[p][0] + affixes[p][1] for p in patterns], type=pa.large_string())
+                if not has_before and table.to_pylist() == [""]:
+                    self._joints.append(None)  # nothing before the first cell: no piece
+                    continue
+            elif len(run) * len(patterns) <= n + 4096:
+                # Every (pattern, group) text, pattern by pattern: a row's is base + rank × groups + group.
+                table = pa.concat_arrays([pc.binary_join_element_wise(_large(affixes[p][0]), run,
+                                                                      _large(affixes[p][1]), _large(""))
+                                          for p in patterns])
             else:
-                pairs = [(g, p) for g in range(groups) for p in patterns]
-            texts = [_joint(has_before, has_after, bool(p & 2), bool(p & 1),
-                            run[g] if run is not None else None) for g, p in pairs]
-            if not has_before and texts == [""]:
-                self._joints.append(None)  # nothing before the first cell: no piece
-                continue
+                # Many groups and cells sometimes empty: only the (group, pattern) pairs that occur.
+                key = self._gid * 4 + joint.pattern(0, n)
+                used = np.zeros(len(run) * 4, dtype=bool)
+                used[key] = True
+                keys = np.flatnonzero(used)
+                position = np.zeros(len(run) * 4, dtype=np.int64)
+                position[keys] = base + np.arange(keys.size)
+                joint.rows = position[key]
+                prefix = pa.array([affixes[p][0] for p in range(4)], type=pa.large_string())
+                suffix = pa.array([affixes[p][1] for p in range(4)], type=pa.large_string())
+                at = pa.array(keys & 3)
+                table = pc.binary_join_element_wise(prefix.take(at), run.take(pa.array(keys >> 2)),
+                                                    suffix.take(at), _large(""))
             self._joints.append(joint)
-            pieces.append(pa.array(texts, type=pa.large_string()))
-            base += len(texts)
+            pieces.append(table)
+            base += len(table)
+            runs[j] = None  # a million distinct prescriptions' text: keep one copy, not two
         self._pieces = pa.concat_arrays(pieces) if pieces else pa.array([], pa.large_string())
         self._cells = len(lay.cells)
 
@@ -247,6 +265,12 @@ class LineBuilder:
         return memoryview(data)[first:last] if data is not None else memoryview(b"")
 
 
+def _large(text: str) -> Any:
+    import pyarrow as pa
+
+    return pa.scalar(text, type=pa.large_string())
+
+
 def _values(given: np.ndarray | None) -> list[int]:
     """The values a 0/1 column takes (``[0]`` for no column)."""
     if given is None or given.size == 0:
@@ -254,19 +278,17 @@ def _values(given: np.ndarray | None) -> list[int]:
     return [v for v in (0, 1) if (given.any() if v else not given.all())]
 
 
-def _joint(has_before: bool, has_after: bool, before_given: bool, after_given: bool,
-           run: str | None) -> str:
-    """The text between two per-row cells: closing quote, separators, the run, opening quote."""
-    text = '"' if before_given else ""
-    if has_before and (run is not None or has_after):
-        text += ","
-    if run is not None:
-        text += run + ("," if has_after else "")
-    if has_after:
-        text += '"' if after_given else ""
-    else:
-        text += "\n"
-    return text
+def _affixes(has_before: bool, has_after: bool, before_given: bool, after_given: bool,
+             run: bool) -> tuple[str, str]:
+    """What goes before and after a joint's run: the neighbours' quotes, the separators, the end.
+
+    ``"RX1"`` then a run then ``"P"``: the joint is ``",<run>,"``; with no run, ``","``.
+    """
+    prefix = '"' if before_given else ""
+    if has_before and (run or has_after):
+        prefix += ","
+    suffix = ("," if run and has_after else "") + ('"' if after_given else "") if has_after else "\n"
+    return prefix, suffix
 
 
 def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> np.ndarray:

@@ -42,6 +42,8 @@ BLOCK_ROWS: Final = 100_000
 LINE_ROWS: Final = 16_384
 #: Threads assembling blocks of lines while the main thread writes them.
 ASSEMBLERS: Final = 2
+#: Distinct prescriptions planned at a time (bounds the memory of a file of many distinct rows).
+GROUP_ROWS: Final = 25_000
 WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
@@ -106,7 +108,8 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
             # thread (pyarrow kernels, which release the GIL) while the rows are grouped and planned.
             cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
             groups = rows.groups(read.read_errors)
-            spread = plan_groups(rows, groups, read.read_errors, block_rows=opts.block_rows,
+            spread = plan_groups(rows, groups, read.read_errors,
+                                 block_rows=min(opts.block_rows, GROUP_ROWS),
                                  summary=summary, jsonl=jsonl is not None, advance=advance, cells=cells)
         with bar(rows.n, opts.progress, "Writing") as advance, \
                 ThreadPoolExecutor(max_workers=ASSEMBLERS) as pool:

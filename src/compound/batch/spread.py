@@ -28,8 +28,8 @@ from compound.batch.lines import Layout, LineBuilder, cell_text, layout, run_tex
 from compound.batch.rowgroups import RowGroups, group_frame, group_table, take_rows
 from compound.batch.summary import Summary
 
-#: Distinct prescriptions a run's caches hold before they are cleared (about 300 MB).
-CACHE_LIMIT: Final = 100_000
+#: Distinct prescriptions a run's caches may hold after a block (each takes about 3 kB).
+CACHE_LIMIT: Final = 50_000
 
 
 class Rows:
@@ -82,7 +82,8 @@ class Spread:
     groups: RowGroups
     names: list[str]
     lay: Layout
-    runs: list[list[str]]
+    runs: list[Any]
+    """Per run, a pyarrow string array of each group's text (None where a run has no columns)."""
     labels: list[str]
     passthrough: list[str]
     status: list[str] = field(default_factory=list)
@@ -90,8 +91,8 @@ class Spread:
     errors: list[str | None] = field(default_factory=list)
     error_lines: Any = None
     """errors.csv lines of every group (pyarrow table; ``row`` holds the group)."""
-    json_parts: list[tuple[str, str]] | None = None
-    """Per group, the JSON of its form and status, and of its inputs to its errors."""
+    json_parts: tuple[Any, Any] | None = None
+    """Per group, the JSON of its form and status, and of its inputs to its errors (pyarrow arrays)."""
     cells: Future[dict[str, Any]] | None = None
     """The per-row cells of worksheet.csv, being prepared by a second thread while groups are planned."""
     _builder: LineBuilder | None = None
@@ -104,7 +105,8 @@ class Spread:
         """Build what the blocks read, so that blocks can be assembled by several threads."""
         if worksheet and self._builder is None:
             cells = self.cells.result() if self.cells is not None else worksheet_cells(self.rows, spreadsheet)
-            self._builder = LineBuilder(self.lay, self.runs, cells, self.groups.gid)
+            runs, self.runs = self.runs, []  # the builder drops each run once its joint is made
+            self._builder = LineBuilder(self.lay, runs, cells, self.groups.gid)
         if errors and self._line_start is None:
             group = self.error_lines.column("row").to_numpy()
             self._line_count = np.bincount(group, minlength=len(self.groups)).astype(np.int64)
@@ -145,13 +147,16 @@ class Spread:
 
     def json_block(self, start: int, stop: int) -> str:
         """JSON lines of rows ``start`` … ``stop − 1``, as ``compound batch --jsonl`` prints them."""
+        import pyarrow as pa
+
         assert self.json_parts is not None
         extra = {name: self.raw(name).slice(start, stop - start).to_pylist()
                  for name in (*self.labels, *self.passthrough)}
         keys = {name: json.dumps(name) + ":" for name in extra}
+        gid = pa.array(self.groups.gid[start:stop])
+        heads, middles = (part.take(gid).to_pylist() for part in self.json_parts)
         out = []
-        for k, g in enumerate(self.groups.gid[start:stop].tolist()):
-            head, middle = self.json_parts[g]
+        for k, (head, middle) in enumerate(zip(heads, middles, strict=True)):
             labels = "".join("," + keys[n] + _dumps(extra[n][k]) for n in self.labels
                              if extra[n][k] is not None)
             carried = "".join("," + keys[n] + _dumps(extra[n][k]) for n in self.passthrough
@@ -204,6 +209,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     cache = RunCache()
     spread: Spread | None = None
     line_tables = []
+    runs: list[list[Any]] = []
+    json_parts: tuple[list[Any], list[Any]] = ([], [])
     for b0 in range(0, max(len(groups), 1), block_rows):
         b1 = min(b0 + block_rows, len(groups))
         positions = groups.first[b0:b1]
@@ -214,11 +221,10 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             labels, carried = list(planned.labels), list(planned.passthrough)
             names = list(cols)
             lay = layout(names, {"row", *labels, *carried})
-            spread = Spread(rows, groups, names, lay, [[] for _ in lay.runs], labels, carried,
-                            json_parts=[] if jsonl else None, cells=cells)
-        for run, texts in zip(spread.runs, run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet),
-                              strict=True):
-            run.extend(texts)
+            spread = Spread(rows, groups, names, lay, [], labels, carried, cells=cells)
+            runs = [[] for _ in lay.runs]
+        for run, texts in zip(runs, run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet), strict=True):
+            run.append(texts)
         spread.status.extend(planned.status.to_objects().tolist())
         spread.forms.extend(planned.form.to_objects().tolist())
         spread.errors.extend(planned.errors.to_objects().tolist())
@@ -227,16 +233,21 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         line_tables.append(output.arrow_table(
             {name: frame[name].to_numpy(dtype=object if name != "row" else np.float64)
              for name in frame.columns}, counts=["row"], spreadsheet=True))
-        if spread.json_parts is not None:
+        if jsonl:
             own = {"row", *spread.labels, *spread.passthrough}
+            heads, middles = [], []
             for record in planned.records():
-                head = _fragment({"form": record["form"], "status": record["status"]})
-                middle = _fragment({k: v for k, v in record.items()
-                                    if k not in own and k not in ("form", "status")})
-                spread.json_parts.append((head, middle))
+                heads.append(_fragment({"form": record["form"], "status": record["status"]}))
+                middles.append(_fragment({k: v for k, v in record.items()
+                                          if k not in own and k not in ("form", "status")}))
+            json_parts[0].append(pa.array(heads, type=pa.large_string()))
+            json_parts[1].append(pa.array(middles, type=pa.large_string()))
         advance(int(groups.sizes[b0:b1].sum()))
         cache.trim(CACHE_LIMIT)
     assert spread is not None
+    spread.runs = [pa.concat_arrays(parts) if parts[0] is not None else None for parts in runs]
+    if jsonl:
+        spread.json_parts = (pa.concat_arrays(json_parts[0]), pa.concat_arrays(json_parts[1]))
     spread.error_lines = pa.concat_tables(line_tables).combine_chunks()
     return spread
 
