@@ -148,8 +148,7 @@ def child_run(path: Path, out: Path) -> tuple[float, float, float]:
 def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[str, float, str, str]]:
     from compound.batch.frame import forms_present, plan_block
     from compound.batch.reader import read_prescriptions
-    from compound.batch.run import BLOCK_ROWS as BLOCK
-    from compound.batch.run import run_batch
+    from compound.batch.run import GROUP_ROWS, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary
     from compound.core import capsules as core
@@ -168,7 +167,7 @@ def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[
 
     def plan_all() -> None:
         groups = rows.groups({})
-        plan_groups(rows, groups, {}, block_rows=BLOCK, summary=Summary())
+        plan_groups(rows, groups, {}, block_rows=GROUP_ROWS, summary=Summary())
 
     plan = best(repeat, plan_all)
     group_time = best(repeat, lambda: rows.groups({}))

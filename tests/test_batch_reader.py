@@ -102,6 +102,22 @@ def test_quoted_cells_keep_commas_and_newlines(tmp_path):
     assert table.frame.loc[0, "directions"] == "1 capsule, at night\nwith water"
 
 
+def test_a_large_file_with_line_breaks_in_cells_is_read_cell_for_cell(tmp_path):
+    """Over pyarrow's 1 MB blocks, so block boundaries fall inside quoted cells: every row intact,
+    including a cell whose second line looks like a row of its own."""
+    two_lines = "take one capsule\nat night with water"
+    rows = [f'capsules,{i % 9 + 1}mg,30,"{two_lines if i % 3 else "x,y"}"' for i in range(60_000)]
+    rows[12_345] = 'capsules,1mg,30,"first line\ncapsules,2mg,60,second line"'
+    path = write(tmp_path, "form,strength,count,directions\n" + "\n".join(rows) + "\n")
+    assert path.stat().st_size > 2 << 20
+    table = read_prescriptions(path)
+    assert len(table) == 60_000 and not table.read_errors
+    assert table.frame.loc[1, "directions"] == two_lines
+    assert table.frame.loc[3, "directions"] == "x,y"
+    assert table.frame.loc[12_345, "directions"] == "first line\ncapsules,2mg,60,second line"
+    assert table.frame["strength"].tolist()[:3] == ["1mg", "2mg", "3mg"]
+
+
 def test_semicolon_file_says_to_pass_the_delimiter(tmp_path):
     path = write(tmp_path, "form;strength;count\ncapsules;4,5mg;30\n")
     with pytest.raises(InputError, match="--delimiter"):

@@ -135,23 +135,35 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
         bad_rows.append(1)
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            p,
-            read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc)),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                             newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                 strings_can_be_null=True, null_values=[""],
-                                                 quoted_strings_can_be_null=True),
-        )
-    except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "UTF-8" in str(exc):
-            raise _not_text(p, p.read_bytes(), enc) from None
-        return _read_csv_slow(p, enc, delimiter, names)
-    if bad_rows:
-        return _read_csv_slow(p, enc, delimiter, names)
-    if table.num_columns != len(names):
+    def read(newlines_in_values: bool) -> Any:
+        """The table, or None when pyarrow cannot read the file this way."""
+        bad_rows.clear()
+        try:
+            table = pacsv.read_csv(
+                p,
+                read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc)),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                                 newlines_in_values=newlines_in_values),
+                convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                     strings_can_be_null=True, null_values=[""],
+                                                     quoted_strings_can_be_null=True),
+            )
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                raise _not_text(p, p.read_bytes(), enc) from None
+            return None
+        if bad_rows or table.num_columns != len(names):
+            return None
+        return table
+
+    # Most files have no line break inside a cell, and pyarrow splits them for its threads faster
+    # when told so. Where a cell does hold one, that read fails rather than misreads: pyarrow checks
+    # that each split ends where its quote-aware parser ends a row. The file is then read again,
+    # allowing line breaks in cells, and only a file with malformed rows goes to Python's reader.
+    table = read(newlines_in_values=False)
+    if table is None:
+        table = read(newlines_in_values=True)
+    if table is None:
         return _read_csv_slow(p, enc, delimiter, names)
     return Prescriptions(table=table.rename_columns(names), path=str(p))
 
