@@ -100,21 +100,28 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
 
 
 def cell_text(values: Any, *, spreadsheet: bool = True) -> Any:
-    """A per-row text column as it goes between its quotes: neutralised, ``"`` doubled, nulls kept."""
+    """A per-row text column as it goes between its quotes: neutralised, ``"`` doubled, nulls kept.
+
+    A pyarrow ``large_string`` chunked array, chunk by chunk as given (the line builder copies the
+    chunks once, into its pieces).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if isinstance(arr, Coded):
-        arr = arr.to_arrow()
-    arr = arr.cast(pa.large_string())
-    data = _data(arr)
-    if spreadsheet and _first_bytes_risky(arr, data):
-        arr = neutralise(arr.cast(pa.string())).cast(pa.large_string())
+    if isinstance(values, Coded):
+        values = values.to_arrow()
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    out = []
+    for chunk in chunks:
+        arr = chunk.cast(pa.large_string())
         data = _data(arr)
-    if data.size and np.any(data == ord('"')):
-        arr = pc.replace_substring(arr, '"', '""')
-    return arr
+        if spreadsheet and _first_bytes_risky(arr, data):
+            arr = neutralise(chunk.cast(pa.string())).cast(pa.large_string())
+            data = _data(arr)
+        if data.size and np.any(data == ord('"')):
+            arr = pc.replace_substring(arr, '"', '""')
+        out.append(arr)
+    return pa.chunked_array(out, type=pa.large_string())
 
 
 def _data(arr: Any) -> np.ndarray:
@@ -189,9 +196,12 @@ class LineBuilder:
         self.n = n
         self._gid = np.asarray(gid, dtype=np.int64)
         quoted = [name != "row" for name in lay.cells]
-        given = [np.asarray(cells[name].is_valid()).astype(np.int64) if q else None
+        given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int64) if q else None
                  for name, q in zip(lay.cells, quoted, strict=True)]
-        pieces: list[Any] = [cells[name].cast(pa.large_string()) for name in lay.cells]
+        pieces: list[Any] = []
+        for name in lay.cells:
+            column = cells[name].cast(pa.large_string())
+            pieces.extend(column.chunks if isinstance(column, pa.ChunkedArray) else [column])
         base = n * len(lay.cells)
         self._joints: list[_Joint | None] = []
         for j in range(len(lay.cells) + 1):

@@ -68,9 +68,9 @@ class Rows:
         return self._frame
 
     def raw_text(self, name: str) -> Any:
-        """A column as typed, over all rows: a pyarrow string array (null = empty)."""
+        """A column as typed, over all rows: a pyarrow string (chunked) array (null = empty)."""
         if self.table is not None:
-            return self.table.column(name).combine_chunks()
+            return self.table.column(name)
         return Chunk(self.frame()).raw_text(name)
 
 
@@ -179,7 +179,7 @@ def worksheet_cells(rows: Rows, spreadsheet: bool = True) -> dict[str, Any]:
 
     names = [n for n in LABEL_FIELDS if n in rows.names] + [n for n in rows.names if is_pass_through(n)]
     cells = {name: cell_text(rows.raw_text(name), spreadsheet=spreadsheet) for name in names}
-    cells["row"] = pc.cast(pa.array(np.arange(1, rows.n + 1, dtype=np.int64)), pa.string())
+    cells["row"] = pc.cast(pa.array(np.arange(1, rows.n + 1, dtype=np.int64)), pa.large_string())
     return cells
 
 
