@@ -12,7 +12,7 @@ column of a million rows alike.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,11 @@ class Finding:
 
 def worst(findings: list[Finding]) -> Severity | None:
     return max((f.severity for f in findings), default=None)
+
+
+def any_refusal(findings: Iterable[Finding]) -> bool:
+    """True when any finding refuses the preparation."""
+    return any(f.severity is Severity.REFUSAL for f in findings)
 
 
 def status(findings: list[Finding]) -> str:

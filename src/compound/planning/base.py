@@ -19,7 +19,7 @@ import numpy as np
 import pint
 
 from compound.core import units
-from compound.core.findings import Finding, Severity, status
+from compound.core.findings import Finding, any_refusal, status
 from compound.core.rounding import json_number
 from compound.core.working import Working
 
@@ -60,7 +60,7 @@ class Plan:
 
     @property
     def refused(self) -> bool:
-        return any(f.severity is Severity.REFUSAL for f in self.findings)
+        return any_refusal(self.findings)
 
     def quantity(self, key: str) -> pint.Quantity | None:
         """A result as a pint quantity in the unit its key names."""

@@ -17,7 +17,7 @@ import pint
 
 from compound.core import units
 from compound.core.drops import DropsInputs, DropsResult, drops_dose
-from compound.core.findings import Finding, Severity
+from compound.core.findings import Finding, Severity, any_refusal
 from compound.core.liquids import LiquidInputs, LiquidResult, prepare_liquid
 from compound.core.rounding import (
     format_concentration,
@@ -123,7 +123,7 @@ def findings_for(comp: DropsComputed, i: int, ctx: DropsContext) -> list[Finding
     lctx = _liquid_ctx(ctx, conc)
     out = [f for f in liquid_plan.findings_for(_liquid_computed(comp), i, lctx)
            if f.code != "SUSPENSION_SHAKE_WELL"]
-    if any(f.severity is Severity.REFUSAL for f in out):
+    if any_refusal(out):
         return out
     if ctx.source.from_tablets:
         out.append(Finding(

@@ -35,7 +35,7 @@ from compound.catalog import loader
 from compound.core import titration as core
 from compound.core import units
 from compound.core.dates import coerce_date
-from compound.core.findings import Finding, Severity
+from compound.core.findings import Finding, Severity, any_refusal
 from compound.core.rounding import (
     format_mass,
     format_number,
@@ -418,7 +418,7 @@ def titrate(
     checked: set[float] = set()
     # a refused dose (50 mg, a 4.5 g slip) stops here, before any ladder is expanded
     _dose_findings(course.dose, findings, checked)
-    if any(f.severity is Severity.REFUSAL for f in findings):
+    if any_refusal(findings):
         return TitrationPlan("titration", _inputs(locals()), findings=findings, working=working)
     if gi_sensitive:
         _gi_cap(course, _data_amount(side["gi_max_step"], "mass", "[settings.side_effects]"),

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from compound.core import capsules as core
-from compound.core.findings import Finding, Severity
+from compound.core.findings import Finding, Severity, any_refusal
 from compound.core.rounding import format_count, format_mass, format_number, format_percent
 from compound.core.safety import dose_band_finding, opioid_finding
 from compound.core.salts import hydrate_mismatch_error
@@ -196,7 +196,7 @@ def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> lis
         lambda: f"The assay {format_percent(float(r.assay_used[i]))} is outside the USP range for naltrexone "
         "hydrochloride (98.0–102.0 %, anhydrous basis): check the certificate and the grade.",
         source=str(resolve.rule("api_assay")["source"]))
-    if ctx.fill_weight_method == "volume-x-density" and not any(f.severity is Severity.REFUSAL for f in out):
+    if ctx.fill_weight_method == "volume-x-density" and not any_refusal(out):
         out.append(Finding(
             "FILL_WEIGHT_ESTIMATED", Severity.INFO,
             f"Fill weight estimated from the capsule volume × the filler's bulk density "

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from compound.core.findings import Finding, Severity, status
+from compound.core.findings import Finding, Severity, any_refusal, status
 from compound.errors import FormulationRefused
 
 # The kinds of limit a BudResult names (Limit.kind), in the order they are listed.
@@ -63,7 +63,7 @@ class BudResult:
 
     @property
     def refused(self) -> bool:
-        return any(f.severity is Severity.REFUSAL for f in self.findings)
+        return any_refusal(self.findings)
 
     def raise_if_refused(self) -> BudResult:
         """Self, or :class:`FormulationRefused` carrying the refusal messages."""
