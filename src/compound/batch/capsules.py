@@ -3,9 +3,11 @@
 The rows' cells are read once per distinct text; the catalog (product, filler,
 capsule size, pack statistic, balance) is resolved once per distinct
 combination of those options, with the helpers ``plan_capsules`` uses; the
-core (:func:`compound.core.capsules.compute_capsules`) runs once on every row;
-findings are built by :func:`compound.planning.capsules.findings_for` once per
-distinct combination of inputs. The checks that make ``plan_capsules`` raise an
+core (:func:`compound.core.capsules.compute_capsules`) runs once on the whole
+column of rows given (in a batch run, the first row of each distinct
+prescription: :mod:`compound.batch.rowgroups`); findings are built by
+:func:`compound.planning.capsules.findings_for` once per distinct combination
+of inputs. The checks that make ``plan_capsules`` raise an
 InputError are made here per row, so a row that the one-at-a-time plan refuses
 to read is an error row here, and every other row gets the same numbers.
 """

@@ -74,6 +74,10 @@ def forms_present(values: pd.Series | None) -> list[str]:
 def plan_frame(df: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
     """Plan every prescription row of ``df``.
 
+    Rows that share every planning cell (all but the label fields and the
+    carried-through columns) are planned once: each row gets its group's plan
+    with its own row number and labels (:mod:`compound.batch.rowgroups`).
+
     Parameters
     ----------
     df : DataFrame

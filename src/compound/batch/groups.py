@@ -1,9 +1,10 @@
 """Rows that share every input share every finding: group them, explain each group once.
 
-A million prescriptions typically hold a few hundred distinct combinations of
-inputs. The core runs on every row (vectorised); the text that explains a row
-(findings, catalog context) is built once per distinct combination and spread
-back over its rows.
+Within a block of rows, the text that explains a row (findings, catalog
+context, BUD) is built once per distinct combination of the inputs it depends
+on and spread back over its rows. (A batch run first groups the file's rows by
+every planning cell, :mod:`compound.batch.rowgroups`, and plans one row per
+group; these groupings then work on those rows.)
 """
 
 from __future__ import annotations
