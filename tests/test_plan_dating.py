@@ -212,3 +212,11 @@ def test_a_typed_value_wins_over_the_lot():
     assert code == 0
     assert d["inputs"]["tablet_weight"] == "200mg"
     assert not any(f["code"] == "MEASURED_FROM_LOT" for f in d["findings"])
+
+
+def test_an_ultra_low_dilution_gets_its_bud():
+    # 10 ng/mL = 1e-05 mg/mL: the plan's concentration reaches the BUD engine as a quantity
+    code, d = run_json("plan", "dilution", "--strength", "0.01mcg/mL", "--volume", "30mL",
+                       "--vehicle", "purified-water", "--compounded", "2025-03-10")
+    assert code == 0, d["findings"]
+    assert d["beyond_use_date"] == "2025-03-23"  # aqueous unpreserved: 14 days, Day 1

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from compound.core import units
 from compound.core.rounding import format_mass
 from compound.core.working import Step
 from compound.planning.base import Plan
@@ -28,7 +29,8 @@ def preparation_of(plan: Plan, container: str | None = None) -> dict[str, Any]:
     }
     concentration = plan.amounts.get("concentration_mg_per_ml")
     if concentration is not None and concentration == concentration:  # not NaN
-        prep["concentration"] = f"{concentration}mg/mL"
+        # A quantity, not text: 1e-05 mg/mL written out would be refused as scientific notation.
+        prep["concentration"] = units.Q_(concentration, units.MG_PER_ML)
     return {k: v for k, v in prep.items() if v}
 
 
