@@ -340,7 +340,7 @@ def _resolve(*, source: str, basis: str, api_form: str, route: str | None, produ
                              hint=str(resolve.rule("tablet_weight")["how_to_measure"]),
                              field="tablet_weight")
         product_row = resolve.product(product or str(rules_capsule["default_product"]))
-        planning._check_kind(product_row, "tablet")
+        planning.check_kind(product_row, "tablet")
         tablet_strength = number(product_row, "strength_mg", table_name="products")
     else:
         if route is not None:
@@ -349,8 +349,8 @@ def _resolve(*, source: str, basis: str, api_form: str, route: str | None, produ
         if tablet_weight_given:
             raise InputError("--tablet-weight applies to tablets, not API powder.",
                              hint="Leave it out with --source api.", field="tablet_weight")
-        product_row = resolve.product(product or planning._DEFAULT_API_PRODUCT[api_form])
-        planning._check_kind(product_row, "api")
+        product_row = resolve.product(product or planning.DEFAULT_API_PRODUCT[api_form])
+        planning.check_kind(product_row, "api")
         if product_row.get("api_form") != planning.API_FORMS[api_form]:
             names = {v: k for k, v in planning.API_FORMS.items()}
             form_name = names.get(product_row.get("api_form", ""), "?")
