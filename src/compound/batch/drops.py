@@ -8,7 +8,7 @@ import numpy as np
 
 from compound.batch.chunk import Chunk
 from compound.batch.forms import AMOUNT, COUNT, FormOutput
-from compound.batch.grouped import liquid_extra_kinds, plan_grouped
+from compound.batch.grouped import liquid_extra_kinds, plan_arguments, plan_grouped
 
 FORM: Final = "drops"
 READS: Final = ("per_drop", "strength", "calibration", "drops_per_ml", "volume", "dose", "source",
@@ -28,15 +28,7 @@ def kwargs(values: dict[str, Any]) -> dict[str, Any]:
 
     ``source`` defaults to API for drops, as on the command line.
     """
-    from compound.batch.columns import read_boolean
-
-    out = {k: v for k, v in values.items() if v is not None and k != "opioid_use"}
-    for key in ("source", "basis", "api_form"):
-        if key in out:
-            out[key] = out[key].lower()
-    out["opioid_use"] = values["opioid_use"] is not None and read_boolean(values["opioid_use"],
-                                                                          "opioid_use")
-    return out
+    return plan_arguments(values)
 
 
 def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:

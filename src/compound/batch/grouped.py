@@ -38,6 +38,23 @@ _LIQUID_EXTRA: Final = {
 }
 
 
+
+def plan_arguments(values: dict[str, Any], *, always: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``plan_*`` keyword arguments from a row's cells: empty cells take the command's defaults.
+
+    ``always`` names arguments passed even when empty (a required one, so the plan function
+    reports it missing in its own words). Choice words are lower-cased; ``opioid_use`` is
+    read as yes/no.
+    """
+    out = {k: v for k, v in values.items() if (v is not None or k in always) and k != "opioid_use"}
+    for key in ("source", "basis", "api_form"):
+        if out.get(key) is not None:
+            out[key] = out[key].lower()
+    out["opioid_use"] = values["opioid_use"] is not None and read_boolean(values["opioid_use"],
+                                                                          "opioid_use")
+    return out
+
+
 def liquid_extra_kinds() -> dict[str, str]:
     return dict(_LIQUID_EXTRA)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from compound.batch.chunk import Chunk
 from compound.batch.forms import AMOUNT, COUNT, FormOutput
-from compound.batch.grouped import liquid_extra_kinds, plan_grouped
+from compound.batch.grouped import liquid_extra_kinds, plan_arguments, plan_grouped
 
 FORM: Final = "liquid"
 READS: Final = ("strength", "volume", "dose", "days", "source", "vehicle", "tablet_weight", "api_form",
@@ -24,16 +24,7 @@ KINDS: Final[dict[str, str]] = {
 
 def kwargs(values: dict[str, Any]) -> dict[str, Any]:
     """``plan_liquid`` arguments from a row's cells (empty cells take the command's defaults)."""
-    from compound.batch.columns import read_boolean
-
-    out = {k: v for k, v in values.items() if v is not None and k not in ("strength", "opioid_use")}
-    out["strength"] = values["strength"]
-    for key in ("source", "basis", "api_form"):
-        if key in out:
-            out[key] = out[key].lower()
-    out["opioid_use"] = values["opioid_use"] is not None and read_boolean(values["opioid_use"],
-                                                                          "opioid_use")
-    return out
+    return plan_arguments(values, always=("strength",))
 
 
 def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
