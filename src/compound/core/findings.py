@@ -4,9 +4,10 @@ A finding is ``info`` (worth knowing), ``warning`` (check before compounding)
 or ``refusal`` (the plan must not be used as it stands). Codes are stable
 strings that scripts may match on; messages are for people and may change.
 
-Vectorised rules produce boolean masks; :class:`FindingRule` turns a mask into
-findings for the rows where it is true, so one rule serves a single plan and a
-column of a million rows alike.
+Vectorised rules produce boolean masks; a :class:`ColumnRule` turns a mask
+into findings for the rows where it is true, and :class:`FindingColumns`
+holds a plan type's rules over a column, so one set of rules serves a single
+plan and a column of a million rows alike (each distinct message built once).
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 class Severity(enum.IntEnum):
@@ -63,13 +70,92 @@ def status(findings: list[Finding]) -> str:
     return "ok"
 
 
-@dataclass(frozen=True, slots=True)
-class FindingRule:
-    """A finding code with its severity and a message built from row values."""
+@dataclass(frozen=True)
+class ColumnRule:
+    """One finding over a column of plans: where it applies, how severe, and what its message needs.
+
+    ``make`` builds the finding from the values of ``keys`` at one row (as Python scalars, passed
+    by name), and from nothing else: rows whose keys are equal get equal findings, so a column
+    of a million plans builds each distinct message once, and only when it is asked for.
+    """
 
     code: str
-    severity: Severity
-    message: Callable[[Mapping[str, Any]], str]
+    """The code of its findings (a name, for a rule whose code varies: see ``code_id``)."""
+    present: BoolArray
+    severity: IntArray
+    """Per row, the severity the finding has there (read where ``present``)."""
+    keys: Mapping[str, npt.NDArray[Any]]
+    make: Callable[..., Finding]
+    code_id: IntArray | None = None
+    """Per row, which code the finding has there, for a rule whose code varies (dose bands)."""
 
-    def make(self, values: Mapping[str, Any]) -> Finding:
-        return Finding(self.code, self.severity, self.message(values), dict(values))
+
+class FindingColumns:
+    """The findings of a column of plans, a rule at a time (:class:`ColumnRule`, in output order).
+
+    ``row(i)`` lists row ``i``'s findings in rule order, exactly what a one-row plan lists;
+    ``worst()`` and ``identity()`` answer for the whole column without building messages.
+    """
+
+    def __init__(self, n: int, rules: list[ColumnRule]) -> None:
+        self.n = n
+        self.rules = rules
+        self._made: list[dict[tuple[Any, ...], Finding]] = [{} for _ in rules]
+
+    def finding(self, r: int, i: int) -> Finding:
+        """Rule ``r``'s finding at row ``i`` (which must have it)."""
+        rule = self.rules[r]
+        values = {name: column[i].item() for name, column in rule.keys.items()}
+        key = tuple(values.values())
+        made = self._made[r].get(key)
+        if made is None:
+            made = self._made[r][key] = rule.make(**values)
+        return made
+
+    def row(self, i: int) -> list[Finding]:
+        """Every finding of row ``i``, in rule order."""
+        return [self.finding(r, i) for r, rule in enumerate(self.rules) if rule.present[i]]
+
+    def severities(self) -> IntArray:
+        """(rules × rows) severities, −1 where a row does not have the finding."""
+        out = np.full((len(self.rules), self.n), -1, dtype=np.int64)
+        for r, rule in enumerate(self.rules):
+            out[r] = np.where(rule.present, rule.severity, -1)
+        return out
+
+    def worst(self) -> IntArray:
+        """Per row, its most severe finding (−1: none)."""
+        if not self.rules:
+            return np.full(self.n, -1, dtype=np.int64)
+        return self.severities().max(axis=0)  # type: ignore[no-any-return]
+
+    def identity(self, messages_from: Severity = Severity.WARNING) -> list[IntArray]:
+        """Integer columns on which two rows agree when their findings show alike.
+
+        Rows equal in every column have the same codes with the same severities in the same
+        order, and the same messages for every finding at least ``messages_from`` severe (the
+        messages of milder findings may differ).
+        """
+        out: list[IntArray] = []
+        for rule, severity in zip(self.rules, self.severities(), strict=True):
+            if not rule.present.any():
+                continue
+            code = rule.code_id if rule.code_id is not None else np.zeros(self.n, dtype=np.int64)
+            out.append(np.where(rule.present, (severity + 1) * (int(code.max()) + 1) + code, -1))
+            shown = rule.present & (severity >= messages_from)
+            if shown.any() and rule.keys:
+                out.append(_key_ids(rule.keys.values(), shown))
+        return out
+
+
+def _key_ids(keys: Iterable[npt.NDArray[Any]], rows: BoolArray) -> IntArray:
+    """Per row in ``rows``, an id shared by exactly the rows with equal keys (−1 elsewhere)."""
+    ids = np.zeros(int(rows.sum()), dtype=np.int64)
+    for column in keys:
+        _, inverse = np.unique(np.asarray(column)[rows], return_inverse=True)
+        width = int(inverse.max()) + 1 if inverse.size else 1
+        _, ids = np.unique(ids * width + inverse.ravel(), return_inverse=True)
+        ids = ids.ravel().astype(np.int64)
+    out = np.full(rows.size, -1, dtype=np.int64)
+    out[rows] = ids
+    return out
