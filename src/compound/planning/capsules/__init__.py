@@ -13,7 +13,8 @@ Modules:
 * :mod:`.inputs`: the routes and API forms, and the checks on the typed input;
 * :mod:`.context`: :class:`CapsuleContext`, :func:`capsule_rules` and :func:`resolve_fill_weight`;
 * :mod:`.amounts`: :func:`amounts_for` and :func:`extra_for`, one row's numbers;
-* :mod:`.findings`: :func:`findings_for`, one row's findings;
+* :mod:`.findings`: :func:`finding_columns`, the findings of a column of plans, and
+  :func:`findings_for`, one row's;
 * :mod:`.working`: :func:`working_for`, one row's steps.
 
 Import from this package, not from the modules: names with a leading underscore are
@@ -29,7 +30,7 @@ from compound.planning.capsules.context import (
     capsule_rules,
     resolve_fill_weight,
 )
-from compound.planning.capsules.findings import findings_for
+from compound.planning.capsules.findings import finding_columns, findings_for
 from compound.planning.capsules.inputs import (
     API_FORMS,
     DEFAULT_API_PRODUCT,
@@ -39,11 +40,7 @@ from compound.planning.capsules.inputs import (
 from compound.planning.capsules.plan import COUNT_KEYS, CapsulePlan, plan_capsules
 from compound.planning.capsules.working import working_for
 
-# compound.batch.capsules uses these two private names: imported as themselves, they stay
-# importable from this package (outside __all__); check_kind and DEFAULT_API_PRODUCT are public.
-from compound.planning.capsules.inputs import _DEFAULT_API_PRODUCT as _DEFAULT_API_PRODUCT  # isort: skip
-from compound.planning.capsules.inputs import _check_kind as _check_kind  # isort: skip
-
 __all__ = ["API_FORMS", "COUNT_KEYS", "DEFAULT_API_PRODUCT", "FILL_METHODS", "ROUTES", "CapsuleContext",
-           "CapsulePlan", "amounts_for", "capsule_rules", "check_kind", "extra_for", "findings_for",
+           "CapsulePlan", "amounts_for", "capsule_rules", "check_kind", "extra_for", "finding_columns",
+           "findings_for",
            "plan_capsules", "resolve_fill_weight", "working_for"]

@@ -12,9 +12,8 @@ from compound.errors import InputError
 
 ROUTES = ("weighed", "whole-tablets")
 API_FORMS = {"anhydrous": "hcl", "dihydrate": "dihydrate", "base": "base"}
-_DEFAULT_API_PRODUCT = {"anhydrous": "naltrexone-hcl-api", "dihydrate": "naltrexone-hcl-dihydrate-api",
+DEFAULT_API_PRODUCT = {"anhydrous": "naltrexone-hcl-api", "dihydrate": "naltrexone-hcl-dihydrate-api",
                         "base": "naltrexone-base-api"}
-DEFAULT_API_PRODUCT = _DEFAULT_API_PRODUCT  # public name; compound.batch uses the private one
 
 
 def _text(value: Any) -> Any:
@@ -42,11 +41,10 @@ def _choice(value: str, allowed: Any, field: str) -> str:
     return value
 
 
-def _check_kind(row: Row, kind: str) -> None:
+def check_kind(row: Row, kind: str) -> None:
     if row.get("kind") != kind:
         raise InputError(f"product {row['key']!r} is {row.get('kind') or 'of no kind'}, not {kind}.",
                          hint=f"Choose a product of kind {kind} from products.csv, or leave --product out.",
                          field="product")
 
 
-check_kind = _check_kind  # public name; compound.batch uses the private one

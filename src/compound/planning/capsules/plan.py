@@ -18,13 +18,13 @@ from compound.planning.capsules.amounts import amounts_for, extra_for
 from compound.planning.capsules.context import CapsuleContext, capsule_rules, resolve_fill_weight
 from compound.planning.capsules.findings import findings_for
 from compound.planning.capsules.inputs import (
-    _DEFAULT_API_PRODUCT,
     API_FORMS,
+    DEFAULT_API_PRODUCT,
     ROUTES,
-    _check_kind,
     _choice,
     _mass,
     _text,
+    check_kind,
 )
 from compound.planning.capsules.working import working_for
 
@@ -141,7 +141,7 @@ def plan_capsules(
                              hint=str(resolve.rule("tablet_weight")["how_to_measure"]),
                              field="tablet_weight")
         product_row = resolve.product(product or str(rules_capsule["default_product"]))
-        _check_kind(product_row, "tablet")
+        check_kind(product_row, "tablet")
         check_tablet_weight(tablet_weight_mg, number(product_row, "strength_mg", table_name="products"))
     else:
         if route is not None:
@@ -150,8 +150,8 @@ def plan_capsules(
         if tablet_weight_mg is not None:
             raise InputError("--tablet-weight applies to tablets, not API powder.",
                              hint="Leave it out with --source api.", field="tablet_weight")
-        product_row = resolve.product(product or _DEFAULT_API_PRODUCT[api_form])
-        _check_kind(product_row, "api")
+        product_row = resolve.product(product or DEFAULT_API_PRODUCT[api_form])
+        check_kind(product_row, "api")
         if product_row.get("api_form") != API_FORMS[api_form]:
             form_name = {v: k for k, v in API_FORMS.items()}.get(product_row.get("api_form", ""), "?")
             raise InputError(f"product {product_row['key']!r} is the {form_name} form, not {api_form}.",
