@@ -211,14 +211,25 @@ def test_a_million_identical_cells_are_read_once(monkeypatch):
     assert calls.count("4.5mg") == 1 and calls.count("200mg") == 1
 
 
-def test_findings_text_is_built_once_per_distinct_prescription(monkeypatch):
-    from compound.planning import capsules
+def test_each_distinct_finding_message_is_built_once_and_only_when_shown(monkeypatch):
+    from compound.planning.capsules import findings
 
-    calls = []
-    real = capsules.findings_for
-    monkeypatch.setattr(capsules, "findings_for", lambda *a: calls.append(1) or real(*a))
-    plan_frame(frame(*([CAPSULES] * 500 + [dict(CAPSULES, strength="3mg")] * 500)))
-    assert len(calls) == 2
+    calls: list[float] = []
+    real = findings.dose_band_finding
+    monkeypatch.setattr(findings, "dose_band_finding",
+                        lambda mg, *a, **k: calls.append(mg) or real(mg, *a, **k))
+    made: list[str] = []
+    real_finding = findings.Finding
+    monkeypatch.setattr(findings, "Finding", lambda code, *a: made.append(code) or real_finding(code, *a))
+    # 300 distinct prescriptions (tablet weights differ) of two strengths.
+    rows = [dict(CAPSULES, strength=s, tablet_weight=f"{200 + k}mg")
+            for s in ("4.5mg", "3mg") for k in range(150)]
+    out = plan_frame(frame(*rows))
+    assert len(out) == 300 and set(out["status"]) == {"ok"}
+    # Every row shows the same codes (info findings show their code only, no message): one
+    # representative's findings are built, once; the 3 mg rows' own messages are not built at all.
+    assert set(out["finding_codes"]) == {"DOSE_BAND_LDN;TABLET_EXCIPIENTS"}
+    assert calls == [4.5] and made.count("TABLET_EXCIPIENTS") == 1
 
 
 def test_nan_never_leaks_as_text():

@@ -26,6 +26,7 @@ from compound.batch.forms import (
     COUNT,
     TEXT,
     FormOutput,
+    LazyFindings,
     StockLine,
     amount,
     boolean,
@@ -130,7 +131,6 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
         return empty_output(FORM, KINDS)
     log = chunk.log
     contexts: dict[Any, Any] = cache.contexts if cache is not None else {}
-    finding_cache: dict[Any, Any] = cache.findings if cache is not None else {}
     cells = {name: chunk.cells(name, rows) for name in (*_CONTEXT, *_NUMBERS)}
 
     source = choice(cells["source"], chunk, rows, ("tablet", "api"), "tablet")
@@ -231,21 +231,11 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     columns["filler"] = Coded.of(table["filler"], g)
     columns["product"] = Coded.of(table["product"], g)
 
-    # Findings: once per distinct combination of context and numbers in the run.
-    f_inverse, f_first = group_rows([g, *[cells[n].codes[ok] for n in _NUMBERS],
-                                     opioid[ok].astype(np.int64)], ok_idx.size)
-    group_findings = []
-    at = ok_idx[f_first]  # block-level positions
-    keys = list(zip(*(cells[n].text(at) for n in (*_CONTEXT, *_NUMBERS)), opioid[at].tolist(),
-                    strict=True))
-    group_ids = [cache.id_of((FORM, key)) for key in keys] if cache is not None else None
-    for first, key in zip(f_first, keys, strict=True):
-        found = finding_cache.get(key)
-        if found is None:
-            ctx = resolved[int(g[first])].ctx
-            found = tuple(sorted(planning.findings_for(result, int(first), ctx), key=lambda f: -f.severity))
-            finding_cache[key] = found
-        group_findings.append(found)
+    # Findings a column at a time: each distinct message is built once, and only when shown.
+    used, context_of = np.unique(g, return_inverse=True)  # planned rows' contexts all resolved
+    found = planning.finding_columns(result, [resolved[int(u)].ctx for u in used],  # type: ignore[union-attr]
+                                     context_of.ravel())
+    group_shown = group_rows(found.identity(), ok_idx.size)[0]
 
     triturated = np.asarray(result.triturated, dtype=bool)
     stages = np.nan_to_num(result.trituration["stages"])
@@ -265,8 +255,9 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     from compound.planning.stability import category_for_plan
 
     category = Coded.of((category_for_plan(FORM),), np.zeros(ok_idx.size, dtype=np.int64))
-    return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), f_inverse, group_findings, category, stock,
-                      bud_match={"filler": columns["filler"]}, group_ids=group_ids)
+    return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), np.arange(ok_idx.size), LazyFindings(found),
+                      category, stock, bud_match={"filler": columns["filler"]}, group_worst=found.worst(),
+                      group_shown=group_shown)
 
 
 # ---------------------------------------------------------------- helpers

@@ -12,7 +12,7 @@ from compound.batch.chunk import Cells, Chunk
 from compound.batch.coded import Coded
 from compound.batch.columns import read_boolean, read_choice
 from compound.core import units
-from compound.core.findings import Finding
+from compound.core.findings import Finding, FindingColumns
 from compound.errors import InputError
 
 AMOUNT, COUNT, TEXT = "amount", "count", "text"
@@ -45,7 +45,8 @@ class FormOutput:
     kinds: dict[str, str]
     group: np.ndarray
     """For each planned row, its index into ``group_findings``."""
-    group_findings: list[tuple[Finding, ...]]
+    group_findings: Sequence[tuple[Finding, ...]]
+    """Per group, its findings, most severe first (may be built when first asked for)."""
     bud_category: Coded
     """The USP <795> category of each planned row."""
     stock: list[StockLine] = field(default_factory=list)
@@ -53,6 +54,31 @@ class FormOutput:
     """What a stability study is matched against (filler; vehicle and concentration)."""
     group_ids: list[int] | None = None
     """A run-wide id for each group (same inputs in another block, same id), or None."""
+    group_worst: np.ndarray | None = None
+    """Per group, its most severe finding (−1: none); None: read from ``group_findings``."""
+    group_shown: np.ndarray | None = None
+    """Per group, an id shared by the groups whose findings show alike on a worksheet (the same
+    codes and severities in order, the same warning and refusal messages); None: each its own."""
+
+
+class LazyFindings(Sequence[tuple[Finding, ...]]):
+    """Rows of :class:`~compound.core.findings.FindingColumns`, most severe first, built when asked."""
+
+    def __init__(self, columns: FindingColumns) -> None:
+        self._columns = columns
+        self._rows: dict[int, tuple[Finding, ...]] = {}
+
+    def __len__(self) -> int:
+        return self._columns.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        found = self._rows.get(i)
+        if found is None:
+            found = self._rows[i] = tuple(sorted(self._columns.row(i), key=lambda f: -f.severity))
+        return found
 
 
 def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:

@@ -122,10 +122,8 @@ class RunCache:
     """What a run computes once and reuses in every block (keys are cell texts)."""
 
     contexts: dict[Any, Any] = field(default_factory=dict)
-    findings: dict[Any, tuple[Finding, ...]] = field(default_factory=dict)
     buds: dict[Any, Any] = field(default_factory=dict)
     ids: dict[Any, int] = field(default_factory=dict)
-    pairs: dict[Any, Any] = field(default_factory=dict)
 
     def id_of(self, key: Any) -> int:
         """A run-wide number for a key (the same inputs in any block get the same number)."""
@@ -135,13 +133,10 @@ class RunCache:
         """Forget what was cached once it holds more than ``limit`` prescriptions.
 
         A run plans each distinct prescription once, so on a file of many distinct rows these
-        caches mostly hold what will not be asked again (and 300,000 of them take a gigabyte).
-        Ids and the pairs keyed by them go together; everything is recomputed when needed.
+        caches mostly hold what will not be asked again; everything is recomputed when needed.
         """
-        if max(len(self.findings), len(self.ids), len(self.pairs), len(self.buds)) > limit:
-            self.findings.clear()
+        if max(len(self.ids), len(self.buds)) > limit:
             self.ids.clear()
-            self.pairs.clear()
             self.buds.clear()
 
 
@@ -157,7 +152,7 @@ class Planned:
     computed: dict[str, Any]
     kinds: dict[str, str]
     bud: dict[str, Any]
-    findings: list[tuple[Finding, ...]]
+    findings: RowFindings
     finding_codes: list[str | None]
     finding_texts: list[str | None]
     finding_group: np.ndarray
@@ -224,7 +219,6 @@ class Planned:
         frame = self.frame(rounded=True)
         computed = [k for k in {**self.kinds, **(BUD_KINDS if self.bud else {})}]
         data = {k: frame[k].to_numpy(dtype=object, na_value=None) for k in frame.columns}
-        finding_dicts = [[f.to_dict() for f in g] for g in self.findings]
         error_lists = _errors_by_row(self.chunk)
         inputs = {name: self.chunk.coded(name).to_objects() for name in COLUMNS
                   if name not in _NOT_INPUTS and self.chunk.has(name)}
@@ -240,7 +234,7 @@ class Planned:
                     value = data[key][i]
                     if value is not None:
                         rec[key] = value
-            rec["findings"] = finding_dicts[self.finding_group[i]] if self.finding_group[i] >= 0 else []
+            rec["findings"] = self.findings.dicts(i)
             rec["errors"] = error_lists.get(i, [])
             for name in self.passthrough:
                 if data[name][i] is not None:
@@ -283,8 +277,7 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     kinds = form_kinds(forms)
     computed: dict[str, Any] = {}
     plan_group = np.full(n, -1, dtype=np.int64)
-    plan_id = np.full(n, -1, dtype=np.int64)
-    findings: list[tuple[Finding, ...]] = []
+    findings = _GroupFindings()
     category = Coded.empty(n)
     bud_match: dict[str, Coded] = {}
     stock: list[tuple[np.ndarray, StockLine]] = []
@@ -303,10 +296,7 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
                 computed.setdefault(key, Coded.empty(n)).put(out.rows, values)
             else:
                 computed.setdefault(key, np.full(n, np.nan))[out.rows] = values
-        plan_group[out.rows] = out.group + len(findings)
-        if out.group_ids is not None:
-            plan_id[out.rows] = np.asarray(out.group_ids, dtype=np.int64)[out.group]
-        findings.extend(out.group_findings)
+        plan_group[out.rows] = out.group + findings.add(out)
         category.put(out.rows, out.bud_category)
         for key, values in out.bud_match.items():
             bud_match.setdefault(key, Coded.empty(n)).put(out.rows, values)
@@ -316,20 +306,18 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
         if key not in computed:
             computed[key] = Coded.empty(n) if kind == TEXT else np.full(n, np.nan)
     computed = {key: computed[key] for key in kinds}
-    severity = np.array([max((f.severity for f in g), default=-1) for g in findings] + [-1])
-    plan_severity = severity[np.where(plan_group >= 0, plan_group, len(findings))]
-    bud, bud_group, bud_findings, bud_sources, bud_ids = _plan_bud(chunk, bud_cells, category, bud_match,
-                                                                   plan_severity, cache)
+    worst_of, shown_of = findings.worst(), findings.shown()
+    plan_severity = np.append(worst_of, -1)[plan_group]
+    bud, bud_group, bud_findings, bud_sources = _plan_bud(chunk, bud_cells, category, bud_match,
+                                                          plan_severity, cache)
 
-    # Plan and BUD findings together, once per distinct pair in the run; error rows have neither.
+    # Rows whose plan and BUD findings show alike share their findings text, built once.
     errors = log.mask()
     plan_group[errors] = -1
     bud_group[errors] = -1
-    plan_id[errors] = -1
-    bud_id = np.where(bud_group >= 0, np.append(np.asarray(bud_ids, dtype=np.int64), -1)[bud_group], -1)
-    pair_inverse, pair_first = group_rows([plan_group, bud_group], n)
-    pairs = [_pair(cache, findings, bud_findings, int(plan_group[i]), int(bud_group[i]),
-                   int(plan_id[i]), int(bud_id[i])) for i in pair_first]
+    pair_inverse, pair_first = group_rows([np.append(shown_of, -1)[plan_group], bud_group], n)
+    pairs = [_pair(findings[int(plan_group[i])] if plan_group[i] >= 0 else (),
+                   bud_findings[int(bud_group[i])] if bud_group[i] >= 0 else ()) for i in pair_first]
     worst = np.array([p.worst for p in pairs] + [-1])[pair_inverse]
     status_code = np.where(errors, 3, np.where(worst >= Severity.REFUSAL, 2,
                                                np.where(worst >= Severity.WARNING, 1, 0)))
@@ -345,7 +333,8 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     passthrough = {name: chunk.raw_text(name) for name in frame.columns if is_pass_through(name)}
     return Planned(row=chunk.row_numbers, form=form, status=Coded.of(STATUSES, status_code),
                    labels=labels, computed=computed, kinds=kinds, bud=bud,
-                   findings=[p.findings for p in pairs], finding_codes=[p.codes for p in pairs],
+                   findings=RowFindings(plan_group, bud_group, findings, bud_findings),
+                   finding_codes=[p.codes for p in pairs],
                    finding_texts=[p.text for p in pairs],
                    finding_group=pair_inverse, errors=log.text(), passthrough=passthrough,
                    chunk=chunk, stock=stock, bud_sources=bud_sources)
@@ -353,33 +342,82 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
 
 @dataclass(frozen=True)
 class _Pair:
-    """A (prescription, BUD) pair: its findings, worst severity, text and run-wide id."""
+    """How a (plan findings, BUD findings) pair shows on a worksheet: worst severity, codes, text."""
 
-    findings: tuple[Finding, ...]
     worst: int
     codes: str | None
     text: str | None
-    id: int
 
 
-def _pair(cache: RunCache, findings: list[tuple[Finding, ...]], bud_findings: list[tuple[Finding, ...]],
-          plan_group: int, bud_group: int, plan_id: int, bud_id: int) -> _Pair:
-    key = ("pair", plan_id, bud_id) if plan_id >= 0 else None
-    hit = cache.pairs.get(key) if key is not None else None
-    if hit is not None:
-        return hit
-    p = findings[plan_group] if plan_group >= 0 else ()
-    b = bud_findings[bud_group] if bud_group >= 0 else ()
-    both = tuple(sorted((*p, *b), key=lambda f: -f.severity))  # plan's first on ties, as plan JSON
-    pair = _Pair(
-        findings=both, worst=max((int(f.severity) for f in both), default=-1),
-        codes=";".join(f.code for f in both) or None,
-        text=" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in both
-                        if f.severity >= Severity.WARNING) or None,
-        id=cache.id_of(key) if key is not None else -1)
-    if key is not None:
-        cache.pairs[key] = pair
-    return pair
+def _merged(plan: tuple[Finding, ...], bud: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    return tuple(sorted((*plan, *bud), key=lambda f: -f.severity))  # plan's first on ties, as plan JSON
+
+
+def _pair(plan: tuple[Finding, ...], bud: tuple[Finding, ...]) -> _Pair:
+    both = _merged(plan, bud)
+    return _Pair(worst=max((int(f.severity) for f in both), default=-1),
+                 codes=";".join(f.code for f in both) or None,
+                 text=" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in both
+                                 if f.severity >= Severity.WARNING) or None)
+
+
+class _GroupFindings:
+    """The findings groups of a block's forms, numbered one after another."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[int, FormOutput]] = []
+        self.size = 0
+
+    def add(self, out: FormOutput) -> int:
+        """Take a form's groups; returns the number of its first group."""
+        start = self.size
+        self._parts.append((start, out))
+        self.size += len(out.group_findings)
+        return start
+
+    def __getitem__(self, g: int) -> tuple[Finding, ...]:
+        for start, out in reversed(self._parts):
+            if g >= start:
+                return out.group_findings[g - start]  # type: ignore[no-any-return]
+        raise IndexError(g)
+
+    def worst(self) -> np.ndarray:
+        parts = [out.group_worst if out.group_worst is not None else
+                 np.array([max((int(f.severity) for f in g), default=-1) for g in out.group_findings],
+                          dtype=np.int64) for _, out in self._parts]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def shown(self) -> np.ndarray:
+        """Per group, an id shared only by groups (of the same form) whose findings show alike."""
+        parts, offset = [], 0
+        for _, out in self._parts:
+            own = (out.group_shown if out.group_shown is not None
+                   else np.arange(len(out.group_findings), dtype=np.int64))
+            parts.append(np.asarray(own, dtype=np.int64) + offset)
+            offset += int(own.max()) + 1 if own.size else 0
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class RowFindings:
+    """Each row's findings, plan's and BUD's together, most severe first (built when asked for)."""
+
+    plan_group: np.ndarray
+    bud_group: np.ndarray
+    plan: _GroupFindings
+    bud: list[tuple[Finding, ...]]
+    _made: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __call__(self, i: int) -> tuple[Finding, ...]:
+        p, b = int(self.plan_group[i]), int(self.bud_group[i])
+        return _merged(self.plan[p] if p >= 0 else (), self.bud[b] if b >= 0 else ())
+
+    def dicts(self, i: int) -> list[dict[str, Any]]:
+        """Row ``i``'s findings as JSON objects."""
+        key = (int(self.plan_group[i]), int(self.bud_group[i]))
+        if key not in self._made:
+            self._made[key] = [f.to_dict() for f in self(i)]
+        return self._made[key]
 
 
 def _read_form(chunk: Chunk, read_errors: dict[int, tuple[str, str]]) -> Coded:
@@ -472,7 +510,7 @@ def _read_bud_cells(chunk: Chunk) -> dict[str, Any] | None:
 
 def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match: dict[str, Coded],
               plan_severity: np.ndarray, cache: RunCache,
-              ) -> tuple[dict[str, Any], np.ndarray, list[tuple[Finding, ...]], dict[str, str], list[int]]:
+              ) -> tuple[dict[str, Any], np.ndarray, list[tuple[Finding, ...]], dict[str, str]]:
     """Beyond-use dates for the planned, unrefused rows that give ``compounded``.
 
     One :func:`~compound.planning.stability.assign_bud` call per distinct
@@ -483,7 +521,7 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     n = chunk.n
     bud_group = np.full(n, -1, dtype=np.int64)
     if cells is None:
-        return {}, bud_group, [], {}, []
+        return {}, bud_group, [], {}
     from compound.planning import stability
 
     out: dict[str, Any] = {k: Coded.empty(n) if v == TEXT else np.full(n, np.nan)
@@ -491,7 +529,7 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     rows = np.flatnonzero(cells["given"] & (category.codes >= 0) & ~chunk.log.mask()
                           & (plan_severity < Severity.REFUSAL))
     if rows.size == 0:
-        return out, bud_group, [], {}, []
+        return out, bud_group, [], {}
     cat = category.to_objects()
     match_values = {k: v.to_objects()[rows] for k, v in match.items()}
     keys = [pd.factorize(cat[rows])[0], *(cells[name][1][rows] for name in BUD_INPUTS)]
@@ -499,13 +537,11 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     inverse, first = group_rows(keys, rows.size)
     members_of = Members(inverse)
     results: list[Any] = []
-    ids: list[int] = []
     for g, i in enumerate(first):
         r = rows[i]
         value = {name: cells[name][0][cells[name][1][r]] for name in BUD_INPUTS}
         prep = {k: v[i] for k, v in match_values.items() if v[i] is not None}
         key = (str(cat[r]), *(repr(value[name]) for name in BUD_INPUTS), tuple(sorted(prep.items())))
-        ids.append(cache.id_of(("bud", key)))
         if key not in cache.buds:
             try:
                 cache.buds[key] = stability.assign_bud(
@@ -538,4 +574,4 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     out["bud_days"][rows] = days[inverse]
     bud_group[rows] = inverse
     sources = {r.limit.name: r.limit.source for r in good if r is not None and r.limit}
-    return out, bud_group, [tuple(r.findings) if r is not None else () for r in good], sources, ids
+    return out, bud_group, [tuple(r.findings) if r is not None else () for r in good], sources

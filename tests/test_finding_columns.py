@@ -1,0 +1,81 @@
+"""Findings a column at a time: the same findings as one plan at a time, each message built once."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from compound.batch.frame import plan_block
+from compound.core.findings import ColumnRule, Finding, FindingColumns, Severity
+from compound.errors import InputError
+from compound.planning.capsules import plan_capsules
+from test_batch_equality import SETTINGS, capsule_rows, frame_of, kwargs_of
+
+
+def _columns(made: list[tuple[str, float]]) -> FindingColumns:
+    """Four rows: an info finding whose message names an amount, and a warning on two rows."""
+    amount = np.array([1.0, 2.0, 1.0, 2.0])
+
+    def info(mg: float) -> Finding:
+        made.append(("INFO_AMOUNT", mg))
+        return Finding("INFO_AMOUNT", Severity.INFO, f"{mg} mg")
+
+    def warning(limit: float) -> Finding:
+        made.append(("WARN_LIMIT", limit))
+        return Finding("WARN_LIMIT", Severity.WARNING, f"over {limit}")
+
+    return FindingColumns(4, [
+        ColumnRule("INFO_AMOUNT", np.ones(4, dtype=bool), np.zeros(4, dtype=np.int64), {"mg": amount}, info),
+        ColumnRule("WARN_LIMIT", np.array([False, True, True, False]), np.ones(4, dtype=np.int64),
+                   {"limit": np.array([0.0, 5.0, 6.0, 0.0])}, warning),
+    ])
+
+
+def test_rows_list_their_findings_in_rule_order_and_each_message_is_built_once():
+    made: list[tuple[str, float]] = []
+    found = _columns(made)
+    assert made == []  # nothing is built until asked for
+    assert [f.message for f in found.row(1)] == ["2.0 mg", "over 5.0"]
+    assert [f.message for f in found.row(3)] == ["2.0 mg"]
+    assert made == [("INFO_AMOUNT", 2.0), ("WARN_LIMIT", 5.0)]
+    assert found.worst().tolist() == [0, 1, 1, 0]
+
+
+def test_identity_tells_rows_apart_by_codes_and_shown_messages_only():
+    found = _columns([])
+    ids = np.stack(found.identity(), axis=1)
+    same = [[bool((ids[i] == ids[j]).all()) for j in range(4)] for i in range(4)]
+    # Rows 0 and 3 differ only in an info message (not shown on a worksheet): alike.
+    assert same[0][3] and not same[0][1]
+    # Rows 1 and 2 both warn, with different messages: not alike.
+    assert not same[1][2]
+
+
+def test_a_rule_whose_code_varies_keeps_its_codes_apart():
+    found = FindingColumns(2, [ColumnRule(
+        "BAND", np.ones(2, dtype=bool), np.zeros(2, dtype=np.int64), {"band": np.array([0, 1])},
+        lambda band: Finding(f"BAND_{band}", Severity.INFO, "m"), code_id=np.array([0, 1]))])
+    ids = np.stack(found.identity(), axis=1)
+    assert not (ids[0] == ids[1]).all()
+
+
+@SETTINGS
+@given(st.lists(capsule_rows(), min_size=1, max_size=12))
+def test_every_row_of_a_block_has_the_findings_of_its_own_plan(rows):
+    """Each row's findings (messages included, as ``--jsonl`` prints them) and worksheet text."""
+    planned = plan_block(frame_of(rows))
+    records = list(planned.records())
+    texts = planned.frame()["findings"].tolist()
+    for i, row in enumerate(rows):
+        try:
+            single = plan_capsules(row["strength"], row["count"],
+                                   **kwargs_of(row, ("form", "strength", "count")))
+        except InputError:
+            assert records[i]["status"] == "error"
+            continue
+        expected = single.to_dict()["findings"]
+        assert records[i]["findings"] == expected, row
+        shown = " | ".join(f"{'REFUSED' if f['severity'] == 'refusal' else 'WARNING'} {f['code']}: "
+                           f"{f['message']}" for f in expected if f["severity"] != "info")
+        assert (texts[i] if isinstance(texts[i], str) else "") == shown, row
