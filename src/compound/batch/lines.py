@@ -89,12 +89,15 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
     One pyarrow string array per run (None for a run with no columns).
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     first = np.arange(groups)
+    comma = pa.scalar(",", pa.large_string())
     out = []
     for run in lay.runs:
-        texts = [_group_texts(columns[name], kinds[name], first, spreadsheet) for name in run]
-        out.append(pa.array([",".join(row) for row in zip(*texts, strict=True)], type=pa.large_string())
+        texts = [pa.array(_group_texts(columns[name], kinds[name], first, spreadsheet),
+                          type=pa.large_string()) for name in run]
+        out.append((texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, comma))
                    if run else None)
     return out
 
