@@ -11,15 +11,24 @@ from hypothesis import strategies as st
 
 from compound.core.capsules import MASK_CODES, CapsuleInputs, CapsuleRules, compute_capsules
 from compound.planning import resolve
+from compound.planning.capsules import capsule_rules
 
 MW_BASE, MW_HCL = 341.40, 377.86           # domain.md 1.1
 DIHYDRATE_WATER = 0.08705                  # 36.03 / 413.89
 MWQ_CLASS_III = 120.0                      # 6 mg / 5 %
 
 
+def data_rules(bands: tuple = ()) -> CapsuleRules:
+    """The shipped rules.toml and molecules.csv, checked against the hand values used below."""
+    r = capsule_rules(bands)
+    assert (r.mw_hcl, r.mw_base) == (MW_HCL, MW_BASE)
+    assert r.dihydrate_water == pytest.approx(DIHYDRATE_WATER, abs=1e-5)
+    return r
+
+
 @pytest.fixture
 def rules():
-    return CapsuleRules(MW_HCL, MW_BASE, DIHYDRATE_WATER, tuple(resolve.dose_bands()))
+    return data_rules(tuple(resolve.dose_bands()))
 
 
 def row(rules, **kw):
@@ -188,7 +197,7 @@ finite = {"allow_nan": False, "allow_infinity": False}
        assay=st.floats(0.9, 1.02, **finite), water=st.floats(0.0, 0.12, **finite),
        form=st.sampled_from(["anhydrous", "dihydrate", "base"]))
 def test_drug_weighed_times_potency_is_the_drug_in_all_capsules(strength, count, assay, water, form):
-    rules = CapsuleRules(MW_HCL, MW_BASE, DIHYDRATE_WATER, ())
+    rules = data_rules()
     r = compute_capsules(CapsuleInputs(
         strength, count, 100.0, MWQ_CLASS_III, rules, source_is_tablet=False, assay=assay, water=water,
         form_is_base=form == "base", form_is_dihydrate=form == "dihydrate")).row(0)
@@ -201,7 +210,7 @@ def test_drug_weighed_times_potency_is_the_drug_in_all_capsules(strength, count,
 @given(strength=st.floats(0.01, 1.0, **finite), count=st.integers(1, 500),
        assay=st.floats(0.95, 1.02, **finite), tablet=st.booleans())
 def test_ten_times_the_strength_is_ten_times_the_drug(strength, count, assay, tablet):
-    rules = CapsuleRules(MW_HCL, MW_BASE, DIHYDRATE_WATER, ())
+    rules = data_rules()
     kw = {"source_is_tablet": tablet, "tablet_strength_mg": 50.0, "tablet_weight_mg": 200.0,
           "assay": np.nan if tablet else assay}
     one = compute_capsules(CapsuleInputs(strength, count, 100.0, MWQ_CLASS_III, rules, **kw)).row(0)
@@ -233,7 +242,7 @@ def _random_inputs(n: int, seed: int, rules: CapsuleRules) -> CapsuleInputs:
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_many_rows_equal_single_rows_bitwise(seed):
-    rules = CapsuleRules(MW_HCL, MW_BASE, DIHYDRATE_WATER, tuple(resolve.dose_bands()))
+    rules = data_rules(tuple(resolve.dose_bands()))
     inputs = _random_inputs(60, seed, rules)
     many = compute_capsules(inputs)
     names = [f.name for f in dataclasses.fields(inputs) if f.name != "rules"]

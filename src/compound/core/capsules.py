@@ -70,6 +70,7 @@ MASK_CODES: tuple[str, ...] = (
 class CapsuleRules:
     """Constants shared by every row of a run (from molecules.csv and rules.toml).
 
+    No defaults: every value comes from the data (:func:`compound.planning.capsules.capsule_rules`).
     Fractions are 0–1 (``weight_low = 0.9`` for 90 %).
     """
 
@@ -77,17 +78,17 @@ class CapsuleRules:
     mw_base: float
     dihydrate_water: float
     dose_bands: tuple[DoseBand, ...]
-    weight_low: float = 0.90
-    weight_high: float = 1.10
-    potency_low: float = 0.90
-    potency_high: float = 1.10
-    hydrate_mismatch_water: float = 0.05
-    dihydrate_water_tolerance: float = 0.015
-    assay_low: float = 0.98
-    assay_high: float = 1.02
-    assay_max_plausible: float = 1.10
-    shortcut_warn_error: float = 0.05
-    max_trituration_factor: float = 100.0
+    weight_low: float
+    weight_high: float
+    potency_low: float
+    potency_high: float
+    hydrate_mismatch_water: float
+    dihydrate_water_tolerance: float
+    assay_low: float
+    assay_high: float
+    assay_max_plausible: float
+    shortcut_warn_error: float
+    max_trituration_factor: float
 
 
 _BOOL_FIELDS = frozenset({
