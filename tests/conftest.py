@@ -21,6 +21,15 @@ def isolated_environment(tmp_path, monkeypatch):
     loader.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def steady_cursor(request, monkeypatch):
+    """TUI tests: the input cursor does not blink (its timer would make each run draw differently)."""
+    if request.module.__name__.startswith("test_tui"):
+        from textual.widgets import Input
+
+        monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
 @pytest.fixture
 def overlay(tmp_path, monkeypatch):
     """A pharmacy overlay catalog directory, active for the test."""

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import pytest
 from textual.geometry import Region
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Select
 
 from compound.tui.app import CompoundApp
 from compound.tui.messages import CalculationFailed, PlanCalculated, PlanRefused
 from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.help import HelpScreen
 from compound.tui.widgets.plan import PlanResults
-
-
-@pytest.fixture(autouse=True)
-def no_cursor_blink(monkeypatch):
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
 def amounts(app: CompoundApp, form: str = "capsules") -> dict[str, str]:

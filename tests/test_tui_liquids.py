@@ -6,7 +6,6 @@ domain.md §2.2), not read back from the code.
 
 from __future__ import annotations
 
-import pytest
 from textual.geometry import Region
 from textual.widgets import Input, Select
 
@@ -15,11 +14,6 @@ from compound.tui.messages import CalculationFailed, PlanCalculated, PlanRefused
 from compound.tui.screens.calculator import CalculatorScreen
 from compound.tui.screens.error import ErrorModal
 from compound.tui.widgets.plan import PlanResults
-
-
-@pytest.fixture(autouse=True)
-def no_cursor_blink(monkeypatch):
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
 async def open_form(pilot, form: str, **values: str) -> None:

@@ -11,11 +11,6 @@ from compound.tui.forms import CAPSULES, FieldSpec
 from compound.tui.widgets.plan.field import AmountValidator
 
 
-@pytest.fixture(autouse=True)
-def no_cursor_blink(monkeypatch):
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
-
-
 def validate(kind: str, text: str, *, required: bool = False):
     spec = FieldSpec("x", "X", kind, required=required, placeholder="e.g. 4.5mg")  # type: ignore[arg-type]
     return AmountValidator(spec).validate(text)
