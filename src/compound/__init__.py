@@ -10,8 +10,7 @@ The public Python API, resolved lazily so that ``import compound`` stays cheap::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from compound._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -32,12 +31,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'compound' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC, lambda: list(globals()))

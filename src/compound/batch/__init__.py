@@ -7,8 +7,7 @@ resolved lazily.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from compound._lazy import lazy_exports
 
 _PUBLIC = {
     "plan_frame": "compound.batch.frame",
@@ -22,8 +21,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'compound.batch' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC, lambda: list(globals()))
