@@ -171,6 +171,27 @@ def test_two_keys_that_differ_only_in_case_are_a_catalog_error(overlay, text, se
     assert "differ only in case" in err.value.message
 
 
+def test_category_and_storage_keys_with_capitals_match_however_they_are_typed(overlay):
+    # A pharmacy's own category, spelled with capitals in bud_rules.csv, and a study that names it
+    # and its storage with capitals too.
+    write(overlay, "bud_rules.csv", "key,name,days,storage,default_storage,source\n"
+          "Our-Gel,Our gel,21,Room; Refrigerated,Refrigerated,SOP 14\n")
+    write(overlay, "studies.toml", our_study(key="gel-2026", category="OUR-GEL", windows="Room = 45"))
+    r = assign_bud("our-gel", "2025-03-10")
+    # 21 days refrigerated (the default), Day 1: 2025-03-10 + 20 = 2025-03-30.
+    assert (r.beyond_use_date, r.storage) == (D(2025, 3, 30), "refrigerated")
+    r = assign_bud("Our-Gel", "2025-03-10", storage="ROOM", study="gel-2026", attest=True)
+    # The study's 45 days at room temperature: 2025-03-10 + 44 = 2025-04-23.
+    assert (r.beyond_use_date, r.storage, r.limit.kind) == (D(2025, 4, 23), "room", "study")
+
+
+def test_two_categories_that_differ_only_in_case_are_a_catalog_error(overlay):
+    write(overlay, "bud_rules.csv", "key,name,days,storage,default_storage,source\n"
+          "Nonaqueous-Solid,x,30,room,room,SOP\n")
+    with pytest.raises(CatalogError, match="differ only in case"):
+        assign_bud("nonaqueous-solid", "2025-03-10")
+
+
 # ----------------------------------------------------------------------------- 3. concentration
 
 

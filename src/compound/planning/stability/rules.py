@@ -66,7 +66,8 @@ class Policy:
 
 
 def _split(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in text.split(";") if p.strip())
+    """``room; Refrigerated`` → ("room", "refrigerated"): storage and category keys ignore case."""
+    return tuple(p.strip().lower() for p in text.split(";") if p.strip())
 
 
 def _section(name: str) -> dict[str, Any]:
@@ -78,11 +79,13 @@ def _section(name: str) -> dict[str, Any]:
 
 def storages() -> dict[str, str]:
     """The storage vocabulary: key (``room``, ``refrigerated``) → "stored ..." phrase."""
+    section = _section("storage")
+    _distinct_keys(section, "storage")
     out = {}
-    for key, row in _section("storage").items():
+    for key, row in section.items():
         if not isinstance(row, dict) or not row.get("name") or not row.get("source"):
             raise CatalogError(f"studies.toml [storage.{key}] needs a name and a source.")
-        out[key] = str(row["name"])
+        out[key.strip().lower()] = str(row["name"])  # matched as typed, ignoring case
     return out
 
 
@@ -124,16 +127,24 @@ def _distinct_keys(entries: Mapping[str, Any], section: str) -> None:
 def bud_rules() -> list[BudRule]:
     known = storages()
     out = []
+    seen: dict[str, str] = {}
     for row in loader.table("bud_rules"):
         where = f"bud_rules.csv, row {row['key']!r}"
+        key = row["key"].strip().lower()  # matched as typed, ignoring case
+        other = seen.setdefault(key, row["key"])
+        if other != row["key"]:
+            raise CatalogError(f"bud_rules.csv: keys {other!r} and {row['key']!r} differ only in case, "
+                               "and keys are matched ignoring case.",
+                               hint="Spell them the same way to replace one with the other, or "
+                                    "rename one.")
         allowed = _split(row.get("storage", ""))
-        default = row.get("default_storage", "")
+        default = row.get("default_storage", "").strip().lower()
         if not allowed or any(s not in known for s in allowed) or default not in allowed:
             raise CatalogError(f"{where}: storage {row.get('storage')!r} / default "
                                f"{default!r} must be among {', '.join(known)} (';'-separated), "
                                "and the default one of them.")
         out.append(BudRule(
-            key=row["key"], name=row.get("name") or row["key"],
+            key=key, name=row.get("name") or row["key"],
             days=_whole_days(number(row, "days", table_name="bud_rules"),
                              f"{where}, column 'days'"),
             storage=allowed, default_storage=default,
@@ -172,12 +183,13 @@ def studies() -> dict[str, Study]:
                                "window_days") if not s.get(c)]
         if missing:
             raise CatalogError(f"{where}: missing {', '.join(missing)}.")
-        if not isinstance(s["category"], str) or s["category"] not in categories:
+        category = s["category"].strip().lower() if isinstance(s["category"], str) else None
+        if category not in categories:
             raise CatalogError(f"{where}: unknown category {s['category']!r}.")
         if not isinstance(s["window_days"], dict):
             raise CatalogError(f"{where} window_days must be a table of storage = days "
                                f"(e.g. room = 30), not {s['window_days']!r}.")
-        windows = {k: _whole_days(v, f"{where} window_days.{k}")
+        windows = {k.strip().lower(): _whole_days(v, f"{where} window_days.{k}")
                    for k, v in s["window_days"].items()}
         if any(k not in known for k in windows):
             raise CatalogError(f"{where}: window_days keys must be among {', '.join(known)}.")
@@ -192,7 +204,7 @@ def studies() -> dict[str, Study]:
             _concentrations(match[MATCH_KEYS["concentration"]],
                             f"{where} match.{MATCH_KEYS['concentration']}")
         out[key] = Study(key=key, name=s["name"], citation=s["citation"],
-                         preparation=s["preparation"], category=s["category"],
+                         preparation=s["preparation"], category=category,
                          window_days=windows, match=match, result=s.get("result", ""),
                          caveat=s.get("caveat", ""), source=s["source"])
     return out
