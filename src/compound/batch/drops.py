@@ -1,4 +1,4 @@
-"""Sublingual-drop rows of a batch: ``compound plan drops``, once per distinct prescription."""
+"""Sublingual-drop rows of a batch: ``compound plan drops``, the core once per block (:mod:`.grouped`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from compound.batch.chunk import Chunk
 from compound.batch.forms import AMOUNT, COUNT, FormOutput
-from compound.batch.grouped import liquid_extra_kinds, plan_arguments, plan_grouped
+from compound.batch.grouped import Planner, liquid_extra_kinds, plan_arguments, plan_grouped
 
 FORM: Final = "drops"
 READS: Final = ("per_drop", "strength", "calibration", "drops_per_ml", "volume", "dose", "source",
@@ -32,7 +32,7 @@ def kwargs(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
-    from compound.planning.drops import plan_drops
+    from compound.planning import drops as planning
 
-    return plan_grouped(chunk, rows, cache, form=FORM, reads=READS, kinds=KINDS, call=plan_drops,
-                        kwargs=kwargs)
+    planner = Planner(planning.drops_context, planning.compute_all, planning.complete, kwargs)
+    return plan_grouped(chunk, rows, cache, form=FORM, reads=READS, kinds=KINDS, planner=planner)

@@ -1,18 +1,21 @@
-"""Liquid and drops rows: one ``plan_liquid`` / ``plan_drops`` call per distinct prescription.
+"""Liquid and drops rows: each distinct prescription planned once, the core once per block.
 
-The liquid and drops planning layer works on one resolved context at a time
-(its :class:`~compound.planning.liquid.LiquidContext` holds scalars, and the
-amounts come out of ``working_for``). A batch therefore groups the rows by
-every input cell, plans each distinct combination once with the very
-function ``compound plan liquid|drops`` calls (so the numbers are the same
-by construction) and spreads the plan over the group's rows. Prescriptions
-repeat: a million rows hold a few hundred distinct liquids. (A column-level
-context in planning/liquid.py would let the core run on whole columns here too.)
+A batch groups the rows by every input cell. For each distinct prescription it
+calls the first half of ``plan_liquid`` / ``plan_drops`` (``liquid_context`` /
+``drops_context``: parse, resolve, the findings known before the core), with a
+run-wide :class:`~compound.planning.liquid.Resolver` so each cell text is parsed
+and each set of source options resolved once; then the core runs once on the
+column of every context (``compute_all``), and ``complete`` turns each row of
+it into findings, amounts and JSON objects, without the working steps (the
+worksheet does not print them; ``--worksheets`` calls the plan functions). These
+are the functions the plan functions are made of, so the numbers are the same by
+construction. The plan is spread over the group's rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -103,10 +106,56 @@ def _component_text(c: dict[str, Any]) -> str:
     return f"{c['name']} {format_volume(c.get('amount_ml'))}"
 
 
+@dataclass(frozen=True)
+class Planner:
+    """How one form is planned: ``context(**kwargs(cells), resolver=…)`` for each distinct
+    prescription (parse, resolve, the findings known before the core), then ``compute_all``
+    once on the contexts, then ``complete(plan, computed, i, ctx, with_steps=False)``.
+
+    These are the functions ``plan_liquid`` / ``plan_drops`` are made of, so a batch row's
+    numbers and findings are the one-at-a-time plan's by construction.
+    """
+
+    context: Callable[..., tuple[Any, Any]]
+    compute_all: Callable[[list[Any]], Any]
+    complete: Callable[..., Any]
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _resolver(plans: dict[Any, Any]) -> Any:
+    """The run's resolver (kept with its plans): each cell text parsed, each option set resolved once."""
+    from compound.planning.liquid import Resolver
+
+    key = ("resolver",)
+    if key not in plans:
+        plans[key] = Resolver(remember=True)
+    return plans[key]
+
+
+def _plan_new(values_of: dict[Any, dict[str, Any]], plans: dict[Any, Any], planner: Planner) -> None:
+    """Plan every prescription of ``values_of`` (key -> cells): the core once for all of them."""
+    resolver = _resolver(plans)
+    pending: list[tuple[Any, Any, Any]] = []
+    for key, values in values_of.items():
+        try:
+            plan, ctx = planner.context(**planner.kwargs(values), resolver=resolver)
+        except InputError as exc:
+            plans[key] = exc
+            continue
+        if ctx is None:  # refused before the core: complete as it is
+            plans[key] = plan
+        else:
+            pending.append((key, plan, ctx))
+    if not pending:
+        return
+    computed = planner.compute_all([ctx for _, _, ctx in pending])
+    for i, (key, plan, ctx) in enumerate(pending):
+        plans[key] = planner.complete(plan, computed, i, ctx, with_steps=False)
+
+
 def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads: tuple[str, ...],
-                 kinds: dict[str, str], call: Callable[..., Any],
-                 kwargs: Callable[[dict[str, Any]], dict[str, Any]]) -> FormOutput:
-    """Plan ``rows`` of one form by calling ``call(**kwargs(cells))`` once per distinct row."""
+                 kinds: dict[str, str], planner: Planner) -> FormOutput:
+    """Plan ``rows`` of one form: each distinct prescription once, the core once per block."""
     if rows.size == 0:
         return empty_output(form, kinds)
     log = chunk.log
@@ -124,11 +173,10 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
     inverse, first = group_rows([cells[n].codes for n in reads], rows.size)
     bad = log.mask()[rows]
     members_of = Members(inverse)
-    results: list[Any] = []
     keys: list[Any] = []
-    for g, i in enumerate(first):
+    new: dict[Any, dict[str, Any]] = {}
+    for i in first:
         if bad[i]:
-            results.append(None)
             keys.append(None)
             continue
         values = {n: (None if cells[n].codes[i] < 0 else str(cells[n].uniques[cells[n].codes[i]]).strip())
@@ -136,19 +184,18 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
         key = (form, tuple(values.items()))
         keys.append(key)
         if key not in plans:
-            try:
-                plans[key] = call(**kwargs(values))
-            except InputError as exc:
-                plans[key] = exc
-        result = plans[key]
+            new[key] = values
+    _plan_new(new, plans, planner)
+    results: list[Any] = []
+    for g, key in enumerate(keys):
+        result = None if key is None else plans[key]
         if isinstance(result, InputError):
             members = members_of(g)
             column = result.field if result.field in cells else "row"
             values_text = cells[column].text(members) if column in cells else None
             log.add(rows[members], column, str(result), values_text)
-            results.append(None)
-        else:
-            results.append(result)
+            result = None
+        results.append(result)
     ok_idx = np.flatnonzero(~log.mask()[rows])
     if ok_idx.size == 0:
         return empty_output(form, kinds)
@@ -170,9 +217,12 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
     from compound.planning.stability import category_for_plan
 
     categories = []
+    category_of: dict[str, Any] = {}  # the BUD rules are read once per vehicle, not per plan
     for p, f in zip(plans_ok, flat, strict=True):
         vehicle = p.inputs.get("vehicle") or f.get("vehicle")
-        categories.append(category_for_plan(form, vehicle=vehicle) if vehicle else None)
+        if vehicle and vehicle not in category_of:
+            category_of[vehicle] = category_for_plan(form, vehicle=vehicle)
+        categories.append(category_of[vehicle] if vehicle else None)
     category = Coded(np.where(np.array([c is None for c in categories])[f_inverse], -1, f_inverse),
                      np.array(categories, dtype=object))
     stock = _stock(plans_ok, flat, f_inverse, columns)

@@ -1,4 +1,4 @@
-"""Oral-liquid rows of a batch: ``compound plan liquid``, once per distinct prescription."""
+"""Oral-liquid rows of a batch: ``compound plan liquid``, the core once per block (:mod:`.grouped`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from compound.batch.chunk import Chunk
 from compound.batch.forms import AMOUNT, COUNT, FormOutput
-from compound.batch.grouped import liquid_extra_kinds, plan_arguments, plan_grouped
+from compound.batch.grouped import Planner, liquid_extra_kinds, plan_arguments, plan_grouped
 
 FORM: Final = "liquid"
 READS: Final = ("strength", "volume", "dose", "days", "source", "vehicle", "tablet_weight", "api_form",
@@ -28,7 +28,7 @@ def kwargs(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
-    from compound.planning.liquid import plan_liquid
+    from compound.planning import liquid as planning
 
-    return plan_grouped(chunk, rows, cache, form=FORM, reads=READS, kinds=KINDS, call=plan_liquid,
-                        kwargs=kwargs)
+    planner = Planner(planning.liquid_context, planning.compute_all, planning.complete, kwargs)
+    return plan_grouped(chunk, rows, cache, form=FORM, reads=READS, kinds=KINDS, planner=planner)

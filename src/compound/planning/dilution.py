@@ -132,13 +132,9 @@ def _from_label(j: int) -> str:
     return "the stock" if j == 0 else f"stage {j}"
 
 
-def aliquot_working(res: DilutionResult, i: int, *, source: Source, power: float,
-                    final_diluent: str, what: str) -> Parts:
-    """Row ``i``'s stock and stages as JSON (rounded) and steps.
-
-    The weighing is computed back from the target through the stage factors
-    (core/dilution.py), so final concentration × overall factor = stock, exactly.
-    """
+def _aliquot_steps(res: DilutionResult, i: int, *, source: Source, power: float,
+                   what: str) -> list[Step]:
+    """The overall factor, stock concentration and weighing steps of row ``i``."""
     rules_source = resolve.rule("dilution")["source"]
     weigh = float(res.weigh_mg[i])
     stock_c = float(res.stock_mg_per_ml[i])
@@ -152,7 +148,7 @@ def aliquot_working(res: DilutionResult, i: int, *, source: Source, power: float
                            f"{format_number(float(res.factor[i, j]))}")
         for j in range(n)
     }
-    steps = [
+    return [
         Step(key="overall_factor", label="Overall dilution factor",
              formula="product of the stage factors (each = volume made ÷ volume taken)",
              inputs=factor_inputs, result=format_number(overall), value=json_number(overall),
@@ -174,20 +170,36 @@ def aliquot_working(res: DilutionResult, i: int, *, source: Source, power: float
                    f"{format_volume(stock_v)} with {WATER}. Record the actual weight: every "
                    "concentration below scales with it.")),
     ]
+
+
+def aliquot_working(res: DilutionResult, i: int, *, source: Source, power: float,
+                    final_diluent: str, what: str, with_steps: bool = True) -> Parts:
+    """Row ``i``'s stock and stages as JSON (rounded) and steps (none when not ``with_steps``).
+
+    The weighing is computed back from the target through the stage factors
+    (core/dilution.py), so final concentration × overall factor = stock, exactly.
+    """
+    weigh = float(res.weigh_mg[i])
+    stock_c = float(res.stock_mg_per_ml[i])
+    stock_v = float(res.stock_volume_ml[i])
+    n = int(res.stage_count[i])
+    overall = float(res.overall_factor[i])
+    steps = _aliquot_steps(res, i, source=source, power=power, what=what) if with_steps else []
     stages = []
     previous = stock_c
     for j in range(n):
         take, made, f, c = (float(res.take_ml[i, j]), float(res.make_up_to_ml[i, j]),
                             float(res.factor[i, j]), float(res.mg_per_ml[i, j]))
         diluent = final_diluent if j == n - 1 else WATER
-        steps.append(Step(
-            key=f"stage_{j + 1}_concentration_mg_per_ml",
-            label=(f"Stage {j + 1}: take {format_volume(take)} of {_from_label(j)}, make up to "
-                   f"{format_volume(made)} with {diluent}"),
-            formula="previous concentration × volume taken ÷ volume made",
-            inputs={"previous": format_concentration(previous), "taken": format_volume(take),
-                    "made": format_volume(made)},
-            result=format_concentration(c), value=json_number(c)))
+        if with_steps:
+            steps.append(Step(
+                key=f"stage_{j + 1}_concentration_mg_per_ml",
+                label=(f"Stage {j + 1}: take {format_volume(take)} of {_from_label(j)}, make up to "
+                       f"{format_volume(made)} with {diluent}"),
+                formula="previous concentration × volume taken ÷ volume made",
+                inputs={"previous": format_concentration(previous), "taken": format_volume(take),
+                        "made": format_volume(made)},
+                result=format_concentration(c), value=json_number(c)))
         stages.append({
             "stage": j + 1, "take_ml": json_number(take), "from": _from_label(j),
             "from_concentration_mg_per_ml": json_number(previous), "make_up_to_ml": json_number(made),
@@ -248,7 +260,7 @@ def device_findings(choice: DeviceChoice, i: int, volume: float, concentration_h
     return out
 
 
-def device_working(choice: DeviceChoice, i: int, volume: float) -> Parts:
+def device_working(choice: DeviceChoice, i: int, volume: float, *, with_steps: bool = True) -> Parts:
     rows, dev = dose_devices()
     index = int(choice.index[i])
     if index < 0:
@@ -256,6 +268,8 @@ def device_working(choice: DeviceChoice, i: int, volume: float) -> Parts:
     row, grad = rows[index], dev.graduation_ml[index]
     extra = {"key": row["key"], "name": row.get("name", row["key"]),
              "capacity_ml": json_number(dev.capacity_ml[index]), "graduation_ml": json_number(grad)}
+    if not with_steps:
+        return extra, []
     step = Step(key="device", label="Measuring device for one dose",
                 formula="smallest oral syringe that holds the dose, preferring one whose marks "
                         "measure it exactly",
@@ -291,8 +305,8 @@ def vehicle_findings(v: Vehicle, volume: float, mwq: float) -> list[Finding]:
     return out
 
 
-def vehicle_working(v: Vehicle, volume: float) -> Parts:
-    """The vehicle's components scaled to the volume made."""
+def vehicle_working(v: Vehicle, volume: float, *, with_steps: bool = True) -> Parts:
+    """The vehicle's components scaled to the volume made (and their steps if ``with_steps``)."""
     components = []
     steps = []
     per_text = format_volume(v.per_volume_ml)
@@ -304,6 +318,8 @@ def vehicle_working(v: Vehicle, volume: float) -> Parts:
         fmt = format_mass if is_mg else format_volume
         per = c.amount_mg if is_mg else c.amount_ml
         components.append({"name": c.name, f"amount_{unit}": json_number(scaled), "role": c.role})
+        if not with_steps:
+            continue
         steps.append(Step(
             key=f"vehicle_{c.key.split('/')[-1].replace('-', '_')}_{unit}", label=c.name,
             formula=f"amount per {per_text} × volume made ÷ {per_text}",

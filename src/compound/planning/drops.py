@@ -4,11 +4,15 @@ Either a target per drop (``0.5mg/drop``: concentration = per drop × drops/mL)
 or a fixed concentration (``10mg/mL``: whole drops per dose, the dose they
 deliver and its error). The drug side (tablets or API, aliquot below the MWQ)
 is the oral liquid's (:func:`compound.core.liquids.prepare_liquid`).
+
+Shaped as the oral liquid: :func:`drops_context`, :func:`compute_all` (the core
+on one context, or on a batch's column of them), :func:`complete`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +34,7 @@ from compound.core.working import Step, Working
 from compound.errors import InputError
 from compound.planning import _source, resolve
 from compound.planning import liquid as liquid_plan
-from compound.planning._source import Source, Vehicle, amount, to_hcl, typed
+from compound.planning._source import Source, Vehicle, to_hcl, typed
 from compound.planning.base import LiquidBasePlan
 from compound.planning.dilution import (
     dilution_rules,
@@ -80,29 +84,41 @@ class DropsContext:
 class DropsComputed:
     drops: DropsResult
     liquid: LiquidResult
+    as_liquid: liquid_plan.LiquidComputed
+    """The drug side as an oral liquid's result (no dose volume), for its findings and working."""
 
 
-def _nan(x: float | None) -> np.ndarray:
-    return np.array([np.nan if x is None else x])
+def compute_all(ctxs: Sequence[DropsContext]) -> DropsComputed:
+    """The core, once, on a column of preparations: row ``i`` is ``ctxs[i]``."""
+    def col(get: Callable[[DropsContext], Any], dtype: Any = np.float64) -> np.ndarray:
+        return np.array([get(x) for x in ctxs], dtype=dtype)
+
+    def opt(get: Callable[[DropsContext], float | None]) -> np.ndarray:
+        return col(lambda x: np.nan if get(x) is None else get(x))
+
+    dres = drops_dose(DropsInputs(
+        mg_per_drop=opt(lambda x: x.per_drop), concentration_mg_per_ml=opt(lambda x: x.strength),
+        drops_per_ml=col(lambda x: x.drops_per_ml), dose_mg=opt(lambda x: x.dose),
+        dose_drops=opt(lambda x: x.dose_drops), tolerance=col(lambda x: x.tolerance),
+        calibrated=col(lambda x: x.calibrated, bool), uncalibrated_spread=col(lambda x: x.spread)))
+    to_hcl_factor = col(lambda x: x.source.salts.mw_hcl / x.source.salts.mw_base
+                        if x.basis == "base" else 1.0)
+    lres = prepare_liquid(LiquidInputs(
+        concentration_mg_per_ml=dres.concentration_mg_per_ml * to_hcl_factor,
+        volume_ml=col(lambda x: x.volume), from_tablets=col(lambda x: x.source.from_tablets, bool),
+        tablet_strength_mg=col(lambda x: x.source.tablet_strength_mg),
+        tablet_weight_mg=col(lambda x: x.source.tablet_weight_mg),
+        powder_per_hcl=col(lambda x: x.source.powder_per_hcl), mwq_mg=col(lambda x: x.source.mwq_mg),
+        solubility_mg_per_ml=col(lambda x: x.solubility),
+        max_final_fraction=col(lambda x: max_final_fraction(x.vehicle))),
+        dilution_rules(), float(resolve.rule("trituration")["max_factor_per_stage"]))
+    nan = np.full(len(ctxs), np.nan)
+    return DropsComputed(dres, lres, liquid_plan.LiquidComputed(lres, lres.volume_ml, nan, nan, None))
 
 
 def compute(ctx: DropsContext) -> DropsComputed:
-    """The core calls for one row (a batch builds longer arrays the same way)."""
-    dres = drops_dose(DropsInputs(
-        mg_per_drop=_nan(ctx.per_drop), concentration_mg_per_ml=_nan(ctx.strength),
-        drops_per_ml=np.array([ctx.drops_per_ml]), dose_mg=_nan(ctx.dose),
-        dose_drops=_nan(ctx.dose_drops), tolerance=np.array([ctx.tolerance]),
-        calibrated=np.array([ctx.calibrated]), uncalibrated_spread=np.array([ctx.spread])))
-    salts, src = ctx.source.salts, ctx.source
-    c_hcl = dres.concentration_mg_per_ml * (salts.mw_hcl / salts.mw_base if ctx.basis == "base" else 1.0)
-    lres = prepare_liquid(LiquidInputs(
-        concentration_mg_per_ml=c_hcl, volume_ml=np.array([ctx.volume]),
-        from_tablets=np.array([src.from_tablets]), tablet_strength_mg=np.array([src.tablet_strength_mg]),
-        tablet_weight_mg=np.array([src.tablet_weight_mg]), powder_per_hcl=np.array([src.powder_per_hcl]),
-        mwq_mg=np.array([src.mwq_mg]), solubility_mg_per_ml=np.array([ctx.solubility]),
-        max_final_fraction=np.array([max_final_fraction(ctx.vehicle)])),
-        dilution_rules(), float(resolve.rule("trituration")["max_factor_per_stage"]))
-    return DropsComputed(dres, lres)
+    """The core calls for one preparation."""
+    return compute_all([ctx])
 
 
 def _liquid_ctx(ctx: DropsContext, concentration: float) -> liquid_plan.LiquidContext:
@@ -112,16 +128,11 @@ def _liquid_ctx(ctx: DropsContext, concentration: float) -> liquid_plan.LiquidCo
         None, 0.0, ctx.basis, ctx.source, ctx.vehicle, ctx.solubility)
 
 
-def _liquid_computed(comp: DropsComputed) -> liquid_plan.LiquidComputed:
-    nan = np.array([np.nan])
-    return liquid_plan.LiquidComputed(comp.liquid, comp.liquid.volume_ml, nan, nan, None)
-
-
 def findings_for(comp: DropsComputed, i: int, ctx: DropsContext) -> list[Finding]:
     d, m = comp.drops, comp.drops.masks
     conc = float(d.concentration_mg_per_ml[i])
     lctx = _liquid_ctx(ctx, conc)
-    out = [f for f in liquid_plan.findings_for(_liquid_computed(comp), i, lctx)
+    out = [f for f in liquid_plan.findings_for(comp.as_liquid, i, lctx)
            if f.code != "SUSPENSION_SHAKE_WELL"]
     if any_refusal(out):
         return out
@@ -198,75 +209,95 @@ def _signed_pct(fraction: float) -> str:
     return f"{sign}{format_number(abs(fraction) * 100)} %"
 
 
-def working_for(comp: DropsComputed, i: int, ctx: DropsContext
+def working_for(comp: DropsComputed, i: int, ctx: DropsContext, *, with_steps: bool = True
                 ) -> tuple[dict[str, float | None], dict[str, Any], Working]:
+    """Row ``i``'s amounts (unrounded), JSON objects (rounded) and steps (none if not ``with_steps``)."""
     d = comp.drops
     conc = float(d.concentration_mg_per_ml[i])
     w = Working()
-    dropper = resolve.rule("dropper")
-    if ctx.calibrated:
-        w.add(Step(key="drops_per_ml", label="Dropper calibration",
-                   formula="drops counted ÷ volume collected",
-                   inputs={"counted": ctx.calibration_text or f"{format_number(ctx.drops_per_ml)} "
-                                                              "drops/mL"},
-                   result=f"{format_number(ctx.drops_per_ml)} drops/mL",
-                   value=json_number(ctx.drops_per_ml),
-                   source="uhphar-4330 calculation of doses (35 drops in 2 mL = 17.5 drops/mL); "
-                          "USP <1101>"))
-    else:
-        w.add(Step(key="drops_per_ml", label="Dropper (assumed, not calibrated)",
-                   formula="USP medicine dropper", inputs={},
-                   result=f"{format_number(ctx.drops_per_ml)} drops/mL",
-                   value=json_number(ctx.drops_per_ml), source=dropper["source"]))
-    amounts: dict[str, float | None] = {"drops_per_ml": ctx.drops_per_ml}
-    if ctx.per_drop is not None:
-        w.add(Step(key="concentration_mg_per_ml", label="Concentration",
-                   formula="naltrexone per drop × drops per mL",
-                   inputs={"per drop": f"{format_mass(ctx.per_drop)}/drop",
-                           "drops per mL": format_number(ctx.drops_per_ml)},
-                   result=format_concentration(conc), value=json_number(conc)))
-    amounts["concentration_mg_per_ml"] = conc
-    amounts["drug_mg_per_drop"] = float(d.mg_per_drop[i])
-    if ctx.per_drop is None:
-        w.add(Step(key="drug_mg_per_drop", label="Naltrexone per drop",
-                   formula="concentration ÷ drops per mL",
-                   inputs={"concentration": format_concentration(conc),
-                           "drops per mL": format_number(ctx.drops_per_ml)},
-                   result=f"{format_mass(d.mg_per_drop[i])}/drop", value=json_number(d.mg_per_drop[i])))
-    l_amounts, l_extra, l_work = liquid_plan.working_for(_liquid_computed(comp), i,
-                                                         _liquid_ctx(ctx, conc))
+    if with_steps:
+        for step in _dropper_steps(d, i, ctx, conc):
+            w.add(step)
+    amounts: dict[str, float | None] = {"drops_per_ml": ctx.drops_per_ml,
+                                        "concentration_mg_per_ml": conc,
+                                        "drug_mg_per_drop": float(d.mg_per_drop[i])}
+    l_amounts, l_extra, l_work = liquid_plan.working_for(comp.as_liquid, i, _liquid_ctx(ctx, conc),
+                                                         with_steps=with_steps)
     for s in l_work:
         w.add(s)
     amounts.update({k: v for k, v in l_amounts.items() if k != "concentration_mg_per_ml"})
     if np.isfinite(d.drops_exact[i]):
-        exact, drops = float(d.drops_exact[i]), float(d.drops_per_dose[i])
-        if ctx.dose_drops is None:
-            w.add(Step(key="drops_exact", label="Drops for the dose",
-                       formula="dose × drops per mL ÷ concentration",
-                       inputs={"dose": format_mass(float(d.dose_mg[i])),
-                               "drops per mL": format_number(ctx.drops_per_ml),
-                               "concentration": format_concentration(conc)},
-                       result=f"{format_number(exact)} drops", value=json_number(exact)))
-        w.add(Step(key="drops_per_dose", label="Drops per dose",
-                   formula="drops for the dose, to the nearest whole drop (at least 1)",
-                   inputs={"drops": format_number(exact)}, result=format_count(drops, "drop"),
-                   value=int(drops)))
-        delivered = float(d.dose_delivered_mg[i])
-        w.add(Step(key="dose_delivered_mg", label="Dose delivered",
-                   formula="drops per dose × naltrexone per drop",
-                   inputs={"drops": format_number(drops),
-                           "per drop": f"{format_mass(d.mg_per_drop[i])}/drop"},
-                   result=format_mass(delivered), value=json_number(delivered)))
-        err = float(d.dose_error[i]) * 100
-        w.add(Step(key="dose_error_pct", label="Dose error", formula="delivered ÷ dose − 1",
-                   inputs={"delivered": format_mass(delivered), "dose": format_mass(float(d.dose_mg[i]))},
-                   result=_signed_pct(err / 100), value=json_number(err)))
-        amounts.update({"drops_per_dose": drops, "dose_delivered_mg": delivered,
-                        "dose_error_pct": err})
+        if with_steps:
+            for step in _dose_steps(d, i, ctx, conc):
+                w.add(step)
+        amounts.update({"drops_per_dose": float(d.drops_per_dose[i]),
+                        "dose_delivered_mg": float(d.dose_delivered_mg[i]),
+                        "dose_error_pct": float(d.dose_error[i]) * 100})
         if not ctx.calibrated:
             amounts["dose_delivered_low_mg"] = float(d.delivered_low_mg[i])
             amounts["dose_delivered_high_mg"] = float(d.delivered_high_mg[i])
     return amounts, l_extra, w
+
+
+def _dropper_steps(d: DropsResult, i: int, ctx: DropsContext, conc: float) -> list[Step]:
+    """The dropper's drops per mL, then the concentration or the drug per drop."""
+    if ctx.calibrated:
+        steps = [Step(key="drops_per_ml", label="Dropper calibration",
+                      formula="drops counted ÷ volume collected",
+                      inputs={"counted": ctx.calibration_text
+                              or f"{format_number(ctx.drops_per_ml)} drops/mL"},
+                      result=f"{format_number(ctx.drops_per_ml)} drops/mL",
+                      value=json_number(ctx.drops_per_ml),
+                      source="uhphar-4330 calculation of doses (35 drops in 2 mL = 17.5 drops/mL); "
+                             "USP <1101>")]
+    else:
+        steps = [Step(key="drops_per_ml", label="Dropper (assumed, not calibrated)",
+                      formula="USP medicine dropper", inputs={},
+                      result=f"{format_number(ctx.drops_per_ml)} drops/mL",
+                      value=json_number(ctx.drops_per_ml), source=resolve.rule("dropper")["source"])]
+    if ctx.per_drop is not None:
+        steps.append(Step(key="concentration_mg_per_ml", label="Concentration",
+                          formula="naltrexone per drop × drops per mL",
+                          inputs={"per drop": f"{format_mass(ctx.per_drop)}/drop",
+                                  "drops per mL": format_number(ctx.drops_per_ml)},
+                          result=format_concentration(conc), value=json_number(conc)))
+    else:
+        steps.append(Step(key="drug_mg_per_drop", label="Naltrexone per drop",
+                          formula="concentration ÷ drops per mL",
+                          inputs={"concentration": format_concentration(conc),
+                                  "drops per mL": format_number(ctx.drops_per_ml)},
+                          result=f"{format_mass(d.mg_per_drop[i])}/drop",
+                          value=json_number(d.mg_per_drop[i])))
+    return steps
+
+
+def _dose_steps(d: DropsResult, i: int, ctx: DropsContext, conc: float) -> list[Step]:
+    """Drops for the dose, whole drops, the dose they deliver and its error."""
+    exact, drops = float(d.drops_exact[i]), float(d.drops_per_dose[i])
+    steps = []
+    if ctx.dose_drops is None:
+        steps.append(Step(key="drops_exact", label="Drops for the dose",
+                          formula="dose × drops per mL ÷ concentration",
+                          inputs={"dose": format_mass(float(d.dose_mg[i])),
+                                  "drops per mL": format_number(ctx.drops_per_ml),
+                                  "concentration": format_concentration(conc)},
+                          result=f"{format_number(exact)} drops", value=json_number(exact)))
+    steps.append(Step(key="drops_per_dose", label="Drops per dose",
+                      formula="drops for the dose, to the nearest whole drop (at least 1)",
+                      inputs={"drops": format_number(exact)}, result=format_count(drops, "drop"),
+                      value=int(drops)))
+    delivered = float(d.dose_delivered_mg[i])
+    steps.append(Step(key="dose_delivered_mg", label="Dose delivered",
+                      formula="drops per dose × naltrexone per drop",
+                      inputs={"drops": format_number(drops),
+                              "per drop": f"{format_mass(d.mg_per_drop[i])}/drop"},
+                      result=format_mass(delivered), value=json_number(delivered)))
+    err = float(d.dose_error[i]) * 100
+    steps.append(Step(key="dose_error_pct", label="Dose error", formula="delivered ÷ dose − 1",
+                      inputs={"delivered": format_mass(delivered),
+                              "dose": format_mass(float(d.dose_mg[i]))},
+                      result=_signed_pct(err / 100), value=json_number(err)))
+    return steps
 
 
 def parse_drops_per_ml(calibration: Any, drops_per_ml: Any) -> tuple[float | None, str | None]:
@@ -302,6 +333,30 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
     dropper; with neither, the USP dropper is assumed (a warning). ``dose`` is a
     mass (``"4.5mg"``) or, with a calibration, whole drops (``"9 drops"``).
     """
+    plan, ctx = drops_context(
+        per_drop=per_drop, strength=strength, calibration=calibration, drops_per_ml=drops_per_ml,
+        volume=volume, dose=dose, source=source, vehicle=vehicle, tablet_weight=tablet_weight,
+        api_form=api_form, assay=assay, water=water, basis=basis, product=product, balance=balance,
+        balance_sensitivity=balance_sensitivity, opioid_use=opioid_use,
+        override_opioid=override_opioid)
+    if ctx is None:
+        return plan
+    return complete(plan, compute(ctx), 0, ctx)
+
+
+def drops_context(*, per_drop: Any = None, strength: Any = None, calibration: Any = None,
+                  drops_per_ml: Any = None, volume: Any = None, dose: Any = None, source: str = "api",
+                  vehicle: str | None = None, tablet_weight: Any = None, api_form: str = "anhydrous",
+                  assay: Any = None, water: Any = None, basis: str = "hcl", product: str | None = None,
+                  balance: str | None = None, balance_sensitivity: Any = None,
+                  opioid_use: bool = False, override_opioid: str | None = None,
+                  resolver: liquid_plan.Resolver | None = None
+                  ) -> tuple[DropsPlan, DropsContext | None]:
+    """``plan_drops`` up to the core: the plan with its inputs and first findings, and the context.
+
+    The context is None when those findings already refuse the plan. Raises InputError as
+    ``plan_drops`` does; ``resolver`` (a batch's) remembers what it parsed and resolved.
+    """
     if (per_drop is None) == (strength is None):
         raise InputError("give either the amount per drop or the concentration, not "
                          + ("both." if per_drop is not None else "neither."),
@@ -309,16 +364,19 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
     if volume is None:
         raise InputError("drops need the volume to make.", hint="Give --volume, e.g. 30mL.",
                          field="volume")
-    dpm, cal_text = parse_drops_per_ml(calibration, drops_per_ml)
+    r = resolver or liquid_plan.DIRECT
+    dpm, cal_text = r.remember(("drops_per_ml", calibration, drops_per_ml),
+                               lambda: parse_drops_per_ml(calibration, drops_per_ml))
     pd = None
     if per_drop is not None:
         text = typed(per_drop) or ""
         if isinstance(per_drop, str) and "/" not in text:
             text = f"{text}/drop"
-        pd = units.coerce(text if isinstance(per_drop, str) else per_drop, "mass_per_drop",
-                          field="per_drop")
-    c = amount(strength, "concentration", "strength")
-    v = amount(volume, "volume", "volume")
+        pd = r.remember(("per_drop", text if isinstance(per_drop, str) else per_drop),
+                        lambda: units.coerce(text if isinstance(per_drop, str) else per_drop,
+                                             "mass_per_drop", field="per_drop"))
+    c = r.amount(strength, "concentration", "strength")
+    v = r.amount(volume, "volume", "volume")
     d: float | None = None
     d_drops: float | None = None
     m = _DROP_DOSE.match(dose) if isinstance(dose, str) else None
@@ -332,11 +390,11 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
             raise InputError(f"dose: {dose!r} is not a whole number of drops.",
                              hint="Type whole drops, e.g. 9 drops.", field="dose")
     else:
-        d = amount(dose, "mass", "dose")
-    src = _source.resolve_source(source, product=product, tablet_weight=tablet_weight,
-                                 api_form=api_form, assay=assay, water=water, balance=balance,
-                                 balance_sensitivity=balance_sensitivity)
-    veh = _source.vehicle(vehicle)
+        d = r.amount(dose, "mass", "dose")
+    src = r.source(source, product=product, tablet_weight=tablet_weight, api_form=api_form,
+                   assay=assay, water=water, balance=balance,
+                   balance_sensitivity=balance_sensitivity)
+    veh = r.vehicle(vehicle)
     dropper = resolve.rule("dropper")
     inputs: dict[str, Any] = {
         "per_drop": typed(per_drop), "strength": typed(strength), "calibration": cal_text,
@@ -356,7 +414,7 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
         per = pd if pd is not None else (c or 0.0) / dpm_used
         dose_basis = d_drops * per
     d_hcl = None if dose_basis is None else to_hcl(dose_basis, basis, src.salts)
-    findings += _source.safety_findings(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
+    findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
     findings += src.findings
     if dose is None:
         findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,
@@ -365,14 +423,21 @@ def plan_drops(*, per_drop: Any = None, strength: Any = None, calibration: Any =
     plan = DropsPlan("drops", inputs, findings=findings)
     if plan.refused:
         plan.findings = _source.rounded(plan.findings)
-        return plan
+        return plan, None
     assert v is not None
-    ctx = DropsContext(pd, c, dpm_used, calibrated, cal_text, v, d, d_drops, basis, src, veh,
-                       float(dropper["dose_tolerance_pct"]) / 100.0,
-                       float(dropper["usp_tolerance_pct"]) / 100.0, solubility_hcl(src))
-    comp = compute(ctx)
-    plan.findings.extend(findings_for(comp, 0, ctx))
+    return plan, DropsContext(pd, c, dpm_used, calibrated, cal_text, v, d, d_drops, basis, src, veh,
+                              float(dropper["dose_tolerance_pct"]) / 100.0,
+                              float(dropper["usp_tolerance_pct"]) / 100.0, solubility_hcl(src))
+
+
+def complete(plan: DropsPlan, comp: DropsComputed, i: int, ctx: DropsContext, *,
+             with_steps: bool = True) -> DropsPlan:
+    """Finish ``plan`` from row ``i`` of the core's result: findings, then amounts and objects.
+
+    ``with_steps=False`` leaves the working empty (a batch does not print it).
+    """
+    plan.findings.extend(findings_for(comp, i, ctx))
     if not plan.refused:
-        plan.amounts, plan.extra, plan.working = working_for(comp, 0, ctx)
+        plan.amounts, plan.extra, plan.working = working_for(comp, i, ctx, with_steps=with_steps)
     plan.findings = _source.rounded(plan.findings)
     return plan

@@ -1,14 +1,17 @@
 """``plan_liquid``: an LDN oral liquid from whole tablets or API, with the working.
 
-Parse and resolve the inputs into a :class:`LiquidContext`, call the vectorised
-core once on one-element arrays (:func:`compute`), then turn row ``i`` into
-findings (:func:`findings_for`) and amounts, JSON objects and steps
-(:func:`working_for`). A batch run builds longer arrays the same way.
+Parse and resolve the inputs into a :class:`LiquidContext` (:func:`liquid_context`),
+call the vectorised core (:func:`compute_all`, here on one context), then turn row
+``i`` into findings (:func:`findings_for`) and amounts, JSON objects and steps
+(:func:`working_for`; :func:`complete` does both). A batch run calls the same
+functions with the core on the column of every distinct prescription, and
+without the steps.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +102,58 @@ class LiquidContext:
         return float(volume_for_supply(self.dose, self.c, self.days))
 
 
+class Resolver:
+    """Parses amounts and resolves sources and vehicles, as the plan functions do.
+
+    ``remember=True`` (a batch run's) keeps each result, and each InputError, by the
+    text given: a column of a million rows holds few distinct cells and option sets.
+    """
+
+    def __init__(self, *, remember: bool = False) -> None:
+        self._memo: dict[Any, tuple[Any, InputError | None]] | None = {} if remember else None
+
+    def remember(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()``, or what it gave (or raised) before for ``key`` when remembering."""
+        if self._memo is None:
+            return make()
+        try:
+            hit = self._memo.get(key)
+        except TypeError:  # a pint quantity or other unhashable input: not remembered
+            return make()
+        if hit is None:
+            try:
+                hit = (make(), None)
+            except InputError as exc:
+                hit = (None, exc)
+            self._memo[key] = hit
+        if hit[1] is not None:
+            raise hit[1].with_traceback(None)
+        return hit[0]
+
+    def amount(self, value: Any, kind: units.Kind, field_name: str) -> float | None:
+        return self.remember(("amount", value, kind, field_name),  # type: ignore[no-any-return]
+                         lambda: amount(value, kind, field_name))
+
+    def source(self, source: str, **options: Any) -> Source:
+        return self.remember(("source", source, *sorted(options.items())),  # type: ignore[no-any-return]
+                         lambda: _source.resolve_source(source, **options))
+
+    def safety(self, dose_hcl_mg: float | None, *, opioid_use: bool,
+               override_opioid: str | None) -> list[Finding]:
+        """Dose band, unit slip and opioid findings (a shared list: copy it, do not change it)."""
+        return self.remember(  # type: ignore[no-any-return]
+            ("safety", dose_hcl_mg, bool(opioid_use), override_opioid),
+            lambda: _source.safety_findings(dose_hcl_mg, opioid_use=opioid_use,
+                                            override_opioid=override_opioid))
+
+    def vehicle(self, key: str | None) -> Vehicle:
+        return self.remember(("vehicle", key), lambda: _source.vehicle(key))  # type: ignore[no-any-return]
+
+
+DIRECT = Resolver()
+"""Resolves every time (a single plan)."""
+
+
 @dataclass(frozen=True)
 class LiquidComputed:
     liquid: LiquidResult
@@ -108,31 +163,47 @@ class LiquidComputed:
     device: DeviceChoice | None
 
 
-def liquid_inputs(ctx: LiquidContext) -> LiquidInputs:
-    """One-element core inputs for a context (a batch concatenates these per column)."""
-    src = ctx.source
+def liquid_inputs_of(ctxs: Sequence[LiquidContext]) -> LiquidInputs:
+    """Core inputs with one row per context (a batch plans its distinct liquids at once)."""
+    def col(get: Callable[[LiquidContext], Any], dtype: Any = np.float64) -> np.ndarray:
+        return np.array([get(x) for x in ctxs], dtype=dtype)
+
     return LiquidInputs(
-        concentration_mg_per_ml=np.array([ctx.c_hcl]),
-        volume_ml=np.array([ctx.requested_volume * (1 + ctx.overage)]),
-        from_tablets=np.array([src.from_tablets]),
-        tablet_strength_mg=np.array([src.tablet_strength_mg]),
-        tablet_weight_mg=np.array([src.tablet_weight_mg]),
-        powder_per_hcl=np.array([src.powder_per_hcl]),
-        mwq_mg=np.array([src.mwq_mg]),
-        solubility_mg_per_ml=np.array([ctx.solubility]),
-        max_final_fraction=np.array([max_final_fraction(ctx.vehicle)]),
+        concentration_mg_per_ml=col(lambda x: x.c_hcl),
+        volume_ml=col(lambda x: x.requested_volume * (1 + x.overage)),
+        from_tablets=col(lambda x: x.source.from_tablets, bool),
+        tablet_strength_mg=col(lambda x: x.source.tablet_strength_mg),
+        tablet_weight_mg=col(lambda x: x.source.tablet_weight_mg),
+        powder_per_hcl=col(lambda x: x.source.powder_per_hcl),
+        mwq_mg=col(lambda x: x.source.mwq_mg),
+        solubility_mg_per_ml=col(lambda x: x.solubility),
+        max_final_fraction=col(lambda x: max_final_fraction(x.vehicle)),
     )
 
 
-def compute(ctx: LiquidContext) -> LiquidComputed:
-    res = prepare_liquid(liquid_inputs(ctx), dilution_rules(),
+def liquid_inputs(ctx: LiquidContext) -> LiquidInputs:
+    """One-element core inputs for a context."""
+    return liquid_inputs_of([ctx])
+
+
+def compute_all(ctxs: Sequence[LiquidContext]) -> LiquidComputed:
+    """The core, once, on a column of liquids: row ``i`` is ``ctxs[i]``.
+
+    Rows without a dose get NaN dose volumes (and their device is not used).
+    """
+    res = prepare_liquid(liquid_inputs_of(ctxs), dilution_rules(),
                          float(resolve.rule("trituration")["max_factor_per_stage"]))
-    dispensed = res.volume_ml / (1 + ctx.overage)
-    if ctx.dose is None:
-        nan = np.array([np.nan])
+    dispensed = res.volume_ml / (1 + np.array([x.overage for x in ctxs], dtype=np.float64))
+    if all(x.dose is None for x in ctxs):
+        nan = np.full(len(ctxs), np.nan)
         return LiquidComputed(res, dispensed, nan, nan, None)
-    dv = dose_volume_ml(np.array([ctx.dose]), np.array([ctx.c]))
+    dose = np.array([np.nan if x.dose is None else x.dose for x in ctxs], dtype=np.float64)
+    dv = dose_volume_ml(dose, np.array([x.c for x in ctxs], dtype=np.float64))
     return LiquidComputed(res, dispensed, dv, days_supply(dispensed, dv), choose_dose_device(dv))
+
+
+def compute(ctx: LiquidContext) -> LiquidComputed:
+    return compute_all([ctx])
 
 
 def findings_for(comp: LiquidComputed, i: int, ctx: LiquidContext) -> list[Finding]:
@@ -183,13 +254,13 @@ def findings_for(comp: LiquidComputed, i: int, ctx: LiquidContext) -> list[Findi
             "dissolved to a stock and an aliquot taken (see the stages).",
             {"source": resolve.rule("dilution")["source"]}))
         out += aliquot_findings(res.aliquot, i)
-    if comp.device is not None:
+    if ctx.dose is not None and comp.device is not None:
         out += device_findings(comp.device, i, float(comp.dose_volume[i]), ctx.c_hcl)
     out += vehicle_findings(ctx.vehicle, float(res.volume_ml[i]), ctx.source.mwq_mg)
     return out
 
 
-def _trituration_parts(res: LiquidResult, i: int, ctx: LiquidContext
+def _trituration_parts(res: LiquidResult, i: int, ctx: LiquidContext, with_steps: bool = True
                        ) -> tuple[dict[str, Any], list[Step]]:
     t = {k: float(v[i]) for k, v in res.trituration.items()}
     trit_rules = resolve.rule("trituration")
@@ -202,6 +273,8 @@ def _trituration_parts(res: LiquidResult, i: int, ctx: LiquidContext
              "diluent_per_stage_mg": json_number(t["diluent_per_stage_mg"]),
              "triturate_per_stage_mg": json_number(t["triturate_per_stage_mg"]),
              "aliquot_mg": json_number(t["aliquot_mg"])}
+    if not with_steps:
+        return extra, []
     steps = [
         Step(key="trituration_factor", label="Trituration factor per stage",
              formula="smallest whole factor with every weighing ≥ MWQ "
@@ -225,22 +298,27 @@ def _trituration_parts(res: LiquidResult, i: int, ctx: LiquidContext
     return extra, steps
 
 
-def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext
+def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext, *, with_steps: bool = True
                 ) -> tuple[dict[str, float | None], dict[str, Any], Working]:
-    """Row ``i``'s amounts (unrounded), JSON objects (rounded) and steps."""
+    """Row ``i``'s amounts (unrounded), JSON objects (rounded) and steps.
+
+    ``with_steps=False`` gives the same amounts and objects with no steps (a batch
+    does not print the working; the formatting is most of a plan's cost).
+    """
     res, m = comp.liquid, comp.liquid.masks
     src = ctx.source
     w = Working()
     amounts: dict[str, float | None] = {"concentration_mg_per_ml": ctx.c}
     extra: dict[str, Any] = {}
-    for step in (basis_step("concentration_hcl_mg_per_ml", "Strength as naltrexone HCl", ctx.c,
-                            ctx.basis, src.salts, "mg/mL"),
-                 None if ctx.dose is None else basis_step(
-                     "dose_hcl_mg", "Dose as naltrexone HCl", ctx.dose, ctx.basis, src.salts, "mg")):
-        if step is not None:
-            w.add(step)
+    if with_steps:
+        for step in (basis_step("concentration_hcl_mg_per_ml", "Strength as naltrexone HCl", ctx.c,
+                                ctx.basis, src.salts, "mg/mL"),
+                     None if ctx.dose is None else basis_step(
+                         "dose_hcl_mg", "Dose as naltrexone HCl", ctx.dose, ctx.basis, src.salts, "mg")):
+            if step is not None:
+                w.add(step)
     requested = ctx.requested_volume
-    if ctx.volume is None:
+    if ctx.volume is None and with_steps:
         assert ctx.dose is not None and ctx.days is not None
         w.add(Step(key="requested_volume_ml", label="Volume for the days asked",
                    formula="dose ÷ concentration × days",
@@ -248,7 +326,7 @@ def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext
                            "days": format_number(ctx.days)},
                    result=format_volume(requested), value=json_number(requested)))
     prepared = requested * (1 + ctx.overage)
-    if ctx.overage:
+    if ctx.overage and with_steps:
         w.add(Step(key="prepared_volume_ml", label="Volume to prepare (with overage)",
                    formula="volume × (1 + overage)",
                    inputs={"volume": format_volume(requested), "overage": format_percent(ctx.overage)},
@@ -256,16 +334,17 @@ def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext
     final = float(res.volume_ml[i])
 
     if src.from_tablets:
-        exact_before = ctx.c_hcl * prepared / src.tablet_strength_mg
-        w.add(Step(key="tablets_exact", label="Tablets' worth of drug",
-                   formula="concentration × volume ÷ naltrexone HCl per tablet",
-                   inputs={"concentration": format_concentration(ctx.c_hcl),
-                           "volume": format_volume(prepared),
-                           "per tablet": format_mass(src.tablet_strength_mg)},
-                   result=f"{format_number(exact_before)} tablet{'' if exact_before <= 1 else 's'}",
-                   value=json_number(exact_before),
-                   source=src.product_source))
-        if m["VOLUME_ADJUSTED_TO_WHOLE_TABLETS"][i]:
+        if with_steps:
+            exact_before = ctx.c_hcl * prepared / src.tablet_strength_mg
+            w.add(Step(key="tablets_exact", label="Tablets' worth of drug",
+                       formula="concentration × volume ÷ naltrexone HCl per tablet",
+                       inputs={"concentration": format_concentration(ctx.c_hcl),
+                               "volume": format_volume(prepared),
+                               "per tablet": format_mass(src.tablet_strength_mg)},
+                       result=f"{format_number(exact_before)} tablet{'' if exact_before <= 1 else 's'}",
+                       value=json_number(exact_before),
+                       source=src.product_source))
+        if m["VOLUME_ADJUSTED_TO_WHOLE_TABLETS"][i] and with_steps:
             w.add(Step(key="volume_ml", label="Volume raised to whole tablets",
                        formula="whole tablets × naltrexone HCl per tablet ÷ concentration",
                        inputs={"whole tablets": format_number(res.tablets_to_crush[i]),
@@ -276,44 +355,46 @@ def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext
                             "weighed."))
         amounts["volume_ml"] = final
         api = float(res.api_mg[i])
-        w.add(Step(key="api_mg", label="Naltrexone HCl needed", formula="concentration × volume",
-                   inputs={"concentration": format_concentration(ctx.c_hcl),
-                           "volume": format_volume(final)},
-                   result=format_mass(api), value=json_number(api)))
+        if with_steps:
+            w.add(_api_step(ctx, final, api))
         amounts["api_mg"] = api
         crush = float(res.tablets_to_crush[i])
-        w.add(Step(key="tablets_to_crush", label="Tablets to crush",
-                   formula="tablets' worth, rounded up to whole tablets",
-                   inputs={"tablets' worth": format_number(res.tablets_exact[i])},
-                   result=format_count(crush, "tablet"), value=int(crush), source=src.product_source))
+        if with_steps:
+            w.add(Step(key="tablets_to_crush", label="Tablets to crush",
+                       formula="tablets' worth, rounded up to whole tablets",
+                       inputs={"tablets' worth": format_number(res.tablets_exact[i])},
+                       result=format_count(crush, "tablet"), value=int(crush),
+                       source=src.product_source))
         amounts["tablets_to_crush"] = crush
         if m["TABLET_POWDER_WEIGHED"][i]:
             powder = float(res.tablet_powder_mg[i])
-            w.add(Step(key="tablet_powder_mg", label="Crushed tablet powder to weigh",
-                       formula="tablets' worth × average tablet weight",
-                       inputs={"tablets' worth": format_number(res.tablets_exact[i]),
-                               "tablet weight": format_mass(src.tablet_weight_mg)},
-                       result=format_mass(powder), value=json_number(powder)))
+            if with_steps:
+                w.add(Step(key="tablet_powder_mg", label="Crushed tablet powder to weigh",
+                           formula="tablets' worth × average tablet weight",
+                           inputs={"tablets' worth": format_number(res.tablets_exact[i]),
+                                   "tablet weight": format_mass(src.tablet_weight_mg)},
+                           result=format_mass(powder), value=json_number(powder)))
             amounts["tablet_powder_mg"] = powder
-            w.add(mwq_step(src))
+            if with_steps:
+                w.add(mwq_step(src))
             if m["TRITURATION_PLANNED"][i]:
-                extra["trituration"], steps = _trituration_parts(res, i, ctx)
+                extra["trituration"], steps = _trituration_parts(res, i, ctx, with_steps)
                 for s in steps:
                     w.add(s)
     else:
         amounts["volume_ml"] = final
         api = float(res.api_mg[i])
-        w.add(Step(key="api_mg", label="Naltrexone HCl needed", formula="concentration × volume",
-                   inputs={"concentration": format_concentration(ctx.c_hcl),
-                           "volume": format_volume(final)},
-                   result=format_mass(api), value=json_number(api)))
+        if with_steps:
+            w.add(_api_step(ctx, final, api))
         amounts["api_mg"] = api
-        for s in src.steps:
-            w.add(s)
-        w.add(mwq_step(src))
+        if with_steps:
+            for s in src.steps:
+                w.add(s)
+            w.add(mwq_step(src))
         if m["LIQUID_ALIQUOT_REQUIRED"][i]:
             parts, steps = aliquot_working(res.aliquot, i, source=src, power=src.powder_per_hcl,
-                                           final_diluent=ctx.vehicle.name, what="API powder")
+                                           final_diluent=ctx.vehicle.name, what="API powder",
+                                           with_steps=with_steps)
             for s in steps:
                 w.add(s)
             amounts["api_to_weigh_mg"] = float(res.aliquot.weigh_mg[i])
@@ -322,11 +403,12 @@ def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext
             extra["aliquot"] = parts
         else:
             weigh = float(res.api_to_weigh_mg[i])
-            w.add(Step(key="api_to_weigh_mg", label="API powder to weigh",
-                       formula="naltrexone HCl needed × powder per mg HCl",
-                       inputs={"naltrexone HCl": format_mass(api),
-                               "powder per mg HCl": format_number(src.powder_per_hcl)},
-                       result=format_mass(weigh), value=json_number(weigh)))
+            if with_steps:
+                w.add(Step(key="api_to_weigh_mg", label="API powder to weigh",
+                           formula="naltrexone HCl needed × powder per mg HCl",
+                           inputs={"naltrexone HCl": format_mass(api),
+                                   "powder per mg HCl": format_number(src.powder_per_hcl)},
+                           result=format_mass(weigh), value=json_number(weigh)))
             amounts["api_to_weigh_mg"] = weigh
 
     if ctx.overage:
@@ -334,34 +416,43 @@ def working_for(comp: LiquidComputed, i: int, ctx: LiquidContext
         amounts["dispensed_volume_ml"] = dispensed
     if ctx.dose is not None and comp.device is not None:
         dv = float(comp.dose_volume[i])
-        w.add(Step(key="dose_volume_ml", label="Volume of one dose", formula="dose ÷ concentration",
-                   inputs={"dose": format_mass(ctx.dose), "concentration": format_concentration(ctx.c)},
-                   result=format_volume(dv), value=json_number(dv)))
-        amounts["dose_volume_ml"] = dv
         supply = float(comp.days_supply[i])
-        w.add(Step(key="days_supply", label="Days supplied at one dose a day",
-                   formula="volume dispensed ÷ dose volume, rounded down to whole days",
-                   inputs={"volume": format_volume(float(comp.dispensed_ml[i])),
-                           "dose volume": format_volume(dv)},
-                   result=format_count(supply, "day"), value=int(supply)))
+        if with_steps:
+            w.add(Step(key="dose_volume_ml", label="Volume of one dose", formula="dose ÷ concentration",
+                       inputs={"dose": format_mass(ctx.dose),
+                               "concentration": format_concentration(ctx.c)},
+                       result=format_volume(dv), value=json_number(dv)))
+            w.add(Step(key="days_supply", label="Days supplied at one dose a day",
+                       formula="volume dispensed ÷ dose volume, rounded down to whole days",
+                       inputs={"volume": format_volume(float(comp.dispensed_ml[i])),
+                               "dose volume": format_volume(dv)},
+                       result=format_count(supply, "day"), value=int(supply)))
+        amounts["dose_volume_ml"] = dv
         amounts["days_supply"] = supply
-        dev_extra, dev_steps = device_working(comp.device, i, dv)
+        dev_extra, dev_steps = device_working(comp.device, i, dv, with_steps=with_steps)
         for s in dev_steps:
             w.add(s)
         if dev_extra:
             extra["device"] = dev_extra
-    veh_extra, veh_steps = vehicle_working(ctx.vehicle, final)
+    veh_extra, veh_steps = vehicle_working(ctx.vehicle, final, with_steps=with_steps)
     for s in veh_steps:
         w.add(s)
     extra["vehicle"] = veh_extra
     return amounts, extra, w
 
 
-def parse_days(days: Any) -> float | None:
+def _api_step(ctx: LiquidContext, final: float, api: float) -> Step:
+    return Step(key="api_mg", label="Naltrexone HCl needed", formula="concentration × volume",
+                inputs={"concentration": format_concentration(ctx.c_hcl),
+                        "volume": format_volume(final)},
+                result=format_mass(api), value=json_number(api))
+
+
+def parse_days(days: Any, resolver: Resolver | None = None) -> float | None:
     """Days' supply: ``14d``, ``2 weeks``, or a bare whole number (the option is named days)."""
     if isinstance(days, str) and re.fullmatch(r"\s*[+-]?\d+\s*", days):
         days = f"{days.strip()}d"
-    n = amount(days, "duration", "days")
+    n = (resolver or DIRECT).amount(days, "duration", "days")
     if n is not None and n > 0 and not bool(is_whole(n)):
         raise InputError(f"days: {format_number(n)} is not a whole number of days.",
                          hint="Type whole days, e.g. 14d or 2 weeks.", field="days")
@@ -394,13 +485,37 @@ def plan_liquid(strength: Any, *, volume: Any = None, dose: Any = None, days: An
     (``"4.5mg"``, ``"14d"``: volume = dose ÷ strength × days). A ``dose`` with a
     volume adds the dose volume, days supplied and the oral syringe.
     """
-    c = amount(strength, "concentration", "strength")
+    plan, ctx = liquid_context(
+        strength, volume=volume, dose=dose, days=days, source=source, vehicle=vehicle,
+        tablet_weight=tablet_weight, api_form=api_form, assay=assay, water=water, basis=basis,
+        product=product, balance=balance, balance_sensitivity=balance_sensitivity, overage=overage,
+        opioid_use=opioid_use, override_opioid=override_opioid)
+    if ctx is None:
+        return plan
+    return complete(plan, compute(ctx), 0, ctx)
+
+
+def liquid_context(strength: Any, *, volume: Any = None, dose: Any = None, days: Any = None,
+                   source: str = "tablet", vehicle: str | None = None, tablet_weight: Any = None,
+                   api_form: str = "anhydrous", assay: Any = None, water: Any = None,
+                   basis: str = "hcl", product: str | None = None, balance: str | None = None,
+                   balance_sensitivity: Any = None, overage: Any = None, opioid_use: bool = False,
+                   override_opioid: str | None = None, resolver: Resolver | None = None
+                   ) -> tuple[LiquidPlan, LiquidContext | None]:
+    """``plan_liquid`` up to the core: the plan with its inputs and first findings, and the context.
+
+    The context is None when those findings already refuse the plan (which is then
+    complete). Raises InputError as ``plan_liquid`` does. ``resolver`` (a batch's)
+    remembers the source and vehicle of options already resolved.
+    """
+    r = resolver or DIRECT
+    c = r.amount(strength, "concentration", "strength")
     if c is None:
         raise InputError("a liquid needs a strength.", hint="Give --strength, e.g. 1mg/mL.",
                          field="strength")
-    v = amount(volume, "volume", "volume")
-    d = amount(dose, "mass", "dose")
-    n_days = parse_days(days)
+    v = r.amount(volume, "volume", "volume")
+    d = r.amount(dose, "mass", "dose")
+    n_days = parse_days(days, r)
     if v is not None and n_days is not None:
         raise InputError("give the volume or the days' supply, not both.",
                          hint="Use --volume 100mL, or --dose 4.5mg --days 14.", field="volume")
@@ -411,10 +526,10 @@ def plan_liquid(strength: Any, *, volume: Any = None, dose: Any = None, days: An
         raise InputError("the days' supply needs the dose.", hint="Add --dose, e.g. 4.5mg.",
                          field="dose")
     ov = parse_liquid_overage(overage)
-    src = _source.resolve_source(source, product=product, tablet_weight=tablet_weight,
-                                 api_form=api_form, assay=assay, water=water, balance=balance,
-                                 balance_sensitivity=balance_sensitivity)
-    veh = _source.vehicle(vehicle)
+    src = r.source(source, product=product, tablet_weight=tablet_weight, api_form=api_form,
+                   assay=assay, water=water, balance=balance,
+                   balance_sensitivity=balance_sensitivity)
+    veh = r.vehicle(vehicle)
     inputs: dict[str, Any] = {
         "strength": typed(strength), "volume": typed(volume), "dose": typed(dose),
         "days": typed(days), "basis": basis, "source": src.kind, "product": src.product_key,
@@ -425,7 +540,7 @@ def plan_liquid(strength: Any, *, volume: Any = None, dose: Any = None, days: An
     }
     d_hcl = None if d is None else to_hcl(d, basis, src.salts)
     findings = _source.non_positive_findings({"strength": c, "volume": v, "days": n_days})
-    findings += _source.safety_findings(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
+    findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
     findings += src.findings
     if d is None:
         findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,
@@ -434,12 +549,19 @@ def plan_liquid(strength: Any, *, volume: Any = None, dose: Any = None, days: An
     plan = LiquidPlan("liquid", inputs, findings=findings)
     if plan.refused:
         plan.findings = _source.rounded(plan.findings)
-        return plan
-    ctx = LiquidContext(c, to_hcl(c, basis, src.salts), v, d, d_hcl, n_days, ov, basis, src, veh,
-                        solubility_hcl(src))
-    comp = compute(ctx)
-    plan.findings.extend(findings_for(comp, 0, ctx))
+        return plan, None
+    return plan, LiquidContext(c, to_hcl(c, basis, src.salts), v, d, d_hcl, n_days, ov, basis, src,
+                               veh, solubility_hcl(src))
+
+
+def complete(plan: LiquidPlan, comp: LiquidComputed, i: int, ctx: LiquidContext, *,
+             with_steps: bool = True) -> LiquidPlan:
+    """Finish ``plan`` from row ``i`` of the core's result: findings, then amounts and objects.
+
+    ``with_steps=False`` leaves the working empty (a batch does not print it).
+    """
+    plan.findings.extend(findings_for(comp, i, ctx))
     if not plan.refused:
-        plan.amounts, plan.extra, plan.working = working_for(comp, 0, ctx)
+        plan.amounts, plan.extra, plan.working = working_for(comp, i, ctx, with_steps=with_steps)
     plan.findings = _source.rounded(plan.findings)
     return plan
