@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from compound.batch import output
+from compound.batch.jsonl import write_lines
 from compound.batch.lines import LineSink
 from compound.batch.progress import bar
 from compound.batch.reader import read_prescriptions
@@ -61,7 +62,8 @@ class Options:
     """Also write worksheets/<row>-<rx>.txt, the working of every row (small files only)."""
 
 
-def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[str] | None = None,
+def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
+              jsonl: IO[str] | IO[bytes] | None = None,
               options: Options | None = None) -> Summary:
     """Plan every row of a prescription file.
 
@@ -72,8 +74,8 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *, jsonl: IO[
     out_dir : path, optional
         Where worksheet.csv, errors.csv and summary.json go (created if
         missing). None writes no files (with ``jsonl``, for pipes).
-    jsonl : text stream, optional
-        Receives one JSON object per row, in order.
+    jsonl : text or binary stream, optional
+        Receives one JSON object per row, in order (a binary stream, as UTF-8).
 
     Raises
     ------
@@ -153,15 +155,16 @@ def _block(spread: Spread, start: int, stop: int, sinks: dict[str, Any], jsonl: 
     if ERRORS in sinks:
         parts[ERRORS] = spread.error_block(start, stop)
     if jsonl:
-        parts["jsonl"] = spread.json_block(start, stop)
+        parts["jsonl"] = spread.json_bytes(start, stop)
     return parts
 
 
-def _write(block: Future[dict[str, Any]], rows: int, sinks: dict[str, Any], jsonl: IO[str] | None,
+def _write(block: Future[dict[str, Any]], rows: int, sinks: dict[str, Any],
+           jsonl: IO[str] | IO[bytes] | None,
            advance: Any) -> None:
     parts = block.result()  # a failure while assembling stops the run here
     for name, sink in sinks.items():
         sink.write(parts[name])
     if jsonl is not None:
-        jsonl.write(parts["jsonl"])
+        write_lines(jsonl, parts["jsonl"])
     advance(rows)
