@@ -265,3 +265,15 @@ def test_refused_rows_show_no_amounts():
     row = row_of(out, 0)
     assert row["status"] == "refused" and "CONCENTRATION_ABOVE_SOLUBILITY" in row["finding_codes"]
     assert pd.isna(row["api_mg"]) and pd.isna(row["volume_ml"])
+
+
+@pytest.mark.parametrize("plan", [
+    lambda: liquid_planning.plan_liquid("1mg/mL", volume="30mL", basis="salt", opioid_use=True),
+    lambda: liquid_planning.plan_liquid("1mg/mL", volume="30mL", basis="salt"),
+    lambda: drops_planning.plan_drops(strength="10mg/mL", volume="30mL", basis="salt", opioid_use=True),
+])
+def test_an_unknown_basis_is_an_input_error_even_when_the_plan_is_refused(plan):
+    # The batch reads the basis cell first, so its row is an error: the plan must agree (an
+    # opioid refusal used to return before the basis was looked at).
+    with pytest.raises(InputError, match="basis 'salt' is not known"):
+        plan()

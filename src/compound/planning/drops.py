@@ -413,6 +413,7 @@ def drops_context(*, per_drop: Any = None, strength: Any = None, calibration: An
     if d_drops is not None and d_drops > 0:
         per = pd if pd is not None else (c or 0.0) / dpm_used
         dose_basis = d_drops * per
+    to_hcl(1.0, basis, src.salts)  # an unknown basis raises, dose or not, refused or not
     d_hcl = None if dose_basis is None else to_hcl(dose_basis, basis, src.salts)
     findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
     findings += src.findings

@@ -538,6 +538,7 @@ def liquid_context(strength: Any, *, volume: Any = None, dose: Any = None, days:
         "overage": typed(overage), "vehicle": veh.key, "balance": src.balance.key,
         "opioid_use": bool(opioid_use), "override_opioid": override_opioid,
     }
+    to_hcl(1.0, basis, src.salts)  # an unknown basis raises, dose or not, refused or not
     d_hcl = None if d is None else to_hcl(d, basis, src.salts)
     findings = _source.non_positive_findings({"strength": c, "volume": v, "days": n_days})
     findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
