@@ -14,6 +14,7 @@ construction. The plan is spread over the group's rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -92,8 +93,15 @@ def _flatten(extra: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
     vehicle = extra.get("vehicle")
     if vehicle:
         out["vehicle"] = vehicle.get("key")
-        out["vehicle_components"] = "; ".join(_component_text(c) for c in vehicle.get("components", []))
+        out["vehicle_components"] = _components_text(
+            tuple(tuple(c.items()) for c in vehicle.get("components", [])))
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _components_text(components: tuple[tuple[tuple[str, Any], ...], ...]) -> str:
+    """The vehicle's components as one cell (a few volumes recur over many prescriptions)."""
+    return "; ".join(_component_text(dict(c)) for c in components)
 
 
 def _component_text(c: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pint
 
+from compound.catalog import loader
 from compound.catalog.loader import Row
 from compound.core.dilution import (
     Devices,
@@ -217,8 +218,19 @@ def aliquot_working(res: DilutionResult, i: int, *, source: Source, power: float
 
 # --- the oral syringe for one dose ----------------------------------------------------------
 
+_dose_devices: list[Any] = [None, None]
+"""The catalog table last read and the dose devices made from it."""
+
+
 def dose_devices() -> tuple[list[Row], Devices]:
-    return _source.measuring_devices(for_dose=True)
+    """The oral syringes (measuring_devices.csv, for_dose = 1), remade when the catalog is reread.
+
+    A batch asks for them for every distinct liquid with a dose.
+    """
+    table = loader.table("measuring_devices")
+    if _dose_devices[0] is not table:
+        _dose_devices[:] = [table, _source.measuring_devices(for_dose=True)]
+    return _dose_devices[1]  # type: ignore[no-any-return]
 
 
 def choose_dose_device(dose_volume: np.ndarray) -> DeviceChoice:
