@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compound.batch import plan_frame
-from compound.core.rounding import json_number
 from compound.errors import InputError
 from compound.planning.capsules import plan_capsules
 from compound.planning.drops import plan_drops
@@ -216,11 +215,7 @@ def same(batch_value: Any, plan_value: Any) -> bool:
         return missing
     if missing:
         return False
-    if float(batch_value) == float(plan_value):
-        return True
-    # A known difference, not the batch's: the plan's JSON rounds every number to 4 significant
-    # figures, counts too (22,222 days' supply prints as 22220); the batch writes whole counts.
-    return float(batch_value) >= 10_000 and json_number(float(batch_value)) == plan_value
+    return float(batch_value) == float(plan_value)
 
 
 def compare(out: pd.DataFrame, rows: list[dict[str, str]], plan_one: Any,

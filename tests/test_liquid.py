@@ -388,3 +388,10 @@ def test_property_n_rows_equal_n_single_rows_bitwise(rows):
         for code, mask in together.masks.items():
             assert mask[i] == alone.masks[code][0], code
         assert np.array_equal(together.aliquot.take_ml[i:i + 1], alone.aliquot.take_ml, equal_nan=True)
+
+
+def test_a_count_in_the_json_is_exact_not_rounded_to_four_figures():
+    # 100,000 mL ÷ (4.5 mg ÷ 1 mg/mL = 4.5 mL a dose) = 22,222.2 → 22,222 whole days (not 22220).
+    d = plan_liquid("1mg/mL", volume="100000mL", dose="4.5mg", source="api",
+                    vehicle="purified-water").to_dict()
+    assert d["days_supply"] == 22222 and isinstance(d["days_supply"], int)

@@ -13,7 +13,7 @@ JSON and the worksheet: a refusal is never printed as if it were a plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pint
@@ -79,11 +79,18 @@ class Plan:
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)
 
+    #: Results that are counts (tablets, capsules, drops, days): exact whole numbers, never
+    #: rounded to significant figures (22,222 days' supply is not 22220).
+    count_keys: ClassVar[tuple[str, ...]] = ()
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "status": self.status, "inputs": self.inputs}
         if not self.refused:
             for key, value in self.amounts.items():
-                out[key] = None if value is None else json_number(value)
+                if value is None or key not in self.count_keys:
+                    out[key] = None if value is None else json_number(value)
+                else:
+                    out[key] = None if np.isnan(value) else int(value)
             out.update(self.extra)
         out["findings"] = [f.to_dict() for f in sorted(self.findings, key=lambda f: -f.severity)]
         if not self.refused:

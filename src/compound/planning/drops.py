@@ -49,6 +49,8 @@ _DROP_DOSE = re.compile(r"^\s*(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:drops?|gtts?)\s*$",
 class DropsPlan(LiquidBasePlan):
     """Sublingual drops; typed results as pint quantities (None where not applicable)."""
 
+    count_keys = ("tablets_to_crush", "drops_per_dose", "days_supply")
+
     @property
     def drops_per_ml(self) -> pint.Quantity | None:
         return self.quantity("drops_per_ml")

@@ -64,6 +64,8 @@ from compound.planning.dilution import (
 class LiquidPlan(LiquidBasePlan):
     """An oral liquid; typed results as pint quantities (None where not applicable)."""
 
+    count_keys = ("tablets_to_crush", "days_supply")
+
     @property
     def tablet_powder(self) -> pint.Quantity | None:
         return self.quantity("tablet_powder_mg")

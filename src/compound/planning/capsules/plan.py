@@ -37,6 +37,8 @@ COUNT_KEYS = ("capsules_needed", "capsules_to_prepare", "tablets_to_crush")
 class CapsulePlan(Plan):
     """A capsule plan; amounts as pint quantities through typed properties."""
 
+    count_keys = COUNT_KEYS
+
     @property
     def capsules_to_prepare(self) -> int | None:
         value = self.amounts.get("capsules_to_prepare")
@@ -79,13 +81,6 @@ class CapsulePlan(Plan):
     def blend_total(self) -> pint.Quantity | None:
         return self.quantity("blend_total_mg")
 
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        if not self.refused:  # counts are exact whole numbers, never rounded to 4 figures
-            for key in COUNT_KEYS:
-                if self.amounts.get(key) is not None:
-                    out[key] = int(self.amounts[key])  # type: ignore[arg-type]
-        return out
 
 
 def plan_capsules(
