@@ -52,8 +52,6 @@ class FormOutput:
     stock: list[StockLine] = field(default_factory=list)
     bud_match: dict[str, Coded] = field(default_factory=dict)
     """What a stability study is matched against (filler; vehicle and concentration)."""
-    group_ids: list[int] | None = None
-    """A run-wide id for each group (same inputs in another block, same id), or None."""
     group_worst: np.ndarray | None = None
     """Per group, its most severe finding (−1: none); None: read from ``group_findings``."""
     group_shown: np.ndarray | None = None

@@ -123,11 +123,6 @@ class RunCache:
 
     contexts: dict[Any, Any] = field(default_factory=dict)
     buds: dict[Any, Any] = field(default_factory=dict)
-    ids: dict[Any, int] = field(default_factory=dict)
-
-    def id_of(self, key: Any) -> int:
-        """A run-wide number for a key (the same inputs in any block get the same number)."""
-        return self.ids.setdefault(key, len(self.ids))
 
     def trim(self, limit: int) -> None:
         """Forget what was cached once it holds more than ``limit`` prescriptions.
@@ -135,8 +130,8 @@ class RunCache:
         A run plans each distinct prescription once, so on a file of many distinct rows these
         caches mostly hold what will not be asked again; everything is recomputed when needed.
         """
-        if max(len(self.ids), len(self.buds)) > limit:
-            self.ids.clear()
+        if max(len(self.contexts), len(self.buds)) > limit:
+            self.contexts.clear()  # liquid and drops plans live here, one per distinct prescription
             self.buds.clear()
 
 

@@ -209,7 +209,6 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
         return empty_output(form, kinds)
     f_inverse, f_first = group_rows([inverse[ok_idx]], ok_idx.size)
     plans_ok = [results[inverse[ok_idx[j]]] for j in f_first]
-    group_ids = ([cache.id_of(keys[inverse[ok_idx[j]]]) for j in f_first] if cache is not None else None)
     flat = [{**p.amounts, **_flatten(p.extra, p.inputs)} if not p.refused else {} for p in plans_ok]
     columns: dict[str, Any] = {}
     for key, kind in kinds.items():
@@ -243,7 +242,7 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
         missing = np.array([v is None for v in values], dtype=bool)
         match[key] = Coded(np.where(missing[f_inverse], -1, f_inverse), np.array(values, dtype=object))
     return FormOutput(form, rows[ok_idx], columns, dict(kinds), f_inverse, findings, category, stock,
-                      bud_match=match, group_ids=group_ids)
+                      bud_match=match)
 
 
 def _stock(plans: list[Any], flat: list[dict[str, Any]], inverse: np.ndarray,
