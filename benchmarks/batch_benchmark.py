@@ -47,9 +47,6 @@ COLUMNS = ("form", "strength", "count", "overage", "source", "tablet_weight", "f
 
 def make_csv(path: Path, rows: int, scenario: str, seed: int = 0) -> None:
     """Write a capsule prescription file of ``rows`` rows (11 columns, like the issue's example)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     rng = np.random.default_rng(seed)
 
     def pick(values: list[str], n: int = rows) -> np.ndarray:
@@ -83,8 +80,16 @@ def make_csv(path: Path, rows: int, scenario: str, seed: int = 0) -> None:
     data = {"form": np.full(rows, "capsules", dtype=object), **cols,
             "rx": np.char.add("RX", rng.integers(100000, 999999, rows).astype(str)).astype(object),
             "patient": pick(["A. Patient", "B. Patient", "C. Patient", "D. Patient"])}
+    write_prescriptions(path, data, COLUMNS)
+
+
+def write_prescriptions(path: Path, data: dict[str, np.ndarray], columns: tuple[str, ...]) -> None:
+    """``data``'s ``columns`` as a CSV of text cells ("" written as an empty cell)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     table = pa.table({c: pa.array(np.where(data[c] == "", None, data[c]).tolist(), type=pa.string())
-                      for c in COLUMNS})
+                      for c in columns})
     pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 

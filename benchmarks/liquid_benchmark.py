@@ -23,11 +23,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from batch_benchmark import best, write_prescriptions
 
 os.environ.setdefault("COMPOUND_TODAY", "2025-03-10")
 os.environ.setdefault("COMPOUND_CATALOG", os.pathsep)  # the shipped catalog only
@@ -88,9 +91,6 @@ def _drops_templates(scenario: str) -> list[tuple[str, ...]]:
 
 def make_csv(path: Path, rows: int, scenario: str, form: str, seed: int = 0) -> None:
     """Write ``rows`` liquid or drops prescriptions (``scenario`` typical or diverse)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     rng = np.random.default_rng(seed)
     if form == "liquid":
         columns, templates = LIQUID_COLUMNS, _liquid_templates(scenario)
@@ -101,18 +101,7 @@ def make_csv(path: Path, rows: int, scenario: str, form: str, seed: int = 0) -> 
             "rx": np.char.add("RX", rng.integers(100000, 999999, rows).astype(str)).astype(object),
             "patient": np.array(["A. Patient", "B. Patient", "C. Patient"],
                                 dtype=object)[rng.integers(0, 3, rows)]}
-    out = pa.table({c: pa.array(np.where(data[c] == "", None, data[c]).tolist(), type=pa.string())
-                    for c in columns})
-    pacsv.write_csv(out, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
-
-
-def best(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    write_prescriptions(path, data, columns)
 
 
 def measure(rows: int, scenario: str, form: str, repeat: int, workdir: Path) -> list[tuple[str, float]]:

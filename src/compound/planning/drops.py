@@ -49,7 +49,7 @@ _DROP_DOSE = re.compile(r"^\s*(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:drops?|gtts?)\s*$",
 class DropsPlan(LiquidBasePlan):
     """Sublingual drops; typed results as pint quantities (None where not applicable)."""
 
-    count_keys = ("tablets_to_crush", "drops_per_dose", "days_supply")
+    count_keys = (*liquid_plan.LiquidPlan.count_keys, "drops_per_dose")  # it carries a liquid's amounts
 
     @property
     def drops_per_ml(self) -> pint.Quantity | None:
