@@ -6,9 +6,19 @@ the environment seams in compound.paths are pointed at temporary locations.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from compound.catalog import loader
+
+# No per-example deadline anywhere: a loaded machine (two cores, CI) makes timings
+# vary, and a property test must fail on its property, never on the clock. On CI,
+# hypothesis's own "ci" profile (derandomised, no deadline) applies.
+settings.register_profile("compound-dev", deadline=None)
+if not os.environ.get("CI"):
+    settings.load_profile("compound-dev")
 
 
 @pytest.fixture(autouse=True)
