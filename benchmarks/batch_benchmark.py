@@ -151,8 +151,8 @@ def child_run(path: Path, out: Path) -> tuple[float, float, float]:
 
 
 def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[str, float, str, str]]:
-    from compound.batch.frame import forms_present, plan_block
-    from compound.batch.reader import read_prescriptions
+    from compound.batch.plan import forms_present, plan_block
+    from compound.batch.read import read_prescriptions
     from compound.batch.run import GROUP_ROWS, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary

@@ -34,7 +34,7 @@ from batch_benchmark import best, make_csv
 
 
 def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[str, float, str]]:
-    from compound.batch.reader import read_prescriptions
+    from compound.batch.read import read_prescriptions
     from compound.batch.run import GROUP_ROWS, LINE_ROWS, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary

@@ -105,7 +105,7 @@ def make_csv(path: Path, rows: int, scenario: str, form: str, seed: int = 0) -> 
 
 
 def measure(rows: int, scenario: str, form: str, repeat: int, workdir: Path) -> list[tuple[str, float]]:
-    from compound.batch.reader import read_prescriptions
+    from compound.batch.read import read_prescriptions
     from compound.batch.run import GROUP_ROWS, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary

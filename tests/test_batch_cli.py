@@ -256,9 +256,9 @@ def test_worksheets_one_text_file_per_row_with_the_working(tmp_path, capsys):
 
 
 def test_worksheets_are_for_small_files_and_need_an_output_directory(tmp_path, capsys, monkeypatch):
-    from compound.batch import worksheets
+    from compound.batch import write_texts
 
-    monkeypatch.setattr(worksheets, "MAX_ROWS", 2)
+    monkeypatch.setattr(write_texts, "MAX_ROWS", 2)
     path = tmp_path / "rx.csv"
     path.write_text("form,strength,count\n" + "capsules,4.5mg,30\n" * 3, encoding="utf-8")
     code, _, err = run(["batch", str(path), "-o", str(tmp_path / "out"), "--worksheets"], capsys)

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compound.batch import plan_frame
-from compound.batch.reader import read_prescriptions
-from compound.batch.rowgroups import group_frame, group_table
+from compound.batch.group import group_frame, group_table
+from compound.batch.read import read_prescriptions
 
 
 def frame(*rows: dict[str, str]) -> pd.DataFrame:
@@ -137,7 +137,7 @@ def test_take_rows_equals_table_take_across_batches():
     import numpy as np
     import pyarrow as pa
 
-    from compound.batch.rowgroups import take_rows
+    from compound.batch.group import take_rows
 
     batches = [pa.record_batch({"rx": [f"R{i}" for i in range(s, s + 5)], "n": list(range(s, s + 5))})
                for s in range(0, 20, 5)]

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compound.batch.jsonl import binary_stdout, escape, json_strings, write_lines
-from compound.batch.reader import read_prescriptions
+from compound.batch.read import read_prescriptions
 from compound.batch.run import run_batch
 from compound.batch.spread import Rows, Spread, plan_groups
 from compound.batch.summary import Summary
+from compound.batch.write_jsonl import binary_stdout, escape, json_strings, write_lines
 from compound.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ldn-prescriptions.csv"

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from compound.batch import plan_frame
-from compound.batch.frame import RunCache, plan_block
+from compound.batch.plan import RunCache, plan_block
 from compound.core.units import Q_
 from compound.errors import InputError
 from compound.planning import _source

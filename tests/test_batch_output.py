@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compound.batch.coded import Coded
-from compound.batch.groups import group_rows
-from compound.batch.lines import LineBuilder, cell_text, layout, number_text, quote, run_texts
-from compound.batch.output import neutralise, neutralise_cell
+from compound.batch.plan_explain import group_rows
+from compound.batch.write_cells import neutralise, neutralise_cell
+from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote, run_texts
 from compound.core.rounding import round_sig
 
 

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from compound.batch.columns import check_header, normalise_name
-from compound.batch.reader import read_prescriptions
+from compound.batch.read import read_prescriptions
 from compound.errors import InputError
 
 HEADER = "form,strength,count,overage,source,tablet_weight,rx\n"

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compound.batch.frame import plan_block
+from compound.batch.plan import plan_block
 from compound.core.findings import ColumnRule, Finding, FindingColumns, Severity
 from compound.errors import InputError
 from compound.planning.capsules import plan_capsules

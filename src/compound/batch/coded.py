@@ -61,7 +61,7 @@ class Coded:
 
         dictionary = pa.array(self.values, type=pa.string(), from_pandas=True)
         if spreadsheet:
-            from compound.batch.output import neutralise
+            from compound.batch.write_cells import neutralise
 
             dictionary = neutralise(dictionary)
         indices = pa.array(np.where(self.codes >= 0, self.codes, 0).astype(np.int32), mask=self.codes < 0)

@@ -1,7 +1,7 @@
 """A batch run: prescription file in; worksheet.csv, errors.csv, summary.json out.
 
 The file is read once (pyarrow, all cells as text). Rows that share every
-planning input are grouped (:mod:`compound.batch.rowgroups`) and each group's
+planning input are grouped (:mod:`compound.batch.group`) and each group's
 first row is planned, :data:`BLOCK_ROWS` groups at a time (a file of a
 million rows typically holds a few hundred distinct prescriptions; a file of
 distinct rows is planned a block of rows at a time, as before). The plans are
@@ -13,7 +13,7 @@ written; bad rows never stop the run.
 Files written to the output directory (each replaced only when complete):
 
 * ``worksheet.csv``: one row per input row, in order (see
-  :mod:`compound.batch.frame` for the columns);
+  :mod:`compound.batch.plan` for the columns);
 * ``errors.csv``: ``row, column, value, error`` for every cell or row that
   could not be read (header only when there are none);
 * ``summary.json``: rows per form and status, and what to pull from stock;
@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from compound.batch import output
-from compound.batch.jsonl import write_lines
-from compound.batch.lines import LineSink
+from compound.batch import write_cells
 from compound.batch.progress import bar
-from compound.batch.reader import read_prescriptions
+from compound.batch.read import read_prescriptions
 from compound.batch.spread import Rows, Spread, plan_groups, worksheet_cells
 from compound.batch.summary import Summary
+from compound.batch.write_jsonl import write_lines
+from compound.batch.write_worksheet import LineSink
 from compound.errors import InputError
 
 BLOCK_ROWS: Final = 100_000
@@ -89,11 +89,11 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
     read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet)
     rows = Rows(table=read.table) if read.table is not None else Rows(frame=read.frame)
     if opts.worksheets:
-        from compound.batch import worksheets
+        from compound.batch import write_texts
 
         if out_dir is None:
             raise InputError("--worksheets needs an output directory.", hint="Add -o OUT.")
-        worksheets.check_size(rows.n)
+        write_texts.check_size(rows.n)
     summary = Summary(source=str(path))
     directory = Path(out_dir) if out_dir is not None else None
     sinks: dict[str, Any] = {}
@@ -103,7 +103,7 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
                              hint="Give -o a directory for the output files.")
         directory.mkdir(parents=True, exist_ok=True)
         sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
-                 ERRORS: output.CsvSink(directory / ERRORS)}
+                 ERRORS: write_cells.CsvSink(directory / ERRORS)}
     try:
         with bar(rows.n, opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as prep:
             # The worksheet's own cells of each row (numbers, labels) are made ready on a second
@@ -131,9 +131,9 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
             while pending:
                 _write(*pending.popleft(), sinks, jsonl, advance)
             if directory is not None and opts.worksheets:
-                from compound.batch import worksheets
+                from compound.batch import write_texts
 
-                worksheets.write_rows(spread, directory / WORKSHEETS)
+                write_texts.write_rows(spread, directory / WORKSHEETS)
     except BaseException:
         for sink in sinks.values():
             sink.abort()

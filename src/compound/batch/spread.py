@@ -1,8 +1,8 @@
 """Plan each distinct prescription once, then spread the plans over the file's rows.
 
-:mod:`compound.batch.rowgroups` numbers the groups of rows that share every
+:mod:`compound.batch.group` numbers the groups of rows that share every
 planning input; :func:`plan_groups` plans the first row of each group (a
-column at a time, in blocks, with :func:`~compound.batch.frame.plan_block`)
+column at a time, in blocks, with :func:`~compound.batch.plan.plan_block`)
 and keeps, per group, everything a row of it writes: the text of its
 worksheet columns, its error lines, its JSON and its share of the summary.
 :class:`Spread` then turns a block of rows into worksheet lines, errors.csv
@@ -20,14 +20,14 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from compound.batch import output
-from compound.batch.chunk import Chunk
+from compound.batch import write_cells
 from compound.batch.columns import LABEL_FIELDS, is_pass_through
-from compound.batch.frame import RunCache, forms_present, plan_block
-from compound.batch.jsonl import JsonLines
-from compound.batch.lines import Layout, LineBuilder, cell_text, layout, run_texts
-from compound.batch.rowgroups import RowGroups, group_frame, group_table, take_rows
+from compound.batch.group import RowGroups, group_frame, group_table, take_rows
+from compound.batch.plan import RunCache, forms_present, plan_block
+from compound.batch.plan_chunk import Chunk
 from compound.batch.summary import Summary
+from compound.batch.write_jsonl import JsonLines
+from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout, run_texts
 
 #: Distinct prescriptions a run's caches may hold after a block (each takes about 3 kB).
 CACHE_LIMIT: Final = 50_000
@@ -180,7 +180,7 @@ def worksheet_cells(rows: Rows, spreadsheet: bool = True) -> dict[str, Any]:
 
 def _fragment(record: dict[str, Any]) -> str:
     """``"a":1,"b":2``: a record's JSON without its braces (json_lines' settings)."""
-    text = json.dumps({k: output._json_value(v) for k, v in record.items()}, ensure_ascii=False,
+    text = json.dumps({k: write_cells._json_value(v) for k, v in record.items()}, ensure_ascii=False,
                       allow_nan=False, separators=(",", ":"))
     return text[1:-1]
 
@@ -221,7 +221,7 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         spread.errors.extend(planned.errors.to_objects().tolist())
         summary.add(planned, weights=groups.sizes[b0:b1])
         frame = planned.chunk.log.frame(np.arange(b0, b1, dtype=np.int64))
-        line_tables.append(output.arrow_table(
+        line_tables.append(write_cells.arrow_table(
             {name: frame[name].to_numpy(dtype=object if name != "row" else np.float64)
              for name in frame.columns}, counts=["row"], spreadsheet=True))
         if jsonl:

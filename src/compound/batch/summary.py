@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from compound.batch.columns import FORMS
-from compound.batch.frame import STATUSES, Planned
+from compound.batch.plan import STATUSES, Planned
 from compound.core.rounding import format_mass, format_volume, json_number
 
 _KIND_TITLES = {"tablets": "tablets", "api": "api", "excipient": "excipients", "vehicle": "vehicles"}

@@ -63,8 +63,8 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
         raise click.UsageError("give -o OUT (a directory for the output files), or --jsonl.")
     if len(delimiter) != 1:
         raise click.UsageError("--delimiter must be one character, e.g. ';'.")
-    from compound.batch.jsonl import binary_stdout
     from compound.batch.run import Options, run_batch
+    from compound.batch.write_jsonl import binary_stdout
 
     summary = run_batch(prescriptions, out_dir, jsonl=binary_stdout(sys.stdout) if jsonl else None,
                         options=Options(encoding=encoding, delimiter=delimiter, sheet=sheet,

@@ -1,7 +1,7 @@
 """worksheet.csv: each group's columns formatted once, each row assembled by one take.
 
 Rows that share every planning input share every computed column (see
-:mod:`compound.batch.rowgroups`), so the text of a group's columns (amounts
+:mod:`compound.batch.group`), so the text of a group's columns (amounts
 rounded by the output rule, counts as whole numbers, text quoted and
 neutralised) is formatted once, in Python. A row is then a few pieces: its
 own cells (row number, prescription fields, carried-through columns) and,
@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from compound.batch.coded import Coded
-from compound.batch.forms import AMOUNT, COUNT
-from compound.batch.output import neutralise, neutralise_cell
+from compound.batch.plan_forms import AMOUNT, COUNT
+from compound.batch.write_cells import neutralise, neutralise_cell
 from compound.core.rounding import round_sig
 
 _RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from compound.batch.chunk import Cells, Chunk
 from compound.batch.coded import Coded
 from compound.batch.columns import read_boolean, read_choice
+from compound.batch.plan_chunk import Cells, Chunk
 from compound.core import units
 from compound.core.findings import Finding, FindingColumns
 from compound.errors import InputError

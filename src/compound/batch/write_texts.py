@@ -20,9 +20,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from compound.batch.chunk import Chunk
 from compound.batch.columns import LABEL_FIELDS, read_boolean
-from compound.batch.frame import BUD_INPUTS
+from compound.batch.plan import BUD_INPUTS
+from compound.batch.plan_chunk import Chunk
 from compound.errors import InputError
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ the row pieces (``{"row":N,``) and the label and carried pieces (``,"rx":"…"``
 where the cell is empty: a null drops its key) once per row, by string kernels over
 whole columns. Everything sits in one Arrow string array and a block of lines is a
 single ``take`` of it: the taken array's data buffer is the block's UTF-8 bytes, in
-the same way as the worksheet's :class:`~compound.batch.lines.LineBuilder`.
+the same way as the worksheet's :class:`~compound.batch.write_worksheet.LineBuilder`.
 
 Text is escaped as ``json.dumps(text, ensure_ascii=False)`` escapes it: ``\\`` and
 ``"`` get a backslash, ``\\b \\f \\n \\r \\t`` their short forms, the other control

@@ -32,17 +32,17 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from compound.batch.chunk import Chunk
 from compound.batch.coded import Coded
 from compound.batch.columns import COLUMNS, FORMS, LABEL_FIELDS, check_header, is_pass_through
-from compound.batch.forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
-from compound.batch.groups import Members, group_rows
+from compound.batch.plan_chunk import Chunk
+from compound.batch.plan_explain import Members, group_rows
+from compound.batch.plan_forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
 from compound.core.findings import Finding, Severity
 from compound.core.rounding import round_sig
 from compound.errors import InputError
 
-FORM_MODULES: Final = {"capsules": "compound.batch.capsules", "liquid": "compound.batch.liquid",
-                       "drops": "compound.batch.drops"}
+FORM_MODULES: Final = {"capsules": "compound.batch.plan_capsules", "liquid": "compound.batch.plan_liquid",
+                       "drops": "compound.batch.plan_drops"}
 STATUSES: Final = ("ok", "warning", "refused", "error")
 BUD_KINDS: Final = {"beyond_use_date": TEXT, "bud_limit": TEXT, "bud_days": COUNT, "bud_storage": TEXT}
 _MARK: Final = {Severity.REFUSAL: "REFUSED", Severity.WARNING: "WARNING", Severity.INFO: "info"}
@@ -76,7 +76,7 @@ def plan_frame(df: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
 
     Rows that share every planning cell (all but the label fields and the
     carried-through columns) are planned once: each row gets its group's plan
-    with its own row number and labels (:mod:`compound.batch.rowgroups`).
+    with its own row number and labels (:mod:`compound.batch.group`).
 
     Parameters
     ----------
@@ -101,7 +101,7 @@ def plan_frame(df: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
         column, or no ``form`` column). Bad cells never raise: their rows have
         status ``error`` and the reason in ``errors``.
     """
-    from compound.batch.rowgroups import group_frame
+    from compound.batch.group import group_frame
 
     frame = df.copy(deep=False)
     frame.columns = check_header(list(frame.columns))
@@ -200,7 +200,7 @@ class Planned:
 
     def arrow(self, *, spreadsheet: bool = True) -> Any:
         """The worksheet as a pyarrow table (rounded, counts as integers, text neutralised)."""
-        from compound.batch.output import arrow_table
+        from compound.batch.write_cells import arrow_table
 
         cols, kinds = self.output_columns()
         return arrow_table(cols, counts=[k for k, v in kinds.items() if v == COUNT],

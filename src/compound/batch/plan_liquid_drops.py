@@ -21,11 +21,11 @@ from typing import Any, Final
 
 import numpy as np
 
-from compound.batch.chunk import Chunk
 from compound.batch.coded import Coded
 from compound.batch.columns import read_boolean, read_choice
-from compound.batch.forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine, empty_output
-from compound.batch.groups import Members, group_rows
+from compound.batch.plan_chunk import Chunk
+from compound.batch.plan_explain import Members, group_rows
+from compound.batch.plan_forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine, empty_output
 from compound.core.findings import Finding
 from compound.errors import InputError
 from compound.planning import resolve

@@ -1,4 +1,7 @@
-"""Oral-liquid rows of a batch: ``compound plan liquid``, the core once per block (:mod:`.grouped`)."""
+"""Oral-liquid rows of a batch: ``compound plan liquid``, the core once per block.
+
+See :mod:`.plan_liquid_drops`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ from typing import Any, Final
 
 import numpy as np
 
-from compound.batch.chunk import Chunk
-from compound.batch.forms import AMOUNT, COUNT, FormOutput
-from compound.batch.grouped import Planner, liquid_extra_kinds, plan_arguments, plan_grouped
+from compound.batch.plan_chunk import Chunk
+from compound.batch.plan_forms import AMOUNT, COUNT, FormOutput
+from compound.batch.plan_liquid_drops import Planner, liquid_extra_kinds, plan_arguments, plan_grouped
 
 FORM: Final = "liquid"
 READS: Final = ("strength", "volume", "dose", "days", "source", "vehicle", "tablet_weight", "api_form",

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from compound.batch.columns import LABEL_FIELDS, distinct, is_pass_through
-from compound.batch.groups import group_rows
+from compound.batch.plan_explain import group_rows
 
 
 @dataclass(frozen=True)

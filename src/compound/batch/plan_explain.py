@@ -3,7 +3,7 @@
 Within a block of rows, the text that explains a row (findings, catalog
 context, BUD) is built once per distinct combination of the inputs it depends
 on and spread back over its rows. (A batch run first groups the file's rows by
-every planning cell, :mod:`compound.batch.rowgroups`, and plans one row per
+every planning cell, :mod:`compound.batch.group`, and plans one row per
 group; these groupings then work on those rows.)
 """
 

@@ -1,4 +1,7 @@
-"""Sublingual-drop rows of a batch: ``compound plan drops``, the core once per block (:mod:`.grouped`)."""
+"""Sublingual-drop rows of a batch: ``compound plan drops``, the core once per block.
+
+See :mod:`.plan_liquid_drops`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ from typing import Any, Final
 
 import numpy as np
 
-from compound.batch.chunk import Chunk
-from compound.batch.forms import AMOUNT, COUNT, FormOutput
-from compound.batch.grouped import Planner, liquid_extra_kinds, plan_arguments, plan_grouped
+from compound.batch.plan_chunk import Chunk
+from compound.batch.plan_forms import AMOUNT, COUNT, FormOutput
+from compound.batch.plan_liquid_drops import Planner, liquid_extra_kinds, plan_arguments, plan_grouped
 
 FORM: Final = "drops"
 READS: Final = ("per_drop", "strength", "calibration", "drops_per_ml", "volume", "dose", "source",

@@ -5,7 +5,7 @@ capsule size, pack statistic, balance) is resolved once per distinct
 combination of those options, with the helpers ``plan_capsules`` uses; the
 core (:func:`compound.core.capsules.compute_capsules`) runs once on the whole
 column of rows given (in a batch run, the first row of each distinct
-prescription: :mod:`compound.batch.rowgroups`); findings are built by
+prescription: :mod:`compound.batch.group`); findings are built by
 :func:`compound.planning.capsules.findings_for` once per distinct combination
 of inputs. The checks that make ``plan_capsules`` raise an
 InputError are made here per row, so a row that the one-at-a-time plan refuses
@@ -19,9 +19,10 @@ from typing import Any, Final
 
 import numpy as np
 
-from compound.batch.chunk import Chunk
 from compound.batch.coded import Coded
-from compound.batch.forms import (
+from compound.batch.plan_chunk import Chunk
+from compound.batch.plan_explain import Members, group_rows
+from compound.batch.plan_forms import (
     AMOUNT,
     COUNT,
     TEXT,
@@ -36,7 +37,6 @@ from compound.batch.forms import (
     resolve_each,
     text,
 )
-from compound.batch.groups import Members, group_rows
 from compound.catalog.loader import number
 from compound.core import capsules as core
 from compound.core import units
