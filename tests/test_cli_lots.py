@@ -37,7 +37,7 @@ def run(capsys):
 
 
 @pytest.fixture
-def lots(run, tmp_path):
+def lots(run, tmp_path, clock):
     """Two ingredient lots received through the CLI; three compounded lots recorded."""
     assert run("lots", "receive", "naltrexone-hcl-50mg-tablet", NTX, "--expiry", "2026-05",
                "--tablet-weight", "200mg", "--received", "2025-01-15", "--by", "ab")[0] == 0
@@ -48,6 +48,7 @@ def lots(run, tmp_path):
         for compounded, bud, window in [("2025-03-10", "2025-09-05", 360),
                                         ("2025-03-01", "2025-03-14", None),
                                         ("2025-02-01", "2025-03-01", None)]:
+            clock.set(compounded)  # each lot recorded on the day it was made
             made.append(reg.record_lot(
                 kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=30,
                 quantity_unit="capsules", plan={"kind": "capsules", "status": "ok"},
@@ -56,6 +57,7 @@ def lots(run, tmp_path):
                 bud_source="USP <795> (2023) §10.5", stability_window_days=window,
                 storage="room", compounded_by="AB", checked_by="CD",
                 components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")]))
+    clock.set("2025-03-10")
     return made
 
 

@@ -1,6 +1,7 @@
 """The register's Python API: receiving, recording, status moves, reading back.
 
-Today is 2025-03-10 (COMPOUND_TODAY, conftest) unless a test passes ``today``.
+Today is 2025-03-10 (COMPOUND_TODAY and the injected real clock, conftest) unless a test
+moves the clock (``clock.set``) or reads with ``today``.
 Day counts are worked by hand in the comments.
 """
 
@@ -223,24 +224,25 @@ def test_record_refusals_change_nothing(reg, overrides, error, match):
     assert snapshot(reg) == before
 
 
-def test_an_expired_ingredient_cannot_be_used(reg):
+def test_an_expired_ingredient_cannot_be_used(reg, clock):
     reg.receive_ingredient(item="mcc", lot_number="MCC-OLD", expiry="2025-04-30",
                            received="2025-01-02", received_by="AB")
+    clock.set("2025-05-01")
     before = snapshot(reg)
     with pytest.raises(RegisterError, match="expired on 2025-04-30, before the compounding"):
         capsules(reg, components=[(NTX, 3, "tablets"), ("MCC-OLD", 2.1, "g")],
-                 compounded="2025-05-01", beyond_use_date="2025-05-10",
-                 today=dt.date(2025, 5, 1))
+                 compounded="2025-05-01", beyond_use_date="2025-05-10")
     assert snapshot(reg) == before
     # Even a BUD that stays inside the lot's life is refused once the lot itself has expired;
     # the last day of its life is still usable.
+    clock.set("2025-04-30")
     assert capsules(reg, components=[("MCC-OLD", 2.1, "g")], compounded="2025-04-30",
-                    beyond_use_date="2025-04-30", today=dt.date(2025, 4, 30))
+                    beyond_use_date="2025-04-30")
 
 
 def test_an_ingredient_received_after_compounding_is_refused(reg):
     with pytest.raises(RegisterError, match="received on 2025-03-01, after the compounding"):
-        capsules(reg, compounded="2025-02-28", beyond_use_date="2025-03-05")
+        capsules(reg, compounded="2025-02-28", beyond_use_date="2025-03-20")
 
 
 # -- status moves --------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ def test_moves_that_are_not_allowed_change_nothing(reg, steps, action, match):
     assert snapshot(reg) == before
 
 
-def test_a_lot_past_its_bud_is_expired_and_cannot_be_released_or_dispensed(reg):
+def test_a_lot_past_its_bud_is_expired_and_cannot_be_released_or_dispensed(reg, clock):
     number = capsules(reg, beyond_use_date="2025-03-20")
     released = capsules(reg, beyond_use_date="2025-03-20")
     reg.release(released, by="CD")
@@ -280,15 +282,16 @@ def test_a_lot_past_its_bud_is_expired_and_cannot_be_released_or_dispensed(reg):
     assert reg.get(number, today=dt.date(2025, 3, 20)).status == "quarantine"  # the BUD is usable
     assert reg.get(number, today=day_after).status == "expired"
     assert reg.get(number, today=day_after).recorded_status == "quarantine"
+    clock.set(day_after)
     before = snapshot(reg)
     with pytest.raises(RegisterError, match=r"is expired .*cannot be released.*destroy"):
-        reg.release(number, by="CD", today=day_after)
+        reg.release(number, by="CD")
     with pytest.raises(RegisterError, match=r"is expired .*cannot be dispensed"):
-        reg.dispense(released, by="CD", today=day_after)
+        reg.dispense(released, by="CD")
     with pytest.raises(RegisterError, match="no label"):
-        reg.check_can_label(released, today=day_after)
+        reg.check_can_label(released)
     assert snapshot(reg) == before
-    assert reg.destroy(number, by="CD", reason="expired", today=day_after).status == "destroyed"
+    assert reg.destroy(number, by="CD", reason="expired").status == "destroyed"
 
 
 def test_recall_needs_a_reason_and_reaches_dispensed_lots(reg):
@@ -326,10 +329,12 @@ def test_a_note_is_an_event_and_changes_no_row(reg):
 
 # -- lists and traces ----------------------------------------------------------------------------
 
-def test_list_by_status_and_expiring(reg):
+def test_list_by_status_and_expiring(reg, clock):
     soon = capsules(reg, beyond_use_date="2025-03-31")      # 21 days away
     later = capsules(reg, beyond_use_date="2025-09-05")     # 179 days away
-    gone = capsules(reg, compounded="2025-03-01", beyond_use_date="2025-03-09")  # expired
+    clock.set("2025-03-01")  # recorded on the day it was made; expired by 2025-03-10
+    gone = capsules(reg, compounded="2025-03-01", beyond_use_date="2025-03-09")
+    clock.set("2025-03-10")
     sold = capsules(reg, beyond_use_date="2025-03-20")
     reg.release(sold, by="CD")
     reg.dispense(sold, by="CD")

@@ -31,7 +31,8 @@ def test_neutralise_cell(text, expected):
 
 
 @pytest.fixture
-def reg(tmp_path):
+def reg(tmp_path, clock):
+    clock.set("2025-03-01")  # the lots are entered on the day they were made
     with Register.open(tmp_path / "r.sqlite3") as register:
         register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number=NTX,
                                     expiry="2026-05", received="2025-03-01", received_by="AB",
@@ -46,6 +47,7 @@ def reg(tmp_path):
                 bud_limit="@rule: nonaqueous-solid", bud_source="-USP <795>",
                 stability_window_days=None, storage="room", compounded_by="AB",
                 checked_by=None, components=[(NTX, 3, "tablets"), ("MCC-7781", 2.1, "g")])
+        clock.set("2025-03-10")
         yield register
 
 

@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from conftest import FIXED_CLOCK_CODE
+
 ADMIN_URL = os.environ.get("COMPOUND_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="COMPOUND_TEST_POSTGRES_URL is not set")
 
@@ -82,7 +84,7 @@ def test_four_stations_saving_at_once_on_postgres(url):
     from compound.register import Register
 
     seed(url)
-    code = textwrap.dedent(f"""
+    code = FIXED_CLOCK_CODE + textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         from test_register_postgres import record

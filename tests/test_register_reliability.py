@@ -19,10 +19,11 @@ import sqlalchemy as sa
 
 from compound.errors import RegisterError
 from compound.register import Register, db, schema
+from conftest import FIXED_CLOCK_CODE
 
 NTX, MCC = "NTX2403", "MCC-7781"
 
-WRITER = textwrap.dedent("""
+WRITER = FIXED_CLOCK_CODE + textwrap.dedent("""
     import sys
     from compound.register import Register
 

@@ -8,13 +8,19 @@ test's result:
   default ``<user config dir>/catalog`` when it exists.
 * ``COMPOUND_DB``: the register database path or URL; default
   ``<user data dir>/register.sqlite3``.
-* ``COMPOUND_TODAY``: ``YYYY-MM-DD`` used as today (tests, audits of the past).
+* ``COMPOUND_TODAY``: ``YYYY-MM-DD`` used as today for reading and planning
+  (audits of the past). It never dates a register write: see :func:`real_today`.
+
+The real clock (:func:`system_now`) has no environment seam on purpose: nothing
+a user can type or set turns a refused write into a recorded one. Tests replace
+``system_now`` in-process (``monkeypatch.setattr(paths, "system_now", ...)``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -58,14 +64,31 @@ def default_db() -> str:
     return str(user_data_path(APP_NAME, appauthor=False) / "register.sqlite3")
 
 
+_STRICT_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def system_now() -> dt.datetime:
+    """The computer's clock, in UTC: the time every register write records."""
+    return dt.datetime.now(dt.UTC)
+
+
+def real_today() -> dt.date:
+    """The real local date, from :func:`system_now` (never from ``COMPOUND_TODAY``)."""
+    return system_now().astimezone().date()
+
+
 def today() -> dt.date:
-    """Today's date, or ``COMPOUND_TODAY`` when set."""
+    """Today for reading and planning: ``COMPOUND_TODAY`` when set, else :func:`real_today`.
+
+    ``COMPOUND_TODAY`` is read strictly as ``YYYY-MM-DD`` (not ``20250310``, not
+    ``2025-W11-1``) within the years a typed date may have.
+    """
     env = os.environ.get("COMPOUND_TODAY")
     if not env:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(env)
-    except ValueError:
-        raise DateInputError(
-            f"COMPOUND_TODAY={env!r} is not a date.", hint="Use YYYY-MM-DD, e.g. 2025-03-10."
-        ) from None
+        return real_today()
+    from compound.core.dates import EXAMPLE, parse_date
+
+    if not _STRICT_DAY.fullmatch(env):
+        raise DateInputError(f"COMPOUND_TODAY={env[:40]!r} is not a date.",
+                             hint=f"Use YYYY-MM-DD, e.g. {EXAMPLE}, or unset it.")
+    return parse_date(env, "COMPOUND_TODAY")

@@ -30,6 +30,14 @@ def db_option(func: F) -> F:
     return click.option("--db", "db", default=None, metavar="PATH|URL", help=_DB_HELP)(func)
 
 
+_AS_OF_HELP = ("Date it happened, for an entry made late (needs --reason); default: today "
+               "by the real clock. COMPOUND_TODAY never dates a register entry.")
+
+
+def as_of_option(func: F) -> F:
+    return click.option("--as-of", "as_of", default=None, metavar="DATE", help=_AS_OF_HELP)(func)
+
+
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
@@ -86,12 +94,14 @@ def lots() -> None:
               help="Tablets: measured average weight (weigh 20, divide by 20), e.g. 200mg.")
 @click.option("--pack-stat", "pack_stats", multiple=True, metavar="SIZE=MASS",
               help="Fillers: measured fill weight per capsule of a size, e.g. 3=135mg (repeat).")
+@as_of_option
+@click.option("--reason", default=None, help="Why the receipt is entered late (with --as-of).")
 @json_option
 @db_option
 def receive(item: str, lot_number: str, expiry: str, by: str, received: str | None,
             supplier: str | None, reference: str | None, assay: str | None, water: str | None,
-            tablet_weight: str | None, pack_stats: tuple[str, ...], as_json: bool,
-            db: str | None) -> None:
+            tablet_weight: str | None, pack_stats: tuple[str, ...], as_of: str | None,
+            reason: str | None, as_json: bool, db: str | None) -> None:
     """Receive an ingredient lot of ITEM (a product, excipient or vehicle key).
 
     \b
@@ -112,7 +122,7 @@ def receive(item: str, lot_number: str, expiry: str, by: str, received: str | No
         number = register.receive_ingredient(
             item=item, lot_number=lot_number, expiry=expiry, received_by=by, received=received,
             supplier=supplier, reference=reference, assay=assay, water=water,
-            tablet_weight=tablet_weight, pack_stats=stats or None)
+            tablet_weight=tablet_weight, pack_stats=stats or None, as_of=as_of, reason=reason)
         found = register.get_ingredient(number)
     if as_json:
         emit_json(found.to_dict())
@@ -258,12 +268,14 @@ def _move_command(action: str, summary: str) -> click.Command:
     @click.argument("lot")
     @click.option("--by", "by", required=True, metavar="INITIALS", help="Who does it, e.g. AB.")
     @click.option("--reason", default=None,
-                  help="Why (required for a recall); recorded in the audit trail.")
+                  help="Why (required for a recall and with --as-of); recorded in the audit trail.")
+    @as_of_option
     @json_option
     @db_option
-    def command(lot: str, by: str, reason: str | None, as_json: bool, db: str | None) -> None:
+    def command(lot: str, by: str, reason: str | None, as_of: str | None, as_json: bool,
+                db: str | None) -> None:
         with opened(db) as register:
-            found = getattr(register, action)(lot, by, reason)
+            found = getattr(register, action)(lot, by, reason, as_of=as_of)
         if as_json:
             emit_json(found.to_dict())
         else:

@@ -95,6 +95,10 @@ def dating_params() -> list[click.Option]:
                      help="Record the lot in the register (needs --compounded, --by)."),
         click.Option(["--by"], default=None, metavar="INITIALS", help="Compounder's initials."),
         click.Option(["--checked-by"], default=None, metavar="INITIALS", help="Checker's initials."),
+        click.Option(["--as-of"], default=None, metavar="YYYY-MM-DD",
+                     help="With --save: the day the lot is entered for, when entered late "
+                          "(needs --reason); default today by the real clock."),
+        click.Option(["--reason"], default=None, help="With --as-of: why the lot is entered late."),
         click.Option(["--db"], default=None, metavar="PATH|URL", help="Register database."),
     ]
 
@@ -112,6 +116,13 @@ def _check_dating(params: dict[str, Any]) -> None:
     if params.get("save") and not params.get("by"):
         raise InputError("--save needs the compounder's initials.", hint="Add --by AB.",
                          field="by")
+    if (params.get("as_of") or params.get("reason")) and not params.get("save"):
+        raise InputError("--as-of and --reason date a saved lot entered late.",
+                         hint="Add --save (or leave them out).", field="as_of")
+    if params.get("save"):  # refused before planning: the real clock dates every entry
+        from compound.register.entry import entry_date
+
+        entry_date(params.get("as_of"), params.get("reason"))
 
 
 def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
@@ -128,23 +139,26 @@ def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
         from compound.register.lots import Register
 
         register = Register.open(params.get("db"))
-        ingredient_lots = [register.get_ingredient(lot) for lot in lots_named]
-        expiries += [(f"{lot.item_name} lot {lot.lot_number}", lot.expiry)
-                     for lot in ingredient_lots]
-    bud = date_plan(result, params["compounded"], storage=params.get("storage"),
-                    study=params.get("study"), attest=bool(params.get("attest")),
-                    policy=params.get("policy") or "usp795-2023",
-                    day_zero=bool(params.get("day_zero")), container=params.get("container"),
-                    component_expiries=expiries)
-    if params.get("save") and register is not None and not result.refused:
-        from compound.register.from_plan import record_plan
+    try:
+        if register is not None:
+            ingredient_lots = [register.get_ingredient(lot) for lot in lots_named]
+            expiries += [(f"{lot.item_name} lot {lot.lot_number}", lot.expiry)
+                         for lot in ingredient_lots]
+        bud = date_plan(result, params["compounded"], storage=params.get("storage"),
+                        study=params.get("study"), attest=bool(params.get("attest")),
+                        policy=params.get("policy") or "usp795-2023",
+                        day_zero=bool(params.get("day_zero")), container=params.get("container"),
+                        component_expiries=expiries)
+        if params.get("save") and register is not None and not result.refused:
+            from compound.register.from_plan import record_plan
 
-        with register:
             result.extra["lot_number"] = record_plan(
                 register, result, bud, compounded_by=params["by"],
-                checked_by=params.get("checked_by"), ingredient_lots=ingredient_lots)
-    elif register is not None:
-        register.close()
+                checked_by=params.get("checked_by"), ingredient_lots=ingredient_lots,
+                as_of=params.get("as_of"), reason=params.get("reason"))
+    finally:
+        if register is not None:
+            register.close()
 
 
 def finish(result: Plan, as_json: bool) -> None:

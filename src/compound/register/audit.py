@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
+from compound import paths
 from compound.register import schema
 from compound.register.replay import Problem, Replay
 
@@ -61,7 +62,8 @@ def station() -> str:
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The real time (compound.paths.system_now): no environment variable moves it."""
+    return paths.system_now()
 
 
 def utc_text(moment: dt.datetime) -> str:

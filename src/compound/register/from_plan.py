@@ -61,8 +61,12 @@ def quantity_made(plan: Plan) -> tuple[float, str]:
 
 
 def record_plan(register: Register, plan: Plan, bud: BudResult, *, compounded_by: str,
-                checked_by: str | None, ingredient_lots: Sequence[IngredientLot]) -> str:
-    """Record the lot in quarantine and return its lot number. A refused plan is never saved."""
+                checked_by: str | None, ingredient_lots: Sequence[IngredientLot],
+                as_of: Any = None, reason: str | None = None) -> str:
+    """Record the lot in quarantine and return its lot number. A refused plan is never saved.
+
+    ``as_of`` and ``reason`` date a lot entered late (see :mod:`compound.register.entry`).
+    """
     if plan.refused:
         raise RegisterError("a refused plan is not recorded as a lot.",
                             hint="Resolve the refusal shown in the findings first.")
@@ -72,4 +76,5 @@ def record_plan(register: Register, plan: Plan, bud: BudResult, *, compounded_by
     return register.record_lot(
         kind=plan.kind, description=describe(plan), quantity=quantity, quantity_unit=unit,
         plan=plan_record, compounded=bud.compounded, compounded_by=compounded_by,
-        checked_by=checked_by, components=components, **bud_fields(bud))
+        checked_by=checked_by, components=components, as_of=as_of, reason=reason,
+        **bud_fields(bud))

@@ -29,6 +29,7 @@ from compound.errors import DateInputError, InputError, IntegrityError, Register
 from compound.register import (
     audit,
     db,
+    entry,
     export,
     items,
     migrations,
@@ -110,7 +111,7 @@ class Register:
         received: dt.date | str | None = None, supplier: str | None = None,
         reference: str | None = None, assay: Any = None, water: Any = None,
         tablet_weight: Any = None, pack_stats: Mapping[str, Any] | None = None,
-        today: dt.date | None = None,
+        as_of: dt.date | str | None = None, reason: str | None = None,
     ) -> str:
         """Record a received lot of a product, excipient or vehicle; returns its lot number.
 
@@ -118,8 +119,10 @@ class Register:
         ``tablet_weight`` (measured average, e.g. ``"200mg"``) to tablets and
         ``pack_stats`` (capsule size -> fill weight, e.g. ``{"3": "135mg"}``) to
         fillers. ``expiry`` may be ``YYYY-MM`` (the last day of that month).
+        The receipt is dated today by the real clock, or ``as_of`` with a ``reason``.
         """
-        today = today or paths.today()
+        when = entry.entry_date(as_of, reason)
+        today = when.day
         by = validate.initials(received_by, "received_by")
         number_ = _lot_number_text(lot_number)
         found = items.resolve_item(item)
@@ -145,7 +148,8 @@ class Register:
             values["recorded_at"] = audit.utc_text(self.clock())
             conn.execute(schema.ingredient_lots.insert().values(**values))
             audit.append(conn, actor=by, action="ingredient.receive", subject=number_,
-                         payload={"ingredient_lot": ingredient_record(values)}, clock=self.clock)
+                         payload={"ingredient_lot": ingredient_record(values), **when.payload()},
+                         clock=self.clock)
         return number_
 
     @staticmethod
@@ -211,22 +215,26 @@ class Register:
         bud_limit: str, bud_source: str, stability_window_days: int | None, storage: str,
         compounded_by: str, checked_by: str | None,
         components: Sequence[tuple[str, float, str]],
-        stability_window_end: dt.date | str | None = None, today: dt.date | None = None,
+        stability_window_end: dt.date | str | None = None,
+        as_of: dt.date | str | None = None, reason: str | None = None,
     ) -> str:
         """Record a compounded lot in quarantine; returns its generated lot number.
 
         ``components`` are ``(lot number, amount, unit)``: an ingredient lot or
         an earlier compounded lot (a trituration or stock dilution), with the
-        amount used in mg/g/mcg, mL or tablets.
+        amount used in mg/g/mcg, mL or tablets. The compounding date may be in
+        the past (a record entered late), but a lot whose BUD has passed by the
+        real date of entry is not recorded; since the BUD never passes a
+        component's expiry, neither is one made with a component expired by then.
         """
-        today = today or paths.today()
+        when = entry.entry_date(as_of, reason)
         values = self._lot_values(
             kind=kind, description=description, quantity=quantity, quantity_unit=quantity_unit,
             plan=plan, compounded=compounded, beyond_use_date=beyond_use_date,
             bud_limit=bud_limit, bud_source=bud_source,
             stability_window_days=stability_window_days,
             stability_window_end=stability_window_end, storage=storage,
-            compounded_by=compounded_by, checked_by=checked_by, today=today)
+            compounded_by=compounded_by, checked_by=checked_by, when=when)
         used = self._component_amounts(components)
         with db.write(self.engine) as conn:
             sources = [self._component_source(conn, lot_no, values) for lot_no, _, _ in used]
@@ -252,15 +260,15 @@ class Register:
             audit.append(conn, actor=values["compounded_by"], action="lot.record",
                          subject=lot_number, clock=self.clock, payload={
                              "lot": lot_record(values), "components": payload_components,
-                             "counter": counter})
+                             "counter": counter, **when.payload()})
         return lot_number
 
     def _lot_values(self, *, kind: str, description: str, quantity: float, quantity_unit: str,
                     plan: Mapping[str, Any], compounded: Any, beyond_use_date: Any,
                     bud_limit: str, bud_source: str, stability_window_days: Any,
                     stability_window_end: Any, storage: str, compounded_by: str,
-                    checked_by: str | None, today: dt.date) -> dict[str, Any]:
-        made_on = validate.not_in_future(validate.date(compounded, "compounded"), today,
+                    checked_by: str | None, when: entry.EntryDate) -> dict[str, Any]:
+        made_on = validate.not_in_future(validate.date(compounded, "compounded"), when.day,
                                          "compounded")
         bud = validate.date(beyond_use_date, "beyond_use_date")
         if bud < made_on:
@@ -269,6 +277,13 @@ class Register:
                 f"{made_on.isoformat()}.",
                 hint="Use the BUD the BUD engine assigned (compound bud …).",
                 field="beyond_use_date")
+        if bud < when.real_day:
+            raise RegisterError(
+                f"the lot compounded on {made_on.isoformat()} would be born expired: its "
+                f"beyond-use date {bud.isoformat()} is before the real date of entry "
+                f"({when.real_day.isoformat()}).",
+                hint="An expired lot is not recorded; destroy it and note why in the "
+                     "pharmacy's log.")
         window = validate.days(stability_window_days, "stability_window_days")
         if window == 0:
             raise InputError("stability_window_days must be at least 1 (or None when there is no "
@@ -381,40 +396,51 @@ class Register:
     # -- status moves ---------------------------------------------------------------------------
 
     def release(self, lot: str, by: str, reason: str | None = None, *,
-                today: dt.date | None = None) -> views.Lot:
+                as_of: dt.date | str | None = None) -> views.Lot:
         """Quarantine -> released, after the final check (refused once past the BUD)."""
-        return self._move("release", lot, by, reason, today)
+        return self._move("release", lot, by, reason, as_of)
 
     def dispense(self, lot: str, by: str, reason: str | None = None, *,
-                 today: dt.date | None = None) -> views.Lot:
+                 as_of: dt.date | str | None = None) -> views.Lot:
         """Released -> dispensed (refused once past the BUD)."""
-        return self._move("dispense", lot, by, reason, today)
+        return self._move("dispense", lot, by, reason, as_of)
 
     def destroy(self, lot: str, by: str, reason: str | None = None, *,
-                today: dt.date | None = None) -> views.Lot:
+                as_of: dt.date | str | None = None) -> views.Lot:
         """Quarantine, released (also expired) or recalled -> destroyed."""
-        return self._move("destroy", lot, by, reason, today)
+        return self._move("destroy", lot, by, reason, as_of)
 
     def recall(self, lot: str, by: str, reason: str | None = None, *,
-               today: dt.date | None = None) -> views.Lot:
+               as_of: dt.date | str | None = None) -> views.Lot:
         """Quarantine, released or dispensed -> recalled; the reason is required."""
-        return self._move("recall", lot, by, reason, today)
+        return self._move("recall", lot, by, reason, as_of)
 
     def _move(self, action: str, lot: str, by: str, reason: str | None,
-              today: dt.date | None) -> views.Lot:
-        today = today or paths.today()
+              as_of: dt.date | str | None) -> views.Lot:
+        """A status move dated today by the real clock, or ``as_of`` (with the reason)."""
         actor = validate.initials(by, "by")
         lot_no = _lot_number_text(lot)
         why = validate.text(reason, "reason", required=action == "recall", max_len=500)
+        when = entry.entry_date(as_of, why)
+        today = when.day
         new, allowed = MOVES[action]
         with db.write(self.engine) as conn:
             row = self._lot_row(conn, lot_no)
-            shown = views.effective_status(row.status, row.beyond_use_date, today)
-            if action in ("release", "dispense") and shown == "expired":
+            if today < row.compounded:
                 raise RegisterError(
-                    f"lot {lot_no} is expired (BUD {row.beyond_use_date.isoformat()}, today "
-                    f"{today.isoformat()}): it cannot be {new}.",
-                    hint=f"Destroy it: compound lots destroy {lot_no} --by {actor}.")
+                    f"lot {lot_no} was compounded on {row.compounded.isoformat()}: it cannot be "
+                    f"{new} on {today.isoformat()}, before it existed.",
+                    hint="Check the --as-of date.")
+            shown = views.effective_status(row.status, row.beyond_use_date, today)
+            if action in ("release", "dispense"):
+                # Past the BUD by either clock: the day it is dated, or the real date.
+                for label, day in (("as of" if when.late else "today", today),
+                                   ("real date", when.real_day)):
+                    if day > row.beyond_use_date:
+                        raise RegisterError(
+                            f"lot {lot_no} is expired (BUD {row.beyond_use_date.isoformat()}, "
+                            f"{label} {day.isoformat()}): it cannot be {new}.",
+                            hint=f"Destroy it: compound lots destroy {lot_no} --by {actor}.")
             if row.status not in allowed:
                 raise RegisterError(f"lot {lot_no} is {shown}: it cannot be {new}.",
                                     hint=_next_step(lot_no, row.status, actor))
@@ -424,12 +450,12 @@ class Register:
             audit.append(conn, actor=actor, action=f"lot.{action}", subject=lot_no,
                          clock=self.clock, payload={"lot_number": lot_no, "from": row.status,
                                                     "to": new, "reason": why,
-                                                    "date": today.isoformat()})
+                                                    "date": today.isoformat(), **when.payload()})
         return self.get(lot_no, today=today)
 
-    def note(self, lot: str, by: str, text: str, *, today: dt.date | None = None) -> views.Lot:
-        """Add a note or correction to a lot's history (the lot itself is not changed)."""
-        today = today or paths.today()
+    def note(self, lot: str, by: str, text: str) -> views.Lot:
+        """Add a note or correction to a lot's history, dated by the real clock."""
+        today = entry.entry_date().day
         actor = validate.initials(by, "by")
         lot_no = _lot_number_text(lot)
         note = validate.text(text, "note", max_len=1000)
