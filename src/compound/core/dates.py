@@ -15,12 +15,14 @@ import calendar
 import datetime as dt
 import math
 import re
+import sys
 from collections.abc import Iterable
-from typing import Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Final
 
 from compound.errors import DateInputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Fixed English names: calendar.month_name follows the process locale.
 MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July",
@@ -153,8 +155,10 @@ def coerce_date(value: object, field: str | None = "date") -> dt.date:
                              hint="Give a date only (datetime.date or YYYY-MM-DD).", field=field)
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
+    # numpy is imported only when a datetime64 can exist: a register read stays without it.
+    np_ = sys.modules.get("numpy")
+    if np_ is not None and isinstance(value, np_.datetime64):
+        if np_.isnat(value):
             raise DateInputError(f"{_where(field)}no date given (NaT).",
                                  hint=f"Type it as YYYY-MM-DD, e.g. {EXAMPLE}.", field=field)
         return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
@@ -166,6 +170,8 @@ def coerce_date(value: object, field: str | None = "date") -> dt.date:
 
 def to_datetime64(value: dt.date) -> np.datetime64:
     """A date as numpy ``datetime64[D]`` (the core's date type)."""
+    import numpy as np
+
     return np.datetime64(value.isoformat(), "D")
 
 
@@ -182,6 +188,8 @@ def parse_date_column(texts: Iterable[str | None], field: str | None = "date",
     and, per cell, ``None`` or the error message. With ``month_allowed`` the
     cells are read as expiries (``YYYY-MM`` = last day of the month).
     """
+    import numpy as np
+
     cache: dict[str, tuple[np.datetime64, str | None]] = {}
     nat = np.datetime64("NaT", "D")
     values: list[np.datetime64] = []

@@ -20,26 +20,27 @@ kind               canonical     typed as
 ``calibration``    drop/mL       ``46 drops/2mL``, ``23 drops/mL``
 ``count``          1 (integer)   ``30``
 =================  ============  =========================================
+
+Reading typed text lives in :mod:`compound.core.amounts` (no pint, no numpy) and
+is re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pint
 
+from compound.core.amounts import Kind as Kind
+from compound.core.amounts import Parsed as Parsed
+from compound.core.amounts import parse as parse
+from compound.core.amounts import parse_overage as parse_overage
+from compound.core.amounts import refuse
 from compound.errors import UnitInputError
-
-Kind = Literal[
-    "mass", "volume", "concentration", "mass_per_drop", "fraction", "duration", "calibration", "count"
-]
 
 ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(
     filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
@@ -71,225 +72,6 @@ CANONICAL: Final[dict[str, Any]] = {
     "count": DIMENSIONLESS,
 }
 
-# Accepted spellings (matched case-insensitively) -> exact factor to the canonical unit.
-# Scaling happens in Decimal so "4.5mcg" is the double nearest 0.0045, not 4.5 × 1e-3
-# (0.0045000000000000005, which lands on the wrong side of an inclusive dose-band edge).
-_MASS: Final = {
-    "mg": Decimal(1), "milligram": Decimal(1), "milligrams": Decimal(1),
-    "mcg": Decimal("0.001"), "microgram": Decimal("0.001"), "micrograms": Decimal("0.001"),
-    "g": Decimal(1000), "gram": Decimal(1000), "grams": Decimal(1000),
-    "kg": Decimal(1000000),
-    "ng": Decimal("0.000001"), "nanogram": Decimal("0.000001"), "nanograms": Decimal("0.000001"),
-}
-_VOLUME: Final = {
-    "ml": Decimal(1), "milliliter": Decimal(1), "milliliters": Decimal(1),
-    "millilitre": Decimal(1), "millilitres": Decimal(1),
-    "l": Decimal(1000), "liter": Decimal(1000), "liters": Decimal(1000),
-    "litre": Decimal(1000), "litres": Decimal(1000),
-}
-_DROPS: Final = {"drop", "drops", "gtt", "gtts"}
-_DAYS: Final = {
-    "d": Decimal(1), "day": Decimal(1), "days": Decimal(1),
-    "wk": Decimal(7), "week": Decimal(7), "weeks": Decimal(7),
-}
-
-# Spellings we refuse on purpose, with what to type instead.
-_REFUSED: Final = {
-    "ug": "write mcg for micrograms (ISMP: 'ug' and 'µg' are misread as mg)",
-    "µg": "write mcg for micrograms (ISMP: 'ug' and 'µg' are misread as mg)",
-    "μg": "write mcg for micrograms (ISMP: 'ug' and 'µg' are misread as mg)",
-    "u": "'u' and 'units' are not amounts of naltrexone: type a mass such as 4.5mg or 500mcg",
-    "unit": "'u' and 'units' are not amounts of naltrexone: type a mass such as 4.5mg or 500mcg",
-    "units": "'u' and 'units' are not amounts of naltrexone: type a mass such as 4.5mg or 500mcg",
-    "iu": "naltrexone is dosed by mass, not international units: type mg or mcg",
-    "cc": "write mL ('cc' is on the ISMP error-prone list)",
-    "gr": "apothecary grains are not accepted: type mg",
-    "grain": "apothecary grains are not accepted: type mg",
-    "grains": "apothecary grains are not accepted: type mg",
-    "tsp": "household measures are not accepted: type mL",
-    "tbsp": "household measures are not accepted: type mL",
-    "teaspoon": "household measures are not accepted: type mL",
-    "tablespoon": "household measures are not accepted: type mL",
-    "month": "months differ in length: type days, e.g. 28d or 30d",
-    "months": "months differ in length: type days, e.g. 28d or 30d",
-    "mo": "months differ in length: type days, e.g. 28d or 30d",
-}
-
-_EXAMPLE: Final = {
-    "mass": "4.5mg",
-    "volume": "30mL",
-    "concentration": "1mg/mL",
-    "mass_per_drop": "0.5mg/drop",
-    "fraction": "5%",
-    "duration": "14d",
-    "calibration": "46 drops/2mL",
-    "count": "30",
-}
-
-_NUMBER = r"[+-]?(?:\d+(?:\.\d+)?)"
-_AMOUNT_RE: Final = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
-_PER_RE: Final = re.compile(rf"^(?P<num>.*?)\s*/\s*(?P<den_num>{_NUMBER})?\s*(?P<den>[^/\s]+)$")
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """An amount read from text: its magnitude in the kind's canonical unit."""
-
-    value: float
-    kind: str
-    text: str
-
-    @property
-    def quantity(self) -> pint.Quantity:
-        return Q_(self.value, CANONICAL[self.kind])
-
-
-def _refuse(text: str, field: str | None, why: str, kind: str) -> UnitInputError:
-    where = f"{field}: " if field else ""
-    return UnitInputError(
-        f"{where}cannot read {text!r}: {why}.",
-        hint=f"Type a number and a unit, for example {_EXAMPLE[kind]}.",
-        field=field,
-    )
-
-
-def _check_number_text(text: str, field: str | None, kind: str) -> None:
-    stripped = text.strip()
-    if not stripped:
-        raise _refuse(text, field, "it is empty", kind)
-    if re.search(r"\d,\d", stripped):
-        as_decimal = stripped.replace(",", ".", 1) if stripped.count(",") == 1 else None
-        as_thousands = stripped.replace(",", "")
-        if as_decimal and not re.search(r",\d{3}(?!\d)", stripped):
-            hint = f"Use a decimal point: {as_decimal}."
-        elif as_decimal:
-            hint = f"Type {as_decimal} or {as_thousands}, whichever you mean (no separators)."
-        else:
-            hint = f"Type it without separators, e.g. {as_thousands}."
-        raise UnitInputError(
-            f"{field + ': ' if field else ''}cannot read {text!r}: the comma is ambiguous "
-            "(decimal mark or thousands separator).",
-            hint=hint,
-            field=field,
-        )
-    if re.match(r"^[+-]?\.\d", stripped):
-        raise UnitInputError(
-            f"{field + ': ' if field else ''}cannot read {text!r}: a naked decimal point is "
-            "misread as a whole number (ISMP).",
-            hint=f"Write a leading zero, e.g. {stripped.replace('.', '0.', 1)}.",
-            field=field,
-        )
-    if re.search(r"\d[eE][+-]?\d", stripped):
-        raise _refuse(text, field, "scientific notation is not accepted", kind)
-
-
-def _unit_factor(word: str, table: dict[str, Decimal], text: str, field: str | None,
-                 kind: str) -> Decimal:
-    key = word.strip().lower()
-    if key in table:
-        return table[key]
-    if key in _REFUSED:
-        raise _refuse(text, field, _REFUSED[key], kind)
-    if key in _DROPS:
-        raise _refuse(
-            text, field,
-            "drops have no fixed volume: calibrate the dropper (e.g. --calibration '46 drops/2mL') "
-            "and give amounts in mL or mg",
-            kind,
-        )
-    if not key:
-        raise _refuse(text, field, "it has no unit", kind)
-    raise _refuse(text, field, f"{word.strip()!r} is not a unit compound accepts here", kind)
-
-
-def parse(text: str, kind: Kind, *, field: str | None = None) -> Parsed:
-    """Read an amount typed by a user into the canonical unit of ``kind``.
-
-    Raises :class:`~compound.errors.UnitInputError` for a missing, unknown or
-    ambiguous unit, a comma decimal, a naked decimal point or scientific
-    notation. Signs are kept: whether a negative or zero amount is acceptable is
-    a safety finding decided by the plan, not a parsing matter.
-    """
-    if not isinstance(text, str):
-        raise _refuse(repr(text), field, "it is not text", kind)
-    _check_number_text(text, field, kind)
-    if kind == "count":
-        m = re.fullmatch(r"\s*([+-]?\d+)\s*", text)
-        if not m:
-            raise _refuse(text, field, "a count is a whole number with no unit", kind)
-        return Parsed(float(int(m.group(1))), kind, text)
-    if kind == "calibration":
-        return Parsed(_parse_calibration(text, field), kind, text)
-    m = _AMOUNT_RE.match(text)
-    if not m:
-        raise _refuse(text, field, "it does not start with a number", kind)
-    number = Decimal(m.group("num"))
-    unit = m.group("unit")
-    if kind == "mass":
-        return Parsed(float(number * _unit_factor(unit, _MASS, text, field, kind)), kind, text)
-    if kind == "volume":
-        return Parsed(float(number * _unit_factor(unit, _VOLUME, text, field, kind)), kind, text)
-    if kind == "duration":
-        return Parsed(float(number * _unit_factor(unit, _DAYS, text, field, kind)), kind, text)
-    if kind == "fraction":
-        if unit.strip() != "%":
-            raise _refuse(text, field, "a percentage needs the % sign", kind)
-        return Parsed(float(number / 100), kind, text)
-    if kind in ("concentration", "mass_per_drop"):
-        return Parsed(_parse_ratio(number, unit, kind, text, field), kind, text)
-    raise ValueError(f"unknown kind {kind!r}")  # a programming error, not user input
-
-
-def _parse_ratio(number: Decimal, unit: str, kind: str, text: str, field: str | None) -> float:
-    if unit.strip() == "%":
-        raise _refuse(
-            text, field,
-            "a % strength is ambiguous (w/v or w/w) and is not accepted for naltrexone", kind,
-        )
-    m = _PER_RE.match(unit)
-    if not m or not m.group("num").strip():
-        raise _refuse(text, field, "a strength is a mass per volume", kind)
-    mass = _unit_factor(m.group("num"), _MASS, text, field, kind)
-    per = Decimal(m.group("den_num")) if m.group("den_num") else Decimal(1)
-    if per <= 0:
-        raise _refuse(text, field, "the amount after '/' must be positive", kind)
-    den = m.group("den")
-    if kind == "mass_per_drop":
-        if den.lower() not in _DROPS:
-            raise _refuse(text, field, "a drop strength is a mass per drop, e.g. 0.5mg/drop", kind)
-        return float(number * mass / per)
-    volume = _unit_factor(den, _VOLUME, text, field, kind)
-    return float(number * mass / (per * volume))
-
-
-def _parse_calibration(text: str, field: str | None) -> float:
-    m = re.fullmatch(
-        rf"\s*(?P<drops>{_NUMBER})\s*(?P<dw>[A-Za-z]+)\s*/\s*(?P<vol>{_NUMBER})?\s*(?P<vu>[A-Za-z]+)\s*",
-        text,
-    )
-    if not m or m.group("dw").lower() not in _DROPS:
-        raise _refuse(
-            text, field, "a calibration is drops counted per volume collected", "calibration"
-        )
-    volume = Decimal(m.group("vol")) if m.group("vol") else Decimal(1)
-    volume *= _unit_factor(m.group("vu"), _VOLUME, text, field, "calibration")
-    drops = Decimal(m.group("drops"))
-    if volume <= 0 or drops <= 0:
-        raise _refuse(text, field, "drops and volume must both be positive", "calibration")
-    return float(drops / volume)
-
-
-def parse_overage(text: str, *, field: str | None = "overage") -> tuple[int, float]:
-    """Read an overage: extra capsules (``1``) or a percentage (``5%``).
-
-    Returns ``(extra_units, fraction)``; exactly one of them is non-zero.
-    """
-    stripped = text.strip()
-    if stripped.endswith("%"):
-        return 0, parse(stripped, "fraction", field=field).value
-    return int(parse(stripped, "count", field=field).value), 0.0
-
-
 def coerce(value: Any, kind: Kind, *, field: str | None = None) -> float:
     """Canonical magnitude from text, a pint quantity, or a count.
 
@@ -304,12 +86,12 @@ def coerce(value: Any, kind: Kind, *, field: str | None = None) -> float:
         try:
             return float(value.to(CANONICAL[kind]).magnitude)
         except pint.DimensionalityError:
-            raise _refuse(f"{value:~P}", field, f"it is not a {kind.replace('_', ' ')}", kind) from None
+            raise refuse(f"{value:~P}", field, f"it is not a {kind.replace('_', ' ')}", kind) from None
     if kind == "count" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-        raise _refuse(repr(value), field, "it has no unit", kind)
-    raise _refuse(repr(value), field, "it is not an amount", kind)
+        raise refuse(repr(value), field, "it has no unit", kind)
+    raise refuse(repr(value), field, "it is not an amount", kind)
 
 
 def parse_column(
