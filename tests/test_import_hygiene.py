@@ -42,3 +42,82 @@ def test_help_imports_neither_pandas_textual_pint_nor_a_database():
     loaded = modules_after(code)
     for heavy in ("pandas", "textual", "sqlalchemy", "sqlite3", "pint", "numpy", "pyarrow"):
         assert heavy not in loaded, heavy
+
+
+def modules_after_command(args: list[str]) -> set[str]:
+    """Top-level modules a fresh interpreter holds after running ``compound ARGS``."""
+    code = (
+        f"import sys\nfrom compound.cli import main\nsys.argv = ['compound', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    return modules_after(code)
+
+
+@pytest.fixture
+def register_with_lots(tmp_path):
+    """A register holding ingredient lots, a released lot and its history (made in this process)."""
+    from compound.register import Register
+
+    path = tmp_path / "register.sqlite3"
+    with Register.open(path) as register:
+        register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number="NTX2403",
+                                    expiry="2026-05", received="2025-03-01", received_by="AB",
+                                    tablet_weight="200mg")
+        register.receive_ingredient(item="naltrexone-hcl-api", lot_number="API-1",
+                                    expiry="2026-05", received="2025-03-01", received_by="AB",
+                                    assay="99.2%", water="0.4%")
+        register.receive_ingredient(item="avicel", lot_number="MCC-7781", expiry="2027-01-31",
+                                    received="2025-03-01", received_by="AB",
+                                    pack_stats={"#3": "135mg"})
+        lot = register.record_lot(
+            kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=30,
+            quantity_unit="capsules", plan={"kind": "capsules", "status": "ok"},
+            compounded="2025-03-10", beyond_use_date="2025-09-05",
+            bud_limit="rule: nonaqueous-solid (180 days)", bud_source="USP <795> (2023) Table 4",
+            stability_window_days=360, storage="room", compounded_by="AB", checked_by="CD",
+            components=[("NTX2403", 3, "tablets"), ("MCC-7781", 2.1, "g")])
+        register.release(lot, "CD")
+    return str(path), lot
+
+
+READS = [
+    ["lots", "list"], ["lots", "list", "--json"], ["lots", "list", "--expiring", "30d"],
+    ["lots", "list", "--status", "released", "--json"], ["lots", "list", "--ingredients"],
+    ["lots", "show", "{lot}"], ["lots", "show", "{lot}", "--json"], ["lots", "show", "NTX2403"],
+    ["lots", "show", "API-1"],
+    ["lots", "trace", "NTX2403"], ["lots", "export"], ["audit", "verify"], ["audit", "log"],
+]
+
+
+def test_register_reads_import_neither_pint_nor_numpy(register_with_lots):
+    """Issue 13: reading the register (a start-up in a few hundred ms) needs no unit or array maths.
+
+    The commands run one after another in one fresh interpreter; the heavy modules are looked
+    for after each, so the first command that pulls one in is the one named.
+    """
+    path, lot = register_with_lots
+    commands = [[a.format(lot=lot) for a in args] + ["--db", path] for args in READS]
+    code = (
+        "import json, sys\nfrom compound.cli import main\nseen = {}\n"
+        f"for args in {commands!r}:\n"
+        "    sys.argv = ['compound', *args]\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "    seen[' '.join(args[:-2])] = sorted({m.split('.')[0] for m in sys.modules})\n"
+        "print(json.dumps(seen))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert len(seen) == len(READS)
+    for command, loaded in seen.items():
+        assert "sqlalchemy" in loaded, command  # it really read the register
+        heavy = {"pint", "numpy", "pandas", "pyarrow", "textual"} & set(loaded)
+        assert not heavy, (command, heavy)
+
+
+def test_plan_json_imports_neither_pandas_pyarrow_nor_a_database():
+    loaded = modules_after_command(["plan", "capsules", "--strength", "4.5mg", "--count", "30",
+                                    "--tablet-weight", "200mg", "--json"])
+    assert "pint" in loaded  # it planned
+    for heavy in ("pandas", "pyarrow", "sqlalchemy", "textual", "rich"):
+        assert heavy not in loaded, heavy

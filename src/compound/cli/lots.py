@@ -173,7 +173,7 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
 
 
 def _show_lot(lot: Lot) -> str:
-    from compound.core.rounding import format_number, format_percent
+    from compound.core.figures import format_number, format_percent
     from compound.register.views import format_amount
 
     status = lot.status
@@ -215,7 +215,7 @@ def _show_lot(lot: Lot) -> str:
 
 
 def _show_ingredient(lot: IngredientLot) -> str:
-    from compound.core.rounding import format_mass, format_percent
+    from compound.core.figures import format_mass, format_percent
 
     lines = [
         f"Ingredient lot {lot.lot_number}: {lot.item_name} ({lot.item_key}, {lot.item_kind})",

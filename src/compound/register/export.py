@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
-from compound.core.rounding import format_number
+from compound.core.figures import format_number
 from compound.register import views
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "\0")

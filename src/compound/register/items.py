@@ -14,7 +14,6 @@ from compound import paths
 from compound.catalog import loader
 from compound.catalog.loader import Row
 from compound.errors import InputError
-from compound.planning import resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +62,6 @@ def resolve_item(key: str) -> Item:
 
 def capsule_size(size: str) -> str:
     """A capsule size the catalog knows (``3`` or ``#3`` -> ``3``)."""
+    from compound.planning import resolve  # numpy (its findings): only when receiving a filler
+
     return resolve.capsule_size(str(size))["key"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from compound.core.rounding import json_number
+from compound.core.figures import json_number
 from compound.register import schema, views
 
 

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any, Final
 
-from compound.core import dates, units
+from compound.core import amounts, dates
 from compound.errors import DateInputError, InputError, UnitInputError
 
 _INITIALS_RE: Final = re.compile(r"[A-Za-z]{2,4}")
@@ -143,7 +143,7 @@ def component_amount(amount: Any, unit: Any, field: str) -> tuple[float, str]:
         return value, "tablet"
     for kind_, canonical in (("mass", "mg"), ("volume", "mL")):
         try:
-            factor = units.parse(f"1 {word}", kind_, field=field).value
+            factor = amounts.parse(f"1 {word}", kind_, field=field).value
         except UnitInputError:
             continue
         return value * factor, canonical
@@ -155,12 +155,16 @@ def fraction(value: Any, field: str) -> float | None:
     """A CoA percentage (``"99.2%"`` or a pint quantity) as a fraction; None if not given."""
     if value is None:
         return None
+    from compound.core import units  # pint: a pint quantity may be given (receiving only)
+
     return units.coerce(value, "fraction", field=field)
 
 
 def mass_mg(value: Any, field: str) -> float | None:
     if value is None:
         return None
+    from compound.core import units
+
     return units.coerce(value, "mass", field=field)
 
 
@@ -169,7 +173,7 @@ def days(value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, str):
-        number = units.parse(value, "duration", field=field).value
+        number = amounts.parse(value, "duration", field=field).value
     elif isinstance(value, int) and not isinstance(value, bool):
         number = float(value)
     else:

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from compound.core.rounding import format_mass, format_number, format_volume, json_number
+from compound.core.figures import format_mass, format_number, format_volume, json_number
 
 STATUSES: Final = ("quarantine", "released", "dispensed", "expired", "recalled", "destroyed")
 ON_HAND: Final = ("quarantine", "released")
