@@ -138,8 +138,8 @@ def child_run(path: Path, out: Path) -> tuple[float, float, float]:
     parent's pages that the child held between fork and exec.
     """
     code = ("import sys, time; t = time.perf_counter()\n"
-            "from compound.batch.run import run_batch\n"
-            "run_batch(sys.argv[1], sys.argv[2])\n"
+            "from compound.batch.run import Options, run_batch\n"
+            "run_batch(sys.argv[1], sys.argv[2], options=Options(overwrite=True))\n"
             "print(time.perf_counter() - t)\n"
             "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     start = time.perf_counter()
@@ -153,7 +153,7 @@ def child_run(path: Path, out: Path) -> tuple[float, float, float]:
 def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[str, float, str, str]]:
     from compound.batch.plan import forms_present, plan_block
     from compound.batch.read import read_prescriptions
-    from compound.batch.run import GROUP_ROWS, run_batch
+    from compound.batch.run import GROUP_ROWS, Options, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary
     from compound.core import capsules as core
@@ -164,7 +164,7 @@ def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[
     make_csv(path, rows, scenario)
     out = workdir / f"out-{scenario}"
     floor = best(repeat, lambda: pyarrow_floor(path, workdir / "floor.csv"))
-    run = best(repeat, lambda: run_batch(path, out))
+    run = best(repeat, lambda: run_batch(path, out, options=Options(overwrite=True)))
     wall, child, peak_mb = child_run(path, workdir / f"child-{scenario}")
 
     table = read_prescriptions(path)

@@ -35,13 +35,14 @@ from batch_benchmark import best, make_csv
 
 def measure(rows: int, scenario: str, repeat: int, workdir: Path) -> list[tuple[str, float, str]]:
     from compound.batch.read import read_prescriptions
-    from compound.batch.run import GROUP_ROWS, LINE_ROWS, run_batch
+    from compound.batch.run import GROUP_ROWS, LINE_ROWS, Options, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary
 
     path = workdir / f"{scenario}.csv"
     make_csv(path, rows, scenario)
-    sheet = best(repeat, lambda: run_batch(path, workdir / f"out-{scenario}"))
+    sheet = best(repeat, lambda: run_batch(path, workdir / f"out-{scenario}",
+                                           options=Options(overwrite=True)))
 
     def jsonl_run(mode: str) -> None:
         with open(os.devnull, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as sink:

@@ -106,13 +106,14 @@ def make_csv(path: Path, rows: int, scenario: str, form: str, seed: int = 0) -> 
 
 def measure(rows: int, scenario: str, form: str, repeat: int, workdir: Path) -> list[tuple[str, float]]:
     from compound.batch.read import read_prescriptions
-    from compound.batch.run import GROUP_ROWS, run_batch
+    from compound.batch.run import GROUP_ROWS, Options, run_batch
     from compound.batch.spread import Rows, plan_groups
     from compound.batch.summary import Summary
 
     path = workdir / f"{form}-{scenario}.csv"
     make_csv(path, rows, scenario, form)
-    run = best(repeat, lambda: run_batch(path, workdir / f"out-{form}-{scenario}"))
+    run = best(repeat, lambda: run_batch(path, workdir / f"out-{form}-{scenario}",
+                                                 options=Options(overwrite=True)))
     table = read_prescriptions(path)
     prescriptions = Rows(table=table.table)
 

@@ -31,11 +31,14 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_example_batch_runs(tmp_path, capsys):
-    code, out, err = run(["batch", str(EXAMPLE), "-o", str(tmp_path)], capsys)
-    assert code == 0, err
+    code, out, err = run(["batch", str(EXAMPLE), "-o", str(tmp_path / "out")], capsys)
+    bad = sum(1 for r in csv.DictReader(EXAMPLE.open(newline="")) if r["note"].startswith("BAD"))
+    # Every file is written, but rows that could not be read make the exit status 2.
+    assert code == 2
+    assert err == f"compound batch: {bad} rows could not be read (see errors.csv); exit status 2.\n"
     with EXAMPLE.open(newline="") as fh:
         given = list(csv.DictReader(fh))
-    sheet = read_csv(tmp_path / "worksheet.csv")
+    sheet = read_csv(tmp_path / "out" / "worksheet.csv")
     assert len(sheet) == len(given) >= 50
     assert [r["row"] for r in sheet] == [str(i) for i in range(1, len(given) + 1)]
     for row, source in zip(sheet, given, strict=True):
@@ -48,9 +51,9 @@ def test_the_example_batch_runs(tmp_path, capsys):
         else:
             assert row["status"] in ("ok", "warning"), (row["rx"], row["errors"], row["findings"])
     assert {r["form"] for r in sheet} >= {"capsules", "liquid", "drops"}
-    errors = read_csv(tmp_path / "errors.csv")
+    errors = read_csv(tmp_path / "out" / "errors.csv")
     assert {e["row"] for e in errors} == {r["row"] for r in sheet if r["status"] == "error"}
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["rows"] == len(given)
     assert sum(summary["status"].values()) == len(given)
     assert out.startswith(f"compound batch: {len(given)} rows")
@@ -67,7 +70,7 @@ def test_summary_totals_on_a_small_file_checked_by_hand(tmp_path, capsys):
         "capsules,4.5mg,30,1,tablet,200mg,100mg,,,,,yes\n"
         "capsules,4.5,30,1,tablet,200mg,100mg,,,,,\n", encoding="utf-8")
     code, out, _ = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
-    assert code == 0
+    assert code == 2  # the last row could not be read
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["rows"] == 6
     assert summary["status"]["refused"] == 1 and summary["status"]["error"] == 1
@@ -91,7 +94,7 @@ def test_jsonl_writes_one_object_per_row_to_stdout(tmp_path, capsys):
                     "capsules,4.5mg,30,200mg,,A\ncapsules,4.5mg,30,200mg,yes,B\ncapsules,4.5,30,,,C\n",
                     encoding="utf-8")
     code, out, err = run(["batch", str(path), "--jsonl"], capsys)
-    assert code == 0
+    assert code == 2  # row C could not be read
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["row"] for r in records] == [1, 2, 3]
     assert [r["status"] for r in records] == ["ok", "refused", "error"]
@@ -102,7 +105,7 @@ def test_jsonl_writes_one_object_per_row_to_stdout(tmp_path, capsys):
     assert "api_required_mg" not in refused and refused["findings"][0]["code"] == "OPIOID_USE"
     assert bad["errors"][0]["column"] == "strength" and bad["errors"][0]["value"] == "4.5"
     assert err.startswith("compound batch: 3 rows")  # the summary goes to stderr with --jsonl
-    assert not (tmp_path / "worksheet.csv").exists()
+    assert not (tmp_path / "out" / "worksheet.csv").exists()
 
 
 def test_formula_cells_are_neutralised_but_numbers_are_not(tmp_path, capsys):
@@ -110,9 +113,9 @@ def test_formula_cells_are_neutralised_but_numbers_are_not(tmp_path, capsys):
     path.write_text('form,strength,count,tablet_weight,patient,prescriber,x_a,x_b\n'
                     'capsules,4.5mg,30,200mg,"=HYPERLINK(""http://x"",""y"")",@SUM(A1),-3,\tcmd\n',
                     encoding="utf-8")
-    code, _, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
     assert code == 0
-    row = read_csv(tmp_path / "worksheet.csv")[0]
+    row = read_csv(tmp_path / "out" / "worksheet.csv")[0]
     assert row["patient"] == "'=HYPERLINK(\"http://x\",\"y\")"
     assert row["prescriber"] == "'@SUM(A1)"
     assert row["x_a"] == "-3"  # a plain number is left alone
@@ -127,11 +130,11 @@ def test_unreadable_rows_never_stop_the_run_and_keep_their_place(tmp_path, capsy
                      b"capsules,4,5mg,30,200mg\n"
                      b"capsules,4.5mgs,30,200mg\n"
                      b"capsules,1.5mg,30,200mg\n")
-    code, _, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
-    assert code == 0
-    sheet = read_csv(tmp_path / "worksheet.csv")
+    code, _, err = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "2 rows could not be read" in err
+    sheet = read_csv(tmp_path / "out" / "worksheet.csv")
     assert [r["status"] for r in sheet] == ["ok", "error", "error", "ok"]
-    errors = read_csv(tmp_path / "errors.csv")
+    errors = read_csv(tmp_path / "out" / "errors.csv")
     assert [(e["row"], e["column"]) for e in errors] == [("2", "row"), ("3", "strength")]
     assert "5 fields but the header has 4" in errors[0]["error"]
     assert "'mgs' is not a unit" in errors[1]["error"]
@@ -153,31 +156,34 @@ def test_a_file_that_cannot_be_read_exits_2_and_writes_nothing(tmp_path, capsys,
 
 
 def test_missing_file_and_missing_output_are_exit_2(tmp_path, capsys):
-    assert run(["batch", str(tmp_path / "nope.csv"), "-o", str(tmp_path)], capsys)[0] == 2
+    assert run(["batch", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out")], capsys)[0] == 2
     path = tmp_path / "rx.csv"
     path.write_text("form,strength,count\ncapsules,4.5mg,30\n", encoding="utf-8")
     code, _, err = run(["batch", str(path)], capsys)
     assert code == 2 and "-o OUT" in err
 
 
-def test_a_rerun_replaces_the_files_and_leaves_no_partial_file(tmp_path, capsys):
+def test_a_rerun_needs_overwrite_and_replaces_the_files_leaving_nothing_beside(tmp_path, capsys):
     path = tmp_path / "rx.csv"
-    path.write_text("form,strength,count,tablet_weight\ncapsules,4.5mg,30,200mg\n", encoding="utf-8")
     out_dir = tmp_path / "out"
-    for strength in ("4.5mg", "3mg"):
+    for strength, flags, code in (("4.5mg", [], 0), ("3mg", [], 2), ("3mg", ["--overwrite"], 0)):
         path.write_text(f"form,strength,count,tablet_weight\ncapsules,{strength},30,200mg\n",
                         encoding="utf-8")
-        assert run(["batch", str(path), "-o", str(out_dir)], capsys)[0] == 0
+        assert run(["batch", str(path), "-o", str(out_dir), *flags], capsys)[0] == code
+        if code == 2:
+            assert read_csv(out_dir / "worksheet.csv")[0]["strength_hcl_mg"] == "4.5"
     assert read_csv(out_dir / "worksheet.csv")[0]["strength_hcl_mg"] == "3"
     assert sorted(p.name for p in out_dir.iterdir()) == ["errors.csv", "summary.json", "worksheet.csv"]
+    # Beside it only the input and the (hidden, empty) lock file: no staging folder left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.compound-lock", "out", "rx.csv"]
 
 
 def test_header_only_file_runs_with_no_rows(tmp_path, capsys):
     path = tmp_path / "rx.csv"
     path.write_text("form,strength,count\n", encoding="utf-8")
-    code, out, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
+    code, out, _ = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
     assert code == 0 and out.startswith("compound batch: 0 rows")
-    assert (tmp_path / "worksheet.csv").read_text().startswith('"row","form","status"')
+    assert (tmp_path / "out" / "worksheet.csv").read_text().startswith('"row","form","status"')
 
 
 def test_columns_lists_every_column():
@@ -230,9 +236,9 @@ def test_a_missing_column_makes_the_rows_that_need_it_errors(tmp_path, capsys):
     path = tmp_path / "rx.csv"
     path.write_text("form,strength,volume\ncapsules,4.5mg,\nliquid,1mg/mL,100mL\ntroche,3mg,\n",
                     encoding="utf-8")
-    code, _, _ = run(["batch", str(path), "-o", str(tmp_path)], capsys)
-    assert code == 0
-    sheet = read_csv(tmp_path / "worksheet.csv")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
+    assert code == 2
+    sheet = read_csv(tmp_path / "out" / "worksheet.csv")
     assert [r["status"] for r in sheet] == ["error", "warning", "error"]
     assert sheet[0]["errors"] == "count: no value given: type the number of capsules, e.g. 30."
     assert sheet[1]["volume_ml"] == "100"
@@ -245,7 +251,7 @@ def test_worksheets_one_text_file_per_row_with_the_working(tmp_path, capsys):
                     "capsules,4.5g,30,1,200mg,100mg,RX2,R. Roe,\n"
                     "capsules,4.5,30,1,200mg,100mg,RX3,M. Major,\n", encoding="utf-8")
     code, _, _ = run(["batch", str(path), "-o", str(tmp_path / "out"), "--worksheets"], capsys)
-    assert code == 0
+    assert code == 2  # row 3 could not be read
     files = sorted(p.name for p in (tmp_path / "out" / "worksheets").iterdir())
     assert files == ["0001-RX-1-a.txt", "0002-RX2.txt", "0003-RX3.txt"]
     first = (tmp_path / "out" / "worksheets" / files[0]).read_text()

@@ -10,26 +10,29 @@ then spread over the rows: blocks of :data:`LINE_ROWS` rows are assembled by
 cannot be read raises :class:`~compound.errors.InputError` before anything is
 written; bad rows never stop the run.
 
-Files written to the output directory (each replaced only when complete):
+Files written to the output directory, as one set (:mod:`compound.batch.write_set`:
+the folder is replaced as a whole, never left holding a mix of two runs):
 
 * ``worksheet.csv``: one row per input row, in order (see
   :mod:`compound.batch.plan` for the columns);
 * ``errors.csv``: ``row, column, value, error`` for every cell or row that
   could not be read (header only when there are none);
-* ``summary.json``: rows per form and status, and what to pull from stock;
-* with ``--worksheets``: ``worksheets/<row>-<rx>.txt``, each row's working.
+* with ``--worksheets``: ``worksheets/<row>-<rx>.txt``, each row's working;
+* ``summary.json``, written last: rows per form and status, what to pull from
+  stock, and the manifest (the row count and the SHA-256 of every file).
+
+A folder holding an earlier run is replaced only with ``overwrite``.
 """
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from compound.batch import write_cells
+from compound.batch import write_cells, write_set
 from compound.batch.progress import bar
 from compound.batch.read import read_prescriptions
 from compound.batch.spread import Rows, Spread, plan_groups, worksheet_cells
@@ -49,6 +52,8 @@ WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
 WORKSHEETS: Final = "worksheets"
+#: What a run writes: a folder holding only these holds an earlier run.
+RUN_FILES: Final = frozenset({WORKSHEET, ERRORS, SUMMARY, WORKSHEETS})
 
 
 @dataclass
@@ -60,6 +65,8 @@ class Options:
     progress: bool | None = None
     worksheets: bool = False
     """Also write worksheets/<row>-<rx>.txt, the working of every row (small files only)."""
+    overwrite: bool = False
+    """Replace the output folder when it holds an earlier run."""
 
 
 def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
@@ -81,29 +88,36 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
     ------
     InputError
         The file is missing, empty, not text in its encoding, or its header
-        cannot be used.
+        cannot be used; or the output folder holds anything but an earlier
+        run, holds one and ``overwrite`` is not set, or another run is
+        writing to it.
     """
     opts = options or Options()
     if opts.block_rows < 1:
         raise InputError("the block size must be at least 1 row.")
+    if out_dir is None:
+        return _run(path, None, jsonl, opts)
+    with write_set.RunFolder(out_dir, run_files=RUN_FILES, overwrite=opts.overwrite,
+                             inputs=[path]) as folder:
+        return _run(path, folder, jsonl, opts)
+
+
+def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | IO[bytes] | None,
+         opts: Options) -> Summary:
     read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet)
     rows = Rows(table=read.table) if read.table is not None else Rows(frame=read.frame)
     if opts.worksheets:
         from compound.batch import write_texts
 
-        if out_dir is None:
+        if folder is None:
             raise InputError("--worksheets needs an output directory.", hint="Add -o OUT.")
         write_texts.check_size(rows.n)
     summary = Summary(source=str(path))
-    directory = Path(out_dir) if out_dir is not None else None
+    staging = folder.staging if folder is not None else None
     sinks: dict[str, Any] = {}
-    if directory is not None:
-        if directory.exists() and not directory.is_dir():
-            raise InputError(f"{directory} exists and is not a directory.",
-                             hint="Give -o a directory for the output files.")
-        directory.mkdir(parents=True, exist_ok=True)
-        sinks = {WORKSHEET: LineSink(directory / WORKSHEET),
-                 ERRORS: write_cells.CsvSink(directory / ERRORS)}
+    if staging is not None:
+        sinks = {WORKSHEET: LineSink(staging / WORKSHEET),
+                 ERRORS: write_cells.CsvSink(staging / ERRORS)}
     try:
         with bar(rows.n, opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as prep:
             # The worksheet's own cells of each row (numbers, labels) are made ready on a second
@@ -130,20 +144,23 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
                     _write(*pending.popleft(), sinks, jsonl, advance)
             while pending:
                 _write(*pending.popleft(), sinks, jsonl, advance)
-            if directory is not None and opts.worksheets:
+            if staging is not None and opts.worksheets:
                 from compound.batch import write_texts
 
-                write_texts.write_rows(spread, directory / WORKSHEETS)
+                write_texts.write_rows(spread, staging / WORKSHEETS)
     except BaseException:
         for sink in sinks.values():
             sink.abort()
         raise
     for sink in sinks.values():
         sink.close()
-    if directory is not None:
-        summary.files = {name: str(directory / name) for name in (WORKSHEET, ERRORS, SUMMARY)}
-        (directory / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False)
-                                         + "\n", encoding="utf-8")
+    if folder is not None:
+        summary.files = {name: str(folder.given / name) for name in (WORKSHEET, ERRORS, SUMMARY)}
+
+        def manifest(files: dict[str, Any]) -> dict[str, Any]:
+            return {**summary.to_dict(), "manifest": {"rows": rows.n, "files": files}}
+
+        folder.publish(SUMMARY, manifest, known={WORKSHEET: sinks[WORKSHEET].sha256})
     return summary
 
 

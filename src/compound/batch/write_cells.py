@@ -110,12 +110,16 @@ def arrow_table(columns: Mapping[str, Any], *, counts: Iterable[str] = (),
 
 
 class CsvSink:
-    """A CSV file written in chunks with one header (pyarrow's incremental writer)."""
+    """A CSV file written in chunks with one header (pyarrow's incremental writer).
+
+    The file is created, never reused (``x`` mode: a planted symlink makes it
+    fail rather than write through it); a run writes it in its staging folder.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: Any = None
-        self._tmp = path.with_name(path.name + ".partial")
+        self._fh: IO[bytes] | None = None
         self._schema: Any = None
 
     def write(self, table: Any) -> None:
@@ -123,36 +127,21 @@ class CsvSink:
 
         if self._writer is None:
             self._schema = table.schema
-            self._writer = pacsv.CSVWriter(
-                str(self._tmp), table.schema,
-                write_options=pacsv.WriteOptions(quoting_style="needed"))
+            self._fh = self.path.open("xb")
+            self._writer = pacsv.CSVWriter(self._fh, table.schema,
+                                           write_options=pacsv.WriteOptions(quoting_style="needed"))
         elif table.schema != self._schema:
             table = table.cast(self._schema)
         self._writer.write_table(table)
 
     def close(self) -> None:
-        """Finish the file and move it into place (a run that fails leaves the old file)."""
         if self._writer is not None:
             self._writer.close()
-            # Unlink, then rename: replacing a file by rename makes ext4 flush it to disk first
-            # (auto_da_alloc), a fifth of a second on a big worksheet.
-            self.path.unlink(missing_ok=True)
-            self._tmp.rename(self.path)
+        if self._fh is not None:
+            self._fh.close()
 
     def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._tmp.unlink(missing_ok=True)
-
-
-def write_csv(table: Any, path: Path) -> None:
-    sink = CsvSink(path)
-    try:
-        sink.write(table)
-    except BaseException:
-        sink.abort()
-        raise
-    sink.close()
+        self.close()
 
 
 def _json_value(value: Any) -> Any:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ import pandas as pd
 from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
 from compound.batch.write_cells import neutralise, neutralise_cell
+from compound.batch.write_set import HashingFile
 from compound.core.rounding import round_sig
 
 _RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
@@ -321,31 +322,26 @@ def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> n
 
 
 class LineSink:
-    """A CSV file written block by block, moved into place when complete."""
+    """worksheet.csv written block by block into the run's staging folder, hashed as it goes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._tmp = path.with_name(path.name + ".partial")
-        self._fh: IO[bytes] | None = None
+        self._file: HashingFile | None = None
+        self.sha256 = ""
 
     def start(self, names: list[str]) -> None:
         """Open the file and write the header."""
-        self._fh = self._tmp.open("wb")
-        self._fh.write(header(names).encode("utf-8"))
+        self._file = HashingFile(self.path)
+        self._file.write(header(names).encode("utf-8"))
 
     def write(self, data: Any) -> None:
-        assert self._fh is not None, "start() first"
-        self._fh.write(data)
+        assert self._file is not None, "start() first"
+        self._file.write(data)
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            # Unlink, then rename: replacing a file by rename makes ext4 flush it to disk first
-            # (auto_da_alloc), a fifth of a second on a big worksheet.
-            self.path.unlink(missing_ok=True)
-            self._tmp.rename(self.path)
+        if self._file is not None:
+            self.sha256 = self._file.close()
 
     def abort(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-        self._tmp.unlink(missing_ok=True)
+        if self._file is not None:
+            self._file.abort()

@@ -1,9 +1,12 @@
 """``compound batch``: plan a CSV (or XLSX) of prescriptions, one preparation per row.
 
-Exit status: 0 when the run finished, even if some rows are refused or in
-error (they are in worksheet.csv and errors.csv); 2 when the file itself
-cannot be read (missing, empty, wrong encoding, unknown or duplicated
-columns, no ``form`` column) or an option is wrong; 5 when the catalog is
+Exit status: 0 when every row was read (refused rows included: they are
+in worksheet.csv with the reason); 2 when some rows could not be read (every
+file is still written, those rows are in errors.csv), when the file itself
+cannot be read (missing, empty, wrong encoding, an unclosed quote, unknown or
+duplicated columns, no ``form`` column), when the output folder cannot be
+used (it holds other files, or an earlier run without ``--overwrite``, or
+another run is writing to it) or an option is wrong; 5 when the catalog is
 broken. stdout carries the summary, or the JSON lines with ``--jsonl`` (the
 summary then goes to stderr); the progress bar is on stderr.
 """
@@ -40,10 +43,12 @@ def _columns_table() -> str:
               help="Show a progress bar on stderr (default: for large files on a terminal).")
 @click.option("--worksheets", "text_worksheets", is_flag=True,
               help="Also write OUT/worksheets/<row>-<rx>.txt: each row's working (up to 10,000 rows).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace OUT when it holds an earlier run (it is replaced as a whole).")
 @click.option("--columns", "show_columns", is_flag=True, help="List the columns a file may have.")
 def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding: str | None,
           delimiter: str, sheet: str | None, progress: bool | None, text_worksheets: bool,
-          show_columns: bool) -> None:
+          overwrite: bool, show_columns: bool) -> None:
     """Plan every prescription in a CSV (or .xlsx) file.
 
     One preparation per row. Columns are the `compound plan` options with
@@ -51,8 +56,8 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
     form (capsules, liquid or drops); values are typed as on the command line
     (4.5mg, 5%, 46 drops/2mL). Writes worksheet.csv (one row per input row, in
     order), errors.csv and summary.json to OUT, and prints what to pull from
-    stock. Bad rows never stop the run: exit status 0 when it ran, 2 when the
-    file cannot be read.
+    stock. Bad rows never stop the run, but they make the exit status 2 (as
+    does a file that cannot be read); 0 when every row was read.
     """
     if show_columns:
         click.echo(_columns_table(), nl=False)
@@ -68,5 +73,14 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
 
     summary = run_batch(prescriptions, out_dir, jsonl=binary_stdout(sys.stdout) if jsonl else None,
                         options=Options(encoding=encoding, delimiter=delimiter, sheet=sheet,
-                                        progress=progress, worksheets=text_worksheets))
+                                        progress=progress, worksheets=text_worksheets,
+                                        overwrite=overwrite))
     click.echo(summary.text(), nl=False, err=jsonl)
+    unread = summary.by_status.get("error", 0)
+    if unread:
+        # Every file is written, but a run with rows it could not read is not a clean run.
+        click.echo(f"compound batch: {unread} row{'s' if unread != 1 else ''} could not be read "
+                   "(see errors.csv); exit status 2.", err=True)
+        from compound.errors import InputError
+
+        sys.exit(InputError.exit_code)
