@@ -44,7 +44,7 @@ DROPS: list[dict[str, Any]] = [
     {"per_drop": "0.5mg", "volume": "30mL", "dose": "4.5mg"},
     {"strength": "10mg/mL", "volume": "30mL", "dose": "4.5mg", "calibration": "46 drops/2mL"},
     {"strength": "5mg/mL", "volume": "15mL", "dose": "9 drops", "drops_per_ml": "23"},
-    {"per_drop": "0.01mg", "volume": "10mL", "dose": "0.5mg", "source": "tablet", "tablet_weight": "200mg"},
+    {"per_drop": "0.01mg", "volume": "10mL", "dose": "0.1mg", "source": "tablet", "tablet_weight": "200mg"},
     {"per_drop": "0.01mg", "volume": "30mL", "drops_per_ml": "20"},
     {"per_drop": "0.25mg/drop", "volume": "30mL", "source": "tablet"},
 ]

@@ -50,37 +50,49 @@ def test_fixed_concentration_whole_drops():
     assert plan.drops_per_dose == 10
 
 
-def test_no_whole_drop_within_tolerance():
-    # 0.3 mg at 10 mg/mL, 20 drops/mL: 0.3 x 20 / 10 = 0.6 drop -> 1 drop = 0.5 mg, +66.7 %.
+def test_no_whole_drop_within_tolerance_is_refused():
+    # 0.3 mg at 10 mg/mL, 20 drops/mL: 0.3 x 20 / 10 = 0.6 drop -> 1 drop = 0.5 mg, +66.7 %:
+    # outside +/-10 % (rules [dropper] dose_tolerance_pct), so refused (issue 9, point 2).
     # The concentration that makes 1 drop exact: 0.3 x 20 / 1 = 6 mg/mL.
     plan = plan_drops(strength="10mg/mL", drops_per_ml=20, volume="30mL", dose="0.3mg")
-    d = plan.to_dict()
-    assert d["drops_per_dose"] == 1 and d["dose_delivered_mg"] == 0.5
-    assert d["dose_error_pct"] == 66.67
+    assert plan.refused and "drops_per_dose" not in plan.to_dict()
     f = plan.finding("DROPS_DOSE_NOT_WHOLE")
-    assert f.severity.name == "WARNING"
-    assert f.data["suggested_concentration_mg_per_ml"] == pytest.approx(6)
-    assert "6 mg/mL" in f.message
+    assert f.severity.name == "REFUSAL"
+    assert f.data["dose_error_pct"] == 66.67
+    assert f.data["suggested_concentration_mg_per_ml"] == 6
+    assert "6 mg/mL" in f.message and "+66.67 %" in f.message
+
+
+def test_whole_drops_off_by_more_than_10_pct_are_refused():
+    # 1.5 mg at 10 mg/mL, 23 drops/mL: 1.5 x 23 / 10 = 3.45 drops -> 3 drops = 3 x 10 / 23 =
+    # 1.304 mg, -13.04 %: refused; 1.5 x 23 / 3 = 11.5 mg/mL makes 3 drops exact.
+    plan = plan_drops(strength="10mg/mL", drops_per_ml=23, volume="30mL", dose="1.5mg")
+    f = plan.finding("DROPS_DOSE_NOT_WHOLE")
+    assert plan.refused and f.severity.name == "REFUSAL"
+    assert f.data["dose_error_pct"] == -13.04 and f.data["suggested_concentration_mg_per_ml"] == 11.5
+    assert "11.5 mg/mL" in f.message
 
 
 def test_dose_below_one_drop():
     # 0.1 mg at 10 mg/mL, 20 drops/mL: 0.2 drop; 1 drop = 0.5 mg (+400 %); 2 mg/mL would be exact.
     plan = plan_drops(strength="10mg/mL", drops_per_ml=20, volume="30mL", dose="0.1mg")
-    assert plan.finding("DOSE_BELOW_ONE_DROP") is not None
-    assert plan.finding("DROPS_DOSE_NOT_WHOLE").data["suggested_concentration_mg_per_ml"] == \
-        pytest.approx(2)
+    f = plan.finding("DOSE_BELOW_ONE_DROP")
+    assert plan.refused and f.data["suggested_concentration_mg_per_ml"] == pytest.approx(2)
 
 
 def test_uncalibrated_dropper():
-    # USP dropper 20 drops/mL +/-10 % -> 18 to 22 drops/mL. 10 mg/mL, 4.5 mg: 4.5 x 20 / 10 =
-    # 9 drops; at 22 drops/mL 9 x 10 / 22 = 4.091 mg, at 18 drops/mL 9 x 10 / 18 = 5 mg.
+    # USP <1101>: a drop of water weighs 45-55 mg -> 1000 / 55 = 18.18 to 1000 / 45 = 22.22
+    # drops/mL (issue 9, point 10). 10 mg/mL, 4.5 mg: 4.5 x 20 / 10 = 9 drops; at 22.22 drops/mL
+    # 9 x 10 / 22.22 = 4.05 mg, at 18.18 drops/mL 9 x 10 / 18.18 = 4.95 mg.
     plan = plan_drops(strength="10mg/mL", volume="30mL", dose="4.5mg")
     d = plan.to_dict()
     assert d["drops_per_ml"] == 20 and d["drops_per_dose"] == 9
-    assert d["dose_delivered_low_mg"] == 4.091 and d["dose_delivered_high_mg"] == 5
+    assert d["dose_delivered_low_mg"] == 4.05 and d["dose_delivered_high_mg"] == 4.95
     f = plan.finding("DROPPER_UNCALIBRATED")
     assert f.severity.name == "WARNING"
-    assert "18–22 drops/mL" in f.message and "4.091 mg to 5 mg" in f.message
+    assert f.data["drops_per_ml_low"] == 18.18 and f.data["drops_per_ml_high"] == 22.22
+    assert "18.18–22.22 drops/mL" in f.message and "4.05 mg to 4.95 mg" in f.message
+    assert "45–55 mg" in f.message
     assert d["status"] == "warning"
 
 
@@ -162,7 +174,8 @@ def _drops_inputs(per_drop, conc, dpm, dose, calibrated=True):
 
     return DropsInputs(np.asarray(per_drop, float), np.asarray(conc, float), np.asarray(dpm, float),
                        np.asarray(dose, float), col(np.nan), col(0.1),
-                       np.broadcast_to(calibrated, (n,)).copy(), col(0.1))
+                       np.broadcast_to(calibrated, (n,)).copy(), col(18), col(22), col(30),
+                       col(20))
 
 
 @settings(max_examples=100, deadline=None)

@@ -391,7 +391,8 @@ def test_property_n_rows_equal_n_single_rows_bitwise(rows):
 
 
 def test_a_count_in_the_json_is_exact_not_rounded_to_four_figures():
-    # 100,000 mL ÷ (4.5 mg ÷ 1 mg/mL = 4.5 mL a dose) = 22,222.2 → 22,222 whole days (not 22220).
-    d = plan_liquid("1mg/mL", volume="100000mL", dose="4.5mg", source="api",
+    # 5,000 mL (the largest batch, rules.toml [batch_limits]) ÷ (0.45 mg ÷ 1 mg/mL = 0.45 mL a
+    # dose) = 11,111.1 → 11,111 whole days (not 11110).
+    d = plan_liquid("1mg/mL", volume="5000mL", dose="0.45mg", source="api",
                     vehicle="purified-water").to_dict()
-    assert d["days_supply"] == 22222 and isinstance(d["days_supply"], int)
+    assert d["days_supply"] == 11111 and isinstance(d["days_supply"], int)

@@ -3,7 +3,8 @@
 Drop volume depends on the dropper, the liquid and the technique, so a drop is
 never converted to mL without a calibration: drops counted into a measured
 volume (``46 drops / 2 mL = 23 drops/mL``). Without one, the USP medicine
-dropper (20 drops/mL of water, ±10 %) is assumed and the plan says so.
+dropper (20 drops/mL; a drop of water weighs 45–55 mg, so 18.18–22.22 drops/mL)
+is assumed and the plan says so.
 
 Notes
 -----
@@ -15,8 +16,11 @@ Notes
   ``delivered / dose − 1``. When that error is outside the tolerance, the
   concentration that makes the same whole number of drops exact is
   ``dose × drops per mL / drops``.
-* Uncalibrated: at ``d × (1 ± t)`` drops/mL the same drops deliver
-  ``drops × concentration / (d × (1 ± t))``.
+* Uncalibrated: a water drop of ``m`` mg is ``1000 / m`` drops/mL, so 45–55 mg
+  gives ``d_low = 18.18`` to ``d_high = 22.22`` drops/mL, and the same drops
+  deliver ``drops × concentration / d_high`` to ``drops × concentration / d_low``.
+* Drops in the container: ``volume × drops per mL``; days supplied at one dose
+  a day: ``⌊drops in the container ÷ drops per dose⌋``.
 
 References
 ----------
@@ -63,7 +67,10 @@ class DropsInputs:
     dose_drops : dose as a whole number of drops (NaN: given in mg or none)
     tolerance : largest acceptable dose error of whole drops [fraction]
     calibrated : False where the USP dropper is assumed
-    uncalibrated_spread : the USP dropper's tolerance [fraction]
+    uncalibrated_low : fewest drops per mL of the USP dropper [drops/mL] (largest drop)
+    uncalibrated_high : most drops per mL of the USP dropper [drops/mL] (smallest drop)
+    volume_ml : volume in the container [mL]
+    max_drops : most drops one dose may take
     """
 
     mg_per_drop: FloatArray
@@ -73,13 +80,17 @@ class DropsInputs:
     dose_drops: FloatArray
     tolerance: FloatArray
     calibrated: BoolArray
-    uncalibrated_spread: FloatArray
+    uncalibrated_low: FloatArray
+    uncalibrated_high: FloatArray
+    volume_ml: FloatArray
+    max_drops: FloatArray
 
 
 @dataclass(frozen=True, slots=True)
 class DropsResult:
     """Per row. Masks: ``DROPS_DOSE_NOT_WHOLE``, ``DOSE_BELOW_ONE_DROP``,
-    ``DROPPER_UNCALIBRATED``."""
+    ``DROPPER_UNCALIBRATED``, ``TOO_MANY_DROPS`` (more than ``max_drops``),
+    ``LESS_THAN_ONE_DOSE`` (more drops than the container holds)."""
 
     concentration_mg_per_ml: FloatArray
     mg_per_drop: FloatArray
@@ -91,6 +102,8 @@ class DropsResult:
     suggested_concentration_mg_per_ml: FloatArray
     delivered_low_mg: FloatArray
     delivered_high_mg: FloatArray
+    drops_in_container: FloatArray
+    days_supply: FloatArray
     masks: dict[str, BoolArray] = field(default_factory=dict)
 
 
@@ -125,18 +138,22 @@ def drops_dose(inputs: DropsInputs) -> DropsResult:
         delivered = drops * per_drop
         error = delivered / dose - 1.0
         suggested = dose * d / drops
-        spread = _f(inputs.uncalibrated_spread)
-        low = drops * conc / (d * (1 + spread))
-        high = drops * conc / (d * (1 - spread))
+        low = drops * conc / _f(inputs.uncalibrated_high)
+        high = drops * conc / _f(inputs.uncalibrated_low)
+        in_container = _f(inputs.volume_ml) * d
+        supply = np.floor(in_container / drops + 1e-9)
     has_dose = np.isfinite(exact)
     masks = {
         "DROPS_DOSE_NOT_WHOLE": has_dose & (np.abs(error) > _f(inputs.tolerance) + 1e-12),
         "DOSE_BELOW_ONE_DROP": has_dose & (exact < 0.5),
         "DROPPER_UNCALIBRATED": ~np.asarray(inputs.calibrated, dtype=bool),
+        "TOO_MANY_DROPS": has_dose & (drops > _f(inputs.max_drops)),
+        "LESS_THAN_ONE_DOSE": has_dose & (drops > in_container + 1e-9),
     }
     return DropsResult(
         concentration_mg_per_ml=conc, mg_per_drop=per_drop, dose_mg=dose, drops_exact=exact,
         drops_per_dose=drops, dose_delivered_mg=delivered, dose_error=error,
         suggested_concentration_mg_per_ml=suggested, delivered_low_mg=low,
-        delivered_high_mg=high, masks=masks,
+        delivered_high_mg=high, drops_in_container=in_container, days_supply=supply,
+        masks=masks,
     )

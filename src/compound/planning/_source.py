@@ -22,6 +22,7 @@ from compound.core.rounding import (
     format_mass,
     format_number,
     format_percent,
+    format_volume,
     json_number,
     round_sig,
 )
@@ -286,6 +287,34 @@ def non_positive_findings(values: dict[str, float | None]) -> list[Finding]:
             out.append(Finding("NON_POSITIVE_INPUT", Severity.REFUSAL,
                                f"The {name.replace('_', ' ')} must be greater than zero.",
                                {"input": name}))
+    return out
+
+
+def _litres(ml: float) -> str:
+    """``63000 mL (63 L)``: a large volume also in litres, so its size reads at a glance."""
+    return format_volume(ml) + (f" ({format_number(ml / 1000)} L)" if ml >= 1000 else "")
+
+
+def batch_limit_findings(*, volume_ml: float | None = None, count: float | None = None,
+                         how: str = "") -> list[Finding]:
+    """A refusal when a batch is larger than the pharmacy's maximum (rules.toml [batch_limits]).
+
+    ``how`` says where the figure came from (``4.5 mg ÷ 1 mcg/mL × 14 days``).
+    """
+    limits = resolve.rule("batch_limits")
+    out = []
+    for value, most, what in ((volume_ml, float(limits["max_volume_ml"]), "volume"),
+                              (count, float(limits["max_capsules"]), "capsule count")):
+        if value is None or not value > most:
+            continue
+        shown = _litres(value) if what == "volume" else f"{format_number(value)} capsules"
+        limit = _litres(most) if what == "volume" else f"{format_number(most)} capsules"
+        out.append(Finding(
+            "BATCH_TOO_LARGE", Severity.REFUSAL,
+            f"The {what} {shown}{f' ({how})' if how else ''} is more than the largest batch this "
+            f"pharmacy makes, {limit} (pharmacy policy, rules.toml [batch_limits]). Check the "
+            "figures and their units; split a larger order into batches.",
+            {"value": value, "limit": most, "source": limits["source"]}))
     return out
 
 

@@ -17,7 +17,9 @@ from compound.core import units
 from compound.core.rounding import format_mass
 from compound.core.working import Step
 from compound.planning.base import Plan
+from compound.planning.liquid import supply_lead
 from compound.planning.stability import BudResult, assign_bud, category_for_plan
+from compound.planning.stability.supply import longer_than_bud, window_from_bud
 
 
 def preparation_of(plan: Plan, container: str | None = None) -> dict[str, Any]:
@@ -57,6 +59,7 @@ def date_plan(plan: Plan, compounded: dt.date | str, *, storage: str | None = No
     plan.extra["beyond_use_date"] = bud.beyond_use_date.isoformat()
     plan.extra["bud"] = details
     limit = bud.limit
+    _supply_against(plan, bud, category)
     plan.working.add(Step(
         key="beyond_use_date", label="Beyond-use date", result=bud.beyond_use_date.isoformat(),
         formula="earliest of the category or study limit, every component's expiry and every "
@@ -67,6 +70,25 @@ def date_plan(plan: Plan, compounded: dt.date | str, *, storage: str | None = No
         source=limit.source, note=bud.explanation,
     ))
     return bud
+
+
+def _supply_against(plan: Plan, bud: BudResult, category: str) -> None:
+    """Compare the days supplied with this BUD rather than the category's default."""
+    days = plan.amounts.get("days_supply")
+    if days is None or bud.beyond_use_date is None:
+        return
+    plan.findings[:] = [f for f in plan.findings if f.code != "SUPPLY_LONGER_THAN_BUD"]
+    daily = plan.amounts.get("dose_volume_ml")
+    if daily is None and plan.amounts.get("drops_per_dose") and plan.amounts.get("drops_per_ml"):
+        daily = float(plan.amounts["drops_per_dose"] or 0) / float(plan.amounts["drops_per_ml"] or 1)
+    window = window_from_bud(bud.compounded, bud.beyond_use_date,
+                             f"the BUD {bud.beyond_use_date.isoformat()} ({category})",
+                             bud.limit.source if bud.limit else "")
+    volume = plan.amounts.get("dispensed_volume_ml") or plan.amounts.get("volume_ml")
+    longer = longer_than_bud("SUPPLY_LONGER_THAN_BUD", float(days), window,
+                             lead=supply_lead(float(volume or 0), float(days)), daily_ml=daily)
+    if longer is not None:
+        plan.findings.append(longer)
 
 
 def describe(plan: Plan) -> str:

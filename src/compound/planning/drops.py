@@ -28,8 +28,10 @@ from compound.core.rounding import (
     format_count,
     format_mass,
     format_number,
+    format_volume,
     json_number,
 )
+from compound.core.safety import unit_slip_suspected
 from compound.core.working import Step, Working
 from compound.errors import InputError
 from compound.planning import _source, resolve
@@ -41,6 +43,7 @@ from compound.planning.dilution import (
     max_final_fraction,
     solubility_hcl,
 )
+from compound.planning.stability.supply import default_window, longer_than_bud
 
 _DROP_DOSE = re.compile(r"^\s*(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:drops?|gtts?)\s*$", re.IGNORECASE)
 
@@ -78,7 +81,10 @@ class DropsContext:
     source: Source
     vehicle: Vehicle
     tolerance: float
-    spread: float
+    low_d: float
+    """Fewest drops per mL of the USP dropper (its largest drop), when not calibrated."""
+    high_d: float
+    max_drops: float
     solubility: float
 
 
@@ -102,7 +108,9 @@ def compute_all(ctxs: Sequence[DropsContext]) -> DropsComputed:
         mg_per_drop=opt(lambda x: x.per_drop), concentration_mg_per_ml=opt(lambda x: x.strength),
         drops_per_ml=col(lambda x: x.drops_per_ml), dose_mg=opt(lambda x: x.dose),
         dose_drops=opt(lambda x: x.dose_drops), tolerance=col(lambda x: x.tolerance),
-        calibrated=col(lambda x: x.calibrated, bool), uncalibrated_spread=col(lambda x: x.spread)))
+        calibrated=col(lambda x: x.calibrated, bool), uncalibrated_low=col(lambda x: x.low_d),
+        uncalibrated_high=col(lambda x: x.high_d), volume_ml=col(lambda x: x.volume),
+        max_drops=col(lambda x: x.max_drops)))
     to_hcl_factor = col(lambda x: x.source.salts.mw_hcl / x.source.salts.mw_base
                         if x.basis == "base" else 1.0)
     lres = prepare_liquid(LiquidInputs(
@@ -150,8 +158,7 @@ def findings_for(comp: DropsComputed, i: int, ctx: DropsContext) -> list[Finding
     has_dose = bool(np.isfinite(d.drops_exact[i]))
     drops = float(d.drops_per_dose[i]) if has_dose else float("nan")
     if m["DROPPER_UNCALIBRATED"][i]:
-        low_d = ctx.drops_per_ml * (1 - ctx.spread)
-        high_d = ctx.drops_per_ml * (1 + ctx.spread)
+        low_d, high_d = ctx.low_d, ctx.high_d
         if has_dose:
             what = (f"{_deliver(drops)} {format_mass(d.delivered_low_mg[i])} to "
                     f"{format_mass(d.delivered_high_mg[i])} (planned {format_mass(d.dose_delivered_mg[i])})")
@@ -161,7 +168,9 @@ def findings_for(comp: DropsComputed, i: int, ctx: DropsContext) -> list[Finding
         out.append(Finding(
             "DROPPER_UNCALIBRATED", Severity.WARNING,
             f"No dropper calibration given: the USP medicine dropper "
-            f"({format_number(ctx.drops_per_ml)} drops/mL ± {format_number(ctx.spread * 100)} %) is "
+            f"({format_number(ctx.drops_per_ml)} drops/mL; a drop of water "
+            f"{format_number(dropper['usp_drop_mass_low_mg'])}–"
+            f"{format_number(dropper['usp_drop_mass_high_mg'])} mg) is "
             f"assumed. At {format_number(low_d)}–{format_number(high_d)} drops/mL {what}. Calibrate: "
             "count the drops of this preparation that fill a measured volume, e.g. "
             "--calibration '46 drops/2mL'.",
@@ -173,32 +182,87 @@ def findings_for(comp: DropsComputed, i: int, ctx: DropsContext) -> list[Finding
         return out
     exact = float(d.drops_exact[i])
     error = float(d.dose_error[i])
-    dose = float(d.dose_mg[i])
-    suggested = float(d.suggested_concentration_mg_per_ml[i])
-    if m["DOSE_BELOW_ONE_DROP"][i]:
-        out.append(Finding(
-            "DOSE_BELOW_ONE_DROP", Severity.WARNING,
-            f"The dose {format_mass(dose)} is {format_number(exact)} of a drop at "
-            f"{format_concentration(conc)}: drops cannot deliver it. One drop gives "
-            f"{format_mass(d.dose_delivered_mg[i])}. Use {format_concentration(suggested)} "
-            "(one drop = the dose) or an oral liquid.", {"drops_exact": exact}))
-    if m["DROPS_DOSE_NOT_WHOLE"][i]:
-        out.append(Finding(
-            "DROPS_DOSE_NOT_WHOLE", Severity.WARNING,
-            f"{format_mass(dose)} at {format_concentration(conc)} is {format_number(exact)} drops: "
-            f"no whole number of drops is within ±{format_number(ctx.tolerance * 100)} %. "
-            f"{_deliver(drops)} {format_mass(d.dose_delivered_mg[i])} "
-            f"({_signed_pct(error)}). At {format_concentration(suggested)}, "
-            f"{_deliver(drops)} the dose exactly.",
-            {"drops_exact": exact, "dose_error_pct": error * 100,
-             "suggested_concentration_mg_per_ml": suggested, "source": dropper["source"]}))
-    elif abs(error) > 1e-9:
+    refusals = _dose_refusals(comp, i, ctx, conc, dropper)
+    if refusals:
+        return out + refusals
+    if abs(error) > 1e-9:
         out.append(Finding(
             "DROPS_DOSE_ROUNDED", Severity.INFO,
             f"{format_number(exact)} drops rounded to {format_count(drops, 'drop')}: "
             f"{format_mass(d.dose_delivered_mg[i])} delivered ({_signed_pct(error)}), within "
             f"±{format_number(ctx.tolerance * 100)} %.", {"dose_error_pct": error * 100}))
+    supply = float(d.days_supply[i])
+    longer = longer_than_bud(
+        "SUPPLY_LONGER_THAN_BUD", supply, default_window(ctx.vehicle.bud_category),
+        lead=liquid_plan.supply_lead(ctx.volume, supply), daily_ml=drops / ctx.drops_per_ml)
+    if longer is not None:
+        out.append(longer)
     return out
+
+
+def _dose_refusals(comp: DropsComputed, i: int, ctx: DropsContext, conc: float,
+                   dropper: dict[str, Any]) -> list[Finding]:
+    """Refusals of the drops per dose: too many, more than the bottle, or outside ±tolerance.
+
+    Each names the limit it crosses and the concentration that would work; a dose that
+    works 10 or 1000 times over with the other unit also says so (a likely slip).
+    """
+    d, m = comp.drops, comp.drops.masks
+    exact, drops = float(d.drops_exact[i]), float(d.drops_per_dose[i])
+    error, dose = float(d.dose_error[i]), float(d.dose_mg[i])
+    most = int(ctx.max_drops)
+    out: list[Finding] = []
+    # A dose that is itself 1000 × off already says so (UNIT_SLIP_SUSPECTED from the dose bands).
+    dose_slip = bool(unit_slip_suspected(to_hcl(dose, ctx.basis, ctx.source.salts),
+                                         resolve.dose_bands()))
+    slip = None if dose_slip else _slip(exact, most, conc)
+    if m["TOO_MANY_DROPS"][i]:
+        fits = dose * ctx.drops_per_ml / most
+        out.append(Finding(
+            "TOO_MANY_DROPS", Severity.REFUSAL,
+            f"The dose {format_mass(dose)} at {format_concentration(conc)} is "
+            f"{format_number(exact)} drops, more than the {most} drops one dose may take "
+            f"(pharmacy policy, rules.toml [dropper] max_drops_per_dose). "
+            f"At {format_concentration(fits)} or more "
+            f"the dose is {most} drops or fewer.",
+            {"drops_exact": exact, "max_drops_per_dose": most,
+             "least_concentration_mg_per_ml": fits, "source": dropper["max_drops_source"]}))
+    if m["LESS_THAN_ONE_DOSE"][i]:
+        out.append(liquid_plan.less_than_one_dose(
+            f"{format_volume(ctx.volume)} is {format_number(float(d.drops_in_container[i]))} drops, "
+            f"less than one dose of {format_count(drops, 'drop')}"))
+    if not out and (m["DROPS_DOSE_NOT_WHOLE"][i] or m["DOSE_BELOW_ONE_DROP"][i]):
+        suggested = float(d.suggested_concentration_mg_per_ml[i])
+        below = f"{format_number(exact)} of a drop" if m["DOSE_BELOW_ONE_DROP"][i] else \
+            f"{format_number(exact)} drops"
+        out.append(Finding(
+            "DOSE_BELOW_ONE_DROP" if m["DOSE_BELOW_ONE_DROP"][i] else "DROPS_DOSE_NOT_WHOLE",
+            Severity.REFUSAL,
+            f"{format_mass(dose)} at {format_concentration(conc)} is {below}: no whole number of "
+            f"drops is within ±{format_number(ctx.tolerance * 100)} % of the dose. "
+            f"{_deliver(drops)} {format_mass(d.dose_delivered_mg[i])} ({_signed_pct(error)}). "
+            f"At {format_concentration(suggested)}, {_deliver(drops)} the dose exactly.",
+            {"drops_exact": exact, "dose_error_pct": error * 100,
+             "suggested_concentration_mg_per_ml": suggested, "source": dropper["source"]}))
+    if out and slip is not None:
+        out.append(slip)
+    return out
+
+
+def _slip(exact: float, most: int, conc: float) -> Finding | None:
+    """The 1000× (mg/mcg) or 10× (decimal point) reading under which the dose is 1 to ``most`` drops."""
+    for factor, what in ((1000.0, "unit slip (mg/mcg)"), (10.0, "decimal slip (10×)")):
+        for drops, meant in ((exact / factor, conc * factor), (exact * factor, conc / factor)):
+            if 0.95 <= drops <= most:
+                return Finding(
+                    "UNIT_SLIP_SUSPECTED", Severity.WARNING,
+                    f"Possible {what}: at {format_concentration(meant)} (or with the dose "
+                    f"{format_number(factor)} × {'smaller' if meant > conc else 'larger'}) the "
+                    f"dose would be {format_number(drops)} drops. Check the units of the "
+                    "concentration and the dose.",
+                    {"factor": factor, "suggested_concentration_mg_per_ml": meant,
+                     "source": "ISMP Canada Bulletin 23(10), 2023 (mcg/mg slips)"})
+    return None
 
 
 def _deliver(drops: float) -> str:
@@ -233,6 +297,7 @@ def working_for(comp: DropsComputed, i: int, ctx: DropsContext, *, with_steps: b
             for step in _dose_steps(d, i, ctx, conc):
                 w.add(step)
         amounts.update({"drops_per_dose": float(d.drops_per_dose[i]),
+                        "days_supply": float(d.days_supply[i]),
                         "dose_delivered_mg": float(d.dose_delivered_mg[i]),
                         "dose_error_pct": float(d.dose_error[i]) * 100})
         if not ctx.calibrated:
@@ -294,6 +359,13 @@ def _dose_steps(d: DropsResult, i: int, ctx: DropsContext, conc: float) -> list[
                       inputs={"drops": format_number(drops),
                               "per drop": f"{format_mass(d.mg_per_drop[i])}/drop"},
                       result=format_mass(delivered), value=json_number(delivered)))
+    steps.append(Step(key="days_supply", label="Days supplied at one dose a day",
+                      formula="volume × drops per mL ÷ drops per dose, rounded down to whole days",
+                      inputs={"volume": format_volume(ctx.volume),
+                              "drops per mL": format_number(ctx.drops_per_ml),
+                              "drops per dose": format_number(drops)},
+                      result=format_count(float(d.days_supply[i]), "day"),
+                      value=int(d.days_supply[i])))
     err = float(d.dose_error[i]) * 100
     steps.append(Step(key="dose_error_pct", label="Dose error", formula="delivered ÷ dose − 1",
                       inputs={"delivered": format_mass(delivered),
@@ -418,6 +490,8 @@ def drops_context(*, per_drop: Any = None, strength: Any = None, calibration: An
     to_hcl(1.0, basis, src.salts)  # an unknown basis raises, dose or not, refused or not
     d_hcl = None if dose_basis is None else to_hcl(dose_basis, basis, src.salts)
     findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
+    if v is not None and v > 0:
+        findings += _source.batch_limit_findings(volume_ml=v)
     findings += src.findings
     if dose is None:
         findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,
@@ -430,7 +504,9 @@ def drops_context(*, per_drop: Any = None, strength: Any = None, calibration: An
     assert v is not None
     return plan, DropsContext(pd, c, dpm_used, calibrated, cal_text, v, d, d_drops, basis, src, veh,
                               float(dropper["dose_tolerance_pct"]) / 100.0,
-                              float(dropper["usp_tolerance_pct"]) / 100.0, solubility_hcl(src))
+                              1000.0 / float(dropper["usp_drop_mass_high_mg"]),
+                              1000.0 / float(dropper["usp_drop_mass_low_mg"]),
+                              float(dropper["max_drops_per_dose"]), solubility_hcl(src))
 
 
 def complete(plan: DropsPlan, comp: DropsComputed, i: int, ctx: DropsContext, *,

@@ -19,7 +19,7 @@ import numpy as np
 import pint
 
 from compound.core import units
-from compound.core.findings import Finding, Severity
+from compound.core.findings import Finding, Severity, any_refusal
 from compound.core.liquids import (
     DeviceChoice,
     LiquidInputs,
@@ -39,6 +39,7 @@ from compound.core.rounding import (
     format_volume,
     json_number,
 )
+from compound.core.safety import unit_slip_suspected
 from compound.core.working import Step, Working
 from compound.errors import InputError
 from compound.planning import _source, resolve
@@ -58,6 +59,7 @@ from compound.planning.dilution import (
     vehicle_findings,
     vehicle_working,
 )
+from compound.planning.stability.supply import default_window, longer_than_bud
 
 
 @dataclass
@@ -257,9 +259,32 @@ def findings_for(comp: LiquidComputed, i: int, ctx: LiquidContext) -> list[Findi
             {"source": resolve.rule("dilution")["source"]}))
         out += aliquot_findings(res.aliquot, i)
     if ctx.dose is not None and comp.device is not None:
-        out += device_findings(comp.device, i, float(comp.dose_volume[i]), ctx.c_hcl)
+        supply = float(comp.days_supply[i])
+        dv = float(comp.dose_volume[i])
+        if supply < 1:
+            return [*out, less_than_one_dose(
+                f"{format_volume(float(comp.dispensed_ml[i]))} is less than one dose of "
+                f"{format_volume(dv)} ({format_mass(ctx.dose)} at {format_concentration(ctx.c)})")]
+        out += device_findings(comp.device, i, dv, ctx.c_hcl)
+        longer = longer_than_bud(
+            "SUPPLY_LONGER_THAN_BUD", supply, default_window(ctx.vehicle.bud_category),
+            lead=supply_lead(float(comp.dispensed_ml[i]), supply), daily_ml=dv)
+        if longer is not None:
+            out.append(longer)
     out += vehicle_findings(ctx.vehicle, float(res.volume_ml[i]), ctx.source.mwq_mg)
     return out
+
+
+def less_than_one_dose(what: str) -> Finding:
+    """The container holds less than one dose: refused."""
+    return Finding("LESS_THAN_ONE_DOSE", Severity.REFUSAL,
+                   f"{what}: the container holds less than one dose. Check the volume, the "
+                   "strength and the dose (and their units).", {})
+
+
+def supply_lead(volume_ml: float, days: float) -> str:
+    """``150 mL lasts 33 days at one dose a day`` (the opening of SUPPLY_LONGER_THAN_BUD)."""
+    return f"{format_volume(volume_ml)} lasts {format_count(days, 'day')} at one dose a day"
 
 
 def _trituration_parts(res: LiquidResult, i: int, ctx: LiquidContext, with_steps: bool = True
@@ -544,6 +569,8 @@ def liquid_context(strength: Any, *, volume: Any = None, dose: Any = None, days:
     d_hcl = None if d is None else to_hcl(d, basis, src.salts)
     findings = _source.non_positive_findings({"strength": c, "volume": v, "days": n_days})
     findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
+    if not any_refusal(findings):
+        findings += _size_findings(c, v, d, d_hcl, n_days, ov)
     findings += src.findings
     if d is None:
         findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,
@@ -555,6 +582,44 @@ def liquid_context(strength: Any, *, volume: Any = None, dose: Any = None, days:
         return plan, None
     return plan, LiquidContext(c, to_hcl(c, basis, src.salts), v, d, d_hcl, n_days, ov, basis, src,
                                veh, solubility_hcl(src))
+
+
+def _size_findings(c: float, v: float | None, d: float | None, d_hcl: float | None,
+                   n_days: float | None, ov: float) -> list[Finding]:
+    """A batch above the pharmacy's largest, and a dose volume no oral syringe measures.
+
+    Both are usually a slip (1 mcg/mL for 1 mg/mL): the dose volume says which reading works.
+    """
+    out: list[Finding] = []
+    if d is not None and d_hcl is not None and not unit_slip_suspected(d_hcl, resolve.dose_bands()):
+        slip = dose_volume_slip(d / c, f"{format_mass(d)} at {format_concentration(c)}", c)
+        if slip is not None:
+            out.append(slip)
+    volume = (v if v is not None else float(volume_for_supply(d or 0.0, c, n_days or 0.0))) * (1 + ov)
+    how = "" if v is not None else (f"{format_mass(d or 0.0)} ÷ {format_concentration(c)} × "
+                                    f"{format_count(n_days or 0.0, 'day')}")
+    return _source.batch_limit_findings(volume_ml=volume, how=how) + out
+
+
+def dose_volume_slip(dose_ml: float, what: str, c: float) -> Finding | None:
+    """A dose volume beyond the largest oral syringe that 10 or 1000 times over would fit one."""
+    devices = [float(x["capacity_ml"]) for x in _source.measuring_devices(for_dose=True)[0]]
+    smallest = min(float(x.get("min_volume_ml") or x["graduation_ml"])
+                   for x in _source.measuring_devices(for_dose=True)[0])
+    if not devices or dose_ml <= max(devices):
+        return None
+    for factor, kind in ((1000.0, "unit slip (mg/mcg)"), (10.0, "decimal slip (10×)")):
+        if smallest <= dose_ml / factor <= max(devices):
+            return Finding(
+                "UNIT_SLIP_SUSPECTED", Severity.WARNING,
+                f"Possible {kind}: {what} is {format_volume(dose_ml)} a dose, more than the "
+                f"largest oral syringe ({format_volume(max(devices))}); at "
+                f"{format_concentration(c * factor)} it would be {format_volume(dose_ml / factor)}. "
+                "Check the units of the strength and the dose.",
+                {"dose_volume_ml": dose_ml, "factor": factor,
+                 "suggested_concentration_mg_per_ml": c * factor,
+                 "source": "ISMP Canada Bulletin 23(10), 2023 (mcg/mg slips); measuring_devices.csv"})
+    return None
 
 
 def complete(plan: LiquidPlan, comp: LiquidComputed, i: int, ctx: LiquidContext, *,

@@ -196,24 +196,21 @@ def _unit(strength: float, count: int, overage: str | None) -> dict[str, Any]:
 
 def _capsule_bud(course: Course) -> tuple[list[Finding], str | None]:
     from compound.planning.stability import assign_bud
+    from compound.planning.stability.supply import longer_than_bud, window_from_bud
 
     category = str(settings("capsules")["bud_category"])
     bud = assign_bud(category, course.start)
     if bud.refused or bud.beyond_use_date is None:
         return [f for f in bud.findings if f.severity is Severity.REFUSAL], None
     end = course.date(course.n_days - 1)
-    usable = (bud.beyond_use_date - course.start).days + 1
-    found = []
-    if end > bud.beyond_use_date:
-        fills = int(ceil_count(course.n_days / usable))
-        found.append(Finding(
-            "COURSE_LONGER_THAN_BUD", Severity.WARNING,
-            f"The course ends {core.format_day(end)}, after the BUD of capsules compounded on "
-            f"{core.format_day(course.start)} ({core.format_day(bud.beyond_use_date)}, {category}): "
-            f"dispense it in {fills} fills, each compounded no more than {usable} days before its "
-            "last day of use.",
-            {"beyond_use_date": bud.beyond_use_date.isoformat(), "fills": fills,
-             "source": bud.limit.source if bud.limit else ""}))
+    window = window_from_bud(
+        course.start, bud.beyond_use_date,
+        f"the BUD of capsules compounded on {core.format_day(course.start)} "
+        f"({core.format_day(bud.beyond_use_date)}, {category})",
+        bud.limit.source if bud.limit else "")
+    longer = longer_than_bud("COURSE_LONGER_THAN_BUD", course.n_days, window,
+                             lead=f"The course ends {core.format_day(end)}", noun="fills")
+    found = [] if longer is None else [longer]
     return found, bud.beyond_use_date.isoformat()
 
 
