@@ -79,6 +79,31 @@ def test_lots_move_and_verify_on_postgres(url):
     assert any("trigger lots_fixed_columns" in p for p in problems)
 
 
+def test_prescriptions_and_partial_dispensing_on_postgres(url):
+    import sqlalchemy as sa
+
+    from compound.errors import RegisterError
+    from compound.register import Register
+
+    seed(url)
+    with Register.open(url) as reg:
+        lot = record(reg)
+        reg.release(lot, by="CD")
+        reg.record_prescription(rx="RX1", patient_name="Zelda Quux", patient_dob="1970-01-02",
+                                prescriber="Dr A Smith", directions="1 at bedtime",
+                                strength="4.5mg", form="capsules", quantity=10, refills=1,
+                                recorded_by="AB")
+        assert reg.dispense(lot, "AB", quantity=10, rx="RX1").remaining == 20
+        assert reg.dispense(lot, "AB", quantity=10, rx="RX1").status == "released"
+        with pytest.raises(RegisterError, match="no refills left"):
+            reg.dispense(lot, "AB", quantity=10, rx="RX1")
+        assert reg.dispense(lot, "AB").status == "dispensed"
+        assert [d.lot_number for d in reg.get_prescription("RX1").dispensings] == [lot, lot]
+        assert reg.verify().ok
+        with reg.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            conn.exec_driver_sql("DELETE FROM dispensings")
+
+
 @pytest.mark.slow
 def test_four_stations_saving_at_once_on_postgres(url):
     from compound.register import Register

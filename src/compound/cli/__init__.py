@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bud": ("compound.cli.bud:bud", "Beyond-use date for a preparation, with the limit that won."),
     "lots": ("compound.cli.lots:lots", "The register of compounded and ingredient lots."),
     "audit": ("compound.cli.lots:audit", "Verify the register's hash-chained audit trail."),
+    "rx": ("compound.cli.rx:rx", "Prescriptions: record one, see every lot dispensed for it."),
     "batch": ("compound.cli.batch:batch", "Plan a CSV of prescriptions: worksheets and a summary."),
     "titrate": ("compound.cli.titrate:titrate", "Titration schedule: calendar, what to dispense."),
 }

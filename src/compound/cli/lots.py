@@ -20,6 +20,7 @@ from compound.cli.output import emit_json
 
 if TYPE_CHECKING:
     from compound.register import IngredientLot, Lot, Register
+    from compound.register.views import Dispensing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,15 +174,17 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
 
 
 def _show_lot(lot: Lot) -> str:
-    from compound.core.figures import format_number, format_percent
+    from compound.core.figures import format_percent
+    from compound.register.prescriptions import show_quantity
     from compound.register.views import format_amount
 
     status = lot.status
     if status == "expired":
         status += f" (recorded status: {lot.recorded_status})"
     checked = f", checked by {lot.checked_by}" if lot.checked_by else ""
-    quantity = (f"{int(lot.quantity)} capsules" if lot.quantity_unit == "capsules"
-                else f"{format_number(lot.quantity)} {lot.quantity_unit}")
+    quantity = show_quantity(lot.quantity, lot.quantity_unit)
+    if lot.dispensings or lot.remaining != lot.quantity:
+        quantity += f" made; {show_quantity(lot.remaining, lot.quantity_unit)} left"
     lines = [
         f"Lot {lot.lot_number}: {lot.description} ({lot.kind})",
         f"  Status           {status}",
@@ -204,6 +207,9 @@ def _show_lot(lot: Lot) -> str:
              f"({'expiry' if c.source == 'ingredient' else 'BUD'} {c.expiry.isoformat()})"]
             for c in lot.components]
     lines += ["    " + line for line in _table(rows, None).splitlines()]
+    if lot.dispensings:
+        lines.append("  Dispensed")
+        lines += ["    " + line for line in _dispensing_table(lot.dispensings, "PATIENT")]
     lines.append("  History")
     for e in lot.history:
         detail = e.to_dict()
@@ -212,6 +218,18 @@ def _show_lot(lot: Lot) -> str:
         lines.append(f"    #{e.seq} {e.at_utc} {e.actor} {e.action}{move}"
                      + (f": {extra}" if extra else ""))
     return "\n".join(lines)
+
+
+def _dispensing_table(found: list[Dispensing], who: str) -> list[str]:
+    """DATE, RX, PATIENT (or LOT), QUANTITY, BY: one row per dispensing."""
+    from compound.register.prescriptions import show_quantity
+
+    rows = [[d.dispensed_on.isoformat(), d.rx_number or "(no Rx)",
+             (d.lot_number if who == "LOT" else
+              f"{d.patient_name} (born {d.patient_dob.isoformat()})" if d.patient_name else ""),
+             show_quantity(d.quantity, d.quantity_unit),
+             f"fill {d.fill}" if d.fill else "", d.dispensed_by] for d in found]
+    return _table(rows, ["DATE", "RX", who, "QUANTITY", "", "BY"]).splitlines()
 
 
 def _show_ingredient(lot: IngredientLot) -> str:
@@ -264,11 +282,10 @@ def show(lot: str, as_json: bool, db: str | None) -> None:
         click.echo(_show_lot(found))
 
 
-def _move_command(action: str, summary: str) -> click.Command:
+def _move_command(action: str, summary: str, reason_help: str) -> click.Command:
     @click.argument("lot")
     @click.option("--by", "by", required=True, metavar="INITIALS", help="Who does it, e.g. AB.")
-    @click.option("--reason", default=None,
-                  help="Why (required for a recall and with --as-of); recorded in the audit trail.")
+    @click.option("--reason", default=None, metavar="TEXT", help=reason_help)
     @as_of_option
     @json_option
     @db_option
@@ -286,11 +303,60 @@ def _move_command(action: str, summary: str) -> click.Command:
     return click.command(name=action)(command)
 
 
-lots.add_command(_move_command("release", "Release a lot from quarantine after the final check."))
-lots.add_command(_move_command("dispense", "Dispense a released lot (refused once expired)."))
-lots.add_command(_move_command("destroy", "Destroy a lot (quarantined, released, expired or "
-                                          "recalled)."))
-lots.add_command(_move_command("recall", "Recall a lot, dispensed or not (--reason required)."))
+lots.add_command(_move_command(
+    "release", "Release a lot from quarantine after the final check.",
+    "Optional note on the release (e.g. the check done); required with --as-of. Recorded in "
+    "the audit trail."))
+lots.add_command(_move_command(
+    "destroy", "Destroy a lot (quarantined, released, expired or recalled).",
+    "Why it is destroyed (e.g. expired, damaged, recalled); required with --as-of. Recorded "
+    "in the audit trail."))
+lots.add_command(_move_command(
+    "recall", "Recall a lot, dispensed or not (--reason required).",
+    "Why it is recalled (required), e.g. the supplier's recall notice; recorded in the audit "
+    "trail."))
+
+
+@lots.command()
+@click.argument("lot")
+@click.option("--quantity", default=None, metavar="AMOUNT",
+              help="How much: a capsule count (30) or a volume (30mL). Default: all that "
+                   "remains.")
+@click.option("--rx", default=None, metavar="RX",
+              help="The prescription it is dispensed to (recorded with compound rx add or "
+                   "plan … --rx --save): one fill, counted against its refills.")
+@click.option("--by", "by", required=True, metavar="INITIALS", help="Who dispenses, e.g. AB.")
+@click.option("--reason", default=None, metavar="TEXT",
+              help="Optional note on this dispensing (e.g. a partial fill, the rest owed); "
+                   "required with --as-of. Recorded in the audit trail.")
+@as_of_option
+@json_option
+@db_option
+def dispense(lot: str, quantity: str | None, rx: str | None, by: str, reason: str | None,
+             as_of: str | None, as_json: bool, db: str | None) -> None:
+    """Dispense all or part of a released lot, to a prescription.
+
+    The lot keeps what remains and stays released until it is empty. Refused for an
+    expired, quarantined or recalled lot, for more than remains, for an unknown Rx and
+    when the Rx has no refills left.
+
+    \b
+    Example:
+      compound lots dispense LDN-20250310-0001 --quantity 30 --rx RX1 --by AB
+    """
+    from compound.register.prescriptions import show_quantity
+
+    with opened(db) as register:
+        found = register.dispense(lot, by, reason, quantity=quantity, rx=rx, as_of=as_of)
+    if as_json:
+        emit_json(found.to_dict())
+        return
+    last = found.dispensings[-1]
+    to = f" to {last.rx_number} (fill {last.fill})" if last.rx_number else ""
+    left = (f"{show_quantity(found.remaining, found.quantity_unit)} left, still released"
+            if found.status == "released" else f"none left, now {found.status}")
+    click.echo(f"Dispensed {show_quantity(last.quantity, last.quantity_unit)} of lot "
+               f"{found.lot_number}{to}; {left}.")
 
 
 @lots.command()
@@ -310,14 +376,24 @@ def note(lot: str, by: str, text: str, db: str | None) -> None:
 @json_option
 @db_option
 def trace(lot: str, as_json: bool, db: str | None) -> None:
-    """Which compounded lots used an ingredient lot (or a sub-lot): for recalls."""
+    """Which lots used an ingredient lot (or a sub-lot), and who received them: for recalls.
+
+    For a compounded lot, the patients it was dispensed to are listed as well.
+    """
+    from compound.errors import RegisterError
     from compound.register.views import format_amount
 
     with opened(db) as register:
         found = register.trace(lot)
+        try:
+            own = [d.to_dict() for d in register.get(lot).dispensings]
+        except RegisterError:  # an ingredient lot: dispensed only inside compounded lots
+            own = []
     if as_json:
-        emit_json({"lot_number": lot.strip(), "used_in": found})
+        emit_json({"lot_number": lot.strip(), "dispensings": own, "used_in": found})
         return
+    if own:
+        _echo_recipients([{"lot_number": lot.strip(), "dispensings": own}])
     if not found:
         click.echo(f"{lot.strip()} was not used in any compounded lot.")
         return
@@ -326,25 +402,49 @@ def trace(lot: str, as_json: bool, db: str | None) -> None:
              f"via {f['via']}" if f["via"] else "", f["description"]] for f in found]
     click.echo(f"{lot.strip()} was used in {len(found)} lot{'s' if len(found) != 1 else ''}:")
     click.echo(_table(rows, ["LOT", "STATUS", "COMPOUNDED", "BUD", "USED", "", "DESCRIPTION"]))
+    _echo_recipients(found)
+
+
+def _echo_recipients(found: list[dict[str, Any]]) -> None:
+    """Who received the lots a recall reaches, for the pharmacist to contact."""
+    from compound.register.prescriptions import show_quantity
+
+    given = [(f["lot_number"], d) for f in found for d in f.get("dispensings", [])]
+    if not given:
+        click.echo("None of these lots was dispensed.")
+        return
+    rows = [[d["patient_name"] or "(no Rx)", d["patient_dob"] or "", d["rx_number"] or "",
+             lot_number, d["date"], show_quantity(d["quantity"], d["quantity_unit"])]
+            for lot_number, d in given]
+    click.echo(f"Dispensed to ({len(rows)} dispensing{'s' if len(rows) != 1 else ''}; contact "
+               "these patients):")
+    click.echo(_table(rows, ["PATIENT", "BORN", "RX", "LOT", "DATE", "QUANTITY"]))
 
 
 @lots.command()
 @click.option("--csv", "as_csv", is_flag=True, default=True,
               help="CSV, safe to open in a spreadsheet (the only format, and the default).")
 @click.option("--ingredients", is_flag=True, help="Export the ingredient lots instead.")
+@click.option("--with-patients", is_flag=True,
+              help="Add who received each lot (Rx, patient name, date of birth); left out "
+                   "otherwise.")
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False, writable=True),
               help="Write to FILE (UTF-8 with BOM for Excel) instead of standard output.")
 @db_option
-def export(as_csv: bool, ingredients: bool, output: str | None, db: str | None) -> None:
-    """Export the register as a spreadsheet-safe CSV (RFC 4180; formulas neutralised)."""
+def export(as_csv: bool, ingredients: bool, with_patients: bool, output: str | None,
+           db: str | None) -> None:
+    """Export the register as a spreadsheet-safe CSV (RFC 4180; formulas neutralised).
+
+    Patient details stay out of the file unless --with-patients is given.
+    """
     what = "ingredients" if ingredients else "lots"
     with opened(db) as register:
         if output is None:
             buffer = io.StringIO()
-            register.export_csv(buffer, what=what)
+            register.export_csv(buffer, what=what, with_patients=with_patients)
             _write_bytes(buffer.getvalue().encode("utf-8"))
             return
-        count = register.export_csv(output, what=what)
+        count = register.export_csv(output, what=what, with_patients=with_patients)
     click.echo(f"Wrote {count} {'ingredient lots' if ingredients else 'lots'} to {output}.",
                err=True)
 

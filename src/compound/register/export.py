@@ -26,8 +26,11 @@ FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "\0")
 LOT_COLUMNS: Final = (
     "lot_number", "kind", "description", "status", "quantity", "quantity_unit", "compounded",
     "beyond_use_date", "days_left", "bud_limit", "bud_source", "stability_window_days",
-    "window_used_pct", "storage", "compounded_by", "checked_by", "components",
+    "window_used_pct", "storage", "compounded_by", "checked_by", "components", "remaining",
+    "dispensed",
 )
+PATIENT_COLUMNS: Final = ("dispensed_to",)
+"""Only with ``with_patients``: who received each lot (Rx, name, date of birth)."""
 INGREDIENT_COLUMNS: Final = (
     "lot_number", "item", "item_kind", "name", "expiry", "expired", "supplier", "reference",
     "assay_pct", "water_pct", "tablet_weight_mg", "received", "received_by",
@@ -75,12 +78,27 @@ def _lot_row(lot: views.Lot) -> dict[str, Any]:
     row = lot.to_dict(full=False)
     row["components"] = "; ".join(
         f"{c.lot_number} {views.format_amount(c.amount, c.unit)}" for c in lot.components)
+    row["dispensed"] = "; ".join(f"{d.dispensed_on.isoformat()} {_quantity(d)} by "
+                                 f"{d.dispensed_by}" for d in lot.dispensings)
+    row["dispensed_to"] = "; ".join(
+        f"{d.dispensed_on.isoformat()} {d.rx_number} {d.patient_name} "
+        f"({d.patient_dob.isoformat() if d.patient_dob else ''}) {_quantity(d)}"
+        for d in lot.dispensings if d.rx_number)
     return row
 
 
-def write_lots(file: IO[str] | str | Path, lots: Iterable[views.Lot]) -> int:
-    """One row per compounded lot, with its components as ``LOT amount; LOT amount``."""
-    return write_rows(file, LOT_COLUMNS, (_lot_row(lot) for lot in lots))
+def _quantity(d: views.Dispensing) -> str:
+    from compound.register.prescriptions import show_quantity
+
+    return show_quantity(d.quantity, d.quantity_unit)
+
+
+def write_lots(file: IO[str] | str | Path, lots: Iterable[views.Lot], *,
+               with_patients: bool = False) -> int:
+    """One row per compounded lot, with its components as ``LOT amount; LOT amount`` and its
+    dispensings as ``DATE quantity by AB``; patients (Rx, name, born) only ``with_patients``."""
+    columns = LOT_COLUMNS + PATIENT_COLUMNS if with_patients else LOT_COLUMNS
+    return write_rows(file, columns, (_lot_row(lot) for lot in lots))
 
 
 def write_ingredients(file: IO[str] | str | Path, lots: Iterable[views.IngredientLot]) -> int:

@@ -33,6 +33,7 @@ from compound.register import (
     export,
     items,
     migrations,
+    prescriptions,
     reading,
     schema,
     validate,
@@ -401,9 +402,24 @@ class Register:
         return self._move("release", lot, by, reason, as_of)
 
     def dispense(self, lot: str, by: str, reason: str | None = None, *,
+                 quantity: Any = None, rx: str | None = None,
                  as_of: dt.date | str | None = None) -> views.Lot:
-        """Released -> dispensed (refused once past the BUD)."""
-        return self._move("dispense", lot, by, reason, as_of)
+        """Dispense ``quantity`` of a released lot (all that remains when None), to ``rx``.
+
+        The lot keeps what remains and stays released until it is empty, then it is
+        dispensed. Refused once past the BUD, for more than remains, for an unknown
+        Rx, and past the Rx's refills (see :mod:`compound.register.prescriptions`).
+        Dated by the real clock, or ``as_of`` with the reason.
+        """
+        actor = validate.initials(by, "by")
+        lot_no = _lot_number_text(lot)
+        why = validate.text(reason, "reason", required=False, max_len=500)
+        when = entry.entry_date(as_of, why)
+        with db.write(self.engine) as conn:
+            row = self._movable_row(conn, "dispense", lot_no, actor, when)
+            prescriptions.dispense(conn, row, amount=quantity, rx=rx, by=actor, reason=why,
+                                   when=when, clock=self.clock)
+        return self.get(lot_no, today=when.day)
 
     def destroy(self, lot: str, by: str, reason: str | None = None, *,
                 as_of: dt.date | str | None = None) -> views.Lot:
@@ -423,27 +439,9 @@ class Register:
         why = validate.text(reason, "reason", required=action == "recall", max_len=500)
         when = entry.entry_date(as_of, why)
         today = when.day
-        new, allowed = MOVES[action]
+        new, _ = MOVES[action]
         with db.write(self.engine) as conn:
-            row = self._lot_row(conn, lot_no)
-            if today < row.compounded:
-                raise RegisterError(
-                    f"lot {lot_no} was compounded on {row.compounded.isoformat()}: it cannot be "
-                    f"{new} on {today.isoformat()}, before it existed.",
-                    hint="Check the --as-of date.")
-            shown = views.effective_status(row.status, row.beyond_use_date, today)
-            if action in ("release", "dispense"):
-                # Past the BUD by either clock: the day it is dated, or the real date.
-                for label, day in (("as of" if when.late else "today", today),
-                                   ("real date", when.real_day)):
-                    if day > row.beyond_use_date:
-                        raise RegisterError(
-                            f"lot {lot_no} is expired (BUD {row.beyond_use_date.isoformat()}, "
-                            f"{label} {day.isoformat()}): it cannot be {new}.",
-                            hint=f"Destroy it: compound lots destroy {lot_no} --by {actor}.")
-            if row.status not in allowed:
-                raise RegisterError(f"lot {lot_no} is {shown}: it cannot be {new}.",
-                                    hint=_next_step(lot_no, row.status, actor))
+            row = self._movable_row(conn, action, lot_no, actor, when)
             conn.execute(schema.lots.update()
                          .where(schema.lots.c.id == row.id, schema.lots.c.status == row.status)
                          .values(status=new))
@@ -452,6 +450,32 @@ class Register:
                                                     "to": new, "reason": why,
                                                     "date": today.isoformat(), **when.payload()})
         return self.get(lot_no, today=today)
+
+    def _movable_row(self, conn: sa.Connection, action: str, lot_no: str, actor: str,
+                     when: entry.EntryDate) -> Any:
+        """The lot's row, if ``action`` may move it on ``when``; else a RegisterError saying why."""
+        today = when.day
+        new, allowed = MOVES[action]
+        row = self._lot_row(conn, lot_no)
+        if today < row.compounded:
+            raise RegisterError(
+                f"lot {lot_no} was compounded on {row.compounded.isoformat()}: it cannot be "
+                f"{new} on {today.isoformat()}, before it existed.",
+                hint="Check the --as-of date.")
+        shown = views.effective_status(row.status, row.beyond_use_date, today)
+        if action in ("release", "dispense"):
+            # Past the BUD by either clock: the day it is dated, or the real date.
+            for label, day in (("as of" if when.late else "today", today),
+                               ("real date", when.real_day)):
+                if day > row.beyond_use_date:
+                    raise RegisterError(
+                        f"lot {lot_no} is expired (BUD {row.beyond_use_date.isoformat()}, "
+                        f"{label} {day.isoformat()}): it cannot be {new}.",
+                        hint=f"Destroy it: compound lots destroy {lot_no} --by {actor}.")
+        if row.status not in allowed:
+            raise RegisterError(f"lot {lot_no} is {shown}: it cannot be {new}.",
+                                hint=_next_step(lot_no, row.status, actor))
+        return row
 
     def note(self, lot: str, by: str, text: str) -> views.Lot:
         """Add a note or correction to a lot's history, dated by the real clock."""
@@ -518,6 +542,53 @@ class Register:
         with db.read(self.engine) as conn:
             return reading.trace(conn, lot_no, today or paths.today())
 
+    # -- prescriptions --------------------------------------------------------------------------
+
+    def record_prescription(
+        self, *, rx: str, patient_name: str, patient_dob: dt.date | str, prescriber: str,
+        directions: str, strength: str, form: str, quantity: Any, refills: int = 0,
+        recorded_by: str, basis: str = "hcl", today: dt.date | None = None,
+    ) -> str:
+        """Record a prescription (once; the same details again are accepted); returns its number.
+
+        ``strength`` as typed (``4.5mg`` per capsule, ``1mg/mL`` for liquids and drops) on the
+        ``basis`` given; ``quantity`` per fill (capsules, or e.g. ``"100mL"``); ``refills``
+        authorised after the first fill.
+        """
+        values = prescriptions.values(
+            rx=rx, patient_name=patient_name, patient_dob=patient_dob, prescriber=prescriber,
+            directions=directions, strength=strength, form=form, quantity=quantity,
+            refills=refills, recorded_by=recorded_by, basis=basis,
+            today=today or paths.real_today())
+        with db.write(self.engine) as conn:
+            prescriptions.record(conn, values, self.clock)
+        return str(values["rx_number"])
+
+    def get_prescription(self, rx: str) -> views.Prescription:
+        """A prescription with every dispensing against it (lot, date, quantity, by)."""
+        number = prescriptions.rx_number(rx)
+        with db.read(self.engine) as conn:
+            return reading.prescription(conn, prescriptions.find(conn, number))
+
+    def prescription_for_label(self, lot: str, rx: str | None = None) -> dict[str, Any] | None:
+        """The prescription fields a label of ``lot`` prints, or None for a stock lot.
+
+        ``rx`` picks the prescription (one the lot was made for or dispensed to); without
+        it, the one the lot was made for (``plan … --rx``). Values are display text:
+        ``rx_number``, ``patient_name``, ``patient_dob``, ``prescriber``, ``directions``,
+        ``strength``, ``form``, ``quantity``, ``refills``, ``refills_left``.
+        """
+        found = self.get(lot)
+        made_for = (found.plan.get("prescription") or {}).get("rx_number")
+        number = prescriptions.rx_number(rx) if rx is not None else made_for
+        if number is None:
+            return None
+        if number != made_for and all(d.rx_number != number for d in found.dispensings):
+            raise RegisterError(f"lot {found.lot_number} was neither made for nor dispensed to "
+                                f"prescription {number}.",
+                                hint=f"compound rx show {number} lists its lots.")
+        return prescriptions.label_fields(self.get_prescription(number))
+
     def check_can_label(self, lot: str, *, today: dt.date | None = None) -> views.Lot:
         """The lot, if a label may be printed for it now; else a RegisterError saying why."""
         found = self.get(lot, today=today)
@@ -531,13 +602,16 @@ class Register:
             return reading.events(conn, lot)
 
     def export_csv(self, file: IO[str] | str | Path, *, what: str = "lots",
-                   today: dt.date | None = None) -> int:
-        """Write the lots (or ``what="ingredients"``) as a spreadsheet-safe CSV; returns rows."""
+                   with_patients: bool = False, today: dt.date | None = None) -> int:
+        """Write the lots (or ``what="ingredients"``) as a spreadsheet-safe CSV; returns rows.
+
+        Patient details (Rx, name, date of birth) are left out unless ``with_patients``.
+        """
         today = today or paths.today()
         if what == "lots":
             with db.read(self.engine) as conn:
                 found = reading.lots(conn, today, None, None, full=True)
-            return export.write_lots(file, found)
+            return export.write_lots(file, found, with_patients=with_patients)
         if what == "ingredients":
             return export.write_ingredients(file, self.list_ingredients(today=today))
         raise InputError(f"export: {what!r} is not lots or ingredients.", field="what")

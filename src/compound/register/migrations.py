@@ -1,5 +1,8 @@
 """Versioned schema: ordered steps, applied once, each recorded as an audit event.
 
+A new register takes every step at once and records one event (at the latest
+version); a register made by an older compound records each step it takes.
+
 Why not Alembic: the register needs a handful of steps that must run inside the
 same locked transaction as their ``schema_version`` row and audit event, on
 first use, on a pharmacist's machine with no migration scripts directory or
@@ -20,16 +23,31 @@ from compound.errors import RegisterError
 from compound.register import audit, db, schema
 
 
-def _v1_initial(conn: sa.Connection) -> None:
-    tables = [t for t in schema.metadata.sorted_tables if t is not schema.schema_version]
-    schema.metadata.create_all(conn, tables=tables)
-    for ddl in schema.guard_ddl(conn.dialect.name):
+def _create(conn: sa.Connection, names: tuple[str, ...]) -> None:
+    """Create these tables (as the schema now defines them) and their append-only guards."""
+    schema.metadata.create_all(conn, tables=[schema.metadata.tables[n] for n in names])
+    for ddl in schema.guard_ddl(conn.dialect.name, names):
         conn.exec_driver_sql(ddl)
+
+
+# Each step names the tables it creates, so a later step's tables are never made early.
+_V1_TABLES: Final = ("schema_version", "counters", "ingredient_lots", "lots", "components", "events")
+_V2_TABLES: Final = ("prescriptions", "dispensings")
+
+
+def _v1_initial(conn: sa.Connection) -> None:
+    _create(conn, _V1_TABLES)
+
+
+def _v2_prescriptions(conn: sa.Connection) -> None:
+    _create(conn, _V2_TABLES)
 
 
 MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
     (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
      _v1_initial),
+    (2, "prescriptions and dispensings (partial dispensing, refills), append-only guards",
+     _v2_prescriptions),
 )
 LATEST: Final = MIGRATIONS[-1][0]
 
@@ -67,10 +85,14 @@ def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now)
         version = current_version(conn)  # again, under the write lock: another process may have won
         if version > LATEST:
             raise _too_new(version)
-        for step_version, description, step in MIGRATIONS:
-            if step_version <= version:
-                continue
+        pending = [m for m in MIGRATIONS if m[0] > version]
+        for _, _, step in pending:
             step(conn)
+        # A new register is recorded at the latest version in one event; an older one
+        # records each step it takes.
+        steps = ([(LATEST, "; ".join(d for _, d, _ in pending), None)] if version == 0
+                 else pending)
+        for step_version, description, _ in steps:
             applied_at = audit.utc_text(clock())
             conn.execute(schema.schema_version.insert().values(
                 version=step_version, description=description, applied_at=applied_at))

@@ -44,7 +44,44 @@ def _components(conn: sa.Connection, lot_id: int) -> list[views.Component]:
     return out
 
 
-def lot(conn: sa.Connection, row: Any, today: dt.date, *, full: bool = True) -> views.Lot:
+def _dispensing(r: Any) -> views.Dispensing:
+    return views.Dispensing(r.lot_number, r.position, r.rx_number, r.fill, r.quantity,
+                            r.quantity_unit, r.dispensed_on, r.dispensed_by, r.recorded_at,
+                            r.patient_name, r.patient_dob)
+
+
+def dispensings(conn: sa.Connection, where: Any) -> list[views.Dispensing]:
+    """Dispensings matching ``where`` (a condition on dispensings), with their patients."""
+    d, t, p = schema.dispensings, schema.lots, schema.prescriptions
+    query = (sa.select(d, t.c.lot_number, p.c.patient_name, p.c.patient_dob)
+             .select_from(d.join(t, d.c.lot_id == t.c.id)
+                          .outerjoin(p, d.c.rx_number == p.c.rx_number))
+             .where(where).order_by(d.c.dispensed_on, d.c.recorded_at, d.c.id))
+    return [_dispensing(r) for r in conn.execute(query)]
+
+
+def dispensed_totals(conn: sa.Connection, lot_ids: list[int] | None = None) -> dict[int, float]:
+    """Lot id -> total dispensed, for the given lots (or every lot)."""
+    d = schema.dispensings
+    query = sa.select(d.c.lot_id, sa.func.sum(d.c.quantity)).group_by(d.c.lot_id)
+    if lot_ids is not None:
+        query = query.where(d.c.lot_id.in_(lot_ids))
+    return {lot_id: float(total) for lot_id, total in conn.execute(query)}
+
+
+def prescription(conn: sa.Connection, row: Any) -> views.Prescription:
+    return views.Prescription(
+        rx_number=row.rx_number, patient_name=row.patient_name, patient_dob=row.patient_dob,
+        prescriber=row.prescriber, directions=row.directions, strength=row.strength,
+        form=row.form, quantity=row.quantity, quantity_unit=row.quantity_unit,
+        refills=row.refills, recorded_by=row.recorded_by, recorded_at=row.recorded_at,
+        dispensings=dispensings(conn, schema.dispensings.c.rx_number == row.rx_number))
+
+
+def lot(conn: sa.Connection, row: Any, today: dt.date, *, full: bool = True,
+        dispensed: float | None = None) -> views.Lot:
+    if dispensed is None:
+        dispensed = dispensed_totals(conn, [row.id]).get(row.id, 0.0)
     return views.Lot(
         lot_number=row.lot_number, kind=row.kind, description=row.description,
         recorded_status=row.status, quantity=row.quantity, quantity_unit=row.quantity_unit,
@@ -56,6 +93,8 @@ def lot(conn: sa.Connection, row: Any, today: dt.date, *, full: bool = True) -> 
         plan=json.loads(row.plan) if full else {}, today=today,
         components=_components(conn, row.id) if full else [],
         history=_history(conn, row.lot_number) if full else [],
+        dispensed=dispensed,
+        dispensings=dispensings(conn, schema.dispensings.c.lot_id == row.id) if full else [],
     )
 
 
@@ -85,7 +124,9 @@ def lots(conn: sa.Connection, today: dt.date, status: str | None,
         query = query.where(t.c.status == status, t.c.beyond_use_date >= today)
     elif status is not None:
         query = query.where(t.c.status == status)
-    return [lot(conn, r, today, full=full) for r in conn.execute(query).all()]
+    totals = dispensed_totals(conn)
+    return [lot(conn, r, today, full=full, dispensed=totals.get(r.id, 0.0))
+            for r in conn.execute(query).all()]
 
 
 def trace(conn: sa.Connection, lot_number: str, today: dt.date) -> list[dict[str, Any]]:
@@ -116,6 +157,8 @@ def trace(conn: sa.Connection, lot_number: str, today: dt.date) -> list[dict[str
             entry = found.to_dict(full=False)
             entry["used"] = {"amount": json_number(r.used_amount), "unit": r.used_unit}
             entry["via"] = via.get(r.from_sub) if r.from_sub is not None else None
+            entry["dispensings"] = [d.to_dict() for d in dispensings(
+                conn, schema.dispensings.c.lot_id == r.id)]
             out.append(entry)
             via[r.id] = r.lot_number
             frontier.append(c.c.sub_lot_id == r.id)

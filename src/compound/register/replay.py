@@ -73,6 +73,25 @@ def component_record(lot_number: str, position: int, ingredient_lot: str | None,
             "sub_lot": sub_lot, "amount": amount, "unit": unit}
 
 
+def prescription_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {c.name: _plain(row[c.name]) for c in schema.prescriptions.columns if c.name != "id"}
+
+
+def dispensing_record(lot_number: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A dispensing as its event records it: the lot by number, not by row id."""
+    out = {c.name: _plain(row[c.name]) for c in schema.dispensings.columns
+           if c.name not in ("id", "lot_id")}
+    out["lot_number"] = lot_number
+    return out
+
+
+def read_dispensings(conn: sa.Connection) -> list[dict[str, Any]]:
+    d, lot = schema.dispensings, schema.lots
+    query = (sa.select(lot.c.lot_number, d).select_from(d.join(lot, d.c.lot_id == lot.c.id))
+             .order_by(d.c.lot_id, d.c.position))
+    return [dispensing_record(r.lot_number, r._mapping) for r in conn.execute(query)]
+
+
 def read_components(conn: sa.Connection) -> list[dict[str, Any]]:
     """Every component row, with lot numbers in place of row ids."""
     c, lot, sub, ing = (schema.components, schema.lots.alias("lot"), schema.lots.alias("sub"),
@@ -97,6 +116,8 @@ class Replay:
         self.lots: dict[str, dict[str, Any]] = {}
         self.components: dict[tuple[str, int], dict[str, Any]] = {}
         self.counters: dict[str, int] = {}
+        self.prescriptions: dict[str, dict[str, Any]] = {}
+        self.dispensings: dict[tuple[str, int], dict[str, Any]] = {}
         self.last_event: dict[str, int] = {}
 
     def apply(self, seq: int, action: str, payload: Any) -> list[Problem]:
@@ -124,6 +145,14 @@ class Replay:
             return []
         if action == "lot.record":
             return self._record(seq, payload)
+        if action == "rx.record":
+            record = payload["prescription"]
+            number = record["rx_number"]
+            if number in self.prescriptions:
+                return [Problem(where, f"prescription {number} is recorded a second time.")]
+            self.prescriptions[number] = record
+            self.last_event[f"prescription {number}"] = seq
+            return []
         number = payload["lot_number"]
         if number not in self.lots:
             return [Problem(where, f"{action} names lot {number}, which no event recorded.")]
@@ -138,6 +167,24 @@ class Replay:
             problems.append(Problem(where, f"moves lot {number} from {payload['from']!r}, but the "
                                            f"events before it leave it {lot['status']!r}."))
         lot["status"] = STATUS_ACTIONS[action]
+        if action == "lot.dispense" and "dispensing" in payload:
+            problems += self._dispensing(where, lot, payload)
+        return problems
+
+    def _dispensing(self, where: str, lot: dict[str, Any],
+                    payload: dict[str, Any]) -> list[Problem]:
+        """A (partial) dispensing: the lot stays as the event says; the total never exceeds it."""
+        record = payload["dispensing"]
+        number = lot["lot_number"]
+        problems = []
+        lot["status"] = payload["to"]
+        if record["rx_number"] is not None and record["rx_number"] not in self.prescriptions:
+            problems.append(Problem(where, f"dispenses lot {number} to prescription "
+                                           f"{record['rx_number']}, which no event recorded."))
+        self.dispensings[(number, record["position"])] = record
+        total = sum(d["quantity"] for (n, _), d in self.dispensings.items() if n == number)
+        if total > lot["quantity"] * (1 + 1e-9):
+            problems.append(Problem(where, f"dispenses more of lot {number} than was made."))
         return problems
 
     def _record(self, seq: int, payload: dict[str, Any]) -> list[Problem]:
@@ -174,6 +221,11 @@ class Replay:
             r.lot_number: lot_record(r._mapping) for r in conn.execute(sa.select(schema.lots))})
         problems += self._diff("component", self.components, {
             (c["lot_number"], c["position"]): c for c in read_components(conn)})
+        problems += self._diff("prescription", self.prescriptions, {
+            r.rx_number: prescription_record(r._mapping)
+            for r in conn.execute(sa.select(schema.prescriptions))})
+        problems += self._diff("dispensing", self.dispensings, {
+            (d["lot_number"], d["position"]): d for d in read_dispensings(conn)})
         problems += self._diff("counter", {k: {"value": v} for k, v in self.counters.items()}, {
             r.name: {"value": r.value} for r in conn.execute(sa.select(schema.counters))})
         return problems

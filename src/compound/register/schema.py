@@ -8,6 +8,7 @@ and every update is paired with an audit event in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 import sqlalchemy as sa
@@ -94,6 +95,42 @@ components: Final = sa.Table(
 sa.Index("components_ingredient", components.c.ingredient_lot_id)
 sa.Index("components_sub_lot", components.c.sub_lot_id)
 
+prescriptions: Final = sa.Table(
+    "prescriptions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("rx_number", sa.Text, nullable=False, unique=True),
+    sa.Column("patient_name", sa.Text, nullable=False),
+    sa.Column("patient_dob", sa.Date, nullable=False),
+    sa.Column("prescriber", sa.Text, nullable=False),
+    sa.Column("directions", sa.Text, nullable=False),
+    sa.Column("strength", sa.Text, nullable=False),  # as prescribed, e.g. "4.5 mg", "1 mg/mL"
+    sa.Column("form", sa.Text, nullable=False),  # a lot kind: capsules | liquid | drops …
+    sa.Column("quantity", sa.Float, nullable=False),  # per fill, in quantity_unit
+    sa.Column("quantity_unit", sa.Text, nullable=False),
+    sa.Column("refills", sa.Integer, nullable=False),  # refills authorised after the first fill
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+    sa.CheckConstraint("refills >= 0", name="refills_not_negative"),
+    sa.CheckConstraint("quantity > 0", name="rx_quantity_positive"),
+)
+
+dispensings: Final = sa.Table(
+    "dispensings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("lot_id", sa.Integer, sa.ForeignKey("lots.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # 1, 2, … for each lot
+    sa.Column("rx_number", sa.Text, sa.ForeignKey("prescriptions.rx_number")),
+    sa.Column("fill", sa.Integer),  # 1 = first fill of the Rx, 2 = first refill …
+    sa.Column("quantity", sa.Float, nullable=False),
+    sa.Column("quantity_unit", sa.Text, nullable=False),
+    sa.Column("dispensed_on", sa.Date, nullable=False),
+    sa.Column("dispensed_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="dispensed_quantity_positive"),
+    sa.UniqueConstraint("lot_id", "position"),
+)
+sa.Index("dispensings_rx", dispensings.c.rx_number)
+
 events: Final = sa.Table(
     "events", metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
@@ -126,17 +163,22 @@ GUARDS: Final = (
     ("components_no_delete", "components", "BEFORE DELETE"),
     ("lots_no_delete", "lots", "BEFORE DELETE"),
     ("lots_fixed_columns", "lots", "BEFORE UPDATE OF " + ", ".join(LOT_FIXED_COLUMNS)),
+    ("prescriptions_no_update", "prescriptions", "BEFORE UPDATE"),
+    ("prescriptions_no_delete", "prescriptions", "BEFORE DELETE"),
+    ("dispensings_no_update", "dispensings", "BEFORE UPDATE"),
+    ("dispensings_no_delete", "dispensings", "BEFORE DELETE"),
 )
 GUARD_NAMES: Final = frozenset(name for name, _, _ in GUARDS)
 
 
-def guard_ddl(dialect: str) -> list[str]:
-    """CREATE TRIGGER statements that make the guarded tables append-only."""
+def guard_ddl(dialect: str, tables: Collection[str] | None = None) -> list[str]:
+    """CREATE TRIGGER statements that make the guarded tables (or only ``tables``) append-only."""
+    guards = [g for g in GUARDS if tables is None or g[1] in tables]
     if dialect == "sqlite":
         return [
             f"CREATE TRIGGER IF NOT EXISTS {name} {clause} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
-            for name, table, clause in GUARDS
+            for name, table, clause in guards
         ]
     if dialect == "postgresql":
         function = (
@@ -146,6 +188,6 @@ def guard_ddl(dialect: str) -> list[str]:
         return [function] + [
             f"CREATE TRIGGER {name} {clause} ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION compound_append_only()"
-            for name, table, clause in GUARDS
+            for name, table, clause in guards
         ]
     raise NotImplementedError(dialect)

@@ -71,6 +71,75 @@ class Event:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Dispensing:
+    """Part (or all) of a lot handed out, to a prescription when one was named."""
+
+    lot_number: str
+    position: int
+    rx_number: str | None
+    fill: int | None
+    """1 = the prescription's first fill, 2 = its first refill …"""
+    quantity: float
+    quantity_unit: str
+    dispensed_on: dt.date
+    dispensed_by: str
+    recorded_at: str
+    patient_name: str | None = None
+    patient_dob: dt.date | None = None
+
+    def to_dict(self, *, with_patient: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "lot_number": self.lot_number, "date": self.dispensed_on.isoformat(),
+            "quantity": json_number(self.quantity), "quantity_unit": self.quantity_unit,
+            "by": self.dispensed_by, "recorded_at": self.recorded_at}
+        if with_patient:
+            out.update(rx_number=self.rx_number, fill=self.fill, patient_name=self.patient_name,
+                       patient_dob=self.patient_dob.isoformat() if self.patient_dob else None)
+        return out
+
+
+@dataclass(frozen=True)
+class Prescription:
+    rx_number: str
+    patient_name: str
+    patient_dob: dt.date
+    prescriber: str
+    directions: str
+    strength: str
+    form: str
+    quantity: float
+    """Per fill, in ``quantity_unit`` (capsules or mL)."""
+    quantity_unit: str
+    refills: int
+    """Refills authorised after the first fill."""
+    recorded_by: str
+    recorded_at: str
+    dispensings: list[Dispensing] = field(default_factory=list)
+
+    @property
+    def fills_allowed(self) -> int:
+        return 1 + self.refills
+
+    @property
+    def refills_left(self) -> int:
+        """Refills still allowed: fills allowed − the fills dispensed (the first fill counts
+        as dispensed before it is, as it is not a refill)."""
+        return max(0, self.fills_allowed - max(len(self.dispensings), 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rx_number": self.rx_number, "patient_name": self.patient_name,
+            "patient_dob": self.patient_dob.isoformat(), "prescriber": self.prescriber,
+            "directions": self.directions, "strength": self.strength, "form": self.form,
+            "quantity": json_number(self.quantity), "quantity_unit": self.quantity_unit,
+            "refills": self.refills, "fills_dispensed": len(self.dispensings),
+            "refills_left": self.refills_left, "recorded_by": self.recorded_by,
+            "recorded_at": self.recorded_at,
+            "dispensings": [d.to_dict() for d in self.dispensings],
+        }
+
+
 @dataclass(frozen=True)
 class Lot:
     """A compounded lot with its status as of ``today``."""
@@ -95,6 +164,15 @@ class Lot:
     today: dt.date
     components: list[Component] = field(default_factory=list)
     history: list[Event] = field(default_factory=list)
+    dispensed: float = 0.0
+    """Total dispensed so far, in ``quantity_unit``."""
+    dispensings: list[Dispensing] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> float:
+        """What is left in the pharmacy (none once dispensed; a lot dispensed whole before
+        dispensings were recorded has no dispensing rows)."""
+        return 0.0 if self.recorded_status == "dispensed" else self.quantity - self.dispensed
 
     @property
     def status(self) -> str:
@@ -122,6 +200,7 @@ class Lot:
             "lot_number": self.lot_number, "kind": self.kind, "description": self.description,
             "status": self.status, "expired": self.expired,
             "quantity": json_number(self.quantity), "quantity_unit": self.quantity_unit,
+            "remaining": json_number(self.remaining),
             "compounded": self.compounded.isoformat(),
             "beyond_use_date": self.beyond_use_date.isoformat(), "days_left": self.days_left,
             "bud_limit": self.bud_limit, "bud_source": self.bud_source,
@@ -137,6 +216,7 @@ class Lot:
             out["components"] = [c.to_dict() for c in self.components]
             out["plan"] = self.plan
             out["history"] = [e.to_dict() for e in self.history]
+            out["dispensings"] = [d.to_dict() for d in self.dispensings]
         return out
 
 
