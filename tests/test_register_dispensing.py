@@ -7,7 +7,6 @@ Today is 2025-03-10 (COMPOUND_TODAY, conftest). A 90-capsule lot of 4.5 mg
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 
 import pytest
