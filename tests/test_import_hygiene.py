@@ -77,6 +77,11 @@ def register_with_lots(tmp_path):
             stability_window_days=360, storage="room", compounded_by="AB", checked_by="CD",
             components=[("NTX2403", 3, "tablets"), ("MCC-7781", 2.1, "g")])
         register.release(lot, "CD")
+        register.record_prescription(
+            rx="RX1", patient_name="Zelda Quux", patient_dob="1970-01-02", prescriber="Dr A",
+            directions="1 at bedtime", strength="4.5mg", form="capsules", quantity=10,
+            recorded_by="AB")
+        register.dispense(lot, "AB", quantity=10, rx="RX1")
     return str(path), lot
 
 
@@ -86,6 +91,7 @@ READS = [
     ["lots", "show", "{lot}"], ["lots", "show", "{lot}", "--json"], ["lots", "show", "NTX2403"],
     ["lots", "show", "API-1"],
     ["lots", "trace", "NTX2403"], ["lots", "export"], ["audit", "verify"], ["audit", "log"],
+    ["lots", "export", "--with-patients"], ["rx", "show", "RX1"], ["rx", "show", "RX1", "--json"],
 ]
 
 
