@@ -60,6 +60,10 @@ class FormulationRefused(CompoundError):
     exit_code = 3
 
 
+class LabelRefused(FormulationRefused):
+    """A label that must not be printed: a required field missing, or text that does not fit."""
+
+
 class IntegrityError(CompoundError):
     """The register's audit trail does not verify."""
 

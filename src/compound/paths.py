@@ -10,6 +10,8 @@ test's result:
   ``<user data dir>/register.sqlite3``.
 * ``COMPOUND_TODAY``: ``YYYY-MM-DD`` used as today for reading and planning
   (audits of the past). It never dates a register write: see :func:`real_today`.
+* ``COMPOUND_PHARMACY``: the pharmacy profile printed on labels (a TOML file);
+  default ``<user config dir>/pharmacy.toml``.
 
 The real clock (:func:`system_now`) has no environment seam on purpose: nothing
 a user can type or set turns a refused write into a recorded one. Tests replace
@@ -75,6 +77,16 @@ def system_now() -> dt.datetime:
 def real_today() -> dt.date:
     """The real local date, from :func:`system_now` (never from ``COMPOUND_TODAY``)."""
     return system_now().astimezone().date()
+
+
+def pharmacy_profile() -> Path:
+    """The pharmacy profile (name, address, phone for labels): ``COMPOUND_PHARMACY`` or the config dir."""
+    env = os.environ.get("COMPOUND_PHARMACY")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / "pharmacy.toml"
 
 
 def today() -> dt.date:

@@ -26,9 +26,8 @@ import pandas as pd
 
 from compound.batch.coded import Coded
 from compound.core.rounding import round_sig
+from compound.spreadsheet import FORMULA_START, PLAIN_NUMBER, formula_like
 
-FORMULA_START = r"^[=+\-@\t\r]"
-PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 # Below this an amount would print with an exponent (1.234e-7); such columns are
 # written as fixed-point text instead.
 _EXPONENT_BELOW = 1e-6
@@ -36,11 +35,7 @@ _EXPONENT_BELOW = 1e-6
 
 def neutralise_cell(text: str) -> str:
     """One cell made safe for a spreadsheet (the scalar form of :func:`neutralise`)."""
-    import re
-
-    if re.match(FORMULA_START, text) and not re.match(PLAIN_NUMBER, text):
-        return "'" + text
-    return text
+    return "'" + text if formula_like(text) else text
 
 
 def neutralise(array: Any) -> Any:

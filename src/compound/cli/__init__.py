@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rx": ("compound.cli.rx:rx", "Prescriptions: record one, see every lot dispensed for it."),
     "batch": ("compound.cli.batch:batch", "Plan a CSV of prescriptions: worksheets and a summary."),
     "titrate": ("compound.cli.titrate:titrate", "Titration schedule: calendar, what to dispense."),
+    "labels": ("compound.cli.labels:labels", "Print a lot's patient or stock labels: PDF, ZPL or CSV."),
 }
 
 

@@ -1,0 +1,81 @@
+"""``compound labels`` and ``compound record``: what a pharmacy prints.
+
+Both read the lot from the register (imported inside the command, so
+``--help`` stays quick). A refused label exits 3, a lot that may not be
+labelled 6, bad input 2; the output file is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from compound.cli.lots import db_option, opened
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """All of ``data`` at ``path`` or, on any failure, nothing there (a temp file, then a rename)."""
+    from compound.labels.files import write_atomic
+
+    write_atomic(path, data)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("lot", required=False)
+@click.option("--format", "fmt", required=True, type=click.Choice(["pdf", "zpl", "csv"]),
+              help="PDF (4 × 2 in roll or letter sheet), ZPL II for Zebra printers, or CSV for "
+                   "label software.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The file to write.")
+@click.option("--stock", is_flag=True, help="A stock (batch) label: lot, preparation, BUD, storage, "
+                                            "quantity; no prescription.")
+@click.option("--rx", default=None, help="Prescription number (the patient label's barcode).")
+@click.option("--patient", default=None, help="Patient name.")
+@click.option("--prescriber", default=None, help="Prescriber name.")
+@click.option("--directions", multiple=True,
+              help="Directions for use; repeat for each line (e.g. each titration step).")
+@click.option("--titration", "ladder", default=None, metavar="LADDER",
+              help="Directions from a titration, dated: e.g. '1.5mg x7d, 3mg x7d' (with --start).")
+@click.option("--start", default=None, metavar="DATE", help="Day 1 of the --titration, YYYY-MM-DD.")
+@click.option("--copies", default=1, show_default=True, type=click.IntRange(1, 999),
+              help="Labels to print, each numbered 'k of N'.")
+@click.option("--dpi", default=203, show_default=True, type=click.Choice(["203", "300"]),
+              help="ZPL: the printer's resolution.")
+@click.option("--layout", default="roll", show_default=True, type=click.Choice(["roll", "sheet"]),
+              help="PDF: one 4 × 2 in label per page (roll), or 10 per 8.5 × 11 in sheet.")
+@db_option
+def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, patient: str | None,
+           prescriber: str | None, directions: tuple[str, ...], ladder: str | None, start: str | None,
+           copies: int, dpi: str, layout: str, db: str | None) -> None:
+    """Print labels for a released lot: a patient label (USP <17>) or a stock label.
+
+    \b
+    Examples:
+      compound labels LDN-20250310-0001 --rx RX1001 --patient "J. Doe" \\
+          --prescriber "Dr A. Example" --directions "Take 1 capsule at bedtime" \\
+          --format pdf -o label.pdf --copies 2
+      compound labels LDN-20250310-0001 --stock --format zpl --dpi 300 -o stock.zpl
+
+    The pharmacy's name, address and phone come from pharmacy.toml in the user
+    config directory (or COMPOUND_PHARMACY). A label is refused, never cut
+    short: a missing field, a lot not released, text too long for the label.
+    """
+    from compound.labels import content
+    from compound.labels.output import render
+
+    if lot is None:
+        raise click.UsageError("give the LOT number.")
+    if ladder is not None:
+        if start is None:
+            raise click.UsageError("--titration needs --start DATE (day 1 of the course).")
+        directions = (*directions, *content.directions_from_titration(ladder, start))
+    with opened(db) as register:
+        found = register.get(lot)
+    data = render(found, fmt, kind="stock" if stock else "patient", rx=rx, patient=patient,
+                  prescriber=prescriber, directions=directions, copies=copies, dpi=int(dpi),
+                  layout=layout)
+    write_file(out, data)
+    what = f"{'stock' if stock else 'patient'} label{'s' if copies != 1 else ''}"
+    click.echo(f"Wrote {copies} {what} for lot {found.lot_number}"
+               f"{'' if stock else f' (Rx {rx})'} to {out} ({fmt.upper()}).")
