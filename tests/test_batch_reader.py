@@ -175,3 +175,55 @@ def test_xlsx_is_read_with_numbers_and_dates_as_typed(tmp_path):
     assert list(table.read_errors) == [2]
     with pytest.raises(InputError, match="no sheet"):
         read_prescriptions(path, sheet="Sheet9")
+
+
+def rows_with(n: int, special: dict[int, str]) -> str:
+    """A header and ``n`` capsule rows; ``special[i]`` replaces row i's patient cell (as typed)."""
+    lines = ["form,strength,count,patient"]
+    lines += [f"capsules,4.5mg,30,{special.get(i, f'P{i}')}" for i in range(1, n + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_unclosed_quote_stops_the_run_with_its_line_instead_of_swallowing_the_file(tmp_path):
+    # Issue 10: 1,000 rows with an unclosed quote on row 3 were read as 3 rows (exit 0).
+    path = write(tmp_path, rows_with(1000, {3: '"Doe, J'}))
+    with pytest.raises(InputError) as exc:
+        read_prescriptions(path)
+    assert exc.value.message == ("rx.csv, line 4: a double quote in row 3, column 'patient' opens a cell "
+                                 "that is never closed, so the lines after it would be read as that one "
+                                 "cell. Nothing was planned.")
+    assert '("")' in (exc.value.hint or "")
+
+
+def test_an_unclosed_quote_closed_by_a_later_quote_is_caught_too(tmp_path):
+    # The cell runs from row 3 to the first quote on row 500 (a quote in the middle of a cell).
+    path = write(tmp_path, rows_with(1000, {3: '"Doe, J', 500: '"Q"'}))
+    with pytest.raises(InputError, match=r"^rx.csv, line 4: a double quote in row 3, column 'patient' "):
+        read_prescriptions(path)
+
+
+def test_a_quote_still_open_at_the_end_of_the_file_is_caught(tmp_path):
+    with pytest.raises(InputError, match=r"line 5: a double quote in row 4, column 'patient' opens a cell"):
+        read_prescriptions(write(tmp_path, rows_with(4, {4: '"Doe'})))
+    # Also where the unclosed cell is not the last (the row is then short, read by Python's reader).
+    with pytest.raises(InputError, match="line 3: a double quote in row 2 opens a cell that is never closed"):
+        read_prescriptions(write(tmp_path, "form,patient,strength\ncapsules,P1,4.5mg\ncapsules,\"Doe,4\n"))
+
+
+def test_line_breaks_inside_closed_quotes_are_still_read_as_cells(tmp_path):
+    text = 'form,strength,count,directions\ncapsules,4.5mg,30,"1 at night\nwith water"\ncapsules,3mg,30,x\n'
+    table = read_prescriptions(write(tmp_path, text))
+    assert list(table.frame["directions"]) == ["1 at night\nwith water", "x"]
+
+
+def test_ten_thousand_unknown_columns_give_one_short_line(tmp_path):
+    header = "form," + ",".join(f"junk{i}" for i in range(10_000)) + ",form\n"
+    with pytest.raises(InputError) as exc:
+        read_prescriptions(write(tmp_path, header + "capsules\n"))
+    assert exc.value.message == ("the prescription file's header cannot be used: 10000 unknown columns "
+                                 "('junk0', 'junk1', 'junk2' and 9997 more); column(s) given twice: form.")
+    with pytest.raises(InputError, match=r"header cell\(s\) 2, 3, 4 and 4997 more are empty\. "):
+        read_prescriptions(write(tmp_path, "form" + "," * 5000 + "\ncapsules\n"))
+    # A few unknown columns are still named one by one, with the closest known name.
+    with pytest.raises(InputError, match=r"unknown column 'strenght' \(did you mean 'strength'\?\)"):
+        check_header(["form", "strenght"])

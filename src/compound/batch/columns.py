@@ -123,21 +123,24 @@ def check_header(raw_names: Sequence[object]) -> list[str]:
     """
     names = [normalise_name(n) for n in raw_names]
     problems: list[str] = []
-    blanks = [i + 1 for i, n in enumerate(names) if not n or n.startswith("unnamed:_")]
+    blanks = [str(i + 1) for i, n in enumerate(names) if not n or n.startswith("unnamed:_")]
     if blanks:
-        problems.append(f"header cell(s) {', '.join(map(str, blanks))} are empty")
+        problems.append(f"header cell(s) {_some(blanks)} are empty")
     unknown = [(str(raw), n) for raw, n in zip(raw_names, names, strict=True)
                if n and not n.startswith("unnamed:_") and n not in COLUMNS and not is_pass_through(n)]
-    for raw, n in unknown:
+    if len(unknown) > _SHOWN_NAMES:
+        # A file of thousands of stray columns (the wrong file, or a pivoted sheet) gets one line.
+        problems.append(f"{len(unknown)} unknown columns ({_some([repr(_cut(r)) for r, _ in unknown])})")
+    for raw, n in unknown if len(unknown) <= _SHOWN_NAMES else ():
         close = difflib.get_close_matches(n, list(COLUMNS), n=1, cutoff=0.6)
         guess = f" (did you mean {close[0]!r}?)" if close else ""
-        problems.append(f"unknown column {raw!r}{guess}")
+        problems.append(f"unknown column {_cut(raw)!r}{guess}")
     seen: dict[str, int] = {}
     for n in names:
         seen[n] = seen.get(n, 0) + 1
-    dupes = sorted(n for n, k in seen.items() if n and k > 1)
+    dupes = sorted(_cut(n) for n, k in seen.items() if n and k > 1)
     if dupes:
-        problems.append(f"column(s) given twice: {', '.join(dupes)}")
+        problems.append(f"column(s) given twice: {_some(dupes)}")
     if problems:
         raise InputError(
             "the prescription file's header cannot be used: " + "; ".join(problems) + ".",
@@ -151,6 +154,22 @@ def check_header(raw_names: Sequence[object]) -> list[str]:
             "the prescription file has no 'form' column.",
             hint="Add a column 'form' saying capsules, liquid or drops for each row.", field="form")
     return names
+
+
+#: Names listed in a header error before "and N more".
+_SHOWN_NAMES: Final = 3
+#: Characters of a header cell shown in an error.
+_SHOWN_CHARS: Final = 40
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 1] + "…"
+
+
+def _some(items: Sequence[str]) -> str:
+    """The first few items, comma-separated, and how many more."""
+    more = len(items) - _SHOWN_NAMES
+    return ", ".join(items[:_SHOWN_NAMES]) + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)

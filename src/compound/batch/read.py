@@ -23,8 +23,9 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from compound.batch.columns import check_header, read_text
@@ -160,12 +161,117 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
     # when told so. Where a cell does hold one, that read fails rather than misreads: pyarrow checks
     # that each split ends where its quote-aware parser ends a row. The file is then read again,
     # allowing line breaks in cells, and only a file with malformed rows goes to Python's reader.
+    # An unclosed quote makes every line after it part of one cell, up to the next quote (or the end
+    # of the file), and every reader accepts that. So the rows read are checked against the lines of
+    # the file: a file of one record per line (the usual) has one more line than rows; any other is
+    # looked at cell by cell (_check_quotes).
     table = read(newlines_in_values=False)
     if table is None:
         table = read(newlines_in_values=True)
-    if table is None:
-        return _read_csv_slow(p, enc, delimiter, names)
-    return Prescriptions(table=table.rename_columns(names), path=str(p))
+    read_back = (Prescriptions(table=table.rename_columns(names), path=str(p)) if table is not None
+                 else _read_csv_slow(p, enc, delimiter, names))
+    if read_back.table is None or _lines(p) != len(read_back) + 1 or _last_row_has_break(read_back.table):
+        _check_quotes(p, enc, delimiter, read_back)
+    return read_back
+
+
+def _last_row_has_break(table: Any) -> bool:
+    """A line break in the last row: a quote still open at the end of the file took the last one."""
+    if table.num_rows == 0:
+        return False
+    last = table.slice(table.num_rows - 1).to_pylist()[0].values()
+    return any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last)
+
+
+def _lines(p: Path) -> int:
+    """Lines in the file (a last line without a line break counts), a megabyte at a time."""
+    import mmap
+
+    with p.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        data = np.frombuffer(view, np.uint8)
+        step = 1 << 20  # a step stays in cache
+        breaks = sum(int(np.count_nonzero(data[i:i + step] == 10)) for i in range(0, data.size, step))
+        last = int(data[-1])
+        del data  # the view cannot close while an array holds it
+    return breaks + (last != 10)
+
+
+def _check_quotes(p: Path, enc: str, delimiter: str, read: Prescriptions) -> None:
+    """Refuse a file where an unclosed double quote swallowed the lines after it into one cell.
+
+    Only a cell with a line break can be one. Suspects: such a cell holding a
+    line with as many delimiters as a whole record (the records after the
+    quote), one in the last row (the quote ran to the end of the file), and a
+    malformed row spanning lines. A suspect is read again from its first line
+    by Python's reader in strict mode: a cell properly closed ends with a
+    quote followed by a delimiter or a line end; a swallowing one runs to the
+    end of the file, or to some later quote in the middle of a cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = list(read.frame.columns) if read.table is None else read.table.column_names
+    width, last = len(names), len(read) - 1
+    suspects: dict[int, str] = {}
+    for name in names:
+        column = (pa.array(read.frame[name], type=pa.string(), from_pandas=True) if read.table is None
+                  else read.table.column(name))
+        has_break = pc.fill_null(pc.match_substring_regex(column, "[\\r\\n]"), False)
+        for index in np.flatnonzero(np.asarray(has_break)):
+            lines = str(column[int(index)].as_py()).splitlines()[1:]
+            if index == last or (width > 1 and any(line.count(delimiter) >= width - 1 for line in lines)):
+                suspects.setdefault(int(index), f", column {name!r}")
+    for index, (_, raw) in read.read_errors.items():
+        if "\n" in raw or "\r" in raw:
+            suspects.setdefault(index, "")
+    if not suspects:
+        return
+    checked = sorted(suspects)[:_SUSPECTS_CHECKED]
+    for index, line in zip(checked, _record_lines(p, enc, delimiter, checked), strict=True):
+        if not _closes(p, enc, delimiter, line):
+            raise InputError(
+                f"{p.name}, line {line}: a double quote in row {index + 1}{suspects[index]} opens a cell "
+                "that is never closed, so the lines after it would be read as that one cell. "
+                "Nothing was planned.",
+                hint='Close the quote, or delete it; a double quote inside a cell is typed twice ("").')
+
+
+#: Suspect cells read again in strict mode (each a pass over the file up to it); the first
+#: unclosed quote is among the first suspects.
+_SUSPECTS_CHECKED: Final = 5
+
+
+def _open_text(p: Path, enc: str) -> Any:
+    return p.open(encoding="utf-8-sig" if enc == "utf-8" else enc, newline="")
+
+
+def _record_lines(p: Path, enc: str, delimiter: str, indices: list[int]) -> list[int]:
+    """The file line on which each data record (0-based, header not counted, sorted) starts."""
+    wanted, out = iter(indices), []
+    target = next(wanted, None)
+    with _open_text(p, enc) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        records, start = -1, 1  # -1: the header
+        for record in reader:
+            if record and not (len(record) == 1 and not record[0].strip()):
+                while records == target:
+                    out.append(start)
+                    target = next(wanted, None)
+                records += 1
+            start = reader.line_num + 1
+    return out + [start] * (len(indices) - len(out))
+
+
+def _closes(p: Path, enc: str, delimiter: str, line: int) -> bool:
+    """Does the record starting on ``line`` read as strict CSV (every quote closed where a cell ends)?"""
+    with _open_text(p, enc) as fh:
+        for _ in range(line - 1):
+            fh.readline()
+        try:
+            next(csv.reader(fh, delimiter=delimiter, strict=True), None)
+        except csv.Error:
+            return False
+    return True
 
 
 def _arrow_encoding(enc: str) -> str:
