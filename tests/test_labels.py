@@ -383,3 +383,49 @@ def test_layout_is_data_a_preview_can_draw(lots):
     assert all(0 <= t.x < layout.width and 0 < t.y <= layout.height for t in layout.texts)
     assert layout.barcode.value == "RX1001" and layout.barcode.y + layout.barcode.height <= layout.height
     assert isinstance(layout.content.beyond_use_date, dt.date)
+
+
+# -- the compounding record -----------------------------------------------------------------------
+
+def test_record_txt_holds_the_working_components_bud_and_signatures(lots, run, tmp_path):
+    out = tmp_path / "record.txt"
+    code, stdout, err = run("record", lots["capsules"], "--format", "txt", "-o", out)
+    assert code == 0, err
+    assert stdout.strip() == f"Wrote the compounding record of lot {lots['capsules']} to {out} (TXT)."
+    text = out.read_text(encoding="utf-8")
+    flat = " ".join(text.split())
+    for expected in (f"Compounding record: lot {lots['capsules']}", "Quantity made 31 capsules",
+                     "Date compounded 2025-03-10", "Compounded by AB", "Checked by CD",
+                     "NTX2403 Naltrexone hydrochloride 50 mg film-coated tablet 3 tablets 2026-05-31",
+                     "MCC77 Microcrystalline cellulose (Avicel PH-102) 2542 mg 2025-08-31",
+                     "BUD 2025-08-31",
+                     "component-expiry: Microcrystalline cellulose (Avicel PH-102) lot MCC77",
+                     "a BUD may not be later than any component's expiry",
+                     "Whole tablets to crush: 3",
+                     "= ⌈naltrexone HCl required ÷ tablet strength⌉ (whole tablets, rounded up)",
+                     "source: products.csv naltrexone-hcl-50mg-tablet",
+                     "Filler to add (mcc): 2542 mg", "lot.record", "lot.release",
+                     "Compounded by: ______________________ Date: ____________",
+                     "Checked by (pharmacist): ______________________ Date: ____________"):
+        assert expected in flat, expected
+    # Every step of the plan's working is there, numbered in order.
+    with Register.open() as register:
+        steps = register.get(lots["capsules"]).plan["steps"]
+    numbers = [int(m) for m in re.findall(r"^  (\d+)\. ", text, flags=re.M)]
+    assert numbers == list(range(1, len(steps) + 1)) and len(steps) > 10
+
+
+def test_record_pdf_holds_the_same_and_turns_print_scaling_off(lots, run, tmp_path):
+    out = tmp_path / "record.pdf"
+    assert run("record", lots["liquid"], "--format", "pdf", "-o", out)[0] == 0
+    data = out.read_bytes()
+    assert b"/PrintScaling /None" in data
+    flat = " ".join(pdf_text(data, tmp_path).split())
+    for expected in (f"Compounding record: lot {lots['liquid']}", "PW1", "Purified water (unpreserved)",
+                     "BUD 2025-03-23", "Signatures", "Checked by (pharmacist):", "source:"):
+        assert expected in flat, expected
+
+
+def test_record_of_an_unknown_lot_exits_6(run, tmp_path):
+    code, _, err = run("record", "LDN-19990101-0001", "--format", "txt", "-o", tmp_path / "r.txt")
+    assert code == 6 and "unknown lot" in err and not (tmp_path / "r.txt").exists()

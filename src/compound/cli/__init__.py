@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("compound.cli.batch:batch", "Plan a CSV of prescriptions: worksheets and a summary."),
     "titrate": ("compound.cli.titrate:titrate", "Titration schedule: calendar, what to dispense."),
     "labels": ("compound.cli.labels:labels", "Print a lot's patient or stock labels: PDF, ZPL or CSV."),
+    "record": ("compound.cli.labels:record", "A lot's compounding record to file and sign: PDF or text."),
 }
 
 

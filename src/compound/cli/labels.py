@@ -79,3 +79,30 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
     what = f"{'stock' if stock else 'patient'} label{'s' if copies != 1 else ''}"
     click.echo(f"Wrote {copies} {what} for lot {found.lot_number}"
                f"{'' if stock else f' (Rx {rx})'} to {out} ({fmt.upper()}).")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("lot")
+@click.option("--format", "fmt", required=True, type=click.Choice(["pdf", "txt"]),
+              help="A letter-size PDF or plain text.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The file to write.")
+@db_option
+def record(lot: str, fmt: str, out: str, db: str | None) -> None:
+    """The compounding record of a lot (USP <795>), to file and sign.
+
+    \b
+    The preparation, quantity, date and who compounded and checked it; each
+    component with its lot, amount and expiry; the BUD with the limit that set
+    it, why and its source; the findings; every worksheet step with its
+    formula, inputs and source; the lot's history; signature lines.
+    Example:
+      compound record LDN-20250310-0001 --format pdf -o LDN-20250310-0001.pdf
+    """
+    from compound.labels import pharmacy
+    from compound.labels import record as record_
+
+    with opened(db) as register:
+        found = register.get(lot)
+    write_file(out, record_.render(found, fmt, pharmacy.load()))
+    click.echo(f"Wrote the compounding record of lot {found.lot_number} to {out} ({fmt.upper()}).")
