@@ -63,7 +63,7 @@ def test_open_creates_the_register_at_compound_db(tmp_path):
         assert (tmp_path / "register.sqlite3").exists()
         events = register.events()
     assert [e.action for e in events] == ["register.migrate"]
-    assert events[0].payload["version"] == migrations.LATEST == 2
+    assert events[0].payload["version"] == migrations.LATEST == 3
 
 
 def test_reopening_does_not_migrate_again(tmp_path):
@@ -150,7 +150,7 @@ def test_receive_refuses_coa_values_that_cannot_be(reg):
     with pytest.raises(UnitInputError, match="needs the % sign"):
         reg.receive_ingredient(item="naltrexone-hcl-api", lot_number="API-2",
                                expiry="2027-01", received_by="AB", assay="99.2")
-    with pytest.raises(InputError, match="below 100 %"):
+    with pytest.raises(InputError, match="outside 0–20 %"):
         reg.receive_ingredient(item="naltrexone-hcl-api", lot_number="API-2",
                                expiry="2027-01", received_by="AB", water="100%")
     with pytest.raises(InputError, match="unknown capsule size"):

@@ -24,7 +24,6 @@ from typing import IO, Any, Final
 import sqlalchemy as sa
 
 from compound import paths
-from compound.catalog.loader import number
 from compound.errors import DateInputError, InputError, IntegrityError, RegisterError
 from compound.register import (
     audit,
@@ -35,6 +34,7 @@ from compound.register import (
     migrations,
     prescriptions,
     reading,
+    receipt,
     schema,
     validate,
     views,
@@ -64,6 +64,11 @@ def _lot_number_text(value: Any, field: str = "lot") -> str:
             field=field,
         )
     return value.strip()
+
+
+def _same_number(table: sa.Table, number_: str) -> sa.ColumnElement[bool]:
+    """Lot numbers are one number whatever their case (``ntx2403`` is ``NTX2403``)."""
+    return sa.func.lower(table.c.lot_number) == number_.lower()
 
 
 class Register:
@@ -163,23 +168,12 @@ class Register:
             raise InputError(f"assay and water are CoA values of an API powder; {found.key} is "
                              f"a {found.kind}.", hint="Leave --assay and --water out.",
                              field="assay")
-        if assay_f is not None and not assay_f > 0:
-            raise InputError(f"assay: {assay!r} must be above 0 %.", hint="e.g. 99.2%.",
-                             field="assay")
-        if water_f is not None and not 0 <= water_f < 1:
-            raise InputError(f"water: {water!r} must be from 0 % to below 100 %.",
-                             hint="e.g. 0.4%.", field="water")
+        receipt.check_coa(found, assay_f, water_f)
         if weight is not None:
             if found.kind != "tablet":
                 raise InputError(f"tablet_weight applies to tablets; {found.key} is a "
                                  f"{found.kind}.", field="tablet_weight")
-            strength = number(found.row, "strength_mg", table_name="products")
-            if not weight > strength:
-                raise InputError(
-                    f"tablet_weight: {weight:g} mg is not more than the {strength:g} mg of drug "
-                    "each tablet contains.",
-                    hint="Weigh at least 20 tablets together and divide by the number weighed.",
-                    field="tablet_weight")
+            receipt.check_tablet_weight(found, weight)
         stats: dict[str, float] = {}
         for size, fill in (pack_stats or {}).items():
             if found.kind != "excipient":
@@ -194,17 +188,19 @@ class Register:
                 "pack_stats": audit.canonical_json(stats) if stats else None}
 
     def _ensure_lot_number_free(self, conn: sa.Connection, number_: str) -> None:
-        row = conn.execute(sa.select(schema.ingredient_lots.c.item_key,
+        row = conn.execute(sa.select(schema.ingredient_lots.c.lot_number,
+                                     schema.ingredient_lots.c.item_key,
                                      schema.ingredient_lots.c.received)
-                           .where(schema.ingredient_lots.c.lot_number == number_)).first()
+                           .where(_same_number(schema.ingredient_lots, number_))).first()
         if row is not None:
+            same = number_ if row.lot_number == number_ else f"{row.lot_number} ({number_})"
             raise RegisterError(
-                f"ingredient lot {number_} was already received on {row.received.isoformat()} "
-                f"({row.item_key}).",
+                f"ingredient lot {same} was already received on {row.received.isoformat()} "
+                f"({row.item_key}); lot numbers are compared ignoring case.",
                 hint="A lot is received once; if another supplier uses the same number, add a "
                      "suffix such as /B.")
         if conn.execute(sa.select(schema.lots.c.id)
-                        .where(schema.lots.c.lot_number == number_)).first() is not None:
+                        .where(_same_number(schema.lots, number_))).first() is not None:
             raise RegisterError(f"{number_} is already a compounded lot in this register.",
                                 hint="Add a suffix such as /B to the supplier's lot number.")
 
@@ -390,7 +386,7 @@ class Register:
             value = conn.execute(sa.select(c.c.value).where(c.c.name == name)).scalar_one()
             candidate = f"{name}-{value:04d}"
             taken = conn.execute(sa.select(schema.ingredient_lots.c.id).where(
-                schema.ingredient_lots.c.lot_number == candidate)).first()
+                _same_number(schema.ingredient_lots, candidate))).first()
             if taken is None:
                 return {"name": name, "value": value}, candidate
 

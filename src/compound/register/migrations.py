@@ -9,6 +9,10 @@ first use, on a pharmacist's machine with no migration scripts directory or
 command to run. A list of functions does that in one screen; a step is never
 edited once released (later changes are new steps: ``ALTER TABLE``, new
 tables, new triggers), and version 1 is the schema as first shipped.
+
+A new register runs every step in one transaction and is stamped with the
+latest version once (one ``schema_version`` row, one event); an existing one is
+brought up step by step, each step with its own row and event.
 """
 
 from __future__ import annotations
@@ -43,11 +47,34 @@ def _v2_prescriptions(conn: sa.Connection) -> None:
     _create(conn, _V2_TABLES)
 
 
+def _v3_lot_numbers_ignore_case(conn: sa.Connection) -> None:
+    """``ntx2403`` and ``NTX2403`` are one lot number: a unique index on lower(lot_number).
+
+    Lot numbers are ASCII (the register refuses anything else), so SQLite's and
+    PostgreSQL's lower() agree. A register that already holds two numbers differing
+    only in case is not changed; the pharmacist is told which ones.
+    """
+    for table in ("ingredient_lots", "lots"):
+        clashes = conn.exec_driver_sql(
+            f"SELECT min(lot_number), max(lot_number) FROM {table} "
+            "GROUP BY lower(lot_number) HAVING count(*) > 1 ORDER BY 1 LIMIT 5").all()
+        if clashes:
+            pairs = ", ".join(f"{a} / {b}" for a, b in clashes)
+            raise RegisterError(
+                f"the register holds lot numbers that differ only in case ({pairs}); this "
+                "version of compound treats them as the same lot.",
+                hint="Use the register with the earlier version of compound and add a note "
+                     "to one of each pair; ask for help to rename it.")
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_lot_number_nocase "
+                             f"ON {table} (lower(lot_number))")
+
+
 MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
     (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
      _v1_initial),
     (2, "prescriptions and dispensings (partial dispensing, refills), append-only guards",
      _v2_prescriptions),
+    (3, "lot numbers unique ignoring case", _v3_lot_numbers_ignore_case),
 )
 LATEST: Final = MIGRATIONS[-1][0]
 
