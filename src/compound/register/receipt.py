@@ -9,10 +9,10 @@ them, and its ``tablet_weight_min_mg`` / ``tablet_weight_max_mg`` (products.csv)
 
 from __future__ import annotations
 
+from compound.catalog import loader
 from compound.catalog.loader import number
-from compound.core.rounding import format_mass, format_percent
-from compound.errors import InputError
-from compound.planning import resolve
+from compound.core.figures import format_mass, format_percent
+from compound.errors import CatalogError, InputError
 from compound.register.items import Item
 
 
@@ -30,7 +30,10 @@ def _pct(fraction: float) -> float:
 
 def check_coa(item: Item, assay: float | None, water: float | None) -> None:
     """Assay and water (fractions) inside the product's CoA limits, else rules [receipt]."""
-    rule = resolve.rule("receipt")
+    try:
+        rule = loader.rules()["receipt"]
+    except KeyError:
+        raise CatalogError("rules.toml has no section [receipt].") from None
     if assay is not None:
         low = _limit(item, "coa_assay_low_pct", rule["assay_low_pct"])
         high = _limit(item, "coa_assay_high_pct", rule["assay_high_pct"])
