@@ -47,7 +47,9 @@ def test_worked_example_from_tablets():
     assert d["powder_left_over_mg"] == 42 and d["api_to_weigh_mg"] is None
     assert d["fill_weight_method"] == "given" and d["trituration"] is None
     assert d["shortcut"]["closest_capsules"] == 33
-    assert codes(plan) == {"DOSE_BAND_LDN", "TABLET_EXCIPIENTS"}
+    # one 100 mg capsule is below the Class III balance's 120 mg MWQ: check-weigh ceil(120 / 100) = 2
+    assert codes(plan) == {"DOSE_BAND_LDN", "TABLET_EXCIPIENTS", "CHECK_WEIGHT_BELOW_MWQ"}
+    assert plan.finding("CHECK_WEIGHT_BELOW_MWQ").data["group_of"] == 2
     # every number in the JSON has a step
     keys = {s.key for s in plan.working}
     assert {k for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)} <= keys
@@ -268,11 +270,15 @@ def test_input_errors_say_what_to_type(kwargs, error, says):
 
 
 def test_counts_are_exact_whole_numbers_in_json():
-    # amounts round to 4 significant figures; counts never do (12345 stays 12345, not 12340)
-    d = plan_capsules("4.5mg", 12345, tablet_weight="200mg", fill_weight="100mg").to_dict()
-    assert d["capsules_to_prepare"] == 12345
-    assert d["tablets_to_crush"] == 1112          # ceil(4.5 x 12345 / 50) = ceil(1111.05)
-    assert d["api_required_mg"] == 55550           # 55552.5 mg to 4 significant figures
+    # amounts round to 4 significant figures; counts never do (at most 10,000 capsules: rules.toml
+    # [batch_limits]; 9,999 + 1 extra = 10,000)
+    d = plan_capsules("4.5mg", 9999, overage="1", tablet_weight="200mg", fill_weight="100mg").to_dict()
+    assert d["capsules_to_prepare"] == 10000
+    assert d["tablets_to_crush"] == 900           # ceil(4.5 x 10000 / 50) = 900
+    d = plan_capsules("4.5mg", 9873, tablet_weight="200mg", fill_weight="100mg").to_dict()
+    assert d["capsules_to_prepare"] == 9873
+    assert d["tablets_to_crush"] == 889           # ceil(4.5 x 9873 / 50) = ceil(888.57)
+    assert d["api_required_mg"] == 44430           # 44428.5 mg to 4 significant figures
 
 
 def test_row_helpers_serve_any_row_of_a_many_row_result():

@@ -11,6 +11,7 @@ starts without them.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
@@ -136,6 +137,10 @@ def _check_number_text(text: str, field: str | None, kind: str) -> None:
         )
     if re.search(r"\d[eE][+-]?\d", stripped):
         raise refuse(text, field, "scientific notation is not accepted", kind)
+    digits = re.sub(r"\D", "", stripped.split("/")[0]).lstrip("0")
+    if len(digits) > sys.float_info.dig:  # no amount or count needs more than a float holds exactly
+        raise refuse(text, field, f"it has more than {sys.float_info.dig} digits, more than any "
+                     "amount or count compound plans", kind)
 
 
 def _unit_factor(word: str, table: dict[str, Decimal], text: str, field: str | None,
@@ -241,5 +246,11 @@ def parse_overage(text: str, *, field: str | None = "overage") -> tuple[int, flo
     """
     stripped = text.strip()
     if stripped.endswith("%"):
-        return 0, parse(stripped, "fraction", field=field).value
+        fraction = parse(stripped, "fraction", field=field).value
+        if fraction > 1:  # more extra than the batch itself is a slip, not an overage
+            raise UnitInputError(
+                f"{field + ': ' if field else ''}an overage of {stripped} is more than the batch "
+                "itself.", hint="An overage is a few percent of extra, e.g. 5% (at most 100%).",
+                field=field)
+        return 0, fraction
     return int(parse(stripped, "count", field=field).value), 0.0

@@ -19,6 +19,7 @@ from compound.core import units
 from compound.core.dilution import Devices
 from compound.core.findings import Finding, Severity
 from compound.core.rounding import (
+    format_concentration,
     format_mass,
     format_number,
     format_percent,
@@ -288,6 +289,39 @@ def non_positive_findings(values: dict[str, float | None]) -> list[Finding]:
                                f"The {name.replace('_', ' ')} must be greater than zero.",
                                {"input": name}))
     return out
+
+
+def base_basis_finding(amounts: list[tuple[str, float | None, str]], basis: str,
+                       salts: resolve.Salts) -> list[Finding]:
+    """A prescription written as naltrexone base: each amount beside its HCl equivalent.
+
+    ``amounts`` are ``(what, value as base, "mg" | "mg/mL" | "mg/drop")``. LDN doses are
+    usually meant as the HCl (domain.md 1.1), so the pharmacist confirms the base reading:
+    1.5 mg base × 377.86 / 341.41 = 1.66 mg HCl (+10.68 %).
+    """
+    if basis != "base":
+        return []
+    shown = [(what, value, unit) for what, value, unit in amounts if value is not None and value > 0]
+    if not shown:
+        return []
+    factor = to_hcl(1.0, basis, salts)
+    parts = [f"{what} {_amount(value, unit)} base = {_amount(value * factor, unit)} naltrexone HCl"
+             for what, value, unit in shown]
+    _, value, unit = shown[-1]  # the dose when given: the data of the amount that matters most
+    return [Finding(
+        "BASIS_BASE", Severity.WARNING,
+        f"Written as naltrexone base: {'; '.join(parts)} (+{format_percent(factor - 1)}), and the HCl "
+        "amount is what is weighed. LDN doses are usually written as the HCl: if the prescriber "
+        "meant naltrexone HCl, plan with --basis hcl.",
+        {"as_base": json_number(value), "as_hcl": json_number(value * factor), "unit": unit,
+         "difference_pct": json_number((factor - 1) * 100),
+         "source": f"molecules.csv: {salts.source_hcl}; {salts.source_base}; domain.md 1.1"})]
+
+
+def _amount(value: float, unit: str) -> str:
+    if unit == "mg/mL":
+        return format_concentration(value)
+    return format_mass(value) + ("/drop" if unit == "mg/drop" else "")
 
 
 def _litres(ml: float) -> str:

@@ -524,6 +524,8 @@ def plan_dilution(strength: Any, volume: Any, *, dose: Any = None, source: str =
     findings = _source.non_positive_findings({"strength": c, "volume": v})
     findings += _source.safety_findings(d_hcl, opioid_use=opioid_use,
                                         override_opioid=override_opioid, small_slip=False)
+    findings += _source.base_basis_finding([("strength", c, "mg/mL"), ("dose", d, "mg")], basis,
+                                           src.salts)
     findings += src.findings
     plan = DilutionPlan("dilution", inputs, findings=findings)
     if plan.refused:

@@ -492,6 +492,8 @@ def drops_context(*, per_drop: Any = None, strength: Any = None, calibration: An
     findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
     if v is not None and v > 0:
         findings += _source.batch_limit_findings(volume_ml=v)
+    findings += _source.base_basis_finding(
+        [("strength", c, "mg/mL"), ("per drop", pd, "mg/drop"), ("dose", d, "mg")], basis, src.salts)
     findings += src.findings
     if dose is None:
         findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,

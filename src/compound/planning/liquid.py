@@ -571,6 +571,8 @@ def liquid_context(strength: Any, *, volume: Any = None, dose: Any = None, days:
     findings += r.safety(d_hcl, opioid_use=opioid_use, override_opioid=override_opioid)
     if not any_refusal(findings):
         findings += _size_findings(c, v, d, d_hcl, n_days, ov)
+    findings += _source.base_basis_finding([("strength", c, "mg/mL"), ("dose", d, "mg")], basis,
+                                           src.salts)
     findings += src.findings
     if d is None:
         findings.append(Finding("NO_DOSE_GIVEN", Severity.INFO,

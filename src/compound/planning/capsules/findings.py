@@ -14,12 +14,19 @@ from typing import Any
 
 import numpy as np
 
+from compound.catalog.loader import number
 from compound.core import capsules as core
 from compound.core.findings import ColumnRule, Finding, FindingColumns, Severity
-from compound.core.rounding import format_count, format_mass, format_number, format_percent
+from compound.core.rounding import (
+    ceil_count,
+    format_count,
+    format_mass,
+    format_number,
+    format_percent,
+)
 from compound.core.safety import dose_band_finding, opioid_finding
 from compound.core.salts import hydrate_mismatch_error
-from compound.planning import resolve
+from compound.planning import _source, resolve
 from compound.planning.capsules.amounts import _pct
 from compound.planning.capsules.context import CapsuleContext
 
@@ -52,6 +59,57 @@ def _slip_hint(strength: float, ctx: CapsuleContext) -> tuple[float, str]:
                    f"usual LDN range: did you mean {format_mass(guess)}?")
 
 
+def capacity_range_mg(ctx: CapsuleContext) -> tuple[float, float]:
+    """What the capsule size holds of the filler: volume × the filler's bulk density range [mg].
+
+    Size 3 (0.30 mL) of MCC at 0.28-0.33 g/mL holds 84-99 mg (domain.md 4.2).
+    """
+    volume = number(ctx.capsule_size, "volume_ml", table_name="capsule_sizes")
+    low = number(ctx.filler, "bulk_density_g_per_ml", table_name="excipients")
+    text = str(ctx.filler.get("bulk_density_range") or "")
+    high = float(text.split("-")[1]) if "-" in text else low
+    return volume * low * 1000.0, volume * high * 1000.0
+
+
+def _fill_and_check_weight(add: Callable[..., None], r: core.CapsuleResult,
+                           per_context: Callable[..., np.ndarray], rows: np.ndarray,
+                           sizes: np.ndarray) -> None:
+    """A fill weight far below what the size holds, and a capsule too light to check-weigh alone."""
+    rule = resolve.rule("capsule")
+    fraction = float(rule["min_fill_fraction_of_capacity"])
+    low = per_context(lambda c: capacity_range_mg(c)[0], np.float64)
+    high = per_context(lambda c: capacity_range_mg(c)[1], np.float64)
+    fill = np.asarray(r.fill_weight_mg, dtype=np.float64)
+    names, size = np.unique(sizes.astype(str), return_inverse=True)
+
+    def far_below(fill: float, low: float, high: float, size: int) -> Finding:
+        return Finding(
+            "FILL_WEIGHT_LOW_FOR_SIZE", Severity.WARNING,
+            f"A fill weight of {format_mass(fill)} is far below what a size {names[size]} capsule holds of "
+            f"this filler ({format_mass(low)}–{format_mass(high)}: capsule volume × bulk density): "
+            "check the figure and its unit, or measure the pack statistic (fill empty capsules with "
+            "the filler, weigh, divide by the number).",
+            {"expected_low_mg": low, "expected_high_mg": high,
+             "source": f"capsule_sizes.csv; excipients.csv; rules.toml [capsule] "
+                       f"min_fill_fraction_of_capacity: {rule['min_fill_source']}"})
+
+    add("FILL_WEIGHT_LOW_FOR_SIZE", Severity.WARNING, far_below,
+        present=rows & (fill < fraction * low), fill=fill, low=low, high=high, size=size)
+
+    def check_weight(fill: float, mwq: float) -> Finding:
+        group = int(ceil_count(mwq / fill))
+        return Finding(
+            "CHECK_WEIGHT_BELOW_MWQ", Severity.INFO,
+            f"One capsule's fill ({format_mass(fill)}) is below the balance's minimum weighable "
+            f"quantity ({format_mass(mwq)}), so a single capsule cannot be check-weighed to 5 %: "
+            f"check-weigh on a more sensitive balance, or weigh groups of {group} capsules "
+            f"(≥ {format_mass(group * fill)}) against as many empty shells and divide.",
+            {"group_of": group, "source": "USP <1176> (MWQ = sensitivity ÷ 5 %); domain.md 4.4"})
+
+    add("CHECK_WEIGHT_BELOW_MWQ", Severity.INFO, check_weight,
+        present=rows & (fill < np.asarray(r.mwq_mg)), fill=fill, mwq=r.mwq_mg)
+
+
 def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> list[Finding]:
     """Every finding for row ``i`` of ``result``, planned against ``ctx``."""
     return finding_columns(result, [ctx], np.zeros(len(result), dtype=np.int64)).row(i)
@@ -79,7 +137,9 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                               for c in contexts], dtype=np.int64).reshape(len(contexts), width)[ci, band_at]
     # The strength or count itself is refused: what the arithmetic would say about such a batch
     # (overfilled, trituration, shortcut) is noise beside the real reason.
-    consequences = np.asarray(r.computable, dtype=bool) & (band_severity != Severity.REFUSAL)
+    limits = resolve.rule("batch_limits")
+    too_large = np.asarray(r.capsules_needed > float(limits["max_capsules"]), dtype=bool)
+    consequences = np.asarray(r.computable, dtype=bool) & (band_severity != Severity.REFUSAL) & ~too_large
     m = {code: mask(code) & (consequences if code in _CONSEQUENCES else True) for code in r.masks}
     m["TRITURATION_PLANNED"] = m.get("TRITURATION_PLANNED", mask("")) & np.asarray(r.triturated, dtype=bool)
 
@@ -123,6 +183,9 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
     simple("COUNT_NOT_WHOLE", Severity.REFUSAL,
            lambda count: f"The capsule count must be a whole number (got {format_number(count)}).",
            count=r.count)
+    add("BATCH_TOO_LARGE", Severity.REFUSAL,
+        lambda capsules: _source.batch_limit_findings(count=capsules)[0],
+        present=too_large, capsules=r.capsules_needed)
     simple("OVERAGE_NEGATIVE", Severity.REFUSAL,
            lambda: "The overage cannot be negative: type extra capsules (1) or a percentage (5%), or 0.")
     simple("TABLET_WEIGHT_IMPOSSIBLE", Severity.REFUSAL,
@@ -272,6 +335,14 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                               "grade.", {"source": str(resolve.rule("api_assay")["source"])}),
         assay=r.assay_used)
     refused = FindingColumns(n, rules).worst() >= Severity.REFUSAL
+    _fill_and_check_weight(add, r, per_context, consequences & ~refused,
+                           per_context(lambda c: c.capsule_size["key"], object))
+    add("BASIS_BASE", Severity.WARNING,
+        lambda strength, c: _source.base_basis_finding(
+            [("strength per capsule", _as_written(strength, ctx(c)), "mg")], "base",
+            ctx(c).salts)[0],
+        present=per_context(lambda c: c.basis == "base", bool) & (np.asarray(strength) > 0),
+        strength=strength, c=ci)
     simple("FILL_WEIGHT_ESTIMATED", Severity.INFO,
            lambda fill: f"Fill weight estimated from the capsule volume × the filler's bulk density "
            f"({format_mass(fill)}); capsule charts differ by up to 10 % and filler lots vary: measure your "
