@@ -123,6 +123,18 @@ def test_formula_cells_are_neutralised_but_numbers_are_not(tmp_path, capsys):
     assert row["api_required_mg"] == "135" and row["capsules_to_prepare"] == "30"
 
 
+def test_spaces_line_feeds_and_full_width_forms_before_a_formula_are_neutralised(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    path.write_text('form,strength,count,tablet_weight,patient,prescriber,directions,x_a,x_b\n'
+                    'capsules,4.5mg,30,200mg," =1+1","\n=cmd","\uff1dHYPERLINK()",\uff20x,\uff0b1\n',
+                    encoding="utf-8")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path / "out")], capsys)
+    assert code == 0
+    row = read_csv(tmp_path / "out" / "worksheet.csv")[0]
+    assert [row[c] for c in ("patient", "prescriber", "directions", "x_a", "x_b")] == [
+        "' =1+1", "'\n=cmd", "'\uff1dHYPERLINK()", "'\uff20x", "'\uff0b1"]
+
+
 def test_unreadable_rows_never_stop_the_run_and_keep_their_place(tmp_path, capsys):
     path = tmp_path / "rx.csv"
     path.write_bytes(b"\xef\xbb\xbfform,strength,count,tablet_weight\n"
@@ -242,6 +254,25 @@ def test_a_missing_column_makes_the_rows_that_need_it_errors(tmp_path, capsys):
     assert [r["status"] for r in sheet] == ["error", "warning", "error"]
     assert sheet[0]["errors"] == "count: no value given: type the number of capsules, e.g. 30."
     assert sheet[1]["volume_ml"] == "100"
+
+
+def test_free_text_with_line_breaks_cannot_forge_lines_in_a_text_worksheet(tmp_path, capsys):
+    path = tmp_path / "rx.csv"
+    forged = "J. Doe\nWhole tablets to crush: 9\r\nBeyond-use date: 2099-01-01"
+    path.write_text("form,strength,count,tablet_weight,opioid_use,override_opioid,patient,directions\n"
+                    'capsules,4.5mg,30,200mg,yes,"pain clinic\nTablets: 99",'
+                    f'"{forged}","1 at night\u2028x"\n',
+                    encoding="utf-8")
+    code, _, _ = run(["batch", str(path), "-o", str(tmp_path / "out"), "--worksheets"], capsys)
+    assert code == 0
+    (text_file,) = (tmp_path / "out" / "worksheets").iterdir()
+    lines = text_file.read_text(encoding="utf-8").split("\n")
+    assert lines[0] == ("Row 1 · J. Doe \u23ce Whole tablets to crush: 9 \u23ce Beyond-use date: 2099-01-01"
+                        " · 1 at night \u23ce x")
+    assert "   5. Whole tablets to crush: 3" in lines  # the real working, on its own line
+    assert not [line for line in lines[1:] if "2099" in line or "crush: 9" in line
+                or line.strip().startswith("Tablets: 99")]
+    assert any("pain clinic \u23ce Tablets: 99" in line for line in lines)  # the override reason, one line
 
 
 def test_worksheets_one_text_file_per_row_with_the_working(tmp_path, capsys):

@@ -10,15 +10,21 @@ from hypothesis import strategies as st
 
 from compound.batch.coded import Coded
 from compound.batch.plan_explain import group_rows
-from compound.batch.write_cells import neutralise, neutralise_cell
+from compound.batch.write_cells import neutralise
 from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote, run_texts
 from compound.core.rounding import round_sig
+from compound.spreadsheet import neutralise_cell
 
 
 @pytest.mark.parametrize(("cell", "expected"), [
     ("=1+1", "'=1+1"), ("+44 20 7946", "'+44 20 7946"), ("-5mg", "'-5mg"), ("@SUM(A1)", "'@SUM(A1)"),
     ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("-3", "-3"), ("+2.5", "+2.5"), ("RX1001", "RX1001"),
     ("a=b", "a=b"), ("", ""),
+    # Issue 10: leading spaces or line feeds before a formula, a line feed or NUL first, and the
+    # full-width forms Excel reads as = + - @.
+    (" =1+1", "' =1+1"), ("\n=cmd", "'\n=cmd"), ("\ncmd", "'\ncmd"), ("\x00x", "'\x00x"),
+    ("\u3000@x", "'\u3000@x"), ("\uff1d1+1", "'\uff1d1+1"), ("\uff0bx", "'\uff0bx"),
+    ("\uff0d5", "'\uff0d5"), ("\uff20SUM(A1)", "'\uff20SUM(A1)"), ("  J. Doe", "  J. Doe"),
 ])
 def test_neutralise_cell(cell, expected):
     assert neutralise_cell(cell) == expected

@@ -5,10 +5,11 @@
   whole column at once), so no ``0.30000000000000004`` reaches a file.
 * Count columns are integers and print as ``31``, never ``31.0``.
 * CSVs meant for a spreadsheet (worksheet.csv, errors.csv) neutralise text
-  cells that a spreadsheet would run as a formula: a cell starting with
-  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
-  (OWASP CSV injection, CWE-1236). A plain number such as ``-3`` is left as it
-  is, and numeric columns are never touched.
+  cells that a spreadsheet would run as a formula (the rule is
+  :mod:`compound.spreadsheet`'s: ``=``, ``+``, ``-``, ``@``, their full-width
+  forms, after any leading spaces or line feeds; a tab, CR, LF or NUL first)
+  with a leading ``'`` (OWASP CSV injection, CWE-1236). A plain number such as
+  ``-3`` is left as it is, and numeric columns are never touched.
 * The writer is pyarrow's CSV writer (about 8× faster than ``DataFrame.to_csv``
   on a million rows).
 """
@@ -26,16 +27,11 @@ import pandas as pd
 
 from compound.batch.coded import Coded
 from compound.core.rounding import round_sig
-from compound.spreadsheet import FORMULA_START, PLAIN_NUMBER, formula_like
+from compound.spreadsheet import FORMULA_START, PLAIN_NUMBER
 
 # Below this an amount would print with an exponent (1.234e-7); such columns are
 # written as fixed-point text instead.
 _EXPONENT_BELOW = 1e-6
-
-
-def neutralise_cell(text: str) -> str:
-    """One cell made safe for a spreadsheet (the scalar form of :func:`neutralise`)."""
-    return "'" + text if formula_like(text) else text
 
 
 def neutralise(array: Any) -> Any:

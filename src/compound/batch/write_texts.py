@@ -8,6 +8,9 @@ prescription is planned once more with the one-at-a-time function
 it, headed by the row number and prescription fields. Rows that could not be
 read get a short file saying why, so there is one file per row.
 
+Free text (the label fields, the override reason) is printed on one line, a
+line break shown as ``⏎``: a patient name cannot forge a line of the working.
+
 Files are ``worksheets/<row>-<rx>.txt`` with the row number zero-padded, so
 they sort in file order. The option is meant for a day's batch, not a
 million rows: above :data:`MAX_ROWS` rows it is refused before anything is
@@ -40,6 +43,19 @@ _PLAN_INPUTS: Final = {
               "tablet_weight", "api_form", "assay", "water", "basis", "product", "balance",
               "balance_sensitivity", "opioid_use", "override_opioid"),
 }
+
+
+#: Cells of free text that a worksheet prints as typed (the label fields, the override reason).
+FREE_TEXT: Final = (*LABEL_FIELDS, "override_opioid")
+#: Line breaks, as str.splitlines and text viewers see them.
+_LINE_BREAKS: Final = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+#: What a line break in a free-text cell prints as, so the cell cannot start a line of its own.
+LINE_BREAK_MARK: Final = " \u23ce "
+
+
+def one_line(text: str) -> str:
+    """A free-text cell on one line: each run of line breaks shown as ⏎."""
+    return _LINE_BREAKS.sub(LINE_BREAK_MARK, text)
 
 
 def check_size(rows: int) -> None:
@@ -102,6 +118,9 @@ def write_rows(spread: Spread, directory: Path) -> None:
     for i in range(total):
         row = i + 1
         cells = {c: (None if texts[c][i] is None else str(texts[c][i]).strip() or None) for c in columns}
+        for c in FREE_TEXT:
+            if cells.get(c):
+                cells[c] = one_line(cells[c])
         head = [f"Row {row}" + "".join(f" · {cells[f]}" for f in LABEL_FIELDS if cells.get(f))]
         if status[i] == "error":
             body = f"Not planned: the row could not be read.\n  {errors[i]}\n"

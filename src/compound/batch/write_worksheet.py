@@ -29,11 +29,14 @@ import pandas as pd
 
 from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
-from compound.batch.write_cells import neutralise, neutralise_cell
+from compound.batch.write_cells import neutralise
 from compound.batch.write_set import HashingFile
 from compound.core.rounding import round_sig
+from compound.spreadsheet import neutralise_cell
 
-_RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r", dtype=np.uint8)
+# First bytes of the cells compound.spreadsheet.FORMULA_START may match: the ASCII starts, and the
+# lead bytes of U+00A0 (C2), U+3000 (E3) and the full-width forms U+FF0B…U+FF20 (EF).
+_RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r\n\x00 \xc2\xe3\xef", dtype=np.uint8)
 
 
 def quote(text: str | None, *, spreadsheet: bool = True) -> str:
