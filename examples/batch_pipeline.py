@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from compound.batch import plan_frame
+from compound.core.figures import format_count, format_mass
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,13 +35,14 @@ def main() -> None:
         print(f"  row {row.row:>2} {row.rx:<7} {row.status:<8} {str(why)[:90]}")
 
     capsules = plans[(plans["form"] == "capsules") & plans["status"].isin(["ok", "warning"])]
-    made = (capsules.groupby("strength_hcl_mg")["capsules_to_prepare"].sum()
-            .rename("capsules to prepare").rename_axis("mg naltrexone HCl per capsule"))
-    print("\nCapsules to make today:")
-    print(made.to_string())
+    made = capsules.groupby("strength_hcl_mg")["capsules_to_prepare"].sum()
+    # Amounts printed by the project's rule (format_mass: "1 mg", never "1.0"), counts whole.
+    print("\nCapsules to make today (naltrexone HCl per capsule):")
+    for strength_mg, count in made.items():
+        print(f"  {format_mass(strength_mg):>6}  {format_count(count, 'capsule')}")
 
     tablets = plans.loc[plans["status"].isin(["ok", "warning"]), "tablets_to_crush"].sum()
-    print(f"\n50 mg tablets to pull from stock: {tablets}")
+    print(f"\n50 mg tablets to pull from stock: {format_count(tablets, 'tablet')}")
 
 
 if __name__ == "__main__":

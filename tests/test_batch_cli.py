@@ -230,7 +230,10 @@ def test_the_pipeline_example_runs():
     script = EXAMPLE.parent / "batch_pipeline.py"
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert "51 prescriptions:" in done.stdout
-    assert "50 mg tablets to pull from stock: 59" in done.stdout
+    assert "50 mg tablets to pull from stock: 59 tablets" in done.stdout
+    made = done.stdout.split("per capsule):\n")[1].split("\n\n")[0].splitlines()
+    assert made[:2] == ["  0.5 mg  93 capsules", "    1 mg  92 capsules"]  # not "1.0"
+    assert "1.0" not in done.stdout and "4.50" not in done.stdout
 
 
 def test_blocks_change_nothing_in_the_output(tmp_path):

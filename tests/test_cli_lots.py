@@ -226,13 +226,29 @@ def test_audit_verify_ok(run, lots):
 
 def test_db_option_and_bad_url(run, tmp_path):
     other = tmp_path / "elsewhere" / "other.sqlite3"
+    code, out, err = run("lots", "list", "--db", str(other))  # a folder that does not exist
+    assert (code, out) == (6, "")
+    assert err == (f"error: no register at {other}: the folder {other.parent} does not exist.\n"
+                   f"  Create it with `compound lots init {other}`, or check --db / "
+                   "COMPOUND_DB for a typing mistake.\n")
+    assert not other.parent.exists()
+    assert run("lots", "init", str(other)) == (
+        0, f"Created the register at sqlite:///{other}.\n", "")
+    assert run("lots", "init", str(other))[1] == (
+        f"sqlite:///{other} is a register (1 event); ready.\n")
     assert run("lots", "receive", "mcc", "M1", "--expiry", "2026-06", "--by", "AB",
                "--db", str(other))[0] == 0
-    assert other.exists()
     assert "M1" in run("lots", "list", "--ingredients", "--db", str(other))[1]
     assert "M1" not in run("lots", "list", "--ingredients")[1]
     code, _, err = run("lots", "list", "--db", "mysql://host/db")
     assert code == 6 and "cannot use 'mysql'" in err
+
+
+def test_compound_db_naming_a_missing_folder_is_an_error(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPOUND_DB", str(tmp_path / "typo" / "register.sqlite3"))
+    code, out, err = run("lots", "list")
+    assert (code, out) == (6, "") and "no register at" in err and "compound lots init" in err
+    assert not (tmp_path / "typo").exists()
 
 
 def test_exit_codes_from_a_real_process(tmp_path):

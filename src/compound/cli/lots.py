@@ -9,6 +9,7 @@ trail does not verify, 6 operation not allowed).
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,6 +79,30 @@ def lots() -> None:
     `compound plan … --save` and move quarantine → released → dispensed, or are
     recalled or destroyed. A lot past its beyond-use date shows as expired.
     """
+
+
+@lots.command()
+@click.argument("path", metavar="PATH|URL")
+def init(path: str) -> None:
+    """Create a register at PATH (its folder too), or check the one there.
+
+    \b
+    Example:
+      compound lots init ~/pharmacy/register.sqlite3
+      export COMPOUND_DB=~/pharmacy/register.sqlite3
+    """
+    from compound.register import Register, db
+
+    url = db.database_url(path, create=True)
+    file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    existed = file is None or os.path.exists(file)
+    with Register.open(path, create=True) as register:
+        count = len(register.events())
+        where = register.location
+    if existed:
+        click.echo(f"{where} is a register ({count} event{'s' if count != 1 else ''}); ready.")
+    else:
+        click.echo(f"Created the register at {where}.")
 
 
 @lots.command()
@@ -214,10 +239,33 @@ def _show_lot(lot: Lot) -> str:
     for e in lot.history:
         detail = e.to_dict()
         move = f" {detail['from']} → {detail['to']}" if "from" in detail else ""
+        given = e.payload.get("dispensing") if e.action == "lot.dispense" else None
+        if given:
+            move += f", {show_quantity(given['quantity'], given['quantity_unit'])}" + (
+                f" to {given['rx_number']}" if given["rx_number"] else "")
         extra = detail.get("reason") or detail.get("note")
         lines.append(f"    #{e.seq} {e.at_utc} {e.actor} {e.action}{move}"
                      + (f": {extra}" if extra else ""))
     return "\n".join(lines)
+
+
+def saved_summary(lot: Lot) -> str:
+    """What ``plan … --save`` recorded, printed under the worksheet."""
+    from compound.register.prescriptions import show_quantity
+    from compound.register.views import format_amount
+
+    checked = f", checked by {lot.checked_by}" if lot.checked_by else ""
+    used = ", ".join(f"{c.lot_number} {format_amount(c.amount, c.unit)}" for c in lot.components)
+    rx = (lot.plan.get("prescription") or {}).get("rx_number")
+    return "\n".join([
+        "",
+        f"Saved lot {lot.lot_number} ({lot.status}): "
+        f"{show_quantity(lot.quantity, lot.quantity_unit)}, BUD "
+        f"{lot.beyond_use_date.isoformat()} ({lot.storage}).",
+        f"  Recorded: compounded {lot.compounded.isoformat()} by {lot.compounded_by}{checked}; "
+        f"{used}" + (f"; for prescription {rx}" if rx else "") + ".",
+        f"  Next: after the final check, compound lots release {lot.lot_number} --by INITIALS.",
+    ])
 
 
 def _dispensing_table(found: list[Dispensing], who: str) -> list[str]:

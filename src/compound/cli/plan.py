@@ -103,7 +103,13 @@ def dating_params() -> list[click.Option]:
     ]
 
 
-_DATING_KEYS = tuple(p.name for p in dating_params())
+def _all_params() -> list[click.Option]:
+    from compound.cli.plan_rx import rx_params
+
+    return [*dating_params(), *rx_params()]
+
+
+_DATING_KEYS = tuple(p.name for p in _all_params())
 
 
 def _check_dating(params: dict[str, Any]) -> None:
@@ -116,6 +122,9 @@ def _check_dating(params: dict[str, Any]) -> None:
     if params.get("save") and not params.get("by"):
         raise InputError("--save needs the compounder's initials.", hint="Add --by AB.",
                          field="by")
+    from compound.cli import plan_rx
+
+    plan_rx.check(params)
     if (params.get("as_of") or params.get("reason")) and not params.get("save"):
         raise InputError("--as-of and --reason date a saved lot entered late.",
                          hint="Add --save (or leave them out).", field="as_of")
@@ -123,11 +132,19 @@ def _check_dating(params: dict[str, Any]) -> None:
         from compound.register.entry import entry_date
 
         entry_date(params.get("as_of"), params.get("reason"))
+    if params.get("save") and not params.get("ingredient_lot"):
+        raise InputError("--save records the lot with the ingredient lots it used: name each "
+                         "with --ingredient-lot LOT.",
+                         hint="e.g. --ingredient-lot NTX2403 --ingredient-lot MCC77 (lots received "
+                              "with compound lots receive …).", field="ingredient_lot")
 
 
 def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
+    from compound.cli import plan_rx
+
     lots_named = params.get("ingredient_lot") or ()
     if not params.get("compounded"):
+        plan_rx.carry(result, params, None)
         return
     from compound.cli.bud import labelled_dates
     from compound.planning.dating import date_plan
@@ -149,13 +166,18 @@ def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
                         policy=params.get("policy") or "usp795-2023",
                         day_zero=bool(params.get("day_zero")), container=params.get("container"),
                         component_expiries=expiries)
-        if params.get("save") and register is not None and not result.refused:
+        saving = params.get("save") and register is not None and not result.refused
+        plan_rx.carry(result, params, register if saving else None)
+        if saving:
             from compound.register.from_plan import record_plan
 
+            assert register is not None
             result.extra["lot_number"] = record_plan(
                 register, result, bud, compounded_by=params["by"],
                 checked_by=params.get("checked_by"), ingredient_lots=ingredient_lots,
                 as_of=params.get("as_of"), reason=params.get("reason"))
+            click.get_current_context().meta["compound.saved_lot"] = register.get(
+                result.extra["lot_number"])
     finally:
         if register is not None:
             register.close()
@@ -173,6 +195,11 @@ def finish(result: Plan, as_json: bool) -> None:
         emit_json(result.to_dict())
     else:
         click.echo(result.worksheet(), nl=False)
+        saved = ctx.meta.get("compound.saved_lot") if ctx is not None else None
+        if saved is not None:
+            from compound.cli.lots import saved_summary
+
+            click.echo(saved_summary(saved))
     if result.refused:
         sys.exit(3)
 
@@ -235,7 +262,7 @@ def _default_capsule_size() -> str:
 
 def _with_dating(command: click.Command) -> click.Command:
     """Give a form's command the dating options; its own callback never sees them."""
-    command.params.extend(dating_params())
+    command.params.extend(_all_params())
     inner = command.callback
     assert inner is not None
 

@@ -24,6 +24,14 @@ def render(plan: Plan, width: int = 88) -> str:
     for key, value in plan.inputs.items():
         if value not in (None, "", False):
             lines.append(f"  {key.replace('_', ' ')}: {value}")
+    rx = plan.extra.get("prescription")
+    if rx:
+        refills = f"{rx['refills']} refill{'s' if rx['refills'] != 1 else ''}"
+        lines += ["", f"Prescription {rx['rx_number']}",
+                  f"  patient: {rx['patient_name']} (born {rx['patient_dob']})",
+                  f"  prescriber: {rx['prescriber']}", f"  directions: {rx['directions']}",
+                  f"  prescribed: {rx['strength']} {rx['form']}, {rx['quantity']} per fill, "
+                  f"{refills}"]
     findings = sorted(plan.findings, key=lambda f: -f.severity)
     if findings:
         lines += ["", "Findings"]

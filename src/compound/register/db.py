@@ -16,6 +16,7 @@ are serialised, so the audit chain has one head and lot numbers one counter.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,14 @@ _PG_WRITE_LOCK: Final = 0x636F6D70  # "comp"
 _WRITE_OPTION: Final = "compound_write"
 
 
-def database_url(target: str | Path | None = None) -> str:
-    """An SQLAlchemy URL from a file path, a URL, or the default location."""
+def database_url(target: str | Path | None = None, *, create: bool = False) -> str:
+    """An SQLAlchemy URL from a file path, a URL, or the default location.
+
+    The default location's folder is made on first use. A path someone named
+    (``target``, ``COMPOUND_DB``) in a folder that does not exist is refused unless
+    ``create``: a typing mistake must not answer with a new, empty register.
+    """
+    named = target is not None or bool(os.environ.get("COMPOUND_DB"))
     text = str(target) if target is not None else paths.default_db()
     if "://" in text:
         if not text.startswith(("sqlite", "postgresql")):
@@ -49,6 +56,11 @@ def database_url(target: str | Path | None = None) -> str:
     if path.is_dir():
         raise RegisterError(f"{path} is a directory, not a register file.",
                             hint="Give a file path such as ~/compound/register.sqlite3.")
+    if named and not create and not path.parent.exists():
+        raise RegisterError(
+            f"no register at {path}: the folder {path.parent} does not exist.",
+            hint=f"Create it with `compound lots init {path}`, or check --db / COMPOUND_DB "
+                 "for a typing mistake.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

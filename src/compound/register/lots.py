@@ -83,12 +83,13 @@ class Register:
     @classmethod
     def open(cls, target: str | Path | None = None, *,
              clock: Callable[[], dt.datetime] = audit.utc_now,
-             lot_prefix: str = LOT_PREFIX) -> Register:
+             lot_prefix: str = LOT_PREFIX, create: bool = False) -> Register:
         """Open (and create or migrate) the register at a path or SQLAlchemy URL.
 
-        ``None`` means ``COMPOUND_DB`` or the user data directory.
+        ``None`` means ``COMPOUND_DB`` or the user data directory. A named path whose
+        folder does not exist is refused unless ``create`` (``compound lots init``).
         """
-        engine = db.create_engine(db.database_url(target))
+        engine = db.create_engine(db.database_url(target, create=create))
         try:
             migrations.migrate(engine, clock)
         except BaseException:
@@ -554,8 +555,8 @@ class Register:
         values = prescriptions.values(
             rx=rx, patient_name=patient_name, patient_dob=patient_dob, prescriber=prescriber,
             directions=directions, strength=strength, form=form, quantity=quantity,
-            refills=refills, recorded_by=recorded_by, basis=basis,
-            today=today or paths.real_today())
+            refills=refills, basis=basis, today=today or paths.real_today())
+        values["recorded_by"] = validate.initials(recorded_by, "by")
         with db.write(self.engine) as conn:
             prescriptions.record(conn, values, self.clock)
         return str(values["rx_number"])

@@ -20,6 +20,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -100,9 +101,10 @@ def plan_quantity(plan: Mapping[str, Any]) -> float | None:
 
 
 def values(*, rx: Any, patient_name: Any, patient_dob: Any, prescriber: Any, directions: Any,
-           strength: Any, form: Any, quantity: Any, refills: Any, recorded_by: Any,
-           today: dt.date, basis: str = "hcl") -> dict[str, Any]:
-    """A prescription row from what was typed; every field checked, none guessed."""
+           strength: Any, form: Any, quantity: Any, refills: Any, today: dt.date,
+           basis: str = "hcl") -> dict[str, Any]:
+    """A prescription row from what was typed (all but who records it); every field checked,
+    none guessed."""
     if form not in FORMS:
         raise InputError(f"form: {form!r} is not a form the register dispenses.",
                          hint=f"Use one of {', '.join(FORMS)}.", field="form")
@@ -122,7 +124,6 @@ def values(*, rx: Any, patient_name: Any, patient_dob: Any, prescriber: Any, dir
         "directions": validate.text(directions, "directions", max_len=500),
         "strength": parse_strength(strength, form, basis),
         "form": form, "quantity": amount, "quantity_unit": unit, "refills": refills,
-        "recorded_by": validate.initials(recorded_by, "by"),
     }
 
 
@@ -148,6 +149,12 @@ def quantity_in(value: Any, unit: str, field: str) -> float:
     if unit == "capsules" and not amount.is_integer():
         raise InputError(f"{field}: {value!r} is not a whole number of capsules.", field=field)
     return amount
+
+
+def quantity_text(amount: float, unit: str) -> str:
+    """An amount as exact text :func:`quantity_in` reads back to the same float (``100mL``)."""
+    exact = format(Decimal(repr(float(amount))).normalize(), "f")
+    return exact if unit == "capsules" else exact + unit
 
 
 def show_quantity(amount: float, unit: str) -> str:
