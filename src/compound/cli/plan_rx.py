@@ -62,14 +62,14 @@ def check(params: dict[str, Any]) -> None:
 
 def carry(result: Plan, params: dict[str, Any], register: Register | None) -> None:
     """Put the prescription into the plan and, when ``register`` is given, record it there."""
+    number = params.get("rx")
+    if not number or result.refused:
+        return
     from compound import paths
     from compound.errors import InputError, RegisterError
     from compound.register import prescriptions
     from compound.register.views import Prescription
 
-    number = params.get("rx")
-    if not number or result.refused:
-        return
     plan = result.to_dict()
     strength = prescriptions.plan_strength(plan)
     if result.kind not in prescriptions.FORMS or strength is None:
