@@ -132,11 +132,6 @@ def _check_dating(params: dict[str, Any]) -> None:
         from compound.register.entry import entry_date
 
         entry_date(params.get("as_of"), params.get("reason"))
-    if params.get("save") and not params.get("ingredient_lot"):
-        raise InputError("--save records the lot with the ingredient lots it used: name each "
-                         "with --ingredient-lot LOT.",
-                         hint="e.g. --ingredient-lot NTX2403 --ingredient-lot MCC77 (lots received "
-                              "with compound lots receive …).", field="ingredient_lot")
 
 
 def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
@@ -167,6 +162,14 @@ def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
                         day_zero=bool(params.get("day_zero")), container=params.get("container"),
                         component_expiries=expiries)
         saving = params.get("save") and register is not None and not result.refused
+        if saving and not lots_named:  # a refused plan says why it is refused instead
+            from compound.errors import InputError
+
+            raise InputError("--save records the lot with the ingredient lots it used: name "
+                             "each with --ingredient-lot LOT.",
+                             hint="e.g. --ingredient-lot NTX2403 --ingredient-lot MCC77 (lots "
+                                  "received with compound lots receive …).",
+                             field="ingredient_lot")
         plan_rx.carry(result, params, register if saving else None)
         if saving:
             from compound.register.from_plan import record_plan

@@ -1,8 +1,5 @@
 """Versioned schema: ordered steps, applied once, each recorded as an audit event.
 
-A new register takes every step at once and records one event (at the latest
-version); a register made by an older compound records each step it takes.
-
 Why not Alembic: the register needs a handful of steps that must run inside the
 same locked transaction as their ``schema_version`` row and audit event, on
 first use, on a pharmacist's machine with no migration scripts directory or
