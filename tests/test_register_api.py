@@ -63,7 +63,29 @@ def test_open_creates_the_register_at_compound_db(tmp_path):
         assert (tmp_path / "register.sqlite3").exists()
         events = register.events()
     assert [e.action for e in events] == ["register.migrate"]
-    assert events[0].payload["version"] == migrations.LATEST == 3
+    assert events[0].payload["version"] == migrations.LATEST == 4
+
+
+def test_a_version_3_register_gains_the_listing_index(tmp_path, monkeypatch):
+    """v4 adds the (status, BUD, lot number) index to a register made before it; verify passes
+    before and after, and the step is an audit event."""
+    path = tmp_path / "old.sqlite3"
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        m.setattr(migrations, "LATEST", 3)
+        with Register.open(path) as old:
+            with db.write(old.engine) as conn:  # as compound made it before v4
+                conn.exec_driver_sql("DROP INDEX lots_status_bud")
+            assert old.verify().ok
+    with Register.open(path) as new:
+        with db.read(new.engine) as conn:
+            assert migrations.current_version(conn) == 4
+            indexes = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "lots_status_bud" in indexes
+        assert [e.payload["version"] for e in new.events()
+                if e.action == "register.migrate"][:2] == [3, 4]
+        assert new.verify().ok
 
 
 def test_reopening_does_not_migrate_again(tmp_path):
@@ -349,6 +371,57 @@ def test_list_by_status_and_expiring(reg, clock):
         reg.list_lots(status="sold")
     with pytest.raises(UnitInputError, match="months differ"):
         reg.list_lots(expiring_within_days="1 month")
+
+
+def rows_per_query(reg, monkeypatch, module, builder: str, table: str) -> list[int]:
+    """Rows turned into objects by ``module.builder`` after each query naming ``table``.
+
+    Counted from now on: each query's count grows as its rows are built, so the list says
+    how many rows each query fetched.
+    """
+    counts: list[int] = []
+    real = getattr(module, builder)
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if f"FROM {table}" in statement:
+            counts.append(0)
+
+    def counting(*args, **kwargs):
+        counts[-1] += 1
+        return real(*args, **kwargs)
+
+    schema.sa.event.listen(reg.engine, "before_cursor_execute", before)
+    monkeypatch.setattr(module, builder, counting)
+    return counts
+
+
+def test_listing_reads_only_the_listed_columns_in_bounded_batches(reg, monkeypatch):
+    """Issue 13: a list never fetches plans (~10 KB a lot) and holds a batch of rows at a time."""
+    from compound.register import reading
+
+    made = [capsules(reg, plan={"kind": "capsules", "big": "x" * 5000}) for _ in range(7)]
+    monkeypatch.setattr(reading, "LIST_BATCH", 3)
+    sql: list[str] = []
+    schema.sa.event.listen(reg.engine, "before_cursor_execute",
+                           lambda conn, cursor, statement, *rest: sql.append(statement))
+    counts = rows_per_query(reg, monkeypatch, reading, "lot", "lots")
+    listed = list(reg.iter_lots())
+    assert [lot.lot_number for lot in listed] == made
+    assert all(lot.plan == {} and lot.components == [] and lot.history == [] for lot in listed)
+    assert counts == [3, 3, 1]  # 7 lots, 3 per query
+    assert not any("lots.plan" in s for s in sql if "FROM lots" in s)
+
+
+def test_status_filters_run_in_sql_on_an_index(reg):
+    """`lots list --status` walks the (status, BUD, lot number) index: no scan, no sort."""
+    from compound.register import reading
+
+    query = reading.lots_query(TODAY, "dispensed", None)
+    with db.read(reg.engine) as conn:
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " | ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "USING INDEX lots_status_bud" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
 
 
 def test_trace_follows_sub_lots(reg):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from compound.cli.output import emit_json
+from compound.cli.output import emit_json, emit_json_array
 
 if TYPE_CHECKING:
     from compound.register import IngredientLot, Lot, Register
@@ -184,17 +184,17 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
             click.echo(_table(rows, ["LOT", "EXPIRY", "", "ITEM"]) if rows
                        else "No ingredient lots.")
             return
-        found = register.list_lots(status=status, expiring_within_days=expiring)
-    if as_json:
-        emit_json([lot.to_dict(full=False) for lot in found])
-        return
-    if not found:
+        found = register.iter_lots(status=status, expiring_within_days=expiring)
+        if as_json:
+            emit_json_array(lot.to_dict(full=False) for lot in found)
+            return
+        rows = [[lot.lot_number, lot.status, lot.beyond_use_date.isoformat(),
+                 _days_left(lot.days_left) if lot.status in ("quarantine", "released", "expired")
+                 else "", lot.description] for lot in found]
+    if not rows:
         click.echo("No lots" + (f" expiring within {expiring}" if expiring else "")
                    + (f" with status {status}" if status else "") + ".")
         return
-    rows = [[lot.lot_number, lot.status, lot.beyond_use_date.isoformat(),
-             _days_left(lot.days_left) if lot.status in ("quarantine", "released", "expired")
-             else "", lot.description] for lot in found]
     click.echo(_table(rows, ["LOT", "STATUS", "BUD", "", "DESCRIPTION"]))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 import click
@@ -11,3 +13,19 @@ import click
 def emit_json(payload: Any) -> None:
     """Stable, readable JSON: keys in insertion order, non-ASCII kept, no NaN."""
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def emit_json_array(items: Iterable[Any], *, batch: int = 1000) -> None:
+    """A JSON array written as it is read: one item per line, ``batch`` items per write.
+
+    For long lists (100,000 lots): nothing is held but the batch being written, and the
+    items are not pretty-printed (indenting every nested value costs more than the query).
+    """
+    items = iter(items)
+    click.echo("[", nl=False)
+    separator = "\n  "
+    while chunk := list(islice(items, batch)):
+        click.echo(separator + ",\n  ".join(
+            json.dumps(item, ensure_ascii=False, allow_nan=False) for item in chunk), nl=False)
+        separator = ",\n  "
+    click.echo("\n]" if separator != "\n  " else "]")

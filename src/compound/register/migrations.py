@@ -66,12 +66,19 @@ def _v3_lot_numbers_ignore_case(conn: sa.Connection) -> None:
                              f"ON {table} (lower(lot_number))")
 
 
+def _v4_list_index(conn: sa.Connection) -> None:
+    # A register made before version 4 lacks it (a new one has it from v1's create_all).
+    conn.execute(sa.schema.CreateIndex(schema.LOTS_BY_STATUS, if_not_exists=True))
+
+
 MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
     (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
      _v1_initial),
     (2, "prescriptions and dispensings (partial dispensing, refills), append-only guards",
      _v2_prescriptions),
     (3, "lot numbers unique ignoring case", _v3_lot_numbers_ignore_case),
+    (4, "index of lots by status and beyond-use date (lots list --status at 100,000 lots)",
+     _v4_list_index),
 )
 LATEST: Final = MIGRATIONS[-1][0]
 

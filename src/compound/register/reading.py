@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
 
 import sqlalchemy as sa
 
@@ -110,10 +111,18 @@ def ingredient(row: Any, today: dt.date) -> views.IngredientLot:
     )
 
 
-def lots(conn: sa.Connection, today: dt.date, status: str | None,
-         expiring_within_days: int | None, *, full: bool = False) -> list[views.Lot]:
+# What a list shows: every lot column but the plan (~10 KB a lot, read only by ``lots show``).
+_LISTED: Final = tuple(c for c in schema.lots.columns if c.name != "plan")
+LIST_BATCH: Final = 1000
+"""Rows fetched from the database at a time while listing (memory stays flat at any count)."""
+
+
+def lots_query(today: dt.date, status: str | None, expiring_within_days: int | None, *,
+               full: bool = False) -> sa.Select[Any]:
+    """Lots by BUD (then lot number), filtered in SQL on indexed columns (status, BUD)."""
     t = schema.lots
-    query = sa.select(t).order_by(t.c.beyond_use_date, t.c.lot_number)
+    query = (sa.select(t) if full else sa.select(*_LISTED)).order_by(t.c.beyond_use_date,
+                                                                     t.c.lot_number)
     on_hand = t.c.status.in_(views.ON_HAND)
     if expiring_within_days is not None:
         horizon = today + dt.timedelta(days=expiring_within_days)
@@ -124,9 +133,42 @@ def lots(conn: sa.Connection, today: dt.date, status: str | None,
         query = query.where(t.c.status == status, t.c.beyond_use_date >= today)
     elif status is not None:
         query = query.where(t.c.status == status)
-    totals = dispensed_totals(conn)
-    return [lot(conn, r, today, full=full, dispensed=totals.get(r.id, 0.0))
-            for r in conn.execute(query).all()]
+    return query
+
+
+def in_batches(conn: sa.Connection, query: sa.Select[Any], keys: Sequence[sa.Column[Any]],
+               batch: int) -> Iterator[list[Any]]:
+    """The rows of ``query``, ordered by ``keys`` (unique together), ``batch`` rows per query.
+
+    Each batch is its own query that starts after the last row of the one before (keyset
+    paging: the index is walked, never an OFFSET counted), so memory holds one batch
+    whatever the table's size, on SQLite and PostgreSQL alike.
+    """
+    after: list[Any] | None = None
+    while True:
+        page = query if after is None else query.where(sa.tuple_(*keys) > sa.tuple_(*after))
+        rows = list(conn.execute(page.limit(batch)).all())
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        after = [getattr(rows[-1], key.name) for key in keys]
+
+
+def iter_lots(conn: sa.Connection, today: dt.date, status: str | None,
+              expiring_within_days: int | None, *, full: bool = False) -> Iterator[views.Lot]:
+    """The lots of :func:`lots_query`, read :data:`LIST_BATCH` rows at a time."""
+    t = schema.lots
+    query = lots_query(today, status, expiring_within_days, full=full)
+    for rows in in_batches(conn, query, (t.c.beyond_use_date, t.c.lot_number), LIST_BATCH):
+        totals = dispensed_totals(conn, [r.id for r in rows])
+        for r in rows:
+            yield lot(conn, r, today, full=full, dispensed=totals.get(r.id, 0.0))
+
+
+def lots(conn: sa.Connection, today: dt.date, status: str | None,
+         expiring_within_days: int | None, *, full: bool = False) -> list[views.Lot]:
+    return list(iter_lots(conn, today, status, expiring_within_days, full=full))
 
 
 def trace(conn: sa.Connection, lot_number: str, today: dt.date) -> list[dict[str, Any]]:

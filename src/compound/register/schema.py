@@ -77,6 +77,9 @@ lots: Final = sa.Table(
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 sa.Index("lots_bud", lots.c.beyond_use_date)
+# `lots list --status …` (and the TUI's filters): the status, then BUD order, from the index.
+LOTS_BY_STATUS: Final = sa.Index("lots_status_bud", lots.c.status, lots.c.beyond_use_date,
+                                 lots.c.lot_number)
 
 components: Final = sa.Table(
     "components", metadata,
