@@ -79,3 +79,48 @@ def test_ingredients_export_and_file_output_with_bom(reg, tmp_path):
     ntx = next(r for r in rows if r["lot_number"] == NTX)
     assert ntx["supplier"] == "'+44 Wholesale" and ntx["reference"] == "'=1+2"
     assert ntx["expiry"] == "2026-05-31" and ntx["expired"] == "no"
+
+
+def test_identifiers_a_spreadsheet_would_convert_stay_text(tmp_path, clock):
+    # A spreadsheet opening the CSV reads 1E5 as 100000, 0001 as 1 and 3/4 as 4 March.
+    clock.set("2025-03-01")
+    with Register.open(tmp_path / "r.sqlite3") as register:
+        for lot in ("1E5", "0001", "3/4", "MCC-7781"):
+            register.receive_ingredient(item="mcc", lot_number=lot, expiry="2027-01-31",
+                                        received="2025-03-01", received_by="AB", reference=lot)
+        out = io.StringIO()
+        register.export_csv(out, what="ingredients")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert sorted((r["lot_number"], r["reference"]) for r in rows) == [
+        ("'0001", "'0001"), ("'1E5", "'1E5"), ("'3/4", "'3/4"), ("MCC-7781", "MCC-7781")]
+    assert {r["expiry"] for r in rows} == {"2027-01-31"}  # dates the tool writes stay dates
+
+
+def test_a_file_export_is_whole_and_never_follows_a_symlink(reg, tmp_path, monkeypatch):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", encoding="utf-8")
+    target = tmp_path / "lots.csv"
+    target.symlink_to(victim)
+    assert reg.export_csv(target) == 2
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert not target.is_symlink() and target.read_bytes().startswith(b"\xef\xbb\xbflot_number,")
+    before = target.read_bytes()
+
+    # A failure half-way leaves the earlier export as it was, and no temporary file beside it.
+    from compound.register import export
+
+    def failing(lot):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(export, "_lot_row", failing)
+    with pytest.raises(RuntimeError):
+        reg.export_csv(target)
+    assert target.read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".lots.csv.")]
+
+
+def test_an_export_to_a_folder_that_does_not_exist_is_one_clear_error(reg, tmp_path):
+    from compound.errors import InputError
+
+    with pytest.raises(InputError, match=r"cannot write .*nowhere/lots.csv: No such file or directory"):
+        reg.export_csv(tmp_path / "nowhere" / "lots.csv")
