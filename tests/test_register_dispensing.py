@@ -154,7 +154,8 @@ def test_a_prescription_is_recorded_once_and_never_changed(reg):
 
 @pytest.mark.parametrize(("overrides", "error", "match"), [
     ({"rx": "RX 1!"}, InputError, "not a prescription number"),
-    ({"patient_dob": "2025-03-11"}, InputError, "after today"),
+    ({"patient_dob": "2025-03-11"}, InputError, "not a date on or before today"),
+    ({"patient_dob": "1970-02-30"}, InputError, "not a date on or before today"),
     ({"patient_name": " "}, InputError, "patient is required"),
     ({"refills": -1}, InputError, "not a whole number of refills"),
     ({"form": "tablets"}, InputError, "not a form the register dispenses"),
@@ -164,6 +165,13 @@ def test_a_prescription_is_recorded_once_and_never_changed(reg):
 def test_prescription_details_are_checked(reg, overrides, error, match):
     with pytest.raises(error, match=match):
         rx(reg, **overrides)
+
+
+def test_a_refused_date_of_birth_is_not_repeated(reg):
+    for typed in ("1970-02-30", "2031-01-02", "02/01/1970"):
+        with pytest.raises(InputError) as caught:
+            rx(reg, patient_dob=typed)
+        assert typed not in f"{caught.value.message} {caught.value.hint}"
 
 
 def test_no_error_message_names_the_patient(reg, lot):

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from compound.core import amounts
 from compound.core.figures import format_concentration, format_mass, format_number
-from compound.errors import InputError, RegisterError, UnitInputError
+from compound.errors import DateInputError, InputError, RegisterError, UnitInputError
 from compound.register import audit, schema, validate
 from compound.register.entry import EntryDate
 from compound.register.replay import dispensing_record, prescription_record
@@ -110,7 +110,7 @@ def values(*, rx: Any, patient_name: Any, patient_dob: Any, prescriber: Any, dir
                          hint=f"Use one of {', '.join(FORMS)}.", field="form")
     if basis not in BASES:
         raise InputError(f"basis: {basis!r} is not hcl or base.", field="basis")
-    dob = validate.not_in_future(validate.date(patient_dob, "dob"), today, "dob")
+    dob = _date_of_birth(patient_dob, today)
     if isinstance(refills, bool) or not isinstance(refills, int) or refills < 0:
         raise InputError(f"refills: {refills!r} is not a whole number of refills (0 or more).",
                          hint="e.g. --refills 2 (three fills in all).", field="refills")
@@ -125,6 +125,15 @@ def values(*, rx: Any, patient_name: Any, patient_dob: Any, prescriber: Any, dir
         "strength": parse_strength(strength, form, basis),
         "form": form, "quantity": amount, "quantity_unit": unit, "refills": refills,
     }
+
+
+def _date_of_birth(value: Any, today: dt.date) -> dt.date:
+    """The patient's date of birth; a refusal does not repeat what was typed (privacy)."""
+    try:
+        return validate.not_in_future(validate.date(value, "dob"), today, "dob")
+    except DateInputError:
+        raise DateInputError("dob: the date of birth is not a date on or before today.",
+                             hint="Type it as YYYY-MM-DD, e.g. 1970-01-31.", field="dob") from None
 
 
 def quantity_in(value: Any, unit: str, field: str) -> float:
