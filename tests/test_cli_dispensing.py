@@ -166,3 +166,19 @@ def test_each_command_describes_its_own_reason(run, command, words):
     reason = " ".join(out.split("--reason TEXT")[1].split("\n  --as-of")[0].split())
     assert reason.startswith(words)
     assert "required for a recall" not in reason  # what every command used to say
+
+
+def test_list_shows_what_is_left_of_a_partly_dispensed_lot_and_a_recall_points_to_patients(
+        run, released):
+    run("lots", "dispense", LOT, "--quantity", "30", "--rx", "RX1", "--by", "AB")
+    code, out, _ = run("lots", "list")
+    assert code == 0
+    assert out.splitlines() == [
+        "LOT                STATUS    BUD                        LEFT         DESCRIPTION",
+        f"{LOT}  released  2025-09-05  179 days left  60 capsules  Naltrexone HCl 4.5 mg capsules",
+    ]
+    code, out, _ = run("lots", "recall", LOT, "--by", "CD", "--reason", "supplier recall")
+    assert code == 0
+    assert out.splitlines()[1] == (f"It was dispensed to 1 prescription: compound lots trace "
+                                   f"{LOT} lists the patients to contact.")
+    assert PATIENT not in out

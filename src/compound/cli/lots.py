@@ -188,14 +188,19 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
         if as_json:
             emit_json_array(lot.to_dict(full=False) for lot in found)
             return
+        from compound.register.prescriptions import show_quantity
+
+        # LEFT only for a lot partly dispensed (the column disappears when no lot is).
         rows = [[lot.lot_number, lot.status, lot.beyond_use_date.isoformat(),
                  _days_left(lot.days_left) if lot.status in ("quarantine", "released", "expired")
-                 else "", lot.description] for lot in found]
+                 else "",
+                 show_quantity(lot.remaining, lot.quantity_unit)
+                 if 0 < lot.remaining < lot.quantity else "", lot.description] for lot in found]
     if not rows:
         click.echo("No lots" + (f" expiring within {expiring}" if expiring else "")
                    + (f" with status {status}" if status else "") + ".")
         return
-    click.echo(_table(rows, ["LOT", "STATUS", "BUD", "", "DESCRIPTION"]))
+    click.echo(_table(rows, ["LOT", "STATUS", "BUD", "", "LEFT", "DESCRIPTION"]))
 
 
 def _show_lot(lot: Lot) -> str:
@@ -346,6 +351,11 @@ def _move_command(action: str, summary: str, reason_help: str) -> click.Command:
         else:
             click.echo(f"Lot {found.lot_number} is now {found.status} ({found.description}; "
                        f"BUD {found.beyond_use_date.isoformat()}).")
+            patients = {d.rx_number for d in found.dispensings if d.rx_number}
+            if action == "recall" and patients:
+                click.echo(f"It was dispensed to {len(patients)} prescription"
+                           f"{'s' if len(patients) != 1 else ''}: compound lots trace "
+                           f"{found.lot_number} lists the patients to contact.")
 
     command.__doc__ = summary
     return click.command(name=action)(command)
