@@ -20,6 +20,7 @@ from hypothesis import settings
 
 from compound import paths
 from compound.catalog import loader
+from registers import BACKENDS, new_database
 
 TEST_NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.UTC)
 """The real clock in tests: noon UTC, so the local date is 2025-03-10 in any time zone within 11 h."""
@@ -85,3 +86,10 @@ def overlay(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPOUND_CATALOG", str(directory))
     loader.clear_cache()
     return directory
+
+
+@pytest.fixture(params=BACKENDS)
+def register_url(request, tmp_path):
+    """An empty register database on each backend (tests/registers.py)."""
+    with new_database(request.param, tmp_path) as url:
+        yield url

@@ -252,16 +252,25 @@ def test_compound_db_naming_a_missing_folder_is_an_error(run, tmp_path, monkeypa
 
 
 def test_exit_codes_from_a_real_process(tmp_path):
-    env = {**os.environ, "COMPOUND_DB": str(tmp_path / "r.sqlite3"),
-           "COMPOUND_TODAY": "2025-03-10"}
-    proc = subprocess.run([sys.executable, "-m", "compound", "lots", "show", "NOPE"],
-                          capture_output=True, text=True, env=env)
+    # The real clock: a receipt is dated today (COMPOUND_TODAY would have to match it).
+    env = {k: v for k, v in os.environ.items() if k != "COMPOUND_TODAY"}
+    env["COMPOUND_DB"] = str(tmp_path / "r.sqlite3")
+
+    def compound(*args):
+        return subprocess.run([sys.executable, "-m", "compound", *args], capture_output=True,
+                              text=True, env=env)
+
+    proc = compound("lots", "show", "NOPE")  # reading creates nothing
+    assert proc.returncode == 6
+    assert proc.stderr.startswith("error: there is no register at ")
+    assert not (tmp_path / "r.sqlite3").exists()
+    assert compound("lots", "receive", "mcc", "M1", "--expiry", "2099-12", "--by", "AB"
+                    ).returncode == 0
+    proc = compound("lots", "show", "NOPE")
     assert proc.returncode == 6
     assert proc.stderr == ("error: unknown lot NOPE.\n"
                            "  compound lots list shows the lots.\n")
-    proc = subprocess.run([sys.executable, "-m", "compound", "audit", "verify"],
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0
+    assert compound("audit", "verify").returncode == 0
 
 
 def test_lots_help_does_not_import_sqlalchemy():

@@ -63,7 +63,7 @@ def test_open_creates_the_register_at_compound_db(tmp_path):
         assert (tmp_path / "register.sqlite3").exists()
         events = register.events()
     assert [e.action for e in events] == ["register.migrate"]
-    assert events[0].payload["version"] == migrations.LATEST == 4
+    assert events[0].payload["version"] == migrations.LATEST == 5
 
 
 def test_a_version_3_register_gains_the_listing_index(tmp_path, monkeypatch):

@@ -89,6 +89,17 @@ def pharmacy_profile() -> Path:
     return user_config_path(APP_NAME, appauthor=False) / "pharmacy.toml"
 
 
+def station_data_dir() -> Path:
+    """This station's own files (PostgreSQL registers' anchors): the folder of ``COMPOUND_DB``
+    when that is a file path, else the user data directory."""
+    db = default_db()
+    if "://" not in db:
+        return Path(db).expanduser().parent
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
 def today() -> dt.date:
     """Today for reading and planning: ``COMPOUND_TODAY`` when set, else :func:`real_today`.
 

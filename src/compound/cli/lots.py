@@ -45,10 +45,13 @@ def json_option(func: F) -> F:
 
 
 @contextmanager
-def opened(db: str | None) -> Iterator[Register]:
+def opened(db: str | None, *, read_only: bool = False,
+           audit_key: bytes | None = None) -> Iterator[Register]:
+    """The register; ``read_only`` for commands that only read (a file the user may only read
+    opens, and nothing is created or migrated)."""
     from compound.register import Register
 
-    register = Register.open(db)
+    register = Register.open(db, read_only=read_only, audit_key=audit_key)
     try:
         yield register
     finally:
@@ -172,7 +175,7 @@ def receive(item: str, lot_number: str, expiry: str, by: str, received: str | No
 def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: bool,
           db: str | None) -> None:
     """List compounded lots by beyond-use date (or ingredient lots by expiry)."""
-    with opened(db) as register:
+    with opened(db, read_only=True) as register:
         if ingredients:
             found_ing = register.list_ingredients()
             if as_json:
@@ -315,7 +318,7 @@ def show(lot: str, as_json: bool, db: str | None) -> None:
     """Show a lot: status, BUD, days left, stability window, components, history."""
     from compound.errors import RegisterError
 
-    with opened(db) as register:
+    with opened(db, read_only=True) as register:
         try:
             found = register.get(lot)
         except RegisterError:
@@ -441,7 +444,7 @@ def trace(lot: str, as_json: bool, db: str | None) -> None:
     from compound.errors import RegisterError
     from compound.register.views import format_amount
 
-    with opened(db) as register:
+    with opened(db, read_only=True) as register:
         found = register.trace(lot)
         try:
             own = [d.to_dict() for d in register.get(lot).dispensings]
@@ -496,7 +499,7 @@ def export(as_csv: bool, ingredients: bool, with_patients: bool, output: str | N
     Patient details stay out of the file unless --with-patients is given.
     """
     what = "ingredients" if ingredients else "lots"
-    with opened(db) as register:
+    with opened(db, read_only=True) as register:
         if output is None:
             buffer = io.StringIO()
             register.export_csv(buffer, what=what, with_patients=with_patients)
@@ -523,15 +526,30 @@ def audit() -> None:
     """The register's hash-chained audit trail."""
 
 
+def _key_option(func: F) -> F:
+    return click.option(
+        "--key-file", default=None, metavar="FILE",
+        help="The audit key file (default: COMPOUND_AUDIT_KEY, else COMPOUND_AUDIT_KEY_FILE).")(func)
+
+
 @audit.command()
+@click.option("--anchor", "anchor_text", default=None, metavar="FILE|HASH",
+              help="Check the chain still holds this head: an anchor file, or what "
+                   "`compound audit head` printed ('#SEQ HASH' or the hash). Default: the "
+                   "anchor file the register keeps.")
+@_key_option
 @json_option
 @db_option
-def verify(as_json: bool, db: str | None) -> None:
-    """Re-walk the audit chain and replay it against every lot row; exit 4 if anything differs."""
+def verify(anchor_text: str | None, key_file: str | None, as_json: bool, db: str | None) -> None:
+    """Re-walk the audit chain and replay it against every lot row; check the anchor, the
+    signatures and the guards. Exit 4 if anything differs."""
     from compound.errors import IntegrityError
+    from compound.register import anchor, signing
 
-    with opened(db) as register:
-        report = register.verify()
+    against = anchor.from_option(anchor_text) if anchor_text else None
+    key = signing.read_key_file(key_file) if key_file else None
+    with opened(db, read_only=True, audit_key=key) as register:
+        report = register.verify(against=against, origin="--anchor" if against else None)
         where = register.location
     if as_json:
         emit_json(report.to_dict())
@@ -539,10 +557,17 @@ def verify(as_json: bool, db: str | None) -> None:
         head = f"head #{report.head_seq} sha256 {report.head_hash}" if report.head_seq else "empty"
         click.echo(f"Audit trail verified: {report.events} events, {head}.\n"
                    "Every lot, ingredient lot and component row matches its events.")
+        if report.anchor:
+            click.echo(f"The chain holds the anchor {report.anchor}.")
+        if report.signed:
+            click.echo(f"{report.signed} events carry a valid signature of the audit key.")
     else:
         click.echo(f"The audit trail of {where} does NOT verify:")
         for problem in report.problems:
             click.echo(f"  - {problem}")
+    if not as_json:
+        for note in report.notes:
+            click.echo(f"Note: {note}")
     if not report.ok:
         count = len(report.problems)
         raise IntegrityError(
@@ -552,12 +577,59 @@ def verify(as_json: bool, db: str | None) -> None:
 
 
 @audit.command()
+@json_option
+@db_option
+def head(as_json: bool, db: str | None) -> None:
+    """Print the chain head (last event number and hash) for the pharmacy's log.
+
+    Later, `compound audit verify --anchor '#SEQ HASH'` proves that no event up to
+    it was deleted or rewritten.
+    """
+    from compound.register.audit import utc_now, utc_text
+
+    with opened(db, read_only=True) as register:
+        found = register.head()
+        where = register.location
+    at = utc_text(utc_now())
+    if as_json:
+        emit_json({**(found.to_dict() if found else {"seq": None, "hash": None}),
+                   "register": where, "at_utc": at})
+    elif found is None:
+        click.echo(f"The audit trail of {where} is empty.")
+    else:
+        click.echo(f"{found}  {where}  {at}")
+
+
+@audit.command("new-key")
+@click.option("-o", "--output", required=True, metavar="FILE",
+              help="Write the key here (a new file, readable by its owner only).")
+def new_key(output: str) -> None:
+    """Make a random audit key file. Point COMPOUND_AUDIT_KEY_FILE at it on every station,
+    and keep a copy off the machine: events signed with it cannot be forged without it."""
+    import os
+
+    from compound.errors import InputError
+    from compound.register import signing
+
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise InputError(f"cannot create the key file {output[:80]}: {exc.strerror}.",
+                         hint="Give a new file name; an existing key is never overwritten.",
+                         field="output") from None
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(signing.new_key() + "\n")
+    click.echo(f"Wrote a new audit key to {output}. Set {signing.KEY_FILE_ENV}={output} on "
+               "every station; keep a copy somewhere safe.")
+
+
+@audit.command()
 @click.option("--lot", default=None, help="Only the events of this lot.")
 @json_option
 @db_option
 def log(lot: str | None, as_json: bool, db: str | None) -> None:
     """List the audit events (who, when in UTC, what)."""
-    with opened(db) as register:
+    with opened(db, read_only=True) as register:
         events = register.events(lot.strip() if lot else None)
     if as_json:
         emit_json([e.to_dict() for e in events])

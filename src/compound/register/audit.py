@@ -15,7 +15,18 @@ independent checks:
    a chain alone cannot see, since its change is still in the rows.
 
 Both checks read the data only, so they hold even when someone dropped the
-triggers first; a missing trigger is reported as well.
+triggers first; a missing trigger, or one whose SQL is not the tool's, is
+reported as well. Two more checks reach outside the database:
+
+3. **The anchor** (:mod:`compound.register.anchor`): the chain must still hold
+   the head written outside the database, so a cut tail or a re-computed chain
+   is seen.
+4. **The signatures** (:mod:`compound.register.signing`): with the pharmacy's
+   audit key, every event's HMAC must match, so an event appended with a
+   correct hash by someone without the key is seen.
+
+Events are read in order, a batch at a time, so the walk holds one batch of
+events in memory, not the whole trail.
 """
 
 from __future__ import annotations
@@ -23,8 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
@@ -32,11 +44,15 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from compound import paths
-from compound.register import schema
+from compound.register import db, schema, signing
+from compound.register.anchor import Head, anchor_problems
 from compound.register.replay import Problem, Replay
 
 GENESIS: Final = "0" * 64
 """The ``prev_hash`` of the first event."""
+
+BATCH: Final = 1000
+"""Events read per query while verifying."""
 
 
 def canonical_json(value: Any) -> str:
@@ -80,9 +96,12 @@ def append(conn: sa.Connection, *, actor: str, action: str, subject: str | None,
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utc_text(clock())
     body = _body(seq, at, actor, station(), action, subject, payload)
+    digest = event_hash(prev, body)
+    key = conn.get_execution_options().get(db.AUDIT_KEY_OPTION)
     conn.execute(schema.events.insert().values(
         seq=seq, at_utc=at, actor=actor, station=station(), action=action, subject=subject,
-        payload=canonical_json(payload), prev_hash=prev, hash=event_hash(prev, body),
+        payload=canonical_json(payload), prev_hash=prev, hash=digest,
+        mac=signing.sign(key, digest) if key else None,
     ))
     return seq
 
@@ -92,7 +111,13 @@ class VerifyReport:
     events: int = 0
     head_seq: int | None = None
     head_hash: str | None = None
+    signed: int = 0
+    """Events whose HMAC matched the audit key (0 when no key was given)."""
+    anchor: str | None = None
+    """The head checked against, and where it came from."""
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What verification could not prove (no key, no anchor): not failures."""
 
     @property
     def ok(self) -> bool:
@@ -100,12 +125,67 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "head_seq": self.head_seq,
-                "head_hash": self.head_hash, "problems": [p.to_dict() for p in self.problems]}
+                "head_hash": self.head_hash, "signed": self.signed, "anchor": self.anchor,
+                "problems": [p.to_dict() for p in self.problems], "notes": self.notes}
 
 
-def _walk_chain(rows: list[Any], report: VerifyReport) -> list[tuple[int, str, Any]]:
-    """Check numbering, links and hashes; return (seq, action, payload) of readable events."""
-    readable = []
+def iter_events(conn: sa.Connection, batch: int = BATCH) -> Iterator[Any]:
+    """Every event in order, ``batch`` rows per query (keyset paging on ``seq``)."""
+    last = None
+    while True:
+        query = sa.select(schema.events).order_by(schema.events.c.seq).limit(batch)
+        if last is not None:
+            query = query.where(schema.events.c.seq > last)
+        rows = conn.execute(query).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].seq
+
+
+class _Signatures:
+    """Checks each event's HMAC against the key, or counts what could not be checked."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self.signed = 0
+        self.unsigned: list[int] = []  # events before the first signed one
+        self.carried = 0  # events carrying a MAC (when no key was given)
+
+    def check(self, row: Any) -> Problem | None:
+        if self.key is None:
+            self.carried += row.mac is not None
+            return None
+        where = f"event #{row.seq}"
+        if row.mac is None:
+            if self.signed:
+                return Problem(where, "it is not signed, though events before it are (written "
+                                      "outside the tool by someone without the audit key).")
+            self.unsigned.append(row.seq)
+            return None
+        if not signing.signature_ok(self.key, row.hash, row.mac):
+            return Problem(where, "its signature does not match the audit key (forged by someone "
+                                  "without the key, or signed with another key).")
+        self.signed += 1
+        return None
+
+    def notes(self, events: int) -> list[str]:
+        if self.key is None:
+            carried = (f" {self.carried} events carry a signature; give the key to check them."
+                       if self.carried else "")
+            return [f"No audit key was given, so signatures were not checked: anyone able to "
+                    f"write to the database could append an event with a correct hash.{carried} "
+                    f"Set {signing.KEY_ENV} or {signing.KEY_FILE_ENV}."]
+        if self.unsigned and events:
+            first, last = self.unsigned[0], self.unsigned[-1]
+            span = f"#{first}" if first == last else f"#{first}–#{last}"
+            return [f"Events {span} are not signed (written before the audit key was set)."]
+        return []
+
+
+def _walk_chain(rows: Iterator[Any], report: VerifyReport,
+                signatures: _Signatures) -> Iterator[tuple[int, str, Any]]:
+    """Check numbering, links, hashes and signatures; yield (seq, action, payload) to replay."""
     prev_seq, prev_hash = 0, GENESIS
     for row in rows:
         where = f"event #{row.seq}"
@@ -130,40 +210,83 @@ def _walk_chain(rows: list[Any], report: VerifyReport) -> list[tuple[int, str, A
                 report.problems.append(Problem(
                     where, f"its content does not match its hash ({what} was written or edited "
                            "outside the tool)."))
-            readable.append((row.seq, row.action, payload))
+        unsigned = signatures.check(row)
+        if unsigned is not None:
+            report.problems.append(unsigned)
+        if payload is not None:
+            yield row.seq, row.action, payload
         prev_seq, prev_hash = row.seq, row.hash
-    if rows:
-        report.head_seq, report.head_hash = rows[-1].seq, rows[-1].hash
-    report.events = len(rows)
-    return readable
+        report.events += 1
+        report.head_seq, report.head_hash = row.seq, row.hash
 
 
-def _check_guards(conn: sa.Connection, report: VerifyReport) -> None:
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        present = set(conn.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+def _normal_sql(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _triggers(conn: sa.Connection, report: VerifyReport) -> dict[str, str] | None:
+    """Every trigger's full definition by name, as the tool would write it."""
+    if conn.dialect.name == "sqlite":
         check = conn.exec_driver_sql("PRAGMA quick_check").scalars().all()
         if check != ["ok"]:
             report.problems.append(Problem("database file", "; ".join(map(str, check[:5]))))
-    elif dialect == "postgresql":
-        present = set(conn.exec_driver_sql(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars())
-    else:  # pragma: no cover - database_url() admits only these two
+        return {name: _normal_sql(sql) for name, sql in conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    if conn.dialect.name == "postgresql":
+        found = {}
+        for name, definition, enabled, function, body, language in conn.exec_driver_sql(
+                "SELECT t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, p.proname, p.prosrc, "
+                "l.lanname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "JOIN pg_language l ON l.oid = p.prolang JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"):
+            # The trigger, unqualified; the function it runs, by its body; and whether it fires.
+            text = re.sub(r"\b(ON|FUNCTION) \w+\.", r"\1 ", _normal_sql(definition))
+            if function != schema.PG_GUARD_FUNCTION or language != "plpgsql" or \
+                    _normal_sql(body) != _normal_sql(schema.PG_GUARD_BODY):
+                text += f" -- it runs {function}(): {_normal_sql(body)[:60]!r}"
+            if enabled != "O":
+                text += " -- it is disabled"
+            found[name] = text
+        return found
+    return None  # pragma: no cover - database_url() admits only these two
+
+
+def _check_guards(conn: sa.Connection, report: VerifyReport) -> None:
+    present = _triggers(conn, report)
+    if present is None:  # pragma: no cover
         return
-    for name in sorted(schema.GUARD_NAMES - present):
+    ddl = schema.guard_ddl(conn.dialect.name)
+    expected = {name: _normal_sql(sql.replace(" IF NOT EXISTS", ""))
+                for (name, _, _), sql in zip(schema.GUARDS, ddl[-len(schema.GUARDS):], strict=True)}
+    for name in sorted(expected.keys() - present.keys()):
         report.problems.append(Problem(
             f"trigger {name}", "the append-only guard is missing (dropped outside the tool)."))
+    for name in sorted(expected.keys() & present.keys()):
+        if present[name] != expected[name]:
+            definition, _, changes = present[name].partition(" -- ")
+            detail = (changes.replace(" -- ", "; ") if definition == expected[name]
+                      else f"it reads {definition[:120]!r}")
+            report.problems.append(Problem(
+                f"trigger {name}", f"the append-only guard was replaced outside the tool: "
+                                   f"{detail}."))
+    for name in sorted(present.keys() - expected.keys()):
+        report.problems.append(Problem(
+            f"trigger {name}", "a trigger the tool never creates (added outside the tool)."))
 
 
-def verify(conn: sa.Connection) -> VerifyReport:
-    """Re-walk the chain and replay it against the rows; list every problem found."""
+def verify(conn: sa.Connection, *, key: bytes | None = None,
+           anchor: Head | None = None, anchor_origin: str | None = None) -> VerifyReport:
+    """Re-walk the chain, replay it against the rows, check the anchor, signatures and guards."""
     report = VerifyReport()
-    rows = conn.execute(sa.select(schema.events).order_by(schema.events.c.seq)).all()
-    readable = _walk_chain(rows, report)
+    signatures = _Signatures(key)
     replay = Replay()
-    for seq, action, payload in readable:
+    for seq, action, payload in _walk_chain(iter_events(conn), report, signatures):
         report.problems.extend(replay.apply(seq, action, payload))
     report.problems.extend(replay.compare(conn))
+    if anchor is not None:
+        report.anchor = f"{anchor} ({anchor_origin})" if anchor_origin else str(anchor)
+        report.problems.extend(anchor_problems(conn, anchor))
+    report.signed = signatures.signed
+    report.notes.extend(signatures.notes(report.events))
     _check_guards(conn, report)
     return report

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -35,13 +36,19 @@ _PG_WRITE_LOCK: Final = 0x636F6D70  # "comp"
 
 _WRITE_OPTION: Final = "compound_write"
 
+AUDIT_KEY_OPTION: Final = "compound_audit_key"
+"""Execution option of a write connection: the audit key its events are signed with."""
 
-def database_url(target: str | Path | None = None, *, create: bool = False) -> str:
+
+def database_url(target: str | Path | None = None, *, create: bool = False,
+                 read_only: bool = False) -> str:
     """An SQLAlchemy URL from a file path, a URL, or the default location.
 
     The default location's folder is made on first use. A path someone named
     (``target``, ``COMPOUND_DB``) in a folder that does not exist is refused unless
     ``create``: a typing mistake must not answer with a new, empty register.
+    ``read_only``: an existing file only, opened with SQLite's ``mode=ro`` (the
+    process may lack write permission; nothing is created).
     """
     named = target is not None or bool(os.environ.get("COMPOUND_DB"))
     text = str(target) if target is not None else paths.default_db()
@@ -56,6 +63,12 @@ def database_url(target: str | Path | None = None, *, create: bool = False) -> s
     if path.is_dir():
         raise RegisterError(f"{path} is a directory, not a register file.",
                             hint="Give a file path such as ~/compound/register.sqlite3.")
+    if read_only:
+        if not path.is_file():
+            raise RegisterError(f"there is no register at {str(path)[:80]}.",
+                                hint="It is created by the first lots receive or plan … --save; "
+                                     "check --db or COMPOUND_DB.")
+        return f"sqlite:///file:{quote(str(path.resolve()))}?{_read_only_mode(path)}&uri=true"
     if named and not create and not path.parent.exists():
         raise RegisterError(
             f"no register at {path}: the folder {path.parent} does not exist.",
@@ -67,6 +80,20 @@ def database_url(target: str | Path | None = None, *, create: bool = False) -> s
         raise RegisterError(f"cannot create the folder for the register {path}: {exc.strerror}.")\
             from None
     return f"sqlite:///{path.resolve()}"
+
+
+def _read_only_mode(path: Path) -> str:
+    """``mode=ro``; or ``immutable=1`` where SQLite could not make the shared-memory file a
+    WAL reader needs (a folder the user may only read) and no writer can be at work there."""
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if os.access(path.parent, os.W_OK) or shm.exists():
+        return "mode=ro"
+    if wal.exists() and wal.stat().st_size > 0:
+        raise RegisterError(
+            f"the register {str(path)[:80]} has changes still in its -wal file, which a reader "
+            "without write access to its folder cannot see.",
+            hint="Ask the pharmacy for a copy taken after compound was closed on every station.")
+    return "immutable=1"
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -83,6 +110,17 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # No journal mode change (that is a write); query_only refuses any write as well.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA query_only = ON")
+    finally:
+        cursor.close()
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
     write = conn.get_execution_options().get(_WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -93,15 +131,17 @@ def _postgres_begin(conn: sa.Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WRITE_LOCK})
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine whose connections carry the register's settings."""
+def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
+    """An engine whose connections carry the register's settings (``read_only``: no writes)."""
     try:
         if url.startswith("sqlite"):
             engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-            sa.event.listen(engine, "connect", _sqlite_connect)
+            sa.event.listen(engine, "connect",
+                            _sqlite_connect_read_only if read_only else _sqlite_connect)
             sa.event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = sa.create_engine(url, isolation_level="READ COMMITTED")
+            options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+            engine = sa.create_engine(url, isolation_level="READ COMMITTED", connect_args=options)
             sa.event.listen(engine, "begin", _postgres_begin)
     except ModuleNotFoundError as exc:
         raise RegisterError(
@@ -125,11 +165,12 @@ def _unusable(exc: sa.exc.OperationalError) -> RegisterError:
 
 
 @contextmanager
-def write(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """One write transaction: every change and its audit events, or nothing."""
+def write(engine: sa.Engine, *, audit_key: bytes | None = None) -> Iterator[sa.Connection]:
+    """One write transaction: every change and its audit events (signed with ``audit_key``
+    when given), or nothing."""
     try:
         with engine.connect() as conn:
-            conn.execution_options(**{_WRITE_OPTION: True})
+            conn.execution_options(**{_WRITE_OPTION: True, AUDIT_KEY_OPTION: audit_key})
             with conn.begin():
                 yield conn
     except sa.exc.OperationalError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from compound import paths
 from compound.errors import DateInputError, InputError, IntegrityError, RegisterError
 from compound.register import (
+    anchor,
     audit,
     db,
     entry,
@@ -36,10 +38,11 @@ from compound.register import (
     reading,
     receipt,
     schema,
+    signing,
     validate,
     views,
 )
-from compound.register.replay import component_record, ingredient_record, lot_record
+from compound.register.replay import Problem, component_record, ingredient_record, lot_record
 
 LOT_PREFIX: Final = "LDN"
 """Generated lot numbers read ``LDN-YYYYMMDD-NNNN`` (compounding date, counter for that day)."""
@@ -75,27 +78,43 @@ class Register:
     """The compounded-lot register. ``Register.open()`` creates it on first use."""
 
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], dt.datetime] = audit.utc_now,
-                 lot_prefix: str = LOT_PREFIX) -> None:
+                 lot_prefix: str = LOT_PREFIX, audit_key: bytes | None = None,
+                 read_only: bool = False) -> None:
         self.engine = engine
         self.clock = clock
         self.lot_prefix = lot_prefix
+        self.audit_key = audit_key
+        self.read_only = read_only
+        self.anchor_path = anchor.default_path(engine.url)
 
     @classmethod
     def open(cls, target: str | Path | None = None, *,
              clock: Callable[[], dt.datetime] = audit.utc_now,
-             lot_prefix: str = LOT_PREFIX, create: bool = False) -> Register:
+             lot_prefix: str = LOT_PREFIX, create: bool = False, audit_key: bytes | None = None,
+             read_only: bool = False) -> Register:
         """Open (and create or migrate) the register at a path or SQLAlchemy URL.
 
         ``None`` means ``COMPOUND_DB`` or the user data directory. A named path whose
         folder does not exist is refused unless ``create`` (``compound lots init``).
+        ``audit_key`` (default: ``COMPOUND_AUDIT_KEY`` / ``COMPOUND_AUDIT_KEY_FILE``)
+        signs every event written. ``read_only`` opens an existing register for
+        reading only (a file the user can only read, an auditor's copy): nothing is
+        created, migrated or written.
         """
-        engine = db.create_engine(db.database_url(target, create=create))
+        key = audit_key if audit_key is not None else signing.key_from_environment()
+        engine = db.create_engine(db.database_url(target, create=create, read_only=read_only),
+                                  read_only=read_only)
+        register = cls(engine, clock=clock, lot_prefix=lot_prefix, audit_key=key,
+                       read_only=read_only)
         try:
-            migrations.migrate(engine, clock)
+            if read_only:
+                migrations.check_current(engine)
+            else:
+                migrations.migrate(engine, clock, writer=register._write)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, clock=clock, lot_prefix=lot_prefix)
+        return register
 
     def close(self) -> None:
         self.engine.dispose()
@@ -105,6 +124,11 @@ class Register:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _write(self) -> AbstractContextManager[sa.Connection]:
+        """A write transaction whose events are signed and whose new head is anchored."""
+        return anchor.anchored_write(self.engine, key=self.audit_key, path=self.anchor_path,
+                                     clock=lambda: audit.utc_text(self.clock()))
 
     @property
     def location(self) -> str:
@@ -150,7 +174,7 @@ class Register:
             "received": received_on, "received_by": by,
             **self._lot_measurements(found, assay, water, tablet_weight, pack_stats),
         }
-        with db.write(self.engine) as conn:
+        with self._write() as conn:
             self._ensure_lot_number_free(conn, number_)
             values["recorded_at"] = audit.utc_text(self.clock())
             conn.execute(schema.ingredient_lots.insert().values(**values))
@@ -234,7 +258,7 @@ class Register:
             stability_window_end=stability_window_end, storage=storage,
             compounded_by=compounded_by, checked_by=checked_by, when=when)
         used = self._component_amounts(components)
-        with db.write(self.engine) as conn:
+        with self._write() as conn:
             sources = [self._component_source(conn, lot_no, values) for lot_no, _, _ in used]
             for (_, _, unit), (kind_, row) in zip(used, sources, strict=True):
                 if unit == "tablet" and not (kind_ == "ingredient" and row.item_kind == "tablet"):
@@ -412,7 +436,7 @@ class Register:
         lot_no = _lot_number_text(lot)
         why = validate.text(reason, "reason", required=False, max_len=500)
         when = entry.entry_date(as_of, why)
-        with db.write(self.engine) as conn:
+        with self._write() as conn:
             row = self._movable_row(conn, "dispense", lot_no, actor, when)
             prescriptions.dispense(conn, row, amount=quantity, rx=rx, by=actor, reason=why,
                                    when=when, clock=self.clock)
@@ -437,7 +461,7 @@ class Register:
         when = entry.entry_date(as_of, why)
         today = when.day
         new, _ = MOVES[action]
-        with db.write(self.engine) as conn:
+        with self._write() as conn:
             row = self._movable_row(conn, action, lot_no, actor, when)
             conn.execute(schema.lots.update()
                          .where(schema.lots.c.id == row.id, schema.lots.c.status == row.status)
@@ -480,7 +504,7 @@ class Register:
         actor = validate.initials(by, "by")
         lot_no = _lot_number_text(lot)
         note = validate.text(text, "note", max_len=1000)
-        with db.write(self.engine) as conn:
+        with self._write() as conn:
             self._lot_row(conn, lot_no)
             audit.append(conn, actor=actor, action="lot.note", subject=lot_no, clock=self.clock,
                          payload={"lot_number": lot_no, "note": note, "date": today.isoformat()})
@@ -568,7 +592,7 @@ class Register:
             directions=directions, strength=strength, form=form, quantity=quantity,
             refills=refills, basis=basis, today=today or paths.real_today())
         values["recorded_by"] = validate.initials(recorded_by, "by")
-        with db.write(self.engine) as conn:
+        with self._write() as conn:
             prescriptions.record(conn, values, self.clock)
         return str(values["rx_number"])
 
@@ -624,21 +648,45 @@ class Register:
             return export.write_ingredients(file, self.list_ingredients(today=today))
         raise InputError(f"export: {what!r} is not lots or ingredients.", field="what")
 
-    def verify(self) -> audit.VerifyReport:
-        """Re-walk the audit chain and replay it against the rows.
+    def head(self) -> anchor.Head | None:
+        """The audit chain's last event (number and hash): what the anchor file holds."""
+        with db.read(self.engine) as conn:
+            return anchor.head(conn)
+
+    def verify(self, *, against: anchor.Head | None = None,
+               origin: str | None = None) -> audit.VerifyReport:
+        """Re-walk the audit chain, replay it against the rows, check signatures and guards,
+        and check that the chain holds ``against`` (default: this register's anchor file).
 
         A table that cannot be read at all (dropped, altered) is an integrity
         failure too, not a busy database.
         """
+        missing_anchor = None
+        if against is None and self.anchor_path is not None:
+            against = anchor.read(self.anchor_path)
+            origin = f"anchor file {self.anchor_path}"
+            if against is None:
+                missing_anchor = self.anchor_path
         with db.read(self.engine) as conn:
             try:
-                return audit.verify(conn)
+                report = audit.verify(conn, key=self.audit_key, anchor=against,
+                                      anchor_origin=origin)
             except sa.exc.DBAPIError as exc:
                 reason = str(exc.orig) if exc.orig is not None else str(exc)
                 raise IntegrityError(
                     f"the register's tables cannot be read for verification: {reason}.",
                     hint="The database was altered outside the tool; restore it from a "
                          "backup.") from None
+        if missing_anchor is not None and report.events:
+            text = (f"there is no anchor file {missing_anchor}: a cut tail or a re-computed "
+                    "chain cannot be detected without one. Give --anchor with a head from the "
+                    "pharmacy's log (compound audit head).")
+            if self.engine.url.get_backend_name() == "sqlite":
+                # Every write of this register leaves one beside it: gone means deleted.
+                report.problems.append(Problem("anchor", text))
+            else:
+                report.notes.append(f"This station has {text}")
+        return report
 
 
 def _next_step(lot_no: str, status: str, actor: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Final
 
 import sqlalchemy as sa
@@ -71,6 +72,12 @@ def _v4_list_index(conn: sa.Connection) -> None:
     conn.execute(sa.schema.CreateIndex(schema.LOTS_BY_STATUS, if_not_exists=True))
 
 
+def _v5_event_signatures(conn: sa.Connection) -> None:
+    # Registers made before version 5 lack the column; version 1 now creates it (metadata).
+    if "mac" not in {c["name"] for c in sa.inspect(conn).get_columns("events")}:
+        conn.exec_driver_sql("ALTER TABLE events ADD COLUMN mac TEXT")
+
+
 MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
     (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
      _v1_initial),
@@ -79,6 +86,8 @@ MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] 
     (3, "lot numbers unique ignoring case", _v3_lot_numbers_ignore_case),
     (4, "index of lots by status and beyond-use date (lots list --status at 100,000 lots)",
      _v4_list_index),
+    (5, "events signed with the pharmacy's audit key (HMAC), when one is set",
+     _v5_event_signatures),
 )
 LATEST: Final = MIGRATIONS[-1][0]
 
@@ -103,15 +112,33 @@ def _too_new(version: int) -> RegisterError:
         f"(up to {LATEST}).", hint="Upgrade compound before using this register.")
 
 
-def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now) -> int:
-    """Bring the database to :data:`LATEST`; returns the version it is at."""
+def check_current(engine: sa.Engine) -> None:
+    """For a read-only open: the database must be a register at :data:`LATEST`."""
+    with db.read(engine) as conn:
+        version = current_version(conn)
+    if version > LATEST:
+        raise _too_new(version)
+    if version < LATEST:
+        what = "empty" if version == 0 else f"at schema version {version}"
+        raise RegisterError(
+            f"the register is {what}, and a read-only open cannot bring it to version {LATEST}.",
+            hint="Open it once with write access (any lots command that records something).")
+
+
+def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now, *,
+            writer: Callable[[], AbstractContextManager[sa.Connection]] | None = None) -> int:
+    """Bring the database to :data:`LATEST`; returns the version it is at.
+
+    ``writer`` opens the write transaction (default :func:`db.write`; the
+    register passes its own, which signs the events and anchors the head).
+    """
     with db.read(engine) as conn:
         version = current_version(conn)
     if version == LATEST:
         return version
     if version > LATEST:
         raise _too_new(version)
-    with db.write(engine) as conn:
+    with (writer or (lambda: db.write(engine)))() as conn:
         schema.schema_version.create(conn, checkfirst=True)
         version = current_version(conn)  # again, under the write lock: another process may have won
         if version > LATEST:

@@ -145,6 +145,8 @@ events: Final = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),  # canonical JSON
     sa.Column("prev_hash", sa.Text, nullable=False),
     sa.Column("hash", sa.Text, nullable=False, unique=True),
+    # HMAC-SHA256 of ``hash`` under the pharmacy's audit key; NULL when written without one.
+    sa.Column("mac", sa.Text),
 )
 sa.Index("events_subject", events.c.subject)
 
@@ -174,6 +176,10 @@ GUARDS: Final = (
 GUARD_NAMES: Final = frozenset(name for name, _, _ in GUARDS)
 
 
+PG_GUARD_FUNCTION: Final = "compound_append_only"
+PG_GUARD_BODY: Final = f" BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END "
+
+
 def guard_ddl(dialect: str, tables: Collection[str] | None = None) -> list[str]:
     """CREATE TRIGGER statements that make the guarded tables (or only ``tables``) append-only."""
     guards = [g for g in GUARDS if tables is None or g[1] in tables]
@@ -185,12 +191,12 @@ def guard_ddl(dialect: str, tables: Collection[str] | None = None) -> list[str]:
         ]
     if dialect == "postgresql":
         function = (
-            "CREATE OR REPLACE FUNCTION compound_append_only() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END $$ LANGUAGE plpgsql"
+            f"CREATE OR REPLACE FUNCTION {PG_GUARD_FUNCTION}() RETURNS trigger AS "
+            f"$${PG_GUARD_BODY}$$ LANGUAGE plpgsql"
         )
         return [function] + [
             f"CREATE TRIGGER {name} {clause} ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION compound_append_only()"
+            f"FOR EACH ROW EXECUTE FUNCTION {PG_GUARD_FUNCTION}()"
             for name, table, clause in guards
         ]
     raise NotImplementedError(dialect)
