@@ -63,17 +63,17 @@ def database_url(target: str | Path | None = None, *, create: bool = False,
     if path.is_dir():
         raise RegisterError(f"{path} is a directory, not a register file.",
                             hint="Give a file path such as ~/compound/register.sqlite3.")
-    if read_only:
-        if not path.is_file():
-            raise RegisterError(f"there is no register at {str(path)[:80]}.",
-                                hint="It is created by the first lots receive or plan … --save; "
-                                     "check --db or COMPOUND_DB.")
-        return f"sqlite:///file:{quote(str(path.resolve()))}?{_read_only_mode(path)}&uri=true"
     if named and not create and not path.parent.exists():
         raise RegisterError(
             f"no register at {path}: the folder {path.parent} does not exist.",
             hint=f"Create it with `compound lots init {path}`, or check --db / COMPOUND_DB "
                  "for a typing mistake.")
+    if read_only:
+        if not path.is_file():
+            raise RegisterError(f"there is no register at {str(path)[:80]}.",
+                                hint=f"Create it with `compound lots init {path}` (or the first "
+                                     "lots receive), or check --db / COMPOUND_DB.")
+        return f"sqlite:///file:{quote(str(path.resolve()))}?{_read_only_mode(path)}&uri=true"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
