@@ -160,3 +160,10 @@ def test_planted_symlinks_are_never_written_through(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="cannot create the lock file"):
         run_batch(new, tmp_path / "out2")
     assert target.read_text(encoding="utf-8") == "untouched"
+
+
+def test_an_output_path_under_a_file_is_one_clear_error(tmp_path):
+    new, _ = first_run(tmp_path)
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match=r"cannot create .*afile/sub: .*afile is a file, not a folder\."):
+        run_batch(new, tmp_path / "afile" / "sub")

@@ -86,6 +86,10 @@ class RunFolder:
                 raise InputError(f"the prescription file {shown(path)} is inside the output folder "
                                  f"{self.shown}; a run replaces that folder as a whole.",
                                  hint="Give -o a folder of its own, e.g. -o out/.")
+        blocking = next((a for a in (parent, *parent.parents) if a.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise InputError(f"cannot create {self.shown}: {shown(blocking)} is a file, not a folder.",
+                             hint="Give -o a folder path.")
         _os_step(lambda: parent.mkdir(parents=True, exist_ok=True), parent, "create")
         self._lock(parent)
         try:
