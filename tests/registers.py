@@ -33,7 +33,8 @@ def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
             pytest.fail("COMPOUND_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
         pytest.skip("COMPOUND_TEST_POSTGRES_URL is not set")
     name = f"compound_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # pre_ping: a test may restart the server in between.
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     try:

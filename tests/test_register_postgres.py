@@ -1,41 +1,26 @@
-"""The register on PostgreSQL (several stations), when a server is available.
+"""What only PostgreSQL (several stations) needs beyond the tests run on both backends.
 
-Opt in with ``COMPOUND_TEST_POSTGRES_URL=postgresql+psycopg://USER@HOST/postgres``
-(a role allowed to create databases) and ``pip install 'compound[postgres]'``.
-Each test gets a fresh database, dropped afterwards.
+The register, audit and reliability tests run on SQLite and PostgreSQL alike
+(tests/registers.py); ``.ci/run`` starts a throwaway server and sets
+``COMPOUND_TEST_POSTGRES_URL`` (a role allowed to create databases). Each test
+gets a fresh database, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-import uuid
-
 import pytest
 
-from conftest import FIXED_CLOCK_CODE
+from registers import new_database
 
-ADMIN_URL = os.environ.get("COMPOUND_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="COMPOUND_TEST_POSTGRES_URL is not set")
+pytestmark = pytest.mark.postgres
 
 NTX, MCC = "NTX2403", "MCC-7781"
 
 
 @pytest.fixture
-def url():
-    import sqlalchemy as sa
-
-    name = f"compound_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    target = sa.engine.make_url(ADMIN_URL).set(database=name)
-    yield target.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.dispose()
+def url(tmp_path):
+    with new_database("postgresql", tmp_path) as found:
+        yield found
 
 
 def seed(url):
@@ -102,32 +87,3 @@ def test_prescriptions_and_partial_dispensing_on_postgres(url):
         assert reg.verify().ok
         with reg.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
             conn.exec_driver_sql("DELETE FROM dispensings")
-
-
-@pytest.mark.slow
-def test_four_stations_saving_at_once_on_postgres(url):
-    from compound.register import Register
-
-    seed(url)
-    code = FIXED_CLOCK_CODE + textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from test_register_postgres import record
-        from compound.register import Register
-        with Register.open(sys.argv[1]) as reg:
-            for n in range(25):
-                print(record(reg, n), flush=True)
-    """)
-    env = {**os.environ, "COMPOUND_TODAY": "2025-03-10"}
-    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
-    printed = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        printed += out.split()
-    assert sorted(printed) == [f"LDN-20250310-{n:04d}" for n in range(1, 101)]
-    with Register.open(url) as reg:
-        assert {lot.lot_number for lot in reg.list_lots()} == set(printed)
-        report = reg.verify()
-    assert report.ok, report.problems

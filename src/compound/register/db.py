@@ -141,7 +141,10 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
             sa.event.listen(engine, "begin", _sqlite_begin)
         else:
             options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
-            engine = sa.create_engine(url, isolation_level="READ COMMITTED", connect_args=options)
+            # pre_ping: a station outlives a server restart (a stale pooled connection is
+            # replaced before use, not handed to a save).
+            engine = sa.create_engine(url, isolation_level="READ COMMITTED", connect_args=options,
+                                      pool_pre_ping=True)
             sa.event.listen(engine, "begin", _postgres_begin)
     except ModuleNotFoundError as exc:
         raise RegisterError(
@@ -154,27 +157,41 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     return engine
 
 
-def _unusable(exc: sa.exc.OperationalError) -> RegisterError:
-    reason = str(exc.orig) if exc.orig is not None else str(exc)
+def _unusable(exc: sa.exc.OperationalError, *, committing: bool = False) -> RegisterError:
+    # Drivers (psycopg) add lines of detail: the first says what happened.
+    reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
     if "locked" in reason or "busy" in reason:
         return RegisterError(
             f"the register is busy: another station or process kept it locked for more than "
             f"{BUSY_TIMEOUT_MS // 1000} s. Nothing was saved.", hint="Try again in a moment.")
+    if exc.connection_invalidated and committing:
+        return RegisterError(
+            f"the connection to the register's database was lost while saving ({reason}): "
+            "the change may or may not have been saved.",
+            hint="Look before trying again: compound lots list / lots show (or audit log).")
+    if exc.connection_invalidated:
+        return RegisterError(
+            f"the connection to the register's database was lost ({reason}). Nothing was saved.",
+            hint="The server may have restarted: try again in a moment; every earlier save is "
+                 "kept.")
     return RegisterError(f"the register database cannot be used: {reason}. Nothing was saved.",
-                         hint="Check the path given by --db or COMPOUND_DB and its permissions.")
+                         hint="Check the path or URL given by --db or COMPOUND_DB, its "
+                              "permissions, and that the database server is running.")
 
 
 @contextmanager
 def write(engine: sa.Engine, *, audit_key: bytes | None = None) -> Iterator[sa.Connection]:
     """One write transaction: every change and its audit events (signed with ``audit_key``
     when given), or nothing."""
+    committing = False
     try:
         with engine.connect() as conn:
             conn.execution_options(**{_WRITE_OPTION: True, AUDIT_KEY_OPTION: audit_key})
             with conn.begin():
                 yield conn
+                committing = True  # a failure from here on is the COMMIT's
     except sa.exc.OperationalError as exc:
-        raise _unusable(exc) from None
+        raise _unusable(exc, committing=committing) from None
 
 
 @contextmanager

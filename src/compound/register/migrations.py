@@ -122,7 +122,7 @@ def check_current(engine: sa.Engine) -> None:
         what = "empty" if version == 0 else f"at schema version {version}"
         raise RegisterError(
             f"the register is {what}, and a read-only open cannot bring it to version {LATEST}.",
-            hint="Open it once with write access (any lots command that records something).")
+            hint="Create or upgrade it once with write access: compound lots init PATH|URL.")
 
 
 def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now, *,
