@@ -433,3 +433,54 @@ def test_verify_streams_events_in_batches(url, monkeypatch):
         monkeypatch.setattr(audit, "BATCH", 2)
         assert reg.verify().to_dict() == whole
     assert whole["events"] == 5
+
+
+def test_a_plan_changed_in_its_row_is_named_by_its_digest(url, outsider):
+    """The replay holds each plan as the SHA-256 of its canonical JSON, not the ~10 KB text."""
+    outsider.run("UPDATE lots SET plan = '{\"kind\": \"capsules\", \"status\": \"refused\"}'")
+    found = problems(url)
+    assert len(found) == 1 and found[0].startswith(f"lot {LOT}: plan is <plan sha256 "), found
+    assert "changed without its event" in found[0]
+
+
+def test_verify_reads_events_and_lots_in_bounded_batches(url, monkeypatch):
+    """Issue 13: verify holds a batch of events and a batch of lot rows at a time, whatever the
+    register's size (rows counted per query, not timed)."""
+    from compound.register import audit, replay
+
+    with Register.open(url) as reg:
+        for n in range(6):
+            record(reg, description=f"Naltrexone HCl capsules, batch {n}")
+        monkeypatch.setattr(audit, "BATCH", 4)
+        monkeypatch.setattr(replay, "LOT_BATCH", 3)
+        per_query: dict[str, list[int]] = {"events": [], "lots": []}
+
+        def before(conn, cursor, statement, *rest):
+            # A new entry for each paged read of a table; its rows are counted as they are used.
+            for table in per_query:
+                if f"FROM {table}" in statement and "LIMIT" in statement:
+                    per_query[table].append(0)
+
+        sa.event.listen(reg.engine, "before_cursor_execute", before)
+        real_walk, real_rows = audit._walk_chain, replay._lot_rows
+        counted = {"events": 0, "lots": 0}
+
+        def events_counted(rows, *args, **kwargs):
+            for row in rows:
+                per_query["events"][-1] += 1
+                counted["events"] += 1
+                yield row
+
+        def lots_counted(conn):
+            for item in real_rows(conn):
+                per_query["lots"][-1] += 1
+                counted["lots"] += 1
+                yield item
+
+        monkeypatch.setattr(audit, "_walk_chain",
+                            lambda rows, *a, **k: real_walk(events_counted(rows), *a, **k))
+        monkeypatch.setattr(replay, "_lot_rows", lots_counted)
+        report = reg.verify()
+    assert report.ok, report.problems
+    assert counted == {"events": 11, "lots": 7}  # 5 events + 6 records; 1 + 6 lots
+    assert per_query["events"] == [4, 4, 3] and per_query["lots"] == [3, 3, 1], per_query

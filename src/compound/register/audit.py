@@ -280,7 +280,7 @@ def verify(conn: sa.Connection, *, key: bytes | None = None,
     report = VerifyReport()
     signatures = _Signatures(key)
     replay = Replay()
-    for seq, action, payload in _walk_chain(iter_events(conn), report, signatures):
+    for seq, action, payload in _walk_chain(iter_events(conn, BATCH), report, signatures):
         report.problems.extend(replay.apply(seq, action, payload))
     report.problems.extend(replay.compare(conn))
     if anchor is not None:

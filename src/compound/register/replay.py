@@ -9,8 +9,9 @@ lot numbers, floats exactly.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -65,6 +66,46 @@ def lot_record(row: Mapping[str, Any]) -> dict[str, Any]:
     out = {c.name: _plain(row[c.name]) for c in schema.lots.columns if c.name != "id"}
     out["plan"] = _json_or_text(out["plan"])
     return out
+
+
+class PlanDigest(str):
+    """A plan held by the replay as the SHA-256 of its canonical JSON (64 characters, not
+    ~10 KB a lot): equal plans give equal digests; a difference is reported without the text."""
+
+    def __repr__(self) -> str:
+        return f"<plan sha256 {self[:12]}…>"
+
+
+def plan_digest(plan: Any) -> PlanDigest:
+    text = json.dumps(plan, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return PlanDigest(hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def _compact_lot(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A lot record with its plan as a digest (what the replay keeps and compares)."""
+    out = dict(record)
+    out["plan"] = plan_digest(out["plan"])
+    return out
+
+
+LOT_BATCH: Final = 1000
+"""Lot rows read per query while comparing them with the replay (memory stays flat)."""
+
+
+def _lot_rows(conn: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every lot row as ``(lot number, compact record)``, :data:`LOT_BATCH` rows per query."""
+    t = schema.lots
+    last: str | None = None
+    while True:
+        query = sa.select(t).order_by(t.c.lot_number).limit(LOT_BATCH)
+        if last is not None:
+            query = query.where(t.c.lot_number > last)
+        rows = conn.execute(query).all()
+        for r in rows:
+            yield r.lot_number, _compact_lot(lot_record(r._mapping))
+        if len(rows) < LOT_BATCH:
+            return
+        last = rows[-1].lot_number
 
 
 def component_record(lot_number: str, position: int, ingredient_lot: str | None,
@@ -201,7 +242,7 @@ class Replay:
                 problems.append(Problem(where, f"lot {number} uses {source}, which no earlier "
                                                "event received or recorded."))
             self.components[(number, comp["position"])] = comp
-        self.lots[number] = dict(lot)
+        self.lots[number] = _compact_lot(lot)
         counter = payload["counter"]
         self.counters[counter["name"]] = max(self.counters.get(counter["name"], 0),
                                              int(counter["value"]))
@@ -217,8 +258,7 @@ class Replay:
         problems += self._diff("ingredient lot", self.ingredients, {
             r.lot_number: ingredient_record(r._mapping)
             for r in conn.execute(sa.select(schema.ingredient_lots))})
-        problems += self._diff("lot", self.lots, {
-            r.lot_number: lot_record(r._mapping) for r in conn.execute(sa.select(schema.lots))})
+        problems += self._diff("lot", self.lots, _lot_rows(conn))
         problems += self._diff("component", self.components, {
             (c["lot_number"], c["position"]): c for c in read_components(conn)})
         problems += self._diff("prescription", self.prescriptions, {
@@ -231,8 +271,14 @@ class Replay:
         return problems
 
     def _diff(self, what: str, expected: Mapping[Any, dict[str, Any]],
-              actual: Mapping[Any, dict[str, Any]]) -> list[Problem]:
-        problems = []
+              actual: Mapping[Any, dict[str, Any]] | Iterable[tuple[Any, dict[str, Any]]],
+              ) -> list[Problem]:
+        """Rows missing, rows without an event, then columns that differ (each by key).
+
+        ``actual`` may be a stream of ``(key, record)``: each row is compared as it is read,
+        so only the replay and the problems are held, never the whole table.
+        """
+        missing, extra, changed = [], [], []
 
         def name(key: Any) -> str:
             return (f"{what} {key[1]} of lot {key[0]}" if isinstance(key, tuple)
@@ -243,17 +289,24 @@ class Replay:
             seq = self.last_event.get(lot_key)
             return f" (last event #{seq})" if seq else ""
 
-        for key in sorted(expected.keys() - actual.keys(), key=str):
-            problems.append(Problem(name(key), "the audit trail records it"
-                                    f"{last(key)} but its row is missing (deleted outside the tool)."))
-        for key in sorted(actual.keys() - expected.keys(), key=str):
-            problems.append(Problem(name(key), "its row has no event in the audit trail (written "
-                                               "outside the tool, or its event was deleted)."))
-        for key in sorted(expected.keys() & actual.keys(), key=str):
-            for column, want in expected[key].items():
-                got = actual[key].get(column)
+        seen = set()
+        for key, record in (actual.items() if isinstance(actual, Mapping) else actual):
+            want_record = expected.get(key)
+            if want_record is None:
+                extra.append((str(key), Problem(
+                    name(key), "its row has no event in the audit trail (written outside the "
+                               "tool, or its event was deleted).")))
+                continue
+            seen.add(key)
+            for column, want in want_record.items():
+                got = record.get(column)
                 if got != want:
-                    problems.append(Problem(
+                    changed.append((str(key), Problem(
                         name(key), f"{column} is {got!r} in the register but {want!r} in the "
-                                   f"audit trail{last(key)}: changed without its event."))
-        return problems
+                                   f"audit trail{last(key)}: changed without its event.")))
+        for key in expected.keys() - seen:
+            missing.append((str(key), Problem(
+                name(key), f"the audit trail records it{last(key)} but its row is missing "
+                           "(deleted outside the tool).")))
+        return [p for group in (missing, extra, changed)
+                for _, p in sorted(group, key=lambda item: item[0])]
