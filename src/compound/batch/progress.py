@@ -22,10 +22,25 @@ def wanted(rows: int, enabled: bool | None) -> bool:
     return rows >= MIN_ROWS and sys.stderr.isatty()
 
 
+Report = Callable[[str, int, int], None]
+"""``report(stage, rows done, rows in all)``: progress for a caller's own display (the TUI)."""
+
+
 @contextmanager
-def bar(rows: int, enabled: bool | None = None,
-        description: str = "Planning") -> Iterator[Callable[[int], None]]:
-    """Yield ``advance(n_rows)``; a no-op when no bar is wanted."""
+def bar(rows: int, enabled: bool | None = None, description: str = "Planning",
+        report: Report | None = None) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n_rows)``; a no-op when no bar is wanted and no ``report`` given."""
+    if report is not None:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            report(description, done, rows)
+
+        report(description, 0, rows)
+        yield advance
+        return
     if not wanted(rows, enabled):
         yield lambda n: None
         return

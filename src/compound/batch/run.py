@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from compound.batch import write_cells, write_set
-from compound.batch.progress import bar
+from compound.batch.progress import Report, bar
 from compound.batch.read import read_prescriptions
 from compound.batch.spread import Rows, Spread, plan_groups, worksheet_cells
 from compound.batch.summary import Summary
@@ -67,6 +67,8 @@ class Options:
     """Also write worksheets/<row>-<rx>.txt, the working of every row (small files only)."""
     overwrite: bool = False
     """Replace the output folder when it holds an earlier run."""
+    report: Report | None = None
+    """Called with (stage, rows done, rows) as the run goes (instead of the terminal bar)."""
 
 
 def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
@@ -119,7 +121,8 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
         sinks = {WORKSHEET: LineSink(staging / WORKSHEET),
                  ERRORS: write_cells.CsvSink(staging / ERRORS)}
     try:
-        with bar(rows.n, opts.progress) as advance, ThreadPoolExecutor(max_workers=1) as prep:
+        with bar(rows.n, opts.progress, report=opts.report) as advance, \
+                ThreadPoolExecutor(max_workers=1) as prep:
             # The worksheet's own cells of each row (numbers, labels) are made ready on a second
             # thread (pyarrow kernels, which release the GIL) while the rows are grouped and planned.
             cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
@@ -127,7 +130,7 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
             spread = plan_groups(rows, groups, read.read_errors,
                                  block_rows=min(opts.block_rows, GROUP_ROWS),
                                  summary=summary, jsonl=jsonl is not None, advance=advance, cells=cells)
-        with bar(rows.n, opts.progress, "Writing") as advance, \
+        with bar(rows.n, opts.progress, "Writing", opts.report) as advance, \
                 ThreadPoolExecutor(max_workers=ASSEMBLERS) as pool:
             spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)
             if WORKSHEET in sinks:

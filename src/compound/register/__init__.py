@@ -19,7 +19,8 @@ from __future__ import annotations
 from compound.register.audit import VerifyReport
 from compound.register.lots import Register, bud_fields
 from compound.register.replay import Problem
+from compound.register.summaries import LotSummary
 from compound.register.views import STATUSES, Component, Event, IngredientLot, Lot
 
-__all__ = ["STATUSES", "Component", "Event", "IngredientLot", "Lot", "Problem", "Register",
+__all__ = ["STATUSES", "Component", "Event", "IngredientLot", "Lot", "LotSummary", "Problem", "Register",
            "VerifyReport", "bud_fields"]

@@ -39,6 +39,7 @@ from compound.register import (
     receipt,
     schema,
     signing,
+    summaries,
     validate,
     views,
 )
@@ -560,6 +561,14 @@ class Register:
                    today: dt.date) -> Iterator[views.Lot]:
         with db.read(self.engine) as conn:
             yield from reading.iter_lots(conn, today, status, days)
+
+    def lot_summaries(self, *, today: dt.date | None = None, limit: int | None = None,
+                      offset: int = 0) -> tuple[list[summaries.LotSummary], int]:
+        """Lots as table rows (no plan, components or history), by BUD; and how many lots
+        there are in all. ``limit``/``offset`` read one page (the first is quick at any size)."""
+        with db.read(self.engine) as conn:
+            return (summaries.lot_summaries(conn, today or paths.today(), limit=limit,
+                                            offset=offset), summaries.count(conn))
 
     def list_ingredients(self, *, today: dt.date | None = None) -> list[views.IngredientLot]:
         with db.read(self.engine) as conn:

@@ -1,52 +1,122 @@
-"""The compound TUI: modes, bindings and the command palette; screens do the work.
+"""The compound TUI: one mode per job, a key for each, and the command palette.
 
-Modes give each future screen (lot register, titration, labels) its own screen
-stack: add it to ``MODES`` and a binding, and the calculator is untouched.
+Each mode (Formulate, Lots, Stability, Titrate, Batch) has its own screen
+stack, so a lot opened from Lots stays open while the pharmacist formulates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, NamedTuple
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from compound.tui import forms
+from compound.tui.screens.batch import BatchScreen
 from compound.tui.screens.calculator import CalculatorScreen
 from compound.tui.screens.help import HelpScreen
+from compound.tui.screens.lots import LotsScreen
+from compound.tui.screens.stability import StabilityScreen
+from compound.tui.screens.titrate import TitrateScreen
+
+
+class Mode(NamedTuple):
+    key: str
+    title: str
+    binding: str
+    what: str
+    screen: Callable[[], Screen]
+
+
+MODES_SHOWN: tuple[Mode, ...] = (
+    Mode("formulate", "Formulate", "f2", "Plan a prescription, see its BUD, save it as a lot",
+         CalculatorScreen),
+    Mode("lots", "Lots", "f3", "The register: sort, filter, open a lot, release/dispense/destroy",
+         LotsScreen),
+    Mode("stability", "Stability", "f4", "What expires in 7/30/90 days; each lot's window",
+         StabilityScreen),
+    Mode("titrate", "Titrate", "f5", "A titration ladder as a calendar and what to dispense",
+         TitrateScreen),
+    Mode("batch", "Batch", "f6", "Run a prescription CSV and browse its results and errors",
+         BatchScreen),
+)
+
+
+def screenshot_dir() -> Path:
+    """Where screenshots go: ``COMPOUND_SCREENSHOTS``, else ``screenshots`` in the current folder."""
+    return Path(os.environ.get("COMPOUND_SCREENSHOTS") or Path.cwd() / "screenshots").absolute()
 
 
 class CompoundApp(App[None]):
     TITLE = "compound"
-    SUB_TITLE = "LDN formulation calculator"
+    SUB_TITLE = "LDN compounding"
     CSS_PATH = "compound.tcss"
-    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {"calculator": CalculatorScreen}
+    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {m.key: m.screen for m in MODES_SHOWN}
     BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(m.binding, f"mode('{m.key}')", m.title) for m in MODES_SHOWN),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
+        Binding("f9", "toggle_theme", "Light/dark", show=False),
+        Binding("f12", "screenshot", "Screenshot", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
     def on_mount(self) -> None:
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
-        self.switch_mode("calculator")
+        self.switch_mode("formulate")
+
+    async def action_mode(self, key: str) -> None:
+        await self.switch_mode(key)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen in :func:`screenshot_dir` (created if missing)."""
+        folder = Path(path) if path else screenshot_dir()
+        name = filename or f"compound-{self.current_mode}-{dt.datetime.now():%Y%m%d-%H%M%S}.svg"
+        self._write_screenshot(folder / name, self.export_screenshot())
+
+    @work(thread=True, group="screenshot")
+    def _write_screenshot(self, target: Path, svg: str) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(svg, encoding="utf-8")
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"Could not save {target}: {exc.strerror or exc}.",
+                                  title="Screenshot not saved", severity="error")
+            return
+        self.call_from_thread(self.notify, f"Saved {target}", title="Screenshot")
+
     async def show_form(self, key: str) -> None:
-        await self.switch_mode("calculator")
+        await self.switch_mode("formulate")
         screen = self.screen
         if isinstance(screen, CalculatorScreen):
             await screen.show_form(key)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # ours says where it saves, and does
+                yield command
+        yield SystemCommand("Screenshot", f"Save an SVG of this screen in {screenshot_dir()} (F12)",
+                            self.action_screenshot)
+        for mode in MODES_SHOWN:
+            yield SystemCommand(f"{mode.title} ({mode.binding.upper()})", mode.what,
+                                partial(self.action_mode, mode.key))
         for spec in forms.FORMS:
             yield SystemCommand(f"Plan {spec.title.lower()}", f"Open the {spec.title.lower()} form",
                                 partial(self.show_form, spec.key))
-        yield SystemCommand("Help", "Keys, fields and how results are shown", self.action_help)
+        yield SystemCommand("Light or dark theme (F9)", "Switch between the light and dark theme",
+                            self.action_toggle_theme)
+        yield SystemCommand("Help (F1)", "Keys, fields and how results are shown", self.action_help)

@@ -46,3 +46,11 @@ class CalculationFailed(Message):
 
     form: str
     error: CompoundError
+
+
+@dataclass
+class LotSaved(Message):
+    """The plan on screen was recorded in the register as a lot."""
+
+    form: str
+    lot_number: str

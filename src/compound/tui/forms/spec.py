@@ -9,6 +9,7 @@ its own. Field names are the plan function's keyword arguments, and a field's
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 
 FieldKind = Literal[
     "mass", "volume", "concentration", "mass_per_drop", "fraction", "duration", "calibration",
-    "count", "overage", "per_drop", "drop_dose", "choice", "flag", "text",
+    "count", "overage", "per_drop", "drop_dose", "choice", "flag", "text", "date",
 ]
+_FLAG = re.compile(r"--[a-z][a-z-]*[a-z]")
 Choices = tuple[tuple[str, str], ...]
 """(label, value) pairs; the value "" means "let the plan decide" (the keyword is left out)."""
 
@@ -76,6 +78,17 @@ class FormSpec:
                 continue
             out[spec.name] = value
         return out
+
+    def in_tui_words(self, text: str, extra: tuple[FieldSpec, ...] = ()) -> str:
+        """``text`` with each CLI option this form has (``--tablet-weight``) named as the field
+        is labelled on screen ("Tablet weight"): the TUI has no flags to type."""
+        labels = {f"--{f.name.replace('_', '-')}": f.label for f in (*self.fields, *extra)}
+
+        def name(match: re.Match[str]) -> str:
+            label = labels.get(match.group(0))
+            return f"“{label}”" if label else match.group(0)
+
+        return _FLAG.sub(name, text)
 
     def calculate(self, values: Mapping[str, str | bool]) -> Plan:
         """Run the plan function on the form's values (it raises CompoundError on bad input)."""

@@ -1,17 +1,20 @@
-"""The calculator: one tab per preparation type, each a form beside its results.
+"""Formulate: one tab per preparation type, each a form beside its results.
 
 The screen runs the plan function the CLI runs (a plan takes well under 10 ms,
 so it runs on the event loop). A :class:`~compound.errors.CompoundError` opens
 the :class:`ErrorModal` and leaves the form as it was; the results pane is
 cleared whenever an input changes, so a number never stays on screen for
-inputs it was not computed from.
+inputs it was not computed from. With a compounding date the plan gets its
+BUD; ingredient lots named are read from the register in a worker, and
+ctrl+s saves the plan as a lot (also in a worker).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -19,15 +22,32 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Select, TabbedContent, TabPane
 
 from compound.errors import CompoundError, InputError
-from compound.tui import forms
-from compound.tui.messages import CalculationFailed, CalculationRequested, PlanCalculated, PlanRefused
+from compound.tui import forms, store
+from compound.tui.forms import dating
+from compound.tui.messages import (
+    CalculationFailed,
+    CalculationRequested,
+    LotSaved,
+    PlanCalculated,
+    PlanRefused,
+)
 from compound.tui.screens.error import ErrorModal
+from compound.tui.screens.sign import BY, CHECKED_BY, SignModal
 from compound.tui.widgets.plan import PlanForm, PlanResults
+
+if TYPE_CHECKING:
+    from compound.register import IngredientLot
 
 
 class CalculatorScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "calculate", "Calculate")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "calculate", "Calculate"),
+                                             Binding("ctrl+s", "save_lot", "Save lot")]
     AUTO_FOCUS = ".plan-form Input"  # the first field, not the tab strip: typing goes straight in
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._generation = 0
+        """Counts input changes: a worker's answer for older inputs is dropped."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -65,18 +85,107 @@ class CalculatorScreen(Screen[None]):
         self.active_form.submit()
 
     def on_calculation_requested(self, event: CalculationRequested) -> None:
-        results = self.query_one(f"#{event.form}-results", PlanResults)
+        numbers = dating.lot_numbers(event.values)
+        if numbers and not dating.compounded(event.values):
+            self._failed(event.form, InputError(
+                "ingredient lots cap the beyond-use date, so they need the compounding date.",
+                hint="Fill in “Compounded on” (YYYY-MM-DD), or clear “Ingredient lots”.",
+                field="compounded"))
+        elif numbers:
+            self._results(event.form).clear("Reading the ingredient lots from the register…")
+            self._read_lots(event, numbers, self._generation)
+        else:
+            self._finish(event, [], self._generation)
+
+    @work(thread=True, exclusive=True, group="ingredient-lots")
+    def _read_lots(self, event: CalculationRequested, numbers: list[str], generation: int) -> None:
         try:
-            plan = forms.by_key(event.form).calculate(event.values)
+            found = store.ingredient_lots(numbers)
         except CompoundError as exc:
-            error = exc  # the except target is unbound after the block; the callback needs it
-            results.clear("Not calculated: see the message.")
-            self.post_message(CalculationFailed(event.form, error))
-            self.app.push_screen(ErrorModal(error), lambda _: self._focus_field(event.form, error))
+            self.app.call_from_thread(self._failed, event.form, exc)
             return
-        results.show(plan)
+        self.app.call_from_thread(self._finish, event, found, generation)
+
+    def _finish(self, event: CalculationRequested, lots: list[IngredientLot], generation: int) -> None:
+        if generation != self._generation:  # the inputs changed while the lots were read
+            return
+        spec = forms.by_key(event.form)
+        try:
+            plan = spec.calculate(event.values)
+            bud = dating.date(plan, event.values,
+                              [(f"{lot.item_name} lot {lot.lot_number}", lot.expiry) for lot in lots])
+        except CompoundError as exc:
+            self._failed(event.form, exc)
+            return
+        results = self._results(event.form)
+        results.words = partial(spec.in_tui_words, extra=dating.DATING)
+        results.show(plan, bud, lots)
         self.post_message(PlanRefused(event.form, plan) if plan.refused
                           else PlanCalculated(event.form, plan))
+
+    def _results(self, form: str) -> PlanResults:
+        return self.query_one(f"#{form}-results", PlanResults)
+
+    def _failed(self, form: str, error: CompoundError) -> None:
+        self._results(form).clear("Not calculated: see the message.")
+        self.post_message(CalculationFailed(form, error))
+        words = partial(forms.by_key(form).in_tui_words, extra=dating.DATING)
+        self.app.push_screen(ErrorModal(error, words), lambda _: self._focus_field(form, error))
+
+    def action_save_lot(self) -> None:
+        """Save the plan on screen as a lot: it must be calculated, dated and not refused."""
+        form = self.active_form.spec.key
+        results = self._results(form)
+        plan, bud = results.plan, results.bud
+        problem = None
+        if plan is None:
+            problem = InputError("there is no calculated plan to save.",
+                                 hint="Fill in the form and press Enter to calculate first.")
+        elif plan.refused:
+            problem = InputError("a refused plan is never saved as a lot.",
+                                 hint="Resolve the refusal shown in red, then calculate again.")
+        elif bud is None or bud.refused:
+            problem = InputError("a lot needs its beyond-use date.",
+                                 hint="Fill in “Compounded on” and calculate again.",
+                                 field="compounded")
+        elif not results.ingredient_lots:
+            problem = InputError("a lot records the ingredient lots it was made from.",
+                                 hint="Fill in “Ingredient lots” (e.g. NTX2403) and calculate again.",
+                                 field="ingredient_lots")
+        if problem is not None:
+            self._failed_save(form, problem)
+            return
+        assert plan is not None and bud is not None
+        detail = (f"{plan.kind}: BUD {bud.beyond_use_date}, from "
+                  f"{', '.join(lot.lot_number for lot in results.ingredient_lots)}")
+        self.app.push_screen(SignModal("Save as a lot (quarantine)", detail, (BY, CHECKED_BY),
+                                       verb="Save"),
+                             partial(self._save, form, self._generation))
+
+    def _failed_save(self, form: str, error: CompoundError) -> None:
+        self.app.push_screen(ErrorModal(error), lambda _: self._focus_field(form, error))
+
+    def _save(self, form: str, generation: int, signed: dict[str, str] | None) -> None:
+        results = self._results(form)
+        if signed is None or generation != self._generation or results.plan is None:
+            return
+        self._save_worker(form, results, signed)
+
+    @work(thread=True, exclusive=True, group="save-lot")
+    def _save_worker(self, form: str, results: PlanResults, signed: dict[str, str]) -> None:
+        assert results.plan is not None and results.bud is not None
+        try:
+            number = store.save_lot(results.plan, results.bud, results.ingredient_lots,
+                                    by=signed["by"], checked_by=signed.get("checked_by"))
+        except CompoundError as exc:
+            self.app.call_from_thread(self._failed_save, form, exc)
+            return
+        self.app.call_from_thread(self._saved, form, results, number)
+
+    def _saved(self, form: str, results: PlanResults, number: str) -> None:
+        results.saved(number)
+        self.post_message(LotSaved(form, number))
+        self.notify(f"Saved as lot {number}, in quarantine.", title="Lot saved")
 
     def _focus_field(self, form: str, error: CompoundError) -> None:
         """After the dialog, put the cursor in the field the error names, if the form has it."""
@@ -93,6 +202,7 @@ class CalculatorScreen(Screen[None]):
         form = event.control.id.split("-", 1)[0] if event.control.id else None
         if form is None:
             return
+        self._generation += 1
         results = self.query(f"#{form}-results").results(PlanResults)
         for pane in results:
             if pane.plan is not None:

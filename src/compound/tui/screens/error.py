@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -24,16 +25,18 @@ class ErrorModal(ModalScreen[None]):
         Binding("enter", "close", "Close", show=False),
     ]
 
-    def __init__(self, error: CompoundError) -> None:
+    def __init__(self, error: CompoundError, words: Callable[[str], str] = str) -> None:
         super().__init__(classes="error-modal")
         self.error = error
+        self.words = words
+        """Rewrites the message in the TUI's words (a field's label for a CLI flag)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-dialog"):
             yield Label(_KIND.get(self.error.exit_code, "Error"), id="error-title")
-            yield Static(self.error.message, id="error-message", markup=False)
+            yield Static(self.words(self.error.message), id="error-message", markup=False)
             if self.error.hint:
-                yield Static(self.error.hint, id="error-hint", markup=False)
+                yield Static(self.words(self.error.hint), id="error-hint", markup=False)
             yield Button("OK", id="error-ok", variant="error")
 
     def on_mount(self) -> None:

@@ -8,23 +8,28 @@ refused here exactly as on the command line, with the same message and hint.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from compound.core import units
-from compound.errors import UnitInputError
+from compound.core import dates, units
+from compound.errors import DateInputError, UnitInputError
 from compound.planning.drops import _DROP_DOSE as DROP_DOSE  # the plan's own "9 drops" pattern
 from compound.tui.forms import FieldSpec
 
 Values = Mapping[str, str | bool]
 
 
-def describe(exc: UnitInputError) -> str:
+def describe(exc: UnitInputError | DateInputError) -> str:
     """The parser's message and its hint, as shown under a refused field."""
     return f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
 
@@ -50,11 +55,13 @@ def check(spec: FieldSpec, text: str, values: Values) -> str | None:
                         "Give the dose in mg (e.g. 4.5mg), or fill in the dropper calibration.")
             if not float(drops.group("n")).is_integer():
                 return f"{text!r} is not a whole number of drops.\nType whole drops, e.g. 9 drops."
+        elif spec.kind == "date":
+            dates.parse_date(text, field=None)
         elif spec.kind == "drop_dose":
             units.parse(text, "mass")
         else:
             units.parse(text, spec.kind)  # type: ignore[arg-type]
-    except UnitInputError as exc:
+    except (UnitInputError, DateInputError) as exc:
         return describe(exc)
     return None
 
@@ -70,6 +77,28 @@ class AmountValidator(Validator):
     def validate(self, value: str) -> ValidationResult:
         problem = check(self.spec, value, self.values())
         return self.failure(problem) if problem else self.success()
+
+
+class FlagBox(Checkbox):
+    """A checkbox whose two states cannot be confused: ``X`` when ticked, blank when not
+    (the stock one draws an ``X`` in both, told apart only by colour).
+
+    Space ticks it; Enter calculates, as in every other field.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", "Tick", show=False),
+                                             Binding("enter", "submit", "Calculate", show=False)]
+
+    @dataclass
+    class Submitted(Message):
+        flag: FlagBox
+
+    def render(self) -> Content:
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super().render()
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self))
 
 
 class PlanField(Vertical):
@@ -96,8 +125,8 @@ class PlanField(Vertical):
             return Select(spec.options(), value=spec.initial(), allow_blank=False,
                           id=self.control_id, compact=True)
         if spec.kind == "flag":
-            return Checkbox(spec.placeholder, value=spec.initial() == "yes", id=self.control_id,
-                            compact=True)
+            return FlagBox(spec.placeholder, value=spec.initial() == "yes", id=self.control_id,
+                           compact=True)
         suggestions = [value for _, value in spec.options()]
         return Input(
             value=spec.initial(),

@@ -11,23 +11,29 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input, Select, Static
 
-from compound.tui.forms import FormSpec
+from compound.tui.forms import FormSpec, dating
 from compound.tui.messages import CalculationRequested
-from compound.tui.widgets.plan.field import PlanField
+from compound.tui.widgets.plan.field import FlagBox, PlanField
 
 
 class PlanForm(VerticalScroll):
     """The fields of one preparation type and a Calculate button."""
 
-    def __init__(self, spec: FormSpec) -> None:
+    def __init__(self, spec: FormSpec, *, dating: bool = True) -> None:
         super().__init__(id=f"{spec.key}-form", classes="plan-form")
         self.spec = spec
+        self.dating = dating
+        """Also ask for the compounding date and ingredient lots (the BUD and saving)."""
 
     def compose(self) -> ComposeResult:
         for field in self.spec.fields:
             yield PlanField(self.spec.key, field, self.values)
+        if self.dating:
+            yield Static("Beyond-use date and lot", classes="form-section")
+            for field in dating.DATING:
+                yield PlanField(self.spec.key, field, self.values)
         yield Button("Calculate  (Enter / ctrl+r)", id=f"{self.spec.key}-calculate",
                      variant="primary", classes="calculate")
 
@@ -42,7 +48,7 @@ class PlanForm(VerticalScroll):
 
     def submit(self) -> bool:
         """Post the values if every visible field is valid; else point at the first bad one."""
-        visible = {f.name for f in self.spec.visible(self.values())}
+        visible = self._visible()
         invalid = [f for f in self.fields() if f.spec.name in visible and not f.revalidate()]
         if invalid:
             invalid[0].control.focus()
@@ -52,7 +58,12 @@ class PlanForm(VerticalScroll):
         self.post_message(CalculationRequested(self.spec.key, self.values()))
         return True
 
+    def _visible(self) -> set[str]:
+        shown = {f.name for f in self.spec.visible(self.values())}
+        return shown | dating.NAMES if self.dating else shown
+
     @on(Input.Submitted)
+    @on(FlagBox.Submitted)
     @on(Button.Pressed, ".calculate")
     def _calculate(self) -> None:
         self.submit()
@@ -66,6 +77,6 @@ class PlanForm(VerticalScroll):
 
     @on(Select.Changed)
     def _show_applicable(self) -> None:
-        visible = {f.name for f in self.spec.visible(self.values())}
+        visible = self._visible()
         for field in self.fields():
             field.display = field.spec.name in visible

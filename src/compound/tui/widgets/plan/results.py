@@ -8,7 +8,7 @@ formatted results come from the plan's own working steps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -27,6 +27,8 @@ from compound.core.rounding import (
 
 if TYPE_CHECKING:
     from compound.planning.base import Plan
+    from compound.planning.stability import BudResult
+    from compound.register import IngredientLot
 
 _MARK = {"refusal": ("REFUSED", "bold red"), "warning": ("WARNING", "bold yellow"),
          "info": ("info", "cyan")}
@@ -39,7 +41,8 @@ _STATUS = {
 }
 # Keys of Plan.to_dict that are not results; everything else it prints is (amounts withheld
 # when refused, so a refused plan shows none).
-_NOT_RESULTS = frozenset({"kind", "status", "inputs", "findings", "steps"})
+_NOT_RESULTS = frozenset({"kind", "status", "inputs", "findings", "steps", "beyond_use_date", "bud",
+                          "lot_number"})
 # Longest suffix first: "_mg_per_ml" must win over "_ml".
 _SUFFIXES = (
     ("_mg_per_ml", format_concentration),
@@ -121,6 +124,18 @@ def _inline_value(key: str, value: Any) -> str:
     return format_value(key, value)
 
 
+def finding_lines(findings: list[dict[str, Any]], words: Callable[[str], str] = str) -> Text:
+    """Findings one a line: severity, code (never split from its colon), message in TUI words."""
+    text = Text()
+    for n, f in enumerate(findings):
+        word, style = _MARK[f["severity"]]
+        text.append("\n" if n else "")
+        text.append(f"{word} ", style=style)
+        text.append(f"{f['code']}:\u00a0", style="bold")
+        text.append(words(f["message"]))
+    return text
+
+
 class PlanResults(VerticalScroll):
     """Shows one plan; :meth:`clear` when its inputs change, so no stale number stays up."""
 
@@ -128,12 +143,22 @@ class PlanResults(VerticalScroll):
         super().__init__(id=f"{form_key}-results", classes="plan-results")
         self.form_key = form_key
         self.plan: Plan | None = None
+        self.bud: BudResult | None = None
+        """The plan's beyond-use date, when a compounding date was given."""
+        self.ingredient_lots: Sequence[IngredientLot] = ()
+        """The register lots the BUD was capped by (and a saved lot records)."""
+        self.saved_as: str | None = None
+        """The lot number this plan was saved as."""
+        self._bud_text = Text()
+        self.words: Callable[[str], str] = str
+        """Rewrites a message in the TUI's words (a field's label, not its CLI flag)."""
         self.shown: dict[str, tuple[str, str]] = {}
         """The amounts on screen: JSON key -> (label, value as printed)."""
 
     def compose(self) -> ComposeResult:
         key = self.form_key
         yield Static(id=f"{key}-status", classes="plan-status")
+        yield Static(id=f"{key}-bud", classes="plan-bud")
         yield Static(id=f"{key}-findings", classes="plan-findings")
         yield Static(id=f"{key}-amounts", classes="plan-amounts")
         yield Static(id=f"{key}-extra", classes="plan-extra")
@@ -146,21 +171,25 @@ class PlanResults(VerticalScroll):
         return self.query_one(f"#{self.form_key}-{name}", Static)
 
     def clear(self, message: str) -> None:
-        self.plan = None
+        self.plan, self.bud, self.ingredient_lots, self.saved_as = None, None, (), None
         self._part("status").update(Text(message, style="dim"))
-        for name in ("findings", "extra", "working"):
+        self._part("status").set_classes("plan-status")
+        for name in ("bud", "findings", "extra", "working"):
             self._part(name).update("")
             self._part(name).display = False
         self.shown = {}
         self._part("amounts").update("")
         self._part("amounts").display = False
 
-    def show(self, plan: Plan) -> None:
-        self.plan = plan
+    def show(self, plan: Plan, bud: BudResult | None = None,
+             ingredient_lots: Sequence[IngredientLot] = ()) -> None:
+        self.plan, self.bud, self.ingredient_lots, self.saved_as = plan, bud, ingredient_lots, None
         data = plan.to_dict()
         word, style, advice = _STATUS[data["status"]]
         status = Text.assemble((f"{word}  ", style), (advice, ""))
         self._part("status").update(status)
+        self._part("status").set_classes(f"plan-status -{data['status']}")
+        self._show_bud(data)
         self._show_findings(data["findings"])
         steps = {s["key"]: s for s in data.get("steps", [])}
         self.shown = {}
@@ -180,6 +209,32 @@ class PlanResults(VerticalScroll):
         self._show_working(data, data.get("steps", []))
         self.scroll_home(animate=False)
 
+    def saved(self, lot_number: str) -> None:
+        """Say on screen which lot the plan was saved as."""
+        self.saved_as = lot_number
+        self._bud_text.append_text(Text.assemble(
+            ("\nSaved as lot ", "bold"), (lot_number, "bold green"),
+            " (quarantine: release it from Lots after the final check)."))
+        self._part("bud").update(self._bud_text)
+
+    def _show_bud(self, data: dict[str, Any]) -> None:
+        part = self._part("bud")
+        bud = data.get("bud")
+        if not data.get("beyond_use_date") or not bud:
+            part.display = False
+            return
+        limit = bud["limit"]
+        days = f" ({limit['days']} days)" if limit.get("days") else ""
+        text = Text.assemble(("Beyond-use date  ", "bold"), (data["beyond_use_date"], "bold"),
+                             f"  stored {bud['storage']}", "\n",
+                             (f"{limit['kind']}: {limit['name']}{days}", "dim"))
+        if bud.get("stability_window_days"):
+            text.append(f"\nStability window {bud['stability_window_days']} days, to "
+                        f"{bud['stability_window_end']}", style="dim")
+        self._bud_text = text
+        part.update(text)
+        part.display = True
+
     def _show_amounts(self) -> None:
         # A Rich table wraps long labels in the pane's width; the values never scroll out of view.
         table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
@@ -191,14 +246,7 @@ class PlanResults(VerticalScroll):
         self._part("amounts").display = bool(self.shown)
 
     def _show_findings(self, findings: list[dict[str, Any]]) -> None:
-        text = Text()
-        for n, f in enumerate(findings):
-            word, style = _MARK[f["severity"]]
-            text.append("\n" if n else "")
-            text.append(f"{word} ", style=style)
-            text.append(f"{f['code']}: ", style="bold")
-            text.append(f["message"])
-        self._part("findings").update(text)
+        self._part("findings").update(finding_lines(findings, self.words))
         self._part("findings").display = bool(findings)
 
     def _show_working(self, data: dict[str, Any], steps: list[dict[str, Any]]) -> None:

@@ -1,0 +1,139 @@
+"""One lot: what it is, its BUD and stability window, components and audit history;
+release, dispense or destroy it, signed with initials (each a register write in a worker)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from compound.errors import CompoundError
+from compound.register.views import format_amount
+from compound.tui import store
+from compound.tui.screens.error import ErrorModal
+from compound.tui.screens.sign import BY, REASON, SignModal
+from compound.tui.widgets.lots import window_used_text
+
+if TYPE_CHECKING:
+    from compound.register import Lot
+
+ACTIONS = {"release": "Release", "dispense": "Dispense", "destroy": "Destroy"}
+
+
+def days_left(days: int) -> str:
+    if days < 0:
+        return f"expired {-days} day{'s' if days != -1 else ''} ago"
+    return "last day of use today" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"
+
+
+def describe(lot: Lot) -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("value", ratio=1, overflow="fold")
+    status = Text(lot.status.upper(), style="bold red" if lot.status == "expired" else "bold")
+    rows: list[tuple[str, str | Text]] = [
+        ("Lot", lot.lot_number), ("Status", status), ("What", lot.description),
+        ("Quantity", format_amount(lot.quantity, lot.quantity_unit)
+         if lot.quantity_unit in ("mg", "mL") else f"{lot.quantity:g} {lot.quantity_unit}"),
+        ("Compounded", f"{lot.compounded.isoformat()} by {lot.compounded_by}"
+         + (f", checked by {lot.checked_by}" if lot.checked_by else "")),
+        ("BUD", f"{lot.beyond_use_date.isoformat()} ({days_left(lot.days_left)}), stored {lot.storage}"),
+        ("BUD limit", lot.bud_limit),
+    ]
+    if lot.stability_window_days:
+        end = f" to {lot.stability_window_end.isoformat()}" if lot.stability_window_end else ""
+        rows.append(("Stability", f"{lot.stability_window_days}-day window{end}, "
+                     f"{window_used_text(lot.window_used)} used"))
+    for what, value in rows:
+        table.add_row(what, value)
+    return table
+
+
+def components(lot: Lot) -> Table:
+    table = Table(title="Components", title_justify="left", box=box.SIMPLE_HEAD, expand=True,
+                  pad_edge=False)
+    for name, justify in (("Lot", "left"), ("What", "left"), ("Used", "right"), ("Expiry", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for c in lot.components:
+        table.add_row(c.lot_number, c.name, format_amount(c.amount, c.unit), c.expiry.isoformat())
+    return table
+
+
+def history(lot: Lot) -> Table:
+    table = Table(title="Audit history", title_justify="left", box=box.SIMPLE_HEAD, expand=True,
+                  pad_edge=False)
+    for name in ("When (UTC)", "By", "What", "Detail"):
+        table.add_column(name, overflow="fold")
+    for e in lot.history:
+        detail = ", ".join(f"{k} {v}" for k, v in e.to_dict().items()
+                           if k in ("date", "from", "to", "reason", "note"))
+        table.add_row(e.at_utc[:16].replace("T", " "), e.actor, e.action.removeprefix("lot."), detail)
+    return table
+
+
+class LotDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "act('release')", "Release"),
+        Binding("d", "act('dispense')", "Dispense"),
+        Binding("x", "act('destroy')", "Destroy"),
+    ]
+
+    def __init__(self, lot_number: str) -> None:
+        super().__init__()
+        self.lot_number = lot_number
+        self.lot: Lot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="lot-detail"):
+            yield Static(f"Reading lot {self.lot_number}…", id="lot-summary")
+            yield Static(id="lot-components")
+            yield Static(id="lot-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._read()
+
+    @work(thread=True, exclusive=True, group="lot")
+    def _read(self) -> None:
+        try:
+            found = store.lot(self.lot_number)
+        except CompoundError as exc:
+            self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
+            return
+        self.app.call_from_thread(self._show, found)
+
+    def _show(self, lot: Lot) -> None:
+        self.lot = lot
+        self.query_one("#lot-summary", Static).update(describe(lot))
+        self.query_one("#lot-components", Static).update(components(lot))
+        self.query_one("#lot-history", Static).update(history(lot))
+
+    def action_act(self, action: str) -> None:
+        detail = f"{ACTIONS[action]} lot {self.lot_number}" + (
+            f" ({self.lot.description}, {self.lot.status})" if self.lot else "")
+        self.app.push_screen(SignModal(f"{ACTIONS[action]} lot", detail, (BY, REASON),
+                                       verb=ACTIONS[action]),
+                             lambda signed: self._move(action, signed) if signed else None)
+
+    @work(thread=True, exclusive=True, group="lot")
+    def _move(self, action: str, signed: dict[str, str]) -> None:
+        try:
+            found = store.move(action, self.lot_number, by=signed["by"], reason=signed.get("reason"))
+        except CompoundError as exc:
+            self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
+            return
+        self.app.call_from_thread(self._moved, found, action)
+
+    def _moved(self, lot: Lot, action: str) -> None:
+        self._show(lot)
+        self.notify(f"Lot {lot.lot_number} is now {lot.status}.", title=ACTIONS[action])

@@ -1,0 +1,71 @@
+"""The dialog that signs a register write: who does it (initials) and, where asked, why.
+
+Returns the typed values by field name, or None when cancelled (Escape). The
+register checks the initials; a refusal comes back as an error dialog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+@dataclass(frozen=True)
+class Ask:
+    name: str
+    label: str
+    placeholder: str
+    required: bool = False
+
+
+BY = Ask("by", "Your initials", "e.g. AB", required=True)
+CHECKED_BY = Ask("checked_by", "Checked by", "initials, optional")
+REASON = Ask("reason", "Reason", "optional, recorded in the audit trail")
+
+
+class SignModal(ModalScreen[dict[str, str] | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, detail: str, asks: tuple[Ask, ...], *, verb: str) -> None:
+        super().__init__(classes="sign-modal")
+        self.title_text, self.detail, self.asks, self.verb = title, detail, asks, verb
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sign-dialog"):
+            yield Label(self.title_text, id="sign-title")
+            yield Static(self.detail, id="sign-detail", markup=False)
+            for ask in self.asks:
+                with Horizontal(classes="field-row"):
+                    yield Label(ask.label, classes="field-label")
+                    yield Input(placeholder=ask.placeholder, id=f"sign-{ask.name}", compact=True)
+            with Horizontal(id="sign-buttons"):
+                yield Button(f"{self.verb}  (Enter)", id="sign-ok", variant="primary")
+                yield Button("Cancel  (Esc)", id="sign-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def values(self) -> dict[str, str]:
+        return {a.name: self.query_one(f"#sign-{a.name}", Input).value.strip() for a in self.asks}
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#sign-ok")
+    def _confirm(self) -> None:
+        values = self.values()
+        missing = [a for a in self.asks if a.required and not values[a.name]]
+        if missing:
+            self.query_one(f"#sign-{missing[0].name}", Input).focus()
+            self.notify(f"{missing[0].label} is required.", severity="error")
+            return
+        self.dismiss(values)
+
+    @on(Button.Pressed, "#sign-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

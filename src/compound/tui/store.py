@@ -1,0 +1,60 @@
+"""The register, as the TUI's workers use it: each call opens it, does one thing, closes it.
+
+These run in worker threads (never on the event loop: a register may be on a
+slow disk or a network database) and return plain values for the screen to
+show. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compound.planning.base import Plan
+    from compound.planning.stability import BudResult
+    from compound.register import IngredientLot, Lot, LotSummary
+
+
+def ingredient_lots(numbers: Sequence[str]) -> list[IngredientLot]:
+    """The register's ingredient lots by number (RegisterError for an unknown one)."""
+    from compound.register import Register
+
+    with Register.open() as register:
+        return [register.get_ingredient(n) for n in numbers]
+
+
+def save_lot(plan: Plan, bud: BudResult, lots: Sequence[IngredientLot], *, by: str,
+             checked_by: str | None) -> str:
+    """Record the calculated, dated plan as a lot in quarantine; returns its lot number."""
+    from compound.register import Register
+    from compound.register.from_plan import record_plan
+
+    with Register.open() as register:
+        return record_plan(register, plan, bud, compounded_by=by, checked_by=checked_by or None,
+                           ingredient_lots=lots)
+
+
+def lot_page(limit: int | None, offset: int = 0) -> tuple[list[LotSummary], int]:
+    """A page of lots as table rows (all of them for ``limit=None``), and the total."""
+    from compound.register import Register
+
+    with Register.open() as register:
+        return register.lot_summaries(limit=limit, offset=offset)
+
+
+def lot(number: str) -> Lot:
+    from compound.register import Register
+
+    with Register.open() as register:
+        return register.get(number)
+
+
+def move(action: str, number: str, *, by: str, reason: str | None) -> Lot:
+    """Release, dispense or destroy a lot (``action`` names the register method)."""
+    from compound.register import Register
+
+    with Register.open() as register:
+        method = {"release": register.release, "dispense": register.dispense,
+                  "destroy": register.destroy}[action]
+        return method(number, by, reason or None)
