@@ -16,6 +16,7 @@ from typing import ClassVar, NamedTuple
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.screen import Screen
 
 from compound.tui import forms
@@ -49,6 +50,10 @@ MODES_SHOWN: tuple[Mode, ...] = (
 )
 
 
+NARROW = 110
+"""Terminal width (columns) below which forms take their narrow layout (80×24 included)."""
+
+
 def screenshot_dir() -> Path:
     """Where screenshots go: ``COMPOUND_SCREENSHOTS``, else ``screenshots`` in the current folder."""
     return Path(os.environ.get("COMPOUND_SCREENSHOTS") or Path.cwd() / "screenshots").absolute()
@@ -66,11 +71,23 @@ class CompoundApp(App[None]):
         Binding("f9", "toggle_theme", "Light/dark", show=False),
         Binding("f12", "screenshot", "Screenshot", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Priority: focus moves when Tab arrives, before the keys typed after it are handed to
+        # a field (a scanner or a fast typist's "4.5mg<Tab>30" must not land "30" in strength).
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def on_mount(self) -> None:
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
         self.switch_mode("formulate")
+        self._fit(self.size.width)
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Below :data:`NARROW` columns the forms narrow, so the results keep whole finding codes."""
+        self.set_class(width < NARROW, "-narrow")
 
     async def action_mode(self, key: str) -> None:
         await self.switch_mode(key)
