@@ -136,4 +136,4 @@ class CompoundApp(App[None]):
                                 partial(self.show_form, spec.key))
         yield SystemCommand("Light or dark theme (F9)", "Switch between the light and dark theme",
                             self.action_toggle_theme)
-        yield SystemCommand("Help (F1)", "Keys, fields and how results are shown", self.action_help)
+        yield SystemCommand("Help", "Keys, fields and how results are shown (F1)", self.action_help)

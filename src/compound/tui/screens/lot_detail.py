@@ -35,7 +35,7 @@ def days_left(days: int) -> str:
 
 
 def describe(lot: Lot) -> Table:
-    table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 2, 0, 0))
     table.add_column("what", style="bold", no_wrap=True)
     table.add_column("value", ratio=1, overflow="fold")
     status = Text(lot.status.upper(), style="bold red" if lot.status == "expired" else "bold")
