@@ -1,7 +1,7 @@
 """The README's screenshots, made by the app itself (``App.export_screenshot``).
 
 Run from the repository: ``python examples/tui_screenshots.py docs/screenshots``. It
-opens the TUI headless at 100×30 on a demonstration register in a temporary folder
+opens the TUI headless at 100×30 on a demonstration register in a temporary folder, dated from today
 (an ingredient lot, a capsule lot saved through the Formulate screen, and a few
 lots recorded through the register's API), drives it with keys as a pharmacist
 would, and writes one SVG per screen. The tests run the same function.
@@ -16,35 +16,41 @@ import sys
 import tempfile
 from pathlib import Path
 
-TODAY = "2025-03-10"
 SIZE = (100, 30)
 SCREENS = ("formulate", "lots", "lot", "stability", "titrate")
 
 
 def demo_register() -> None:
-    """Tablets received, and three lots made earlier (one on a 360-day study window)."""
+    """Tablets received, and three lots made earlier (one on a 360-day study window), dated
+    from today: register writes are dated by the real clock."""
+    from compound import paths
     from compound.register import Register
 
-    today = dt.date.fromisoformat(TODAY)
+    today = paths.today()
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).isoformat()
+
     with Register.open() as register:
         register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number="NTX2403",
-                                    expiry="2026-05", received_by="AB", received="2024-12-02",
-                                    tablet_weight="200mg", today=today)
+                                    expiry=day(440), received_by="AB", received=day(-98),
+                                    tablet_weight="200mg")
         for made, bud, window, what in (
-                ("2024-12-02", "2025-03-14", None, "Naltrexone HCl 1.5mg capsules"),
-                ("2025-01-06", "2025-04-05", None, "Naltrexone HCl 3mg capsules"),
-                ("2025-02-03", "2026-01-29", 360, "Naltrexone HCl 4.5mg capsules")):
+                (-98, 4, None, "Naltrexone HCl 1.5mg capsules"),
+                (-63, 26, None, "Naltrexone HCl 3mg capsules"),
+                (-35, 325, 360, "Naltrexone HCl 4.5mg capsules")):
             register.record_lot(
                 kind="capsules", description=what, quantity=30, quantity_unit="capsule",
-                plan={"kind": "capsules", "status": "ok"}, compounded=made, beyond_use_date=bud,
+                plan={"kind": "capsules", "status": "ok"}, compounded=day(made),
+                beyond_use_date=day(bud),
                 bud_limit="study: cote-2018 (360 days)" if window else "rule: USP <795> (2023)",
                 bud_source="demonstration", storage="room", stability_window_days=window,
-                compounded_by="AB", checked_by="CD", components=[("NTX2403", 3, "tablet")],
-                today=today)
+                compounded_by="AB", checked_by="CD", components=[("NTX2403", 3, "tablet")])
 
 
 async def capture(out: Path) -> dict[str, Path]:
     """Drive the app through each screen and save ``<screen>.svg`` in ``out``."""
+    from compound import paths
     from compound.tui.app import CompoundApp
 
     out.mkdir(parents=True, exist_ok=True)
@@ -62,9 +68,10 @@ async def capture(out: Path) -> dict[str, Path]:
 
     async with app.run_test(size=SIZE) as pilot:
         await settle()
+        today = paths.today().isoformat()
         screen = app.screen
         for name, value in {"strength": "4.5mg", "count": "30", "overage": "1",
-                            "tablet_weight": "200mg", "compounded": TODAY,
+                            "tablet_weight": "200mg", "compounded": today,
                             "ingredient_lots": "NTX2403"}.items():
             screen.query_one(f"#capsules-{name}").value = value  # type: ignore[attr-defined]
         screen.query_one("#capsules-strength").focus()
@@ -87,7 +94,7 @@ async def capture(out: Path) -> dict[str, Path]:
         await settle()
         save("stability")
         await pilot.press("f5", *"1.5mg x7d, 3mg x7d, 4.5mg x7d", "tab", "tab")
-        await pilot.press(*TODAY, "enter")
+        await pilot.press(*today, "enter")
         await settle()
         save("titrate")
     return saved
@@ -96,8 +103,8 @@ async def capture(out: Path) -> dict[str, Path]:
 def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ.update({"COMPOUND_DB": str(Path(folder) / "register.sqlite3"),
-                           "COMPOUND_TODAY": TODAY,
                            "COMPOUND_CATALOG": str(Path(folder) / "no-overlay")})
+        os.environ.pop("COMPOUND_TODAY", None)  # register writes are dated by the real clock
         demo_register()
         for name, path in asyncio.run(capture(out)).items():
             print(f"{name}: {path}")

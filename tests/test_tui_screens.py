@@ -38,17 +38,21 @@ def record(register: Register, compounded: str, bud: str, *, window: int | None 
         quantity_unit="capsule", plan={"kind": "capsules", "status": "ok"}, compounded=compounded,
         beyond_use_date=bud, bud_limit="rule: test", bud_source="test", storage="room",
         stability_window_days=window, compounded_by="AB", checked_by=None,
-        components=[("NTX2403", 3, "tablet")], today=TODAY)
+        components=[("NTX2403", 3, "tablet")])
 
 
-def register_with_lots() -> list[str]:
-    """Four lots on hand: BUD in 5, 26 and 351 days (a 360-day window), and one expired."""
+def register_with_lots(clock) -> list[str]:
+    """Four lots on hand: BUD in 5, 26 and 351 days (a 360-day window), and one expired
+    (recorded on 2025-03-02, when none was; today is then 2025-03-10)."""
+    clock.set("2025-03-02")
     receive_tablets()
     with Register.open() as register:
-        return [record(register, "2025-03-01", "2025-03-15"),
+        numbers = [record(register, "2025-03-01", "2025-03-15"),
                 record(register, "2025-03-02", "2025-04-05"),
                 record(register, "2025-03-01", "2026-02-24", window=360),
                 record(register, "2025-03-02", "2025-03-09")]
+    clock.set(TODAY)
+    return numbers
 
 
 # -- Lots -------------------------------------------------------------------------------------
@@ -95,8 +99,8 @@ async def test_the_lot_table_draws_only_the_rows_on_screen(monkeypatch):
         assert 0 < len(drawn) <= 2 * 24
 
 
-async def test_lots_screen_sorts_by_number_keys_and_filters_with_slash():
-    numbers = register_with_lots()
+async def test_lots_screen_sorts_by_number_keys_and_filters_with_slash(clock):
+    numbers = register_with_lots(clock)
     app = CompoundApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -141,8 +145,8 @@ def test_expiring_lists_lots_on_hand_within_the_horizon():
                                    " · 1 expired on hand")
 
 
-async def test_stability_screen_shows_the_360_day_window_and_today():
-    register_with_lots()
+async def test_stability_screen_shows_the_360_day_window_and_today(clock):
+    register_with_lots(clock)
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

@@ -31,7 +31,7 @@ def receive_tablets(lot: str = "NTX2403") -> None:
     with Register.open() as register:
         register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number=lot,
                                     expiry="2026-05", received_by="AB", received="2025-03-01",
-                                    tablet_weight="200mg", today=TODAY)
+                                    tablet_weight="200mg")
 
 
 async def settle(pilot) -> None:
