@@ -24,11 +24,17 @@ COMPOUND = Path(sys.executable).with_name("compound")
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 def test_a_prescription_typed_in_a_real_terminal_shows_its_numbers(tmp_path):
     session = f"compound-test-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    # The pane's size, not an inherited COLUMNS/LINES (pytest's workers set them), sizes the app.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TMUX") and k not in ("COLUMNS", "LINES")}
     socket = str(tmp_path / "tmux.sock")
-    tmux = ["tmux", "-S", socket]
+    tmux = ["tmux", "-f", "/dev/null", "-S", socket]  # no user config: the size is ours
     subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "50",
                     f"{COMPOUND}"], env=env, check=True)
+    # Detached, tmux may keep its default 80×24; the amounts sit below the findings.
+    subprocess.run([*tmux, "set-option", "-g", "window-size", "manual"], env=env, check=True)
+    subprocess.run([*tmux, "resize-window", "-t", session, "-x", "100", "-y", "50"], env=env,
+                   check=True)
 
     def capture() -> str:
         return subprocess.run([*tmux, "capture-pane", "-t", session, "-p"], capture_output=True,
