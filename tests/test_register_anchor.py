@@ -83,6 +83,7 @@ def test_audit_head_prints_the_head_for_the_log_and_verify_takes_it(path, capsys
     assert code == 0
     seq_hash = out.split("  ")[0]
     assert seq_hash == f"#2 {anchor_of(path)['hash']}"
+    assert out.split("  ")[1] == f"sqlite:///{path}"  # the file, not its read-only URI
     code, out, _ = run(capsys, "audit", "head", "--db", str(path), "--json")
     assert json.loads(out)["seq"] == 2
     for given in (seq_hash, out, anchor_of(path)["hash"], f"{path}.anchor"):

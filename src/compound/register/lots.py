@@ -133,8 +133,11 @@ class Register:
 
     @property
     def location(self) -> str:
-        """Where the register is, without any password."""
-        return self.engine.url.render_as_string(hide_password=True)
+        """Where the register is, without any password (a read-only file as its plain path)."""
+        url = self.engine.url
+        if self.anchor_path is not None and (url.database or "").startswith("file:"):
+            return "sqlite:///" + str(self.anchor_path)[:-len(anchor.SUFFIX)]
+        return url.render_as_string(hide_password=True)
 
     # -- receiving ------------------------------------------------------------------------------
 
