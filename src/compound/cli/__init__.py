@@ -36,16 +36,18 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Map a CompoundError to its message and exit code: never a traceback for a user mistake."""
+        """Map a CompoundError (or an unusable file) to one line and its exit code: never a
+        traceback for a user mistake (compound.cli.failure)."""
+        from compound.cli import failure
         from compound.errors import CompoundError
 
         try:
             return super().invoke(ctx)
-        except CompoundError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"  {exc.hint}", err=True)
-            ctx.exit(exc.exit_code)
+        except click.ClickException as exc:  # a usage error: click prints it, values cut short
+            exc.message = failure.shorten(exc.message)
+            raise
+        except (CompoundError, OSError) as exc:
+            ctx.exit(failure.report(exc))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # From the table above, so --help imports no command module (and so no pint or pandas).

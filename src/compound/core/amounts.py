@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
 
+from compound.core.dates import FIRST_YEAR, LAST_YEAR, MAX_DAYS
 from compound.errors import UnitInputError
 
 if TYPE_CHECKING:
@@ -190,7 +191,11 @@ def parse(text: str, kind: Kind, *, field: str | None = None) -> Parsed:
     if kind == "volume":
         return Parsed(float(number * _unit_factor(unit, _VOLUME, text, field, kind)), kind, text)
     if kind == "duration":
-        return Parsed(float(number * _unit_factor(unit, _DAYS, text, field, kind)), kind, text)
+        days = number * _unit_factor(unit, _DAYS, text, field, kind)
+        if abs(days) > MAX_DAYS:
+            raise refuse(text, field, f"it is longer than {MAX_DAYS} days, the span from "
+                                      f"{FIRST_YEAR} to {LAST_YEAR}", kind)
+        return Parsed(float(days), kind, text)
     if kind == "fraction":
         if unit.strip() != "%":
             raise refuse(text, field, "a percentage needs the % sign", kind)

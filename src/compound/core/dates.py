@@ -31,6 +31,9 @@ EXAMPLE: Final = "2025-03-10"
 # Outside these years a typed date is a slip (and numpy/datetime limits are far away).
 FIRST_YEAR: Final = 1900
 LAST_YEAR: Final = 2999
+MAX_DAYS: Final = (dt.date(LAST_YEAR, 12, 31) - dt.date(FIRST_YEAR, 1, 1)).days
+"""No two dates compound accepts are further apart: a longer typed duration is a slip
+(and would carry a date past what the calendar types can hold)."""
 
 _ISO_DAY: Final = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 _ISO_MONTH: Final = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})$")

@@ -435,7 +435,7 @@ def drops_context(*, per_drop: Any = None, strength: Any = None, calibration: An
         raise InputError("give either the amount per drop or the concentration, not "
                          + ("both." if per_drop is not None else "neither."),
                          hint="Use --per-drop 0.5mg or --strength 10mg/mL.", field="per_drop")
-    if volume is None:
+    if volume is None or (isinstance(volume, str) and not volume.strip()):
         raise InputError("drops need the volume to make.", hint="Give --volume, e.g. 30mL.",
                          field="volume")
     r = resolver or liquid_plan.DIRECT

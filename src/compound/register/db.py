@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
 
@@ -59,27 +59,32 @@ def database_url(target: str | Path | None = None, *, create: bool = False,
                 hint="Give a file path, sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
             )
         return text
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise RegisterError(f"{path} is a directory, not a register file.",
-                            hint="Give a file path such as ~/compound/register.sqlite3.")
-    if named and not create and not path.parent.exists():
-        raise RegisterError(
-            f"no register at {path}: the folder {path.parent} does not exist.",
-            hint=f"Create it with `compound lots init {path}`, or check --db / COMPOUND_DB "
-                 "for a typing mistake.")
-    if read_only:
-        if not path.is_file():
-            raise RegisterError(f"there is no register at {str(path)[:80]}.",
-                                hint=f"Create it with `compound lots init {path}` (or the first "
-                                     "lots receive), or check --db / COMPOUND_DB.")
-        return f"sqlite:///file:{quote(str(path.resolve()))}?{_read_only_mode(path)}&uri=true"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RegisterError(f"cannot create the folder for the register {path}: {exc.strerror}.")\
-            from None
-    return f"sqlite:///{path.resolve()}"
+        path = Path(text).expanduser()
+        if path.is_dir():
+            raise RegisterError(f"{path} is a directory, not a register file.",
+                                hint="Give a file path such as ~/compound/register.sqlite3.")
+        if named and not create and not path.parent.exists():
+            raise RegisterError(
+                f"no register at {path}: the folder {path.parent} does not exist.",
+                hint=f"Create it with `compound lots init {path}`, or check --db / COMPOUND_DB "
+                     "for a typing mistake.")
+        if read_only:
+            if not path.is_file():
+                raise RegisterError(f"there is no register at {str(path)[:80]}.",
+                                    hint=f"Create it with `compound lots init {path}` (or the "
+                                         "first lots receive), or check --db / COMPOUND_DB.")
+            return f"sqlite:///file:{quote(str(path.resolve()))}?{_read_only_mode(path)}&uri=true"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RegisterError(f"cannot create the folder for the register {path}: "
+                                f"{exc.strerror}.") from None
+        return f"sqlite:///{path.resolve()}"
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte (only from the Python API)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise RegisterError(f"cannot use {text!r} as the register: {reason}.",
+                            hint="Give a file path such as ~/compound/register.sqlite3.") from None
 
 
 def _read_only_mode(path: Path) -> str:
@@ -157,9 +162,15 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     return engine
 
 
-def _unusable(exc: sa.exc.OperationalError, *, committing: bool = False) -> RegisterError:
+def _unusable(exc: sa.exc.DBAPIError, engine: sa.Engine, *,
+              committing: bool = False) -> RegisterError:
     # Drivers (psycopg) add lines of detail: the first says what happened.
     reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
+    if "not a database" in reason:  # SQLite on a file that is something else (text, a PDF, ...)
+        where = unquote(str(engine.url.database).removeprefix("file:"))  # a read-only URI
+        return RegisterError(f"{where} is not a register: {reason}.",
+                             hint="Point --db or COMPOUND_DB at a register file, or at a new "
+                                  "file to start one.")
     if "locked" in reason or "busy" in reason:
         return RegisterError(
             f"the register is busy: another station or process kept it locked for more than "
@@ -179,6 +190,13 @@ def _unusable(exc: sa.exc.OperationalError, *, committing: bool = False) -> Regi
                               "permissions, and that the database server is running.")
 
 
+def _unreadable(exc: sa.exc.DatabaseError) -> bool:
+    """A lock held too long, a file that cannot be opened, or one that is not an SQLite
+    database at all. A constraint or trigger refusing a change (IntegrityError) is not
+    this: it is raised as it is."""
+    return isinstance(exc, sa.exc.OperationalError) or type(exc) is sa.exc.DatabaseError
+
+
 @contextmanager
 def write(engine: sa.Engine, *, audit_key: bytes | None = None) -> Iterator[sa.Connection]:
     """One write transaction: every change and its audit events (signed with ``audit_key``
@@ -190,8 +208,10 @@ def write(engine: sa.Engine, *, audit_key: bytes | None = None) -> Iterator[sa.C
             with conn.begin():
                 yield conn
                 committing = True  # a failure from here on is the COMMIT's
-    except sa.exc.OperationalError as exc:
-        raise _unusable(exc, committing=committing) from None
+    except sa.exc.DatabaseError as exc:
+        if not _unreadable(exc):
+            raise
+        raise _unusable(exc, engine, committing=committing) from None
 
 
 @contextmanager
@@ -200,8 +220,10 @@ def read(engine: sa.Engine) -> Iterator[sa.Connection]:
     try:
         with engine.connect() as conn, conn.begin():
             yield conn
-    except sa.exc.OperationalError as exc:
-        raise _unusable(exc) from None
+    except sa.exc.DatabaseError as exc:
+        if not _unreadable(exc):
+            raise
+        raise _unusable(exc, engine) from None
 
 
 def pragmas(conn: sa.Connection) -> dict[str, Any]:
