@@ -112,3 +112,21 @@ def test_point8_a_base_prescription_shows_its_hcl_equivalent_on_every_form(make)
 
 def test_point8_no_basis_finding_for_hcl():
     assert plan_capsules("1.5mg", 30, tablet_weight="200mg").finding("BASIS_BASE") is None
+
+
+@pytest.mark.parametrize("container", ["amber", "Amber glass bottle", "light-resistant",
+                                       "light resistant"])
+def test_point11_a_study_container_matches_by_synonym(capsys, container):
+    # Fawcett 1997 used an amber bottle: studies.toml [container.light-resistant] lists "amber".
+    # Refrigerated: 60 days from 2025-03-10, Day 1 = 2025-05-08.
+    code, out, _err = run(capsys, ["bud", "--category", "aqueous-preserved", "--compounded",
+                                   "2025-03-10", "--study", "fawcett-1997", "--attest",
+                                   "--storage", "refrigerated", "--container", container])
+    assert code == 0 and "Beyond-use date: 2025-05-08" in out
+
+
+def test_point11_a_different_container_is_still_a_mismatch(capsys):
+    code, out, _err = run(capsys, ["bud", "--category", "aqueous-preserved", "--compounded",
+                                   "2025-03-10", "--study", "fawcett-1997", "--attest",
+                                   "--storage", "refrigerated", "--container", "clear glass"])
+    assert code == 3 and "container was light-resistant, this preparation's is clear glass" in out

@@ -89,8 +89,9 @@ def dating_params() -> list[click.Option]:
         click.Option(["--container"], default=None, help="Container (checked against a study)."),
         click.Option(["--component-expiry"], multiple=True, metavar="[LABEL=]DATE",
                      help="A component's expiry (repeatable); YYYY-MM means month end."),
-        click.Option(["--ingredient-lot"], multiple=True, metavar="LOT",
-                     help="Register lot used (repeatable): its expiry caps the BUD; recorded with --save."),
+        click.Option(["--ingredient-lot"], multiple=True, metavar="LOT[=AMOUNT]",
+                     help="Register lot used (repeatable): its expiry caps the BUD; recorded with "
+                          "--save. Two lots of one ingredient: LOT=AMOUNT each (MCC77=1271mg)."),
         click.Option(["--save"], is_flag=True,
                      help="Record the lot in the register (needs --compounded, --by)."),
         click.Option(["--by"], default=None, metavar="INITIALS", help="Compounder's initials."),
@@ -125,6 +126,13 @@ def _check_dating(params: dict[str, Any]) -> None:
     from compound.cli import plan_rx
 
     plan_rx.check(params)
+    if params.get("ingredient_lot") or params.get("checked_by"):
+        from compound.register import validate
+        from compound.register.from_plan import lot_options
+
+        lot_options(params.get("ingredient_lot") or ())
+        if params.get("by"):
+            validate.checker(params.get("checked_by"), params["by"])
     if (params.get("as_of") or params.get("reason")) and not params.get("save"):
         raise InputError("--as-of and --reason date a saved lot entered late.",
                          hint="Add --save (or leave them out).", field="as_of")
@@ -137,10 +145,12 @@ def _check_dating(params: dict[str, Any]) -> None:
 def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
     from compound.cli import plan_rx
 
-    lots_named = params.get("ingredient_lot") or ()
     if not params.get("compounded"):
         plan_rx.carry(result, params, None)
         return
+    from compound.register.from_plan import lot_options
+
+    lots_named, lot_amounts = lot_options(params.get("ingredient_lot") or ())
     from compound.cli.bud import labelled_dates
     from compound.planning.dating import date_plan
 
@@ -178,7 +188,7 @@ def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
             result.extra["lot_number"] = record_plan(
                 register, result, bud, compounded_by=params["by"],
                 checked_by=params.get("checked_by"), ingredient_lots=ingredient_lots,
-                as_of=params.get("as_of"), reason=params.get("reason"))
+                as_of=params.get("as_of"), reason=params.get("reason"), amounts=lot_amounts)
             click.get_current_context().meta["compound.saved_lot"] = register.get(
                 result.extra["lot_number"])
     finally:
@@ -274,7 +284,9 @@ def _with_dating(command: click.Command) -> click.Command:
         dating = {key: kwargs.pop(key, None) for key in _DATING_KEYS}
         _check_dating(dating)
         if dating["ingredient_lot"]:
-            _measurements_from_lots(kwargs, dating["ingredient_lot"], dating["db"])
+            from compound.register.from_plan import lot_options
+
+            _measurements_from_lots(kwargs, lot_options(dating["ingredient_lot"])[0], dating["db"])
         return inner(**kwargs)
 
     command.callback = callback

@@ -339,8 +339,7 @@ class Register:
             "stability_window_days": window, "stability_window_end": window_end,
             "storage": validate.storage(storage),
             "compounded_by": validate.initials(compounded_by, "compounded_by"),
-            "checked_by": (validate.initials(checked_by, "checked_by")
-                           if checked_by is not None else None),
+            "checked_by": validate.checker(checked_by, compounded_by),
             "status": "quarantine",
         }
 
@@ -356,6 +355,7 @@ class Register:
             lot_no, amount, unit = component
             used.append((_lot_number_text(lot_no, field),
                          *validate.component_amount(amount, unit, field)))
+        validate.distinct_lots([lot for lot, _, _ in used])
         if not used:
             raise InputError("a compounded lot needs its components (the lots it used).",
                              hint="Give each ingredient lot with the amount used.",

@@ -34,6 +34,30 @@ def initials(value: Any, field: str = "by") -> str:
     return value.strip().upper()
 
 
+def checker(checked_by: Any, compounded_by: Any) -> str | None:
+    """The checker's initials: someone other than the compounder (None when no check is recorded)."""
+    if checked_by is None:
+        return None
+    who = initials(checked_by, "checked_by")
+    if who == initials(compounded_by, "compounded_by"):
+        raise InputError(f"checked_by: {who} also compounded the lot; the check needs a second "
+                         "person.", hint="Give the checker's initials, or leave the check out "
+                                         "until a second person has checked.", field="checked_by")
+    return who
+
+
+def distinct_lots(lots: list[str]) -> None:
+    """A lot named twice among a preparation's components is a slip (its amount would count twice)."""
+    seen: set[str] = set()
+    for lot in lots:
+        key = lot.strip().upper()
+        if key in seen:
+            raise InputError(f"lot {lot} is named twice among the components.",
+                             hint="Name each lot once, with the whole amount used from it.",
+                             field="components")
+        seen.add(key)
+
+
 def date(value: Any, field: str) -> dt.date:
     """A calendar date: a ``date`` or ``YYYY-MM-DD`` text (the shared strict reader)."""
     return dates.coerce_date(value, field)

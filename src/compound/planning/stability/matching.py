@@ -9,7 +9,14 @@ from typing import Any
 from compound.core import units
 from compound.core.findings import Finding, Severity
 from compound.errors import InputError
-from compound.planning.stability.rules import MATCH_KEYS, BudRule, Study, _concentrations, studies
+from compound.planning.stability.rules import (
+    MATCH_KEYS,
+    BudRule,
+    Study,
+    _concentrations,
+    container_name,
+    studies,
+)
 
 
 def _normalise_preparation(preparation: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -29,6 +36,8 @@ def _normalise_preparation(preparation: Mapping[str, Any] | None) -> dict[str, A
             out[key] = excipient(str(value))["key"]
         elif key == "concentration":
             out[key] = units.coerce(value, "concentration", field="strength")
+        elif key == "container":
+            out[key] = container_name(str(value))
         else:
             out[key] = str(value).strip().lower()
     return out

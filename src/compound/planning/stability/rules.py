@@ -89,6 +89,21 @@ def storages() -> dict[str, str]:
     return out
 
 
+def container_name(text: str) -> str:
+    """A container as the studies name it: ``amber`` → ``light-resistant`` (studies.toml [container])."""
+    wanted = " ".join(text.strip().lower().replace("_", " ").split())
+    section = loader.rules(_STUDIES).get("container") or {}
+    for key, row in section.items():
+        synonyms = row.get("synonyms") if isinstance(row, dict) else None
+        if not isinstance(synonyms, list) or not row.get("source"):
+            raise CatalogError(f"studies.toml [container.{key}] needs a list of synonyms and a source.")
+        names = {key.lower(), key.lower().replace("-", " "),
+                 *(" ".join(str(x).lower().split()) for x in synonyms)}
+        if wanted in names or wanted.replace("-", " ") in names:
+            return key.lower()
+    return wanted
+
+
 def _whole_days(value: Any, where: str) -> int:
     """A day count from the catalog: a finite whole number, 1 to :data:`_MAX_DAYS`."""
     if isinstance(value, bool) or not isinstance(value, int | float) \
