@@ -81,6 +81,13 @@ class CompoundApp(App[None]):
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
         self.switch_mode("formulate")
         self._fit(self.size.width)
+        self._warm_up()
+
+    @work(thread=True, group="warm-up")
+    def _warm_up(self) -> None:
+        """Import the register (SQLAlchemy, ~0.3 s) while the pharmacist reads the first screen,
+        so the first look at Lots or a save does not wait for it."""
+        import compound.register  # noqa: F401
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width)

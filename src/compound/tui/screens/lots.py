@@ -6,7 +6,8 @@ in a worker; sorting and filtering run on the rows already read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -77,16 +78,24 @@ class LotsScreen(Screen[None]):
             first, total = [], FIRST_PAGE + 1
             if not self.complete:  # a reload keeps the rows shown until the new ones are read
                 first, total = store.lot_page(FIRST_PAGE)
-                self.app.call_from_thread(self._loaded, first, total, len(first) >= total)
+                painted = threading.Event()
+                self.app.call_from_thread(self._loaded, first, total, len(first) >= total,
+                                          painted.set)
+                # Reading every lot holds the GIL for long stretches: let the first rows be
+                # drawn before it starts.
+                painted.wait(timeout=2)
             if len(first) < total:
                 rows, total = store.lot_page(None)
                 self.app.call_from_thread(self._loaded, rows, total, True)
         except CompoundError as exc:
             self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
 
-    def _loaded(self, rows: Sequence[LotSummary], total: int, complete: bool) -> None:
+    def _loaded(self, rows: Sequence[LotSummary], total: int, complete: bool,
+                then: Callable[[], None] | None = None) -> None:
         self.all_rows, self.total, self.complete = rows, total, complete
         self.rearrange()
+        if then is not None:
+            self.call_after_refresh(then)
 
     def rearrange(self) -> None:
         table = self.table

@@ -1,0 +1,220 @@
+"""How quick is the TUI? (Not a test: it prints figures.)
+
+Run: ``python benchmarks/tui_benchmark.py [--lots 100000] [--db PATH] [--repeat 5]``
+
+Measured (issue 12's targets in brackets):
+
+1. process start → first paint of ``compound``'s app, against a bare Textual app that imports
+   the same libraries (every module outside compound that the TUI loads before its first
+   paint) and paints one line [≤ 1.1 ×]. Each is a fresh interpreter, headless, that exits
+   when its first frame is drawn; best of ``--repeat``.
+2. a keystroke's recompute + repaint [within one frame, 1/60 s]: what Enter runs in the
+   capsule form (read the fields, plan, fill the results pane), then the wait until the
+   screen is refreshed, beside the same wait with nothing to refresh (the pilot's overhead);
+   medians of 20.
+3. Lots with ``--lots`` lots: the app started (headless, first screen up), then from F3 to the
+   Lots table showing its first rows [≤ 0.25 s], and to every lot read (sorting and
+   filtering then run in memory).
+
+The big register is a copy: one lot is recorded through the register's API (plan JSON and
+all), then its row is inserted ``--lots`` times with new lot numbers and dates, straight into
+SQLite (about 1.3 GB for 100,000 lots; reused with ``--db``). It is not a verifiable
+register (no audit events for the copies), only a realistic table to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import importlib.util
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIRST_PAINT = """
+import sys, time
+start = float(sys.argv[1])
+{imports}
+import inspect
+from pathlib import Path
+css = App.CSS_PATH and str(Path(inspect.getfile(App)).with_name(str(App.CSS_PATH)))
+class Bench(App):
+    CSS_PATH = css
+    def on_mount(self):
+        mount = getattr(super(), "on_mount", None)
+        if mount:
+            mount()
+        self.call_after_refresh(self.painted)
+    def painted(self):
+        print(time.time() - start)
+        self.exit()
+Bench().run(headless=True)
+"""
+COMPOUND_APP = """from compound.tui import forms
+forms.preflight()  # as compound.tui.run does
+from compound.tui.app import CompoundApp as App
+"""
+
+
+def third_party_modules() -> list[str]:
+    """Top-level modules outside compound that the TUI has imported by its first paint."""
+    code = ("import sys; from compound.tui.app import CompoundApp; import compound.tui.forms as f;"
+            "f.preflight(); print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    stdlib = set(sys.stdlib_module_names)
+    return [m for m in out.stdout.split() if m not in stdlib and not m.startswith("_")
+            and m not in ("compound", "textual") and importlib.util.find_spec(m) is not None]
+
+
+def first_paint(imports: str, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as folder:
+            script = Path(folder) / "first_paint.py"
+            script.write_text(FIRST_PAINT.format(imports=imports), encoding="utf-8")
+            out = subprocess.run([sys.executable, str(script), repr(time.time())],
+                                 capture_output=True, text=True, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(times)
+
+
+async def keystroke() -> tuple[float, float, float]:
+    """Medians of 20 [s]: the recompute (what Enter runs: read the fields, plan, fill the results),
+    the pause until the screen is refreshed after it, and the same pause with nothing to do
+    (the test pilot's own overhead)."""
+    from compound.tui.app import CompoundApp
+    from compound.tui.messages import CalculationRequested
+
+    app = CompoundApp()
+    compute, refresh, idle = [], [], []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for name, value in {"strength": "4.5mg", "count": "30", "tablet_weight": "200mg",
+                            "fill_weight": "100mg"}.items():
+            screen.query_one(f"#capsules-{name}").value = value  # type: ignore[attr-defined]
+        await pilot.pause()
+        form = screen.query_one("#capsules-form")
+        for _ in range(20):
+            start = time.perf_counter()
+            screen.on_calculation_requested(  # type: ignore[attr-defined]
+                CalculationRequested("capsules", form.values()))  # type: ignore[attr-defined]
+            computed = time.perf_counter()
+            await pilot.pause()
+            refreshed = time.perf_counter()
+            await pilot.pause()
+            compute.append(computed - start)
+            refresh.append(refreshed - computed)
+            idle.append(time.perf_counter() - refreshed)
+    return statistics.median(compute), statistics.median(refresh), statistics.median(idle)
+
+
+def big_register(path: Path, lots: int) -> None:
+    from compound.planning.capsules import plan_capsules
+    from compound.planning.dating import date_plan
+    from compound.register import Register
+    from compound.register.from_plan import record_plan
+
+    with Register.open(path) as register:
+        register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number="NTX1",
+                                    expiry="2030-05", received_by="AB", tablet_weight="200mg")
+        tablets = register.get_ingredient("NTX1")
+        plan = plan_capsules(strength="4.5mg", count=30, tablet_weight="200mg")
+        bud = date_plan(plan, dt.date.today().isoformat(),
+                        component_expiries=[("tablets", tablets.expiry)])
+        record_plan(register, plan, bud, compounded_by="AB", checked_by=None,
+                    ingredient_lots=[tablets])
+    con = sqlite3.connect(path)
+    columns = [r[1] for r in con.execute("pragma table_info(lots)") if r[1] != "id"]
+    row = dict(zip(columns, con.execute(f"select {','.join(columns)} from lots").fetchone(),
+                   strict=True))
+    today = dt.date.today()
+    rows = []
+    for i in range(lots):
+        made = today - dt.timedelta(days=i % 340)
+        window = 360 if i % 3 == 0 else 180
+        rows.append(tuple({**row, "lot_number": f"BENCH-{i:06d}", "compounded": made.isoformat(),
+                           "beyond_use_date": (made + dt.timedelta(days=window - 1)).isoformat(),
+                           "stability_window_days": window,
+                           "status": ("quarantine", "released", "dispensed")[i % 3]}[c]
+                          for c in columns))
+    con.executemany(f"insert into lots ({','.join(columns)}) values ({','.join('?' * len(columns))})",
+                    rows)
+    con.commit()
+    con.close()
+
+
+async def lots_shown(db: Path) -> tuple[float, float, float, int]:
+    """Seconds to start the app, then from F3 to the first rows painted and to every lot read."""
+    os.environ["COMPOUND_DB"] = str(db)
+    from compound.tui.app import CompoundApp
+    from compound.tui.screens.lots import LotsScreen
+
+    marks: dict[str, float] = {}
+    loaded = LotsScreen._loaded
+
+    def timed(screen: LotsScreen, rows, total, complete, then=None) -> None:  # type: ignore[no-untyped-def]
+        def painted() -> None:
+            marks.setdefault("painted", time.perf_counter())
+            if then is not None:
+                then()
+        loaded(screen, rows, total, complete, painted)
+        if complete:
+            marks["complete"] = time.perf_counter()
+            marks["total"] = total
+
+    LotsScreen._loaded = timed  # type: ignore[method-assign]
+    start = time.perf_counter()
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        started = time.perf_counter() - start
+        pressed = time.perf_counter()
+        await pilot.press("f3")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    LotsScreen._loaded = loaded  # type: ignore[method-assign]
+    return (started, marks["painted"] - pressed, marks["complete"] - pressed, int(marks["total"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lots", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, default=None, help="reuse (or make) this register")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.pop("COMPOUND_TODAY", None)
+
+    modules = third_party_modules()
+    bare = first_paint("from textual.app import App\n" + "".join(
+        f"import {m}\n" for m in modules), args.repeat)
+    ours = first_paint(COMPOUND_APP, args.repeat)
+    print(f"first paint: compound {ours * 1000:.0f} ms, bare Textual app importing "
+          f"{', '.join(modules)}: {bare * 1000:.0f} ms ({ours / bare:.2f} ×; target ≤ 1.1 ×)")
+
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["COMPOUND_DB"] = str(Path(folder) / "empty.sqlite3")
+        compute, refresh, idle = asyncio.run(keystroke())
+        print(f"keystroke (Enter): recompute {compute * 1000:.1f} ms, then until repainted "
+              f"{refresh * 1000:.1f} ms, of which the pilot's own idle pause is {idle * 1000:.1f} ms "
+              f"(medians; one frame at 60 Hz: 16.7 ms)")
+        db = args.db or Path(folder) / "big.sqlite3"
+        if not db.exists():
+            made = time.perf_counter()
+            big_register(db, args.lots)
+            print(f"(made a register of {args.lots:,} lots in {time.perf_counter() - made:.0f} s)")
+        started, first, every, total = asyncio.run(lots_shown(db))
+        print(f"Lots with {total:,} lots: the app up (headless) in {started:.2f} s; after F3 the "
+              f"first rows are painted in {first:.3f} s (target ≤ 0.25 s), every lot read "
+              f"(sort/filter ready) in {every:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
