@@ -93,3 +93,19 @@ def register_url(request, tmp_path):
     """An empty register database on each backend (tests/registers.py)."""
     with new_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def cli(capsys):
+    """``compound ARGS`` in-process (the real error-to-exit-code mapping): (exit code, out, err)."""
+    from compound.cli import main
+
+    def invoke(*args):
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+    return invoke

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from compound.cli import main
 from compound.core.units import parse, parse_overage
 from compound.errors import UnitInputError
 from compound.planning.capsules import plan_capsules
@@ -15,16 +14,6 @@ from compound.planning.dilution import plan_dilution
 from compound.planning.drops import plan_drops
 from compound.planning.liquid import plan_liquid
 from compound.planning.titration import titrate
-
-
-def run(capsys, args):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_point5_a_capsule_batch_above_10000_is_refused_with_the_limit():
@@ -45,8 +34,8 @@ def test_point5_a_capsule_batch_above_10000_is_refused_with_the_limit():
     ["titrate", "--protocol", "dickson", "--start", "2025-06-02", "--form", "capsules",
      "--overage", "1000000000%"],
 ])
-def test_point5_a_huge_number_is_an_input_error_not_an_overflow(capsys, args):
-    code, _out, err = run(capsys, args)
+def test_point5_a_huge_number_is_an_input_error_not_an_overflow(cli, args):
+    code, _out, err = cli(*args)
     assert code == 2 and "Traceback" not in err and "Overflow" not in err
     assert "error:" in err
 
@@ -116,17 +105,17 @@ def test_point8_no_basis_finding_for_hcl():
 
 @pytest.mark.parametrize("container", ["amber", "Amber glass bottle", "light-resistant",
                                        "light resistant"])
-def test_point11_a_study_container_matches_by_synonym(capsys, container):
+def test_point11_a_study_container_matches_by_synonym(cli, container):
     # Fawcett 1997 used an amber bottle: studies.toml [container.light-resistant] lists "amber".
     # Refrigerated: 60 days from 2025-03-10, Day 1 = 2025-05-08.
-    code, out, _err = run(capsys, ["bud", "--category", "aqueous-preserved", "--compounded",
+    code, out, _err = cli(*["bud", "--category", "aqueous-preserved", "--compounded",
                                    "2025-03-10", "--study", "fawcett-1997", "--attest",
                                    "--storage", "refrigerated", "--container", container])
     assert code == 0 and "Beyond-use date: 2025-05-08" in out
 
 
-def test_point11_a_different_container_is_still_a_mismatch(capsys):
-    code, out, _err = run(capsys, ["bud", "--category", "aqueous-preserved", "--compounded",
+def test_point11_a_different_container_is_still_a_mismatch(cli):
+    code, out, _err = cli(*["bud", "--category", "aqueous-preserved", "--compounded",
                                    "2025-03-10", "--study", "fawcett-1997", "--attest",
                                    "--storage", "refrigerated", "--container", "clear glass"])
     assert code == 3 and "container was light-resistant, this preparation's is clear glass" in out

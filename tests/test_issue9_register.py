@@ -10,7 +10,6 @@ import re
 
 import pytest
 
-from compound.cli import main
 from compound.errors import InputError
 from compound.register import Register
 
@@ -20,16 +19,8 @@ PLAN = ["plan", "capsules", "--strength", "4.5mg", "--count", "30", "--overage",
 
 
 @pytest.fixture
-def run(capsys):
-    def invoke(*args):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        out, err = capsys.readouterr()
-        return code, out, err
-    return invoke
+def run(cli):
+    return cli
 
 
 @pytest.fixture
