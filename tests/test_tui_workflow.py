@@ -1,5 +1,5 @@
 """A day at the counter, driven through the TUI: prescription → numbers → BUD → saved lot →
-the Lots table → the lot's detail → released; then Stability, Titrate and Batch.
+the Lots table → the lot's detail → released → its label previewed and exported.
 
 Numbers are worked by hand (domain.md §1.4: 50 mg tablets; USP <795> 2023: 180 days
 for a nonaqueous solid, counting the compounding day as Day 1). Today is 2025-03-10
@@ -54,7 +54,9 @@ def text(app: CompoundApp, selector: str) -> str:
     return "\n".join(line.text.rstrip() for line in lines)
 
 
-async def test_prescription_to_saved_lot_to_lots_table_to_release():
+async def test_prescription_to_saved_lot_to_lots_table_to_release_to_label(tmp_path, monkeypatch):
+    labels = tmp_path / "labels"
+    monkeypatch.setenv("COMPOUND_LABELS", str(labels))
     receive_tablets()
     messages: list = []
     app = CompoundApp()
@@ -104,6 +106,17 @@ async def test_prescription_to_saved_lot_to_lots_table_to_release():
         await settle(pilot)
         assert "RELEASED" in text(app, "#lot-summary")
         assert "release" in text(app, "#lot-history")
+
+        await pilot.press("l")  # its stock label, as it will print
+        await settle(pilot)
+        preview = text(app, "#label-preview")
+        assert "Lot LDN-20250310-0001" in preview
+        assert "Use by (BUD) 2025-09-05" in preview and "▌" in preview
+        await pilot.press("c", "p")
+        await settle(pilot)
+        csv_file = labels / "LDN-20250310-0001-stock.csv"
+        assert "LDN-20250310-0001" in csv_file.read_text(encoding="utf-8")
+        assert (labels / "LDN-20250310-0001-stock.pdf").read_bytes().startswith(b"%PDF")
     with Register.open() as register:
         lot = register.get("LDN-20250310-0001", today=TODAY)
         assert lot.status == "released" and lot.compounded_by == "AB"

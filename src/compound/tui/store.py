@@ -8,9 +8,11 @@ show. Nothing here imports Textual.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from compound.labels import Layout
     from compound.planning.base import Plan
     from compound.planning.stability import BudResult
     from compound.register import IngredientLot, Lot, LotSummary
@@ -58,3 +60,21 @@ def move(action: str, number: str, *, by: str, reason: str | None) -> Lot:
         method = {"release": register.release, "dispense": register.dispense,
                   "destroy": register.destroy}[action]
         return method(number, by, reason or None)
+
+
+def label_layout(number: str) -> Layout:
+    """The lot's stock label as it will print (LabelRefused or RegisterError when it may not)."""
+    from compound.labels import Prescription, from_lot, lay_out
+
+    return lay_out(from_lot(lot(number), kind="stock", given=Prescription()))
+
+
+def export_label(number: str, fmt: str, folder: Path) -> Path:
+    """Write the lot's stock label as ``fmt`` (pdf, zpl, csv) in ``folder``; returns the file."""
+    from compound.labels import render
+
+    data = render(lot(number), fmt, kind="stock")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{number.replace('/', '_')}-stock.{fmt}"
+    path.write_bytes(data)
+    return path

@@ -85,6 +85,7 @@ class LotDetailScreen(Screen[None]):
         Binding("r", "act('release')", "Release"),
         Binding("d", "act('dispense')", "Dispense"),
         Binding("x", "act('destroy')", "Destroy"),
+        Binding("l", "label", "Label"),
     ]
 
     def __init__(self, lot_number: str) -> None:
@@ -117,6 +118,11 @@ class LotDetailScreen(Screen[None]):
         self.query_one("#lot-summary", Static).update(describe(lot))
         self.query_one("#lot-components", Static).update(components(lot))
         self.query_one("#lot-history", Static).update(history(lot))
+
+    def action_label(self) -> None:
+        from compound.tui.screens.label import LabelScreen
+
+        self.app.push_screen(LabelScreen(self.lot_number))
 
     def action_act(self, action: str) -> None:
         detail = f"{ACTIONS[action]} lot {self.lot_number}" + (
