@@ -429,3 +429,59 @@ def test_record_pdf_holds_the_same_and_turns_print_scaling_off(lots, run, tmp_pa
 def test_record_of_an_unknown_lot_exits_6(run, tmp_path):
     code, _, err = run("record", "LDN-19990101-0001", "--format", "txt", "-o", tmp_path / "r.txt")
     assert code == 6 and "unknown lot" in err and not (tmp_path / "r.txt").exists()
+
+
+# -- batch runs -----------------------------------------------------------------------------------
+
+BATCH = (
+    "rx,patient,prescriber,directions,form,strength,count,overage,source,tablet_weight,fill_weight,"
+    "volume,vehicle,compounded\n"
+    "RX2001,Ann Able,Dr A. Example,Take 1 capsule at bedtime,capsules,4.5mg,30,1,tablet,200mg,100mg,,,"
+    "2025-03-10\n"
+    "RX2002,Ben Baker,Dr A. Example,,capsules,3mg,30,1,tablet,200mg,100mg,,,2025-03-10\n"
+    "RX2003,Cy Cole,Dr A. Example,Take 4.5 mL at bedtime,liquid,1mg/mL,,,tablet,200mg,,100mL,"
+    "purified-water,2025-03-10\n"
+    "RX2004,Di Dunn,Dr A. Example,Take 1 capsule at bedtime,capsules,50mg,30,1,tablet,200mg,100mg,,,"
+    "2025-03-10\n"
+)
+
+
+@pytest.fixture
+def batch_file(tmp_path, pharmacy):
+    path = tmp_path / "rx.csv"
+    path.write_text(BATCH, encoding="utf-8")
+    return path
+
+
+def test_batch_writes_one_label_per_planned_row_and_reports_rows_without_one(batch_file, run, tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    code, stdout, err = run("batch", batch_file, "-o", out, "--labels", "pdf")
+    assert code == 0, err
+    assert "Labels: 2 in" in stdout and "1 ok or warning rows without a label" in stdout
+    data = (out / "labels.pdf").read_bytes()
+    pages = re.findall(r"\f", pdf_text(data, tmp_path))
+    assert len(pages) == 2  # RX2001 and RX2003; RX2002 has no directions, RX2004 (50 mg) is refused
+    flat = " ".join(pdf_text(data, tmp_path).split())
+    assert "Ann Able" in flat and "Qty 30 capsules" in flat and "Compounded 2025-03-10" in flat
+    assert "Cy Cole" in flat and "Shake well before use." in flat and "Refrigerate 2–8 °C." in flat
+    assert "Ben Baker" not in flat and "Di Dunn" not in flat
+    assert barcodes(data, tmp_path) == ["RX2001"]
+    errors = (out / "errors.csv").read_text(encoding="utf-8")
+    assert re.search(r'^2,"?directions"?,.*label: no directions; the row gets no label', errors, flags=re.M)
+    manifest = json.loads((out / "summary.json").read_text(encoding="utf-8"))["manifest"]
+    assert "labels.pdf" in manifest["files"]
+
+
+def test_labels_from_a_batch_worksheet(batch_file, run, tmp_path):
+    out = tmp_path / "out"
+    assert run("batch", batch_file, "-o", out)[0] == 0
+    code, stdout, err = run("labels", "--from-batch", out / "worksheet.csv", "--format", "zpl",
+                            "--copies", "2", "-o", tmp_path / "b.zpl")
+    assert code == 0, err
+    assert "Wrote 4 labels for 2 rows" in stdout and "row 2: label: no directions" in err
+    blocks = zpl_blocks((tmp_path / "b.zpl").read_text(encoding="ascii"))
+    assert len(blocks) == 4
+    assert [t for t in field_texts(blocks[3]) if t.endswith("of 2")] == ["2 of 2"]
+    assert "RX2003" in field_texts(blocks[3])

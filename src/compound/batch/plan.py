@@ -13,8 +13,9 @@ Output columns, in order:
   objects flattened: ``trituration.drug_mg`` → ``trituration_drug_mg``), in
   the unit the key names; empty where it does not apply, and for every
   refused or error row (a refusal never shows amounts);
-* with a ``compounded`` column: ``beyond_use_date``, ``bud_limit`` (the
-  limit that set it), ``bud_days`` and ``bud_storage``;
+* with a ``compounded`` column: ``compounded`` (the date, as read),
+  ``beyond_use_date``, ``bud_limit`` (the limit that set it), ``bud_days``
+  and ``bud_storage``;
 * ``finding_codes`` (every finding, most severe first), ``findings`` (the
   messages of the warnings and refusals: ``WARNING CODE: message | …``; info
   findings are listed by code only, their messages are in ``--jsonl``) and
@@ -44,7 +45,8 @@ from compound.errors import InputError
 FORM_MODULES: Final = {"capsules": "compound.batch.plan_capsules", "liquid": "compound.batch.plan_liquid",
                        "drops": "compound.batch.plan_drops"}
 STATUSES: Final = ("ok", "warning", "refused", "error")
-BUD_KINDS: Final = {"beyond_use_date": TEXT, "bud_limit": TEXT, "bud_days": COUNT, "bud_storage": TEXT}
+BUD_KINDS: Final = {"compounded": TEXT, "beyond_use_date": TEXT, "bud_limit": TEXT, "bud_days": COUNT,
+                    "bud_storage": TEXT}
 _MARK: Final = {Severity.REFUSAL: "REFUSED", Severity.WARNING: "WARNING", Severity.INFO: "info"}
 _NOT_INPUTS: Final = {"form", "note", *LABEL_FIELDS}
 
@@ -560,6 +562,7 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
     def col(get: Any) -> list[Any]:
         return [get(r) if r is not None else None for r in good]
 
+    out["compounded"].put(rows, Coded.of(col(lambda r: r.compounded.isoformat()), inverse))
     out["beyond_use_date"].put(rows, Coded.of(col(lambda r: r.beyond_use_date.isoformat()
                                                    if r.beyond_use_date else None), inverse))
     out["bud_limit"].put(rows, Coded.of(col(lambda r: r.limit.name if r.limit else None), inverse))

@@ -50,6 +50,7 @@ FORM: Final = "capsules"
 # JSON key -> CapsuleResult attribute (the keys of planning.capsules.amounts_for).
 AMOUNTS: Final = {
     "strength_hcl_mg": "strength_hcl_mg",
+    "capsules_prescribed": "count",  # what is dispensed and labelled (not in the plan's JSON)
     "capsules_needed": "capsules_needed",
     "capsules_to_prepare": "capsules_to_prepare",
     "api_required_mg": "api_required_mg",
@@ -89,7 +90,8 @@ SHORTCUT: Final = {
     "shortcut_closest_strength_mg": "closest_strength_mg",
     "shortcut_closest_error_pct": "closest_error",
 }
-_COUNTS: Final = {"capsules_needed", "capsules_to_prepare", "tablets_to_crush", "trituration_stages",
+_COUNTS: Final = {"capsules_prescribed", "capsules_needed", "capsules_to_prepare", "tablets_to_crush",
+                  "trituration_stages",
                   "trituration_factor", "trituration_overall_factor", "shortcut_tablets",
                   "shortcut_capsules", "shortcut_closest_capsules"}
 

@@ -27,6 +27,7 @@ A folder holding an earlier run is replaced only with ``overwrite``.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,9 @@ WORKSHEET: Final = "worksheet.csv"
 ERRORS: Final = "errors.csv"
 SUMMARY: Final = "summary.json"
 WORKSHEETS: Final = "worksheets"
+LABELS: Final = ("labels.pdf", "labels.zpl", "labels.csv")
 #: What a run writes: a folder holding only these holds an earlier run.
-RUN_FILES: Final = frozenset({WORKSHEET, ERRORS, SUMMARY, WORKSHEETS})
+RUN_FILES: Final = frozenset({WORKSHEET, ERRORS, SUMMARY, WORKSHEETS, *LABELS})
 
 
 @dataclass
@@ -69,6 +71,9 @@ class Options:
     """Replace the output folder when it holds an earlier run."""
     report: Report | None = None
     """Called with (stage, rows done, rows) as the run goes (instead of the terminal bar)."""
+    labels: Callable[[Path, Path], list[tuple[int, str, str, str]]] | None = None
+    """Called with the finished worksheet.csv and the staging folder: writes the run's labels
+    there and returns (row, column, value, error) for rows that get none (added to errors.csv)."""
 
 
 def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
@@ -151,6 +156,11 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
                 from compound.batch import write_texts
 
                 write_texts.write_rows(spread, staging / WORKSHEETS)
+            if staging is not None and opts.labels is not None:
+                sinks[WORKSHEET].close()
+                missing = opts.labels(staging / WORKSHEET, staging)
+                if missing:
+                    sinks[ERRORS].write(write_cells.error_rows(missing))
     except BaseException:
         for sink in sinks.values():
             sink.abort()

@@ -100,6 +100,16 @@ def arrow_table(columns: Mapping[str, Any], *, counts: Iterable[str] = (),
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def error_rows(rows: list[tuple[int, str, str, str]]) -> Any:
+    """errors.csv lines from (row, column, value, error) tuples, neutralised for a spreadsheet."""
+    import pyarrow as pa
+
+    row, column, value, error = zip(*rows, strict=True)
+    return pa.table({"row": pa.array(row, pa.int64()), "column": pa.array(column, pa.string()),
+                     "value": neutralise(pa.array(value, pa.string())),
+                     "error": neutralise(pa.array(error, pa.string()))})
+
+
 class CsvSink:
     """A CSV file written in chunks with one header (pyarrow's incremental writer).
 

@@ -344,6 +344,7 @@ class LineSink:
     def close(self) -> None:
         if self._file is not None:
             self.sha256 = self._file.close()
+            self._file = None  # closed once, even when closed early (to read it back for labels)
 
     def abort(self) -> None:
         if self._file is not None:

@@ -14,6 +14,8 @@ summary then goes to stderr); the progress bar is on stderr.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -45,10 +47,12 @@ def _columns_table() -> str:
               help="Also write OUT/worksheets/<row>-<rx>.txt: each row's working (up to 10,000 rows).")
 @click.option("--overwrite", is_flag=True,
               help="Replace OUT when it holds an earlier run (it is replaced as a whole).")
+@click.option("--labels", "label_format", type=click.Choice(["pdf", "zpl", "csv"]), default=None,
+              help="Also write OUT/labels.<format>: a patient label for each ok or warning row.")
 @click.option("--columns", "show_columns", is_flag=True, help="List the columns a file may have.")
 def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding: str | None,
           delimiter: str, sheet: str | None, progress: bool | None, text_worksheets: bool,
-          overwrite: bool, show_columns: bool) -> None:
+          overwrite: bool, label_format: str | None, show_columns: bool) -> None:
     """Plan every prescription in a CSV (or .xlsx) file.
 
     One preparation per row. Columns are the `compound plan` options with
@@ -71,11 +75,23 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
     from compound.batch.run import Options, run_batch
     from compound.batch.write_jsonl import binary_stdout
 
+    made: dict[str, int] = {}
+    if label_format is not None:
+        if out_dir is None:
+            raise click.UsageError("--labels needs -o OUT (the labels are written there).")
+        from compound.labels.pharmacy import require
+
+        require()  # before planning: a patient label cannot be made without the pharmacy
     summary = run_batch(prescriptions, out_dir, jsonl=binary_stdout(sys.stdout) if jsonl else None,
                         options=Options(encoding=encoding, delimiter=delimiter, sheet=sheet,
                                         progress=progress, worksheets=text_worksheets,
-                                        overwrite=overwrite))
+                                        overwrite=overwrite,
+                                        labels=_labels(label_format, made) if label_format else None))
     click.echo(summary.text(), nl=False, err=jsonl)
+    if label_format is not None:
+        click.echo(f"Labels: {made['labels']} in {out_dir}/labels.{label_format}"
+                   + (f"; {made['missing']} ok or warning rows without a label (see errors.csv)"
+                      if made["missing"] else ""), err=jsonl)
     unread = summary.by_status.get("error", 0)
     if unread:
         # Every file is written, but a run with rows it could not read is not a clean run.
@@ -84,3 +100,19 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
         from compound.errors import InputError
 
         sys.exit(InputError.exit_code)
+
+
+def _labels(fmt: str, made: dict[str, int]) -> Any:
+    """The run's label step: labels.<fmt> in the staging folder; rows without one for errors.csv."""
+    def write(worksheet: Path, staging: Path) -> list[tuple[int, str, str, str]]:
+        from compound.labels.batch import labels_from_worksheet
+
+        result = labels_from_worksheet(worksheet)
+        data = result.render(fmt)
+        if data is not None:
+            with (staging / f"labels.{fmt}").open("xb") as fh:
+                fh.write(data)
+        made.update(labels=len(result.rows), missing=len(result.errors))
+        return [(e.row, e.column, e.value, e.error) for e in result.errors]
+
+    return write

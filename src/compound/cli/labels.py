@@ -44,10 +44,12 @@ def write_file(path: str | Path, data: bytes) -> None:
               help="ZPL: the printer's resolution.")
 @click.option("--layout", default="roll", show_default=True, type=click.Choice(["roll", "sheet"]),
               help="PDF: one 4 × 2 in label per page (roll), or 10 per 8.5 × 11 in sheet.")
+@click.option("--from-batch", "from_batch", default=None, type=click.Path(dir_okay=False),
+              help="A batch run's worksheet.csv: a patient label for each ok or warning row.")
 @db_option
 def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, patient: str | None,
            prescriber: str | None, directions: tuple[str, ...], ladder: str | None, start: str | None,
-           copies: int, dpi: str, layout: str, db: str | None) -> None:
+           copies: int, dpi: str, layout: str, from_batch: str | None, db: str | None) -> None:
     """Print labels for a released lot: a patient label (USP <17>) or a stock label.
 
     \b
@@ -56,6 +58,7 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
           --prescriber "Dr A. Example" --directions "Take 1 capsule at bedtime" \\
           --format pdf -o label.pdf --copies 2
       compound labels LDN-20250310-0001 --stock --format zpl --dpi 300 -o stock.zpl
+      compound labels --from-batch out/worksheet.csv --format pdf -o out/labels.pdf
 
     The pharmacy's name, address and phone come from pharmacy.toml in the user
     config directory (or COMPOUND_PHARMACY). A label is refused, never cut
@@ -64,8 +67,13 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
     from compound.labels import content
     from compound.labels.output import render
 
+    if from_batch is not None:
+        if lot is not None:
+            raise click.UsageError("give a LOT or --from-batch, not both.")
+        _from_batch(from_batch, fmt, out, copies, int(dpi), layout)
+        return
     if lot is None:
-        raise click.UsageError("give the LOT number.")
+        raise click.UsageError("give the LOT number (or --from-batch worksheet.csv).")
     if ladder is not None:
         if start is None:
             raise click.UsageError("--titration needs --start DATE (day 1 of the course).")
@@ -79,6 +87,23 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
     what = f"{'stock' if stock else 'patient'} label{'s' if copies != 1 else ''}"
     click.echo(f"Wrote {copies} {what} for lot {found.lot_number}"
                f"{'' if stock else f' (Rx {rx})'} to {out} ({fmt.upper()}).")
+
+
+def _from_batch(worksheet: str, fmt: str, out: str, copies: int, dpi: int, layout: str) -> None:
+    from compound.errors import LabelRefused
+    from compound.labels.batch import labels_from_worksheet
+
+    result = labels_from_worksheet(worksheet)
+    data = result.render(fmt, copies=copies, dpi=dpi, layout=layout)
+    for e in result.errors:
+        click.echo(f"  row {e.row}: {e.error}", err=True)
+    if data is None:
+        raise LabelRefused(f"no row of {worksheet} can have a label.",
+                           hint="Only ok and warning rows with rx, patient, directions and "
+                                "compounded get one.")
+    write_file(out, data)
+    click.echo(f"Wrote {len(result.rows) * copies} labels for {len(result.rows)} rows to {out} "
+               f"({fmt.upper()}); {len(result.errors)} ok or warning rows without a label.")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
