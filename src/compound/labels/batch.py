@@ -16,12 +16,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from compound.errors import CompoundError, InputError
 from compound.labels import content
 from compound.labels.pharmacy import Pharmacy, require
-from compound.spreadsheet import formula_like
+from compound.spreadsheet import identifier_cell, neutralise_cell
 
 LABELLED: Final = ("ok", "warning")
 NEEDED: Final = {"rx": "the Rx number", "patient": "the patient", "directions": "directions",
@@ -49,32 +49,41 @@ class BatchLabels:
     def render(self, fmt: str, *, copies: int = 1, dpi: int = 203, layout: str = "roll") -> bytes | None:
         """The labels as one file (None when no row has one). A row whose label cannot be laid
         out or drawn (too long, a character the PDF fonts lack) moves to the errors."""
-        from compound.labels import output, pdf, table
+        from compound.labels import output, pdf, table, zpl
         from compound.labels.layout import lay_out
 
-        kept: list[content.LabelContent] = []
+        kept: list[Any] = []
         for number, label in list(self.rows):
             try:
+                copies_of = content.copies_of(label, copies)
                 if fmt == "csv":
                     table.check(label)
-                else:
-                    laid = lay_out(label)
-                    if fmt == "pdf":
-                        pdf.check_drawable([laid])
+                    kept += copies_of
+                    continue
+                laid = [lay_out(c) for c in copies_of]
+                if fmt == "pdf":
+                    pdf.check_drawable(laid[:1])
+                kept += laid
             except CompoundError as exc:
                 self.rows.remove((number, label))
                 self.errors.append(LabelError(number, getattr(exc, "field", None) or "label", "",
                                               f"label: {exc}"))
-                continue
-            kept += content.copies_of(label, copies)
         self.errors.sort(key=lambda e: e.row)
-        return output.render_contents(kept, fmt, dpi=dpi, layout=layout) if kept else None
+        if not kept:
+            return None
+        if fmt == "csv":
+            return output.render_contents(kept, fmt)
+        if fmt == "zpl":
+            return zpl.render(kept, dpi=dpi)
+        return pdf.render(kept, layout=layout)
 
 
 def _cell(row: Mapping[str, str | None], name: str) -> str:
-    """A worksheet cell as it was typed: the spreadsheet apostrophe taken off again."""
+    """A worksheet cell as it was typed: the spreadsheet's apostrophe taken off again."""
     text = row.get(name) or ""
-    return text[1:] if text.startswith("'") and formula_like(text[1:]) else text
+    if text.startswith("'") and text in (neutralise_cell(text[1:]), identifier_cell(text[1:])):
+        return text[1:]
+    return text
 
 
 def _float(row: Mapping[str, str | None], name: str) -> float | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from compound.catalog import loader
@@ -104,35 +105,60 @@ def settings() -> Settings:
                     int(_num(bar, "quiet_modules", "barcode")))
 
 
-def _width_of(font: str) -> Callable[[str, float], float]:
+@lru_cache(maxsize=65536)
+def text_width(text: str, font: str, size: float) -> float:
+    """The width [pt] of ``text`` in a standard PDF font (reportlab's metrics), remembered."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    return lambda text, size: float(stringWidth(text, font, size))
+    return float(stringWidth(text, font, size))
+
+
+def _width_of(font: str) -> Callable[[str, float], float]:
+    return lambda text, size: text_width(text, font, size)
 
 
 def wrap(text: str, width: float, size: float, measure: Callable[[str, float], float]) -> list[str]:
-    """Greedy word wrap; a word wider than the line is split between characters (never cut off)."""
+    """Greedy word wrap; a word wider than the line is split between characters (never cut off).
+
+    A line's width is the sum of its words' and spaces' widths (the standard PDF fonts have
+    no kerning in reportlab's metrics), so each word is measured once.
+    """
     lines: list[str] = []
-    current = ""
+    current, used = "", 0.0
+    space = measure(" ", size)
     for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if measure(candidate, size) <= width:
-            current = candidate
+        w = measure(word, size)
+        if current and used + space + w <= width:
+            current, used = f"{current} {word}", used + space + w
+            continue
+        if not current and w <= width:
+            current, used = word, w
             continue
         if current:
             lines.append(current)
-        current = ""
+        current, used = "", 0.0
+        if w <= width:
+            current, used = word, w
+            continue
         for ch in word:
-            if measure(current + ch, size) <= width or not current:
-                current += ch
+            c = measure(ch, size)
+            if used + c <= width or not current:
+                current, used = current + ch, used + c
             else:
                 lines.append(current)
-                current = ch
+                current, used = ch, c
     if current or not lines:
         lines.append(current)
     return lines
 
 
+@lru_cache(maxsize=65536)
+def wrapped(text: str, width: float, size: float, font: str) -> tuple[str, ...]:
+    """:func:`wrap` in a font, remembered (labels of a batch share most of their text)."""
+    return tuple(wrap(text, width, size, _width_of(font)))
+
+
+@lru_cache(maxsize=4096)
 def barcode_modules(value: str) -> int:
     """Modules in the Code 128 symbol of ``value`` (quiet zones excluded), as reportlab draws it."""
     from reportlab.graphics.barcode.code128 import Code128
@@ -198,7 +224,7 @@ def lay_out(content: LabelContent) -> Layout:
     copy_text = f"{content.copy} of {content.copies}"
     modules = barcode_modules(content.identifier) + 2 * s.quiet_modules
     bar_width = modules * s.module
-    regular, bold = _width_of(s.regular), _width_of(s.bold)
+    bold = _width_of(s.bold)
     copy_width = bold(copy_text, s.secondary[1]) + s.margin
     if bar_width + copy_width > text_width:
         raise LabelRefused(
@@ -209,38 +235,39 @@ def lay_out(content: LabelContent) -> Layout:
     band_x = s.margin + bar_width + s.margin
     band_width = s.width - s.margin - band_x
     parts, beside = blocks(content), band(content)
-    best = None
-    shortest = None
-    for crit in _sizes(*s.critical, s.step):
-        for sec in _sizes(*s.secondary, s.step):
-            wrapped = []
-            height = 0.0
-            for block in parts:
-                size = crit if block.critical else sec
-                lines = wrap(block.text, text_width, size, bold if block.bold else regular)
-                wrapped.append((block, lines))
-                height += len(lines) * size * s.spacing
-            shortest = height if shortest is None else min(shortest, height)
-            band_lines = _band_lines(beside, copy_text, band_width, sec, regular, bold)
-            if height <= room and band_lines is not None \
-                    and len(band_lines) * sec * s.spacing <= s.barcode_height + 1e-9:
-                best = (crit, sec, wrapped, band_lines)
-                break
-        if best:
-            break
+
+    def lines_at(size: float, critical: bool) -> list[tuple[_Block, tuple[str, ...]]]:
+        return [(b, wrapped(b.text, text_width, size, s.bold if b.bold else s.regular))
+                for b in parts if b.critical == critical]
+
+    def height(found: list[tuple[_Block, tuple[str, ...]]], size: float) -> float:
+        return sum(len(lines) for _, lines in found) * size * s.spacing
+
+    # Critical and secondary text wrap independently: each size is wrapped once.
+    crits = [(c, lines_at(c, True)) for c in _sizes(*s.critical, s.step)]
+    secs = []
+    for sec in _sizes(*s.secondary, s.step):
+        band_lines = _band_lines(beside, copy_text, band_width, sec, s)
+        if band_lines is not None and len(band_lines) * sec * s.spacing <= s.barcode_height + 1e-9:
+            secs.append((sec, lines_at(sec, False), band_lines))
+    best = next(((crit, c_lines, sec, s_lines, band_lines)
+                 for crit, c_lines in crits for sec, s_lines, band_lines in secs
+                 if height(c_lines, crit) + height(s_lines, sec) <= room), None)
     if best is None:
+        smallest = height(crits[-1][1], crits[-1][0]) + (height(secs[-1][1], secs[-1][0]) if secs else 0)
         raise LabelRefused(
-            f"the label's text needs {shortest:.0f} pt of height at the smallest legible sizes "
+            f"the label's text needs {smallest:.0f} pt of height at the smallest legible sizes "
             f"({s.critical[0]:g} pt for patient, drug and directions, {s.secondary[0]:g} pt for the "
             f"rest); a {s.width / POINTS_PER_INCH:g} × {s.height / POINTS_PER_INCH:g} in label has "
             f"{room:.0f} pt above the barcode. Nothing is truncated.",
             hint="Shorten the directions or names (or split the directions over two labels).")
-    crit, sec, wrapped, band_lines = best
+    crit, c_lines, sec, s_lines, band_lines = best
+    chosen = dict(c_lines + s_lines)
     texts: list[Text] = []
     y = s.margin
-    for block, lines in wrapped:
+    for block in parts:
         size = crit if block.critical else sec
-        for line in lines:
+        for line in chosen[block]:
             y += size * s.spacing
             texts.append(Text(line, s.margin, y - size * (s.spacing - 1), size, block.bold, block.role))
     bar_top = s.height - s.margin - s.barcode_height
@@ -256,14 +283,15 @@ def lay_out(content: LabelContent) -> Layout:
 
 
 def _band_lines(beside: list[tuple[str, bool]], copy_text: str, width: float, size: float,
-                regular: Callable[[str, float], float],
-                bold: Callable[[str, float], float]) -> list[tuple[str, bool]] | None:
+                s: Settings) -> list[tuple[str, bool]] | None:
     """The band's lines at ``size``; the last leaves room for "k of N" at its right (else one more)."""
     if width <= 0:
         return None
-    lines = [(line, b) for text, b in beside for line in wrap(text, width, size, bold if b else regular)]
+    lines = [(line, b) for text, b in beside
+             for line in wrapped(text, width, size, s.bold if b else s.regular)]
+    bold = _width_of(s.bold)
     room_for_copy = width - bold(copy_text, size) - size
-    if not lines or (regular if not lines[-1][1] else bold)(lines[-1][0], size) > room_for_copy:
+    if not lines or _width_of(s.bold if lines[-1][1] else s.regular)(lines[-1][0], size) > room_for_copy:
         lines.append(("", False))
     return lines
 

@@ -19,6 +19,7 @@ so a line that fits the PDF fits the ZPL label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -27,14 +28,17 @@ from compound.errors import CatalogError, InputError, LabelRefused
 from compound.labels.layout import POINTS_PER_INCH, Layout
 
 DPIS: Final = (203, 300)
-SAFE: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:/()+-")
 MAX_FIELD_BYTES: Final = 3072
 """The longest ^FD data a Zebra printer accepts."""
 
 
+_UNSAFE: Final = re.compile(rb"[^A-Za-z0-9 .,:/()+\-]")
+
+
 def escape(text: str) -> str:
     """``text`` as ^FH field data: safe ASCII kept, every other UTF-8 byte as ``_XX``."""
-    return "".join(chr(b) if b in SAFE else f"_{b:02X}" for b in text.encode("utf-8"))
+    data = _UNSAFE.sub(lambda m: b"_%02X" % m[0][0], text.encode("utf-8"))
+    return data.decode("ascii")
 
 
 def field(text: str) -> str:
