@@ -485,3 +485,31 @@ def test_labels_from_a_batch_worksheet(batch_file, run, tmp_path):
     assert len(blocks) == 4
     assert [t for t in field_texts(blocks[3]) if t.endswith("of 2")] == ["2 of 2"]
     assert "RX2003" in field_texts(blocks[3])
+
+
+def test_a_lot_saved_with_its_prescription_prints_it_without_flags(run, pharmacy, tmp_path):
+    assert run("lots", "receive", "naltrexone-hcl-50mg-tablet", "NTX2403", "--expiry", "2026-05",
+               "--tablet-weight", "200mg", "--by", "AB")[0] == 0
+    assert run("lots", "receive", "mcc", "MCC77", "--expiry", "2025-08-31", "--by", "AB")[0] == 0
+    code, out, err = run("plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight",
+                         "200mg", "--fill-weight", "100mg", "--compounded", "2025-03-10",
+                         "--rx", "RX7", "--patient", "Zelda Quux", "--dob", "1970-01-02",
+                         "--prescriber", "Dr A Smith", "--directions", "Take 1 capsule at bedtime",
+                         "--save", "--by", "AB", "--checked-by", "CD", "--ingredient-lot", "NTX2403",
+                         "--ingredient-lot", "MCC77", "--json")
+    assert code == 0, err
+    number = _saved(out)
+    assert run("lots", "release", number, "--by", "CD")[0] == 0
+    label = tmp_path / "rx.pdf"
+    code, stdout, err = run("labels", number, "--format", "pdf", "-o", label)
+    assert code == 0, err
+    assert "(Rx RX7)" in stdout
+    flat = " ".join(pdf_text(label.read_bytes(), tmp_path).split())
+    assert "Zelda Quux" in flat and "Take 1 capsule at bedtime" in flat and "Prescriber Dr A Smith" in flat
+    # A typed field wins over the recorded one; an Rx the lot was neither made for nor dispensed
+    # to is refused.
+    code, _, err = run("labels", number, "--directions", "Take 1 capsule by mouth at bedtime",
+                       "--format", "csv", "-o", tmp_path / "rx.csv")
+    assert code == 0 and "Take 1 capsule by mouth at bedtime" in (tmp_path / "rx.csv").read_text("utf-8")
+    code, _, err = run("labels", number, "--rx", "RX8", "--format", "pdf", "-o", tmp_path / "x.pdf")
+    assert code == 6 and "RX8" in err

@@ -8,6 +8,7 @@ labelled 6, bad input 2; the output file is written whole or not at all.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -80,13 +81,24 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
         directions = (*directions, *content.directions_from_titration(ladder, start))
     with opened(db) as register:
         found = register.get(lot)
+        recorded = None if stock else _recorded(register, found.lot_number, rx)
     data = render(found, fmt, kind="stock" if stock else "patient", rx=rx, patient=patient,
                   prescriber=prescriber, directions=directions, copies=copies, dpi=int(dpi),
-                  layout=layout)
+                  layout=layout, recorded=recorded)
     write_file(out, data)
     what = f"{'stock' if stock else 'patient'} label{'s' if copies != 1 else ''}"
+    number = rx or (recorded or {}).get("rx_number")
     click.echo(f"Wrote {copies} {what} for lot {found.lot_number}"
-               f"{'' if stock else f' (Rx {rx})'} to {out} ({fmt.upper()}).")
+               f"{'' if stock else f' (Rx {number})'} to {out} ({fmt.upper()}).")
+
+
+def _recorded(register: Any, lot: str, rx: str | None) -> dict[str, Any] | None:
+    """The prescription the register holds for the lot: the one it was made for, or (--rx) one it
+    was dispensed to. A lot recorded without one prints what was typed."""
+    made_for = register.prescription_for_label(lot)
+    if made_for is None or rx is None or rx.strip() == made_for.get("rx_number"):
+        return made_for  # type: ignore[no-any-return]
+    return register.prescription_for_label(lot, rx)  # type: ignore[no-any-return]
 
 
 def _from_batch(worksheet: str, fmt: str, out: str, copies: int, dpi: int, layout: str) -> None:

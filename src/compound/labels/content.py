@@ -248,15 +248,16 @@ def prescription(rx: Any = None, patient: Any = None, prescriber: Any = None,
                         _optional(prescriber, "prescriber"), tuple(lines))
 
 
-def prescription_for(lot: Lot, given: Prescription) -> Prescription:
-    """The prescription a lot's patient label prints.
-
-    The one seam for prescription records: today the fields come from the
-    command line or the API call; when the register keeps prescriptions, the
-    lot's own record fills the fields left empty here (a field given wins).
-    """
-    del lot
-    return given
+def prescription_for(given: Prescription, recorded: Mapping[str, Any] | None = None) -> Prescription:
+    """The prescription a lot's patient label prints: what was typed, and for each field left
+    empty, the prescription the register recorded for the lot (``plan … --rx … --save``;
+    ``Register.prescription_for_label``)."""
+    if not recorded:
+        return given
+    kept = prescription(recorded.get("rx_number"), recorded.get("patient_name"),
+                        recorded.get("prescriber"), recorded.get("directions") or ())
+    return Prescription(given.rx or kept.rx, given.patient or kept.patient,
+                        given.prescriber or kept.prescriber, given.directions or kept.directions)
 
 
 def check_lot(lot: Lot) -> None:
@@ -276,8 +277,9 @@ def check_lot(lot: Lot) -> None:
 
 
 def from_lot(lot: Lot, *, kind: str = "patient", given: Prescription | None = None,
-             pharmacy: Pharmacy | None = None) -> LabelContent:
-    """The label content of a compounded lot from the register."""
+             recorded: Mapping[str, Any] | None = None, pharmacy: Pharmacy | None = None) -> LabelContent:
+    """The label content of a compounded lot from the register (``recorded``: its prescription
+    as the register keeps it, for the fields ``given`` leaves empty)."""
     check_lot(lot)
     plan = lot.plan or {}
     inputs = plan.get("inputs") or {}
@@ -297,7 +299,7 @@ def from_lot(lot: Lot, *, kind: str = "patient", given: Prescription | None = No
     return build(kind=kind, form=form, drug=drug, quantity=quantity_text(form, dispensed),
                  beyond_use_date=lot.beyond_use_date, storage=lot.storage, findings=findings,
                  compounded=lot.compounded, lot=lot.lot_number,
-                 prescription=prescription_for(lot, given or Prescription()), pharmacy=pharmacy)
+                 prescription=prescription_for(given or Prescription(), recorded), pharmacy=pharmacy)
 
 
 def copies_of(content: LabelContent, copies: int) -> list[LabelContent]:

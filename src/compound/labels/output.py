@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from compound.errors import InputError, LabelRefused
@@ -41,17 +41,19 @@ def render_contents(contents: Sequence[LabelContent], fmt: str, *, dpi: int = 20
 def render(lot: Lot | LabelContent, fmt: str = "pdf", *, kind: str = "patient",
            rx: Any = None, patient: Any = None, prescriber: Any = None, directions: Any = (),
            copies: int = 1, dpi: int = 203, layout: str = "roll",
-           pharmacy: Pharmacy | None = None) -> bytes:
+           pharmacy: Pharmacy | None = None, recorded: Mapping[str, Any] | None = None) -> bytes:
     """A lot's label (``copies`` of it, numbered "k of N") as PDF, ZPL or CSV bytes.
 
     ``lot`` is a :class:`compound.register.Lot` (``Register.get``) or content
-    already built. Refuses (LabelRefused, RegisterError, InputError) rather
-    than print a label that is wrong, incomplete or cut off.
+    already built; ``recorded`` is the lot's prescription in the register
+    (``Register.prescription_for_label``), used for the fields not given.
+    Refuses (LabelRefused, RegisterError, InputError) rather than print a
+    label that is wrong, incomplete or cut off.
     """
     if isinstance(lot, LabelContent):
         built = lot
     else:
         given = Prescription() if kind == "stock" else content_.prescription(
             rx, patient, prescriber, directions)
-        built = content_.from_lot(lot, kind=kind, given=given, pharmacy=pharmacy)
+        built = content_.from_lot(lot, kind=kind, given=given, recorded=recorded, pharmacy=pharmacy)
     return render_contents(content_.copies_of(built, copies), fmt, dpi=dpi, layout=layout)
