@@ -513,3 +513,16 @@ def test_a_lot_saved_with_its_prescription_prints_it_without_flags(run, pharmacy
     assert code == 0 and "Take 1 capsule by mouth at bedtime" in (tmp_path / "rx.csv").read_text("utf-8")
     code, _, err = run("labels", number, "--rx", "RX8", "--format", "pdf", "-o", tmp_path / "x.pdf")
     assert code == 6 and "RX8" in err
+
+
+def test_the_example_labels_are_real(tmp_path):
+    from pathlib import Path
+
+    import pandas as pd
+
+    here = Path(__file__).resolve().parents[1] / "examples" / "labels"
+    (block,) = zpl_blocks((here / "label.zpl").read_text(encoding="ascii"))
+    assert set(zpl_commands(block)) <= ALLOWED_COMMANDS and "Jane Doe" in field_texts(block)
+    assert barcodes((here / "label.pdf").read_bytes(), tmp_path) == ["RX1001"]
+    frame = pd.read_csv(here / "label.csv", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == list(content_.FIELD_NAMES) and frame.loc[0, "rx"] == "RX1001"
