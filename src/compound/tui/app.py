@@ -81,7 +81,7 @@ class CompoundApp(App[None]):
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
         self.switch_mode("formulate")
         self._fit(self.size.width)
-        self._warm_up()
+        self.call_after_refresh(self._warm_up)  # after the first paint, not competing with it
 
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:

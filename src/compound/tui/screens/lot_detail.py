@@ -16,7 +16,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from compound.errors import CompoundError
-from compound.register.views import format_amount
 from compound.tui import store
 from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.sign import BY, REASON, SignModal
@@ -32,6 +31,14 @@ def days_left(days: int) -> str:
     if days < 0:
         return f"expired {-days} day{'s' if days != -1 else ''} ago"
     return "last day of use today" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"
+
+
+def format_amount(amount: float, unit: str) -> str:
+    """As the register prints it (imported here, not at start-up: the register loads SQLAlchemy,
+    which the app's first paint does not need)."""
+    from compound.register.views import format_amount as register_format
+
+    return register_format(amount, unit)
 
 
 def describe(lot: Lot) -> Table:
