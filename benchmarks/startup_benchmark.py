@@ -115,7 +115,8 @@ def main() -> None:
             ("compound audit verify", compound("audit", "verify", "--db", db),
              "floor: import sqlalchemy, sqlite3"),
             ("compound batch (2 rows)",
-             compound("batch", str(work / "two.csv"), "-o", str(work / "out")), None),
+             compound("batch", str(work / "two.csv"), "-o", str(work / "out"), "--overwrite"),
+             None),
         ]
         for _, cmd, _ in rows:  # warm the file cache, pint's registry cache and any bytecode
             timed(cmd, env)
