@@ -8,9 +8,10 @@ that content to PDF, ZPL and CSV (:meth:`BatchLabels.render`, which lays out eve
 once to check it before the file is made).
 
 Targets from issue 11: ZPL at least 10,000 labels/s, PDF at least 200 labels/s. Measured on a
-2-core box (2026-12-04, best of 3, 1,000 labels, reading the worksheet included): reading
-0.047 s (21,000/s); ZPL 0.187 s (5,400/s: below the target, the layout of each label in Python
-is most of it); PDF 0.814 s (1,230/s); CSV 0.083 s (12,000/s).
+2-core box (2026-12-04, ``--repeat 5``, 1,000 labels, reading the worksheet included, the other
+core busy with a test run): reading 0.027 s (36,000/s); ZPL 0.094–0.104 s (9,600–10,600/s);
+PDF 0.644–0.674 s (1,480–1,550/s); CSV 0.052–0.059 s (17,000–19,000/s). Each label wraps its
+text only at the sizes it tries (largest first), and statements and settings are read once.
 """
 
 from __future__ import annotations

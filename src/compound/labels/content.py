@@ -91,6 +91,8 @@ class LabelContent:
     copies: int = 1
 
     def numbered(self, copy: int, copies: int) -> LabelContent:
+        if (copy, copies) == (self.copy, self.copies):
+            return self  # frozen: the same label
         return replace(self, copy=copy, copies=copies)
 
     def fields(self) -> dict[str, str]:
@@ -124,7 +126,9 @@ def clean_text(value: Any, name: str, *, lines: bool = False) -> str | tuple[str
     """Free text made printable: white space runs become one space (``lines``: line breaks
     split the text into lines); other control characters are refused, never dropped."""
     text = "" if value is None else str(value)
-    bad = sorted({f"U+{ord(c):04X}" for c in text if _control(c)})
+    # Printable ASCII (most names and directions) holds no control character: skip the per-character look.
+    bad = () if text.isascii() and text.isprintable() else sorted(
+        {f"U+{ord(c):04X}" for c in text if _control(c)})
     if bad:
         raise InputError(f"{name}: holds control characters ({', '.join(bad)}) that cannot be printed.",
                          hint=f"Retype the {name} without them.", field=name)

@@ -88,8 +88,20 @@ def _num(section: dict[str, Any], key: str, name: str) -> float:
     return float(value)
 
 
+_settings: list[tuple[object, Settings]] = []
+"""The settings read from the rules object now in the catalog's cache (one per catalog load)."""
+
+
 def settings() -> Settings:
     rules = loader.rules("label_layout")
+    if _settings and _settings[0][0] is rules:
+        return _settings[0][1]
+    read = _read_settings(rules)
+    _settings[:] = [(rules, read)]
+    return read
+
+
+def _read_settings(rules: dict[str, Any]) -> Settings:
     try:
         fonts, sizes, roll, bar = rules["fonts"], rules["sizes"], rules["roll"], rules["barcode"]
     except KeyError as exc:
@@ -209,12 +221,13 @@ def band(c: LabelContent) -> list[tuple[str, bool]]:
     return [(use_by, True), *([(rest, False)] if rest else [])]
 
 
-def _sizes(low: float, high: float, step: float) -> list[float]:
+@lru_cache(maxsize=64)
+def _sizes(low: float, high: float, step: float) -> tuple[float, ...]:
     out, size = [], high
     while size >= low - 1e-9:
         out.append(round(size, 3))
         size -= step
-    return out
+    return tuple(out)
 
 
 def lay_out(content: LabelContent) -> Layout:
@@ -243,18 +256,32 @@ def lay_out(content: LabelContent) -> Layout:
     def height(found: list[tuple[_Block, tuple[str, ...]]], size: float) -> float:
         return sum(len(lines) for _, lines in found) * size * s.spacing
 
-    # Critical and secondary text wrap independently: each size is wrapped once.
-    crits = [(c, lines_at(c, True)) for c in _sizes(*s.critical, s.step)]
-    secs = []
-    for sec in _sizes(*s.secondary, s.step):
-        band_lines = _band_lines(beside, copy_text, band_width, sec, s)
-        if band_lines is not None and len(band_lines) * sec * s.spacing <= s.barcode_height + 1e-9:
-            secs.append((sec, lines_at(sec, False), band_lines))
-    best = next(((crit, c_lines, sec, s_lines, band_lines)
-                 for crit, c_lines in crits for sec, s_lines, band_lines in secs
-                 if height(c_lines, crit) + height(s_lines, sec) <= room), None)
+    # Critical and secondary text wrap independently, each size at most once and only when
+    # asked: the largest sizes fit most labels, so most labels wrap one size of each.
+    crit_sizes, sec_sizes = _sizes(*s.critical, s.step), _sizes(*s.secondary, s.step)
+    crit_lines: dict[float, list[tuple[_Block, tuple[str, ...]]]] = {}
+    sec_lines: dict[float, tuple[list[tuple[_Block, tuple[str, ...]]], list[tuple[str, bool]]] | None] = {}
+
+    def crit_at(size: float) -> list[tuple[_Block, tuple[str, ...]]]:
+        if size not in crit_lines:
+            crit_lines[size] = lines_at(size, True)
+        return crit_lines[size]
+
+    def sec_at(size: float) -> tuple[list[tuple[_Block, tuple[str, ...]]], list[tuple[str, bool]]] | None:
+        """The secondary lines and band lines at ``size``, or None when the band does not fit."""
+        if size not in sec_lines:
+            band_lines = _band_lines(beside, copy_text, band_width, size, s)
+            fits = band_lines is not None and len(band_lines) * size * s.spacing <= s.barcode_height + 1e-9
+            sec_lines[size] = (lines_at(size, False), band_lines) if fits and band_lines is not None else None
+        return sec_lines[size]
+
+    best = next(((crit, crit_at(crit), sec, *entry) for crit in crit_sizes for sec in sec_sizes
+                 if (entry := sec_at(sec)) is not None
+                 and height(crit_at(crit), crit) + height(entry[0], sec) <= room), None)
     if best is None:
-        smallest = height(crits[-1][1], crits[-1][0]) + (height(secs[-1][1], secs[-1][0]) if secs else 0)
+        secs = [(sec, entry[0]) for sec in sec_sizes if (entry := sec_at(sec)) is not None]
+        smallest = (height(crit_at(crit_sizes[-1]), crit_sizes[-1])
+                    + (height(secs[-1][1], secs[-1][0]) if secs else 0))
         raise LabelRefused(
             f"the label's text needs {smallest:.0f} pt of height at the smallest legible sizes "
             f"({s.critical[0]:g} pt for patient, drug and directions, {s.secondary[0]:g} pt for the "

@@ -14,14 +14,31 @@ def _matches(cell: str, value: str) -> bool:
     return cell.strip() == "*" or value in {v.strip() for v in cell.split(";")}
 
 
+_chosen: dict[tuple[str, str, frozenset[str], str], tuple[str, ...]] = {}
+_chosen_from: list[object] = [None]
+"""The statements chosen so far, for the table object they were chosen from: a batch of
+thousands of labels asks the same few questions, and a reloaded catalog starts afresh."""
+
+
 def choose(*, form: str, storage: str, findings: Iterable[str], label: str) -> tuple[str, ...]:
     """The statements a ``label`` ("patient" or "stock") of this form and storage carries, in order.
 
     Exactly one storage statement must match: the label must say how to store the preparation.
     """
-    codes = set(findings)
+    rows = loader.table(TABLE)
+    if _chosen_from[0] is not rows:
+        _chosen.clear()
+        _chosen_from[0] = rows
+    key = (form, storage, frozenset(findings), label)
+    if key not in _chosen:
+        _chosen[key] = _choose(rows, form=form, storage=storage, codes=key[2], label=label)
+    return _chosen[key]
+
+
+def _choose(rows: Iterable[dict[str, str]], *, form: str, storage: str, codes: frozenset[str],
+            label: str) -> tuple[str, ...]:
     chosen = []
-    for row in loader.table(TABLE):
+    for row in rows:
         wanted = {c.strip() for c in row.get("findings", "").split(";") if c.strip()}
         if (_matches(row.get("forms", ""), form) and _matches(row.get("storage", ""), storage)
                 and _matches(row.get("labels", ""), label) and (not wanted or wanted & codes)):

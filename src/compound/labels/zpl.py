@@ -33,10 +33,14 @@ MAX_FIELD_BYTES: Final = 3072
 
 
 _UNSAFE: Final = re.compile(rb"[^A-Za-z0-9 .,:/()+\-]")
+_SAFE_TEXT: Final = re.compile(r"[A-Za-z0-9 .,:/()+\-]*")
+"""Text made only of the safe bytes is its own field data (the same set as ``_UNSAFE``'s complement)."""
 
 
 def escape(text: str) -> str:
     """``text`` as ^FH field data: safe ASCII kept, every other UTF-8 byte as ``_XX``."""
+    if _SAFE_TEXT.fullmatch(text):
+        return text
     data = _UNSAFE.sub(lambda m: b"_%02X" % m[0][0], text.encode("utf-8"))
     return data.decode("ascii")
 
