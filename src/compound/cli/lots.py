@@ -556,7 +556,8 @@ def verify(anchor_text: str | None, key_file: str | None, as_json: bool, db: str
     elif report.ok:
         head = f"head #{report.head_seq} sha256 {report.head_hash}" if report.head_seq else "empty"
         click.echo(f"Audit trail verified: {report.events} events, {head}.\n"
-                   "Every lot, ingredient lot and component row matches its events.")
+                   "Every lot, ingredient lot, component, prescription and dispensing row "
+                   "matches its events.")
         if report.anchor:
             click.echo(f"The chain holds the anchor {report.anchor}.")
         if report.signed:
