@@ -17,23 +17,15 @@ import sys
 
 import pytest
 
-from compound.cli import main
 from compound.register import Register
 
 NTX, MCC = "NTX2403", "MCC-7781"
 
 
 @pytest.fixture
-def run(capsys):
-    def invoke(*args):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        out, err = capsys.readouterr()
-        return code, out, err
-    return invoke
+def run(cli):
+    """``compound ARGS`` in-process: (exit code, out, err) (conftest's ``cli``)."""
+    return cli
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import json
 
 import pytest
 
-from compound.cli import main
 from compound.register import Register
 
 NTX, MCC = "NTX2403", "MCC77"
@@ -25,16 +24,9 @@ RX = ["--rx", "RX1", "--patient", PATIENT, "--dob", "1970-01-02", "--prescriber"
 
 
 @pytest.fixture
-def run(capsys):
-    def invoke(*args):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        out, err = capsys.readouterr()
-        return code, out, err
-    return invoke
+def run(cli):
+    """``compound ARGS`` in-process: (exit code, out, err) (conftest's ``cli``)."""
+    return cli
 
 
 @pytest.fixture

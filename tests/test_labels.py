@@ -18,7 +18,6 @@ import subprocess
 
 import pytest
 
-from compound.cli import main
 from compound.errors import InputError, LabelRefused
 from compound.labels import content as content_
 from compound.labels import zpl
@@ -57,16 +56,9 @@ def barcodes(data: bytes, tmp_path, page: int = 1) -> list[str]:
 
 
 @pytest.fixture
-def run(capsys):
-    def invoke(*args):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-        out, err = capsys.readouterr()
-        return code, out, err
-    return invoke
+def run(cli):
+    """``compound ARGS`` in-process: (exit code, out, err) (conftest's ``cli``)."""
+    return cli
 
 
 @pytest.fixture
