@@ -518,3 +518,30 @@ def test_the_example_labels_are_real(tmp_path):
     assert barcodes((here / "label.pdf").read_bytes(), tmp_path) == ["RX1001"]
     frame = pd.read_csv(here / "label.csv", dtype=str, keep_default_na=False)
     assert list(frame.columns) == list(content_.FIELD_NAMES) and frame.loc[0, "rx"] == "RX1001"
+
+
+def test_a_patient_label_gives_one_fill_of_the_prescription_not_the_whole_lot(run, pharmacy, tmp_path):
+    # 30 capsules made for RX9, which prescribes 15 a fill (1 refill): each fill's label says 15.
+    assert run("lots", "receive", "naltrexone-hcl-50mg-tablet", "NTX2403", "--expiry", "2026-05",
+               "--tablet-weight", "200mg", "--by", "AB")[0] == 0
+    assert run("lots", "receive", "mcc", "MCC77", "--expiry", "2025-08-31", "--by", "AB")[0] == 0
+    code, out, err = run("plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight",
+                         "200mg", "--fill-weight", "100mg", "--compounded", "2025-03-10",
+                         "--rx", "RX9", "--patient", "Zelda Quux", "--dob", "1970-01-02",
+                         "--prescriber", "Dr A Smith", "--directions", "Take 1 capsule at bedtime",
+                         "--refills", "1", "--quantity-per-fill", "15",
+                         "--save", "--by", "AB", "--checked-by", "CD", "--ingredient-lot", "NTX2403",
+                         "--ingredient-lot", "MCC77", "--json")
+    assert code == 0, err
+    number = _saved(out)
+    assert run("lots", "release", number, "--by", "CD")[0] == 0
+    code, _, err = run("labels", number, "--format", "csv", "-o", tmp_path / "fill.csv")
+    assert code == 0, err
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "fill.csv", dtype=str, keep_default_na=False)
+    assert frame.loc[0, "quantity"] == "15 capsules"
+    code, _, err = run("labels", number, "--stock", "--format", "csv", "-o", tmp_path / "stock.csv")
+    assert code == 0, err
+    stock = pd.read_csv(tmp_path / "stock.csv", dtype=str, keep_default_na=False)
+    assert stock.loc[0, "quantity"] == "30 capsules"

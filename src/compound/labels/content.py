@@ -280,6 +280,16 @@ def check_lot(lot: Lot) -> None:
                         hint=hint)
 
 
+def _fill_quantity(form: str, recorded: Mapping[str, Any] | None) -> float | None:
+    """The recorded prescription's quantity per fill, when its unit is this form's."""
+    if not recorded:
+        return None
+    unit = recorded.get("fill_unit")
+    if unit != ("capsules" if form == "capsules" else "mL"):
+        return None
+    return _number(recorded.get("fill_quantity"))
+
+
 def from_lot(lot: Lot, *, kind: str = "patient", given: Prescription | None = None,
              recorded: Mapping[str, Any] | None = None, pharmacy: Pharmacy | None = None) -> LabelContent:
     """The label content of a compounded lot from the register (``recorded``: its prescription
@@ -290,7 +300,10 @@ def from_lot(lot: Lot, *, kind: str = "patient", given: Prescription | None = No
     form = lot.kind
     strength = _number(plan.get("actual_strength_mg")) or _number(plan.get("strength_hcl_mg"))
     drug = drug_text(form, strength, _number(plan.get("concentration_mg_per_ml")))
-    if kind == "patient":
+    fill = _fill_quantity(form, recorded) if kind == "patient" else None
+    if fill is not None:
+        dispensed = fill  # the patient receives one fill of the prescription, not the whole lot
+    elif kind == "patient":
         dispensed = (_number(inputs.get("count")) if form == "capsules"
                      else _number(plan.get("dispensed_volume_ml")) or _number(plan.get("volume_ml")))
     else:

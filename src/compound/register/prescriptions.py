@@ -288,4 +288,5 @@ def label_fields(rx: Any) -> dict[str, Any]:
             "patient_dob": rx.patient_dob.isoformat(), "prescriber": rx.prescriber,
             "directions": rx.directions, "strength": rx.strength, "form": rx.form,
             "quantity": show_quantity(rx.quantity, rx.quantity_unit),
+            "fill_quantity": rx.quantity, "fill_unit": rx.quantity_unit,
             "refills": rx.refills, "refills_left": rx.refills_left}
