@@ -70,6 +70,7 @@ def test_the_prescription_goes_into_the_plan_the_lot_and_its_label(run, received
             "rx_number": "RX1", "patient_name": PATIENT, "patient_dob": "1970-01-02",
             "prescriber": "Dr A Smith", "directions": "Take 1 capsule at bedtime",
             "strength": "4.5 mg (HCl)", "form": "capsules", "quantity": "30 capsules",
+            "fill_quantity": 30, "fill_unit": "capsules",
             "refills": 2, "refills_left": 2}
         assert reg.verify().ok
     assert run("lots", "release", LOT, "--by", "CD")[0] == 0

@@ -196,6 +196,7 @@ def test_the_label_seam_gives_a_lot_s_prescription(reg, lot):
         "rx_number": "RX1", "patient_name": PATIENT, "patient_dob": "1970-01-02",
         "prescriber": "Dr A Smith", "directions": "Take 1 capsule at bedtime",
         "strength": "4.5 mg (HCl)", "form": "capsules", "quantity": "30 capsules",
+        "fill_quantity": 30, "fill_unit": "capsules",
         "refills": 1, "refills_left": 1}  # fill 1 dispensed: 1 refill left
     made_for = capsules(reg, plan={**PLAN, "prescription": {"rx_number": "RX1"}})
     assert reg.prescription_for_label(made_for)["rx_number"] == "RX1"

@@ -620,7 +620,8 @@ class Register:
         ``rx`` picks the prescription (one the lot was made for or dispensed to); without
         it, the one the lot was made for (``plan … --rx``). Values are display text:
         ``rx_number``, ``patient_name``, ``patient_dob``, ``prescriber``, ``directions``,
-        ``strength``, ``form``, ``quantity``, ``refills``, ``refills_left``.
+        ``strength``, ``form``, ``quantity``, ``refills``, ``refills_left``; and the quantity
+        per fill as a number, ``fill_quantity`` [``fill_unit``].
         """
         found = self.get(lot)
         made_for = (found.plan.get("prescription") or {}).get("rx_number")
