@@ -36,9 +36,9 @@ def demo_register() -> None:
                                     expiry=day(440), received_by="AB", received=day(-98),
                                     tablet_weight="200mg")
         for made, bud, window, what in (
-                (-98, 4, None, "Naltrexone HCl 1.5mg capsules"),
-                (-63, 26, None, "Naltrexone HCl 3mg capsules"),
-                (-35, 325, 360, "Naltrexone HCl 4.5mg capsules")):
+                (-98, 4, None, "Naltrexone HCl 1.5 mg capsules"),
+                (-63, 26, None, "Naltrexone HCl 3 mg capsules"),
+                (-35, 325, 360, "Naltrexone HCl 4.5 mg capsules")):
             register.record_lot(
                 kind="capsules", description=what, quantity=30, quantity_unit="capsule",
                 plan={"kind": "capsules", "status": "ok"}, compounded=day(made),

@@ -220,3 +220,18 @@ def test_an_ultra_low_dilution_gets_its_bud():
                        "--vehicle", "purified-water", "--compounded", "2025-03-10")
     assert code == 0, d["findings"]
     assert d["beyond_use_date"] == "2025-03-23"  # aqueous unpreserved: 14 days, Day 1
+
+
+@pytest.mark.parametrize(("kind", "args", "expected"), [
+    ("capsules", {"strength": "4.5mg", "count": 30, "tablet_weight": "200mg", "fill_weight": "100mg"},
+     "Naltrexone HCl 4.5 mg capsules"),
+    ("liquid", {"strength": "1mg/mL", "volume": "100mL", "source": "tablet"},
+     "Naltrexone HCl 1 mg/mL oral liquid"),
+])
+def test_a_lot_is_described_with_a_space_between_dose_and_unit(kind, args, expected):
+    # ISMP's list of error-prone abbreviations: a dose run into its unit ("4.5mg") is misread.
+    import compound
+    from compound.planning.dating import describe
+
+    plan = getattr(compound, f"plan_{kind}")(**args)
+    assert describe(plan) == expected

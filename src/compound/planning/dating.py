@@ -10,6 +10,7 @@ refuses the plan as surely as a bad dose does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,6 +92,9 @@ def _supply_against(plan: Plan, bud: BudResult, category: str) -> None:
         plan.findings.append(longer)
 
 
+_NUMBER_THEN_UNIT = re.compile(r"(\d)\s*([A-Za-z])")
+
+
 def describe(plan: Plan) -> str:
     """A one-line description of what a plan makes, for the register and labels."""
     strength = plan.inputs.get("strength") or plan.inputs.get("per_drop") or ""
@@ -98,5 +102,7 @@ def describe(plan: Plan) -> str:
     form = {"capsules": "capsules", "liquid": "oral liquid", "drops": "sublingual drops",
             "dilution": "oral liquid (serial dilution)"}.get(plan.kind, plan.kind)
     if plan.kind == "capsules" and plan.amounts.get("actual_strength_mg"):
-        strength = format_mass(float(plan.amounts["actual_strength_mg"] or 0)).replace(" ", "")
+        strength = format_mass(float(plan.amounts["actual_strength_mg"] or 0))
+    # ISMP: a dose run into its unit ("10mg") is error-prone; the record says "4.5 mg".
+    strength = _NUMBER_THEN_UNIT.sub(r"\1 \2", str(strength))
     return f"Naltrexone HCl {strength}{basis} {form}".replace("  ", " ").strip()
