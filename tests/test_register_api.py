@@ -210,7 +210,11 @@ def test_days_left_and_stability_window_used(reg):
     # 2025-03-10 -> 2025-06-08: 21 + 30 + 31 + 8 = 90 days = 90/360 = 25 % of the window.
     later = reg.get(number, today=dt.date(2025, 6, 8)).to_dict()
     assert later["window_used_pct"] == 25 and later["days_left"] == 89
-    assert reg.get(capsules(reg, stability_window_days=None)).to_dict()["window_used_pct"] is None
+    # No study window: the lot's own dating period, 2025-03-10 -> 2025-09-05 = 179 days;
+    # 90 / 179 = 50.28 % on 2025-06-08, 100 % on the BUD itself.
+    rule_dated = capsules(reg, stability_window_days=None)
+    assert reg.get(rule_dated, today=dt.date(2025, 6, 8)).to_dict()["window_used_pct"] == 50.28
+    assert reg.get(rule_dated, today=dt.date(2025, 9, 5)).window_used == 1
 
 
 @pytest.mark.parametrize(("overrides", "error", "match"), [

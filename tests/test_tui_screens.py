@@ -114,12 +114,14 @@ async def test_lots_screen_sorts_by_number_keys_and_filters_with_slash(clock):
         assert table.rows[0].status == "expired"
         assert table.row_style(table.rows[0]) == table.get_component_rich_style("lot-table--expired")
         assert table.row_style(table.rows[1]) == table.get_component_rich_style("lot-table--expiring")
-        await pilot.press("6")  # Used: 9 of 360 days = 2 % for the third; the others have no window
-        assert table.rows[-1].lot_number == numbers[2]
-        assert "2%" in table.row_text(table.rows[-1], 80)
+        # Used: 9 of 360 days = 2 % for the third (a study window); the others use their dating
+        # period: 8 of 34 days = 23 %, 9 of 14 = 64 %, 8 of 7 = 114 % (the expired lot).
+        await pilot.press("6")
+        assert [r.lot_number for r in table.rows] == [numbers[2], numbers[1], numbers[0], numbers[3]]
+        assert [table.row_text(r, 80).split()[-1] for r in table.rows] == ["2%", "23%", "64%", "114%"]
         assert "Used ▲" in table.header_text(80)
         await pilot.press("6")
-        assert table.rows[0].lot_number == numbers[2] and "Used ▼" in table.header_text(80)
+        assert table.rows[-1].lot_number == numbers[2] and "Used ▼" in table.header_text(80)
         await pilot.press("slash", *"0301-0002")
         await pilot.pause()
         assert [r.lot_number for r in table.rows] == [numbers[2]]

@@ -33,7 +33,7 @@ class LotSummary:
     days_left: int
     """Days from today to the BUD (0: the BUD is today; negative: past it)."""
     window_used: float | None
-    """Fraction of the stability window elapsed (days since compounding ÷ window days)."""
+    """Fraction of the stability window elapsed (:func:`compound.register.views.window_used`)."""
 
     @property
     def on_hand(self) -> bool:
@@ -47,7 +47,7 @@ def _summary(row: sa.Row, today: dt.date) -> LotSummary:
         views.effective_status(row.status, row.beyond_use_date, today), row.quantity,
         row.quantity_unit, row.compounded, row.beyond_use_date, window,
         (row.beyond_use_date - today).days,
-        max(0, (today - row.compounded).days) / window if window else None)
+        views.window_used(row.compounded, row.beyond_use_date, window, today))
 
 
 def lot_summaries(conn: sa.Connection, today: dt.date, *, limit: int | None = None,

@@ -19,6 +19,20 @@ ON_HAND: Final = ("quarantine", "released")
 """Stored statuses of a lot still in the pharmacy: these can expire."""
 
 
+def window_used(compounded: dt.date, beyond_use_date: dt.date, study_window_days: int | None,
+                today: dt.date) -> float | None:
+    """Fraction of a lot's stability window elapsed: days since compounding ÷ window days.
+
+    The window is the study's (e.g. 360 days) when the BUD rests on one; otherwise the
+    lot's own dating period, compounding to BUD (a USP <795> default, or shorter where a
+    component's expiry capped it), so the BUD day reads 100 %.
+    """
+    window = study_window_days or (beyond_use_date - compounded).days
+    if window <= 0:
+        return None
+    return max(0, (today - compounded).days) / window
+
+
 def effective_status(stored: str, beyond_use_date: dt.date, today: dt.date) -> str:
     return "expired" if stored in ON_HAND and today > beyond_use_date else stored
 
@@ -189,10 +203,8 @@ class Lot:
 
     @property
     def window_used(self) -> float | None:
-        """Fraction of the stability window elapsed: days since compounding ÷ window days."""
-        if not self.stability_window_days:
-            return None
-        return max(0, (self.today - self.compounded).days) / self.stability_window_days
+        """Fraction of the stability window elapsed (:func:`window_used`)."""
+        return window_used(self.compounded, self.beyond_use_date, self.stability_window_days, self.today)
 
     def to_dict(self, *, full: bool = True) -> dict[str, Any]:
         used = self.window_used
