@@ -62,6 +62,16 @@ def move(action: str, number: str, *, by: str, reason: str | None) -> Lot:
         return method(number, by, reason or None)
 
 
+def dispense(number: str, *, by: str, quantity: str, rx: str, reason: str) -> Lot:
+    """Dispense ``quantity`` as typed (all that remains when empty) to Rx ``rx`` (none when
+    empty): the register parses the quantity as ``compound lots dispense --quantity`` does."""
+    from compound.register import Register
+
+    with Register.open() as register:
+        return register.dispense(number, by, reason or None, quantity=quantity or None,
+                                 rx=rx or None)
+
+
 def label_layout(number: str) -> Layout:
     """The lot's stock label as it will print (LabelRefused or RegisterError when it may not)."""
     from compound.labels import Prescription, from_lot, lay_out

@@ -1,8 +1,10 @@
-"""One lot: what it is, its BUD and stability window, components and audit history;
-release, dispense or destroy it, signed with initials (each a register write in a worker)."""
+"""One lot: what it is, its BUD and stability window, components, dispensings and audit
+history; release, dispense (all or part, to an Rx) or destroy it, signed with initials (each a
+register write in a worker)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich import box
@@ -18,7 +20,7 @@ from textual.widgets import Footer, Header, Static
 from compound.errors import CompoundError
 from compound.tui import store
 from compound.tui.screens.error import ErrorModal
-from compound.tui.screens.sign import BY, REASON, SignModal
+from compound.tui.screens.sign import BY, REASON, RX, Ask, SignModal, in_words
 from compound.tui.widgets.lots import window_used_text
 
 if TYPE_CHECKING:
@@ -41,6 +43,22 @@ def format_amount(amount: float, unit: str) -> str:
     return register_format(amount, unit)
 
 
+def show_quantity(amount: float, unit: str) -> str:
+    """As the register prints a lot's quantity: ``60 capsules``, ``50 mL``."""
+    from compound.register.prescriptions import show_quantity as register_show
+
+    return register_show(amount, unit)
+
+
+def quantity_asked(lot: Lot | None) -> Ask:
+    """The dispense dialog's quantity, filled in with what is left of the lot (typed as
+    ``compound lots dispense --quantity`` takes it: ``60``, ``50mL``)."""
+    from compound.register.prescriptions import quantity_text
+
+    left = quantity_text(lot.remaining, lot.quantity_unit) if lot else ""
+    return Ask("quantity", "Quantity", "e.g. 30 or 50mL; empty = all that is left", default=left)
+
+
 def describe(lot: Lot) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 2, 0, 0))
     table.add_column("what", style="bold", no_wrap=True)
@@ -48,8 +66,9 @@ def describe(lot: Lot) -> Table:
     status = Text(lot.status.upper(), style="bold red" if lot.status == "expired" else "bold")
     rows: list[tuple[str, str | Text]] = [
         ("Lot", lot.lot_number), ("Status", status), ("What", lot.description),
-        ("Quantity", format_amount(lot.quantity, lot.quantity_unit)
-         if lot.quantity_unit in ("mg", "mL") else f"{lot.quantity:g} {lot.quantity_unit}"),
+        ("Quantity", show_quantity(lot.quantity, lot.quantity_unit) + (
+            f" made; {show_quantity(lot.remaining, lot.quantity_unit)} left"
+            if lot.dispensings or lot.remaining != lot.quantity else "")),
         ("Compounded", f"{lot.compounded.isoformat()} by {lot.compounded_by}"
          + (f", checked by {lot.checked_by}" if lot.checked_by else "")),
         ("BUD", f"{lot.beyond_use_date.isoformat()} ({days_left(lot.days_left)}), stored {lot.storage}"),
@@ -71,6 +90,20 @@ def components(lot: Lot) -> Table:
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for c in lot.components:
         table.add_row(c.lot_number, c.name, format_amount(c.amount, c.unit), c.expiry.isoformat())
+    return table
+
+
+def dispensings(lot: Lot) -> Table | str:
+    if not lot.dispensings:
+        return ""
+    table = Table(title="Dispensed", title_justify="left", box=box.SIMPLE_HEAD, expand=True,
+                  pad_edge=False)
+    for name in ("Date", "Rx", "Fill", "Quantity", "By"):
+        table.add_column(name, overflow="fold")
+    for d in lot.dispensings:
+        table.add_row(d.dispensed_on.isoformat(), d.rx_number or "(no Rx)",
+                      str(d.fill) if d.fill else "", show_quantity(d.quantity, d.quantity_unit),
+                      d.dispensed_by)
     return table
 
 
@@ -105,6 +138,7 @@ class LotDetailScreen(Screen[None]):
         with VerticalScroll(id="lot-detail"):
             yield Static(f"Reading lot {self.lot_number}…", id="lot-summary")
             yield Static(id="lot-components")
+            yield Static(id="lot-dispensings")
             yield Static(id="lot-history")
         yield Footer()
 
@@ -124,6 +158,7 @@ class LotDetailScreen(Screen[None]):
         self.lot = lot
         self.query_one("#lot-summary", Static).update(describe(lot))
         self.query_one("#lot-components", Static).update(components(lot))
+        self.query_one("#lot-dispensings", Static).update(dispensings(lot))
         self.query_one("#lot-history", Static).update(history(lot))
 
     def action_label(self) -> None:
@@ -134,19 +169,36 @@ class LotDetailScreen(Screen[None]):
     def action_act(self, action: str) -> None:
         detail = f"{ACTIONS[action]} lot {self.lot_number}" + (
             f" ({self.lot.description}, {self.lot.status})" if self.lot else "")
-        self.app.push_screen(SignModal(f"{ACTIONS[action]} lot", detail, (BY, REASON),
+        asks = (quantity_asked(self.lot), RX, BY, REASON) if action == "dispense" else (BY, REASON)
+        self.app.push_screen(SignModal(f"{ACTIONS[action]} lot", detail, asks,
                                        verb=ACTIONS[action]),
-                             lambda signed: self._move(action, signed) if signed else None)
+                             partial(self._signed, action, asks))
+
+    def _signed(self, action: str, asks: tuple[Ask, ...], signed: dict[str, str] | None) -> None:
+        if signed:
+            self._move(action, signed, asks)
 
     @work(thread=True, exclusive=True, group="lot")
-    def _move(self, action: str, signed: dict[str, str]) -> None:
+    def _move(self, action: str, signed: dict[str, str], asks: tuple[Ask, ...]) -> None:
         try:
-            found = store.move(action, self.lot_number, by=signed["by"], reason=signed.get("reason"))
+            if action == "dispense":
+                found = store.dispense(self.lot_number, by=signed["by"],
+                                       quantity=signed["quantity"], rx=signed["rx"],
+                                       reason=signed["reason"])
+            else:
+                found = store.move(action, self.lot_number, by=signed["by"],
+                                   reason=signed.get("reason"))
         except CompoundError as exc:
-            self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
+            self.app.call_from_thread(self.app.push_screen, ErrorModal(exc, in_words(asks)))
             return
         self.app.call_from_thread(self._moved, found, action)
 
     def _moved(self, lot: Lot, action: str) -> None:
         self._show(lot)
+        if action == "dispense" and lot.status == "released":
+            last = lot.dispensings[-1]
+            self.notify(f"Dispensed {show_quantity(last.quantity, last.quantity_unit)}; "
+                        f"{show_quantity(lot.remaining, lot.quantity_unit)} left.",
+                        title=ACTIONS[action])
+            return
         self.notify(f"Lot {lot.lot_number} is now {lot.status}.", title=ACTIONS[action])

@@ -6,6 +6,8 @@ register checks the initials; a refusal comes back as an error dialog.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,11 +25,32 @@ class Ask:
     label: str
     placeholder: str
     required: bool = False
+    default: str = ""
 
 
 BY = Ask("by", "Your initials", "e.g. AB", required=True)
 CHECKED_BY = Ask("checked_by", "Checked by", "initials, optional")
 REASON = Ask("reason", "Reason", "optional, recorded in the audit trail")
+RX = Ask("rx", "Rx number", "optional: the prescription it fills")
+
+
+def in_words(asks: tuple[Ask, ...]) -> Callable[[str], str]:
+    """Rewrites a register message in the dialog's words: ``--rx`` and a leading ``rx:``
+    become the field's label ("Rx number"); the TUI has no flags to type. A hint that names a
+    ``compound`` command to run keeps its flags: they are typed at the shell."""
+    labels = {a.name: a.label for a in asks}
+    flag_or_field = re.compile(r"--([a-z][a-z-]*)|^([a-z_]+):", re.MULTILINE)
+
+    def words(text: str) -> str:
+        def name(match: re.Match[str]) -> str:
+            label = labels.get((match.group(1) or match.group(2)).replace("-", "_"))
+            if label is None or (match.group(1) and "compound " in text):
+                return match.group(0)
+            return f"“{label}”" + (":" if match.group(2) else "")
+
+        return flag_or_field.sub(name, text)
+
+    return words
 
 
 class SignModal(ModalScreen[dict[str, str] | None]):
@@ -44,7 +67,8 @@ class SignModal(ModalScreen[dict[str, str] | None]):
             for ask in self.asks:
                 with Horizontal(classes="field-row"):
                     yield Label(ask.label, classes="field-label")
-                    yield Input(placeholder=ask.placeholder, id=f"sign-{ask.name}", compact=True)
+                    yield Input(ask.default, placeholder=ask.placeholder, id=f"sign-{ask.name}",
+                                compact=True)
             with Horizontal(id="sign-buttons"):
                 yield Button(f"{self.verb}  (Enter)", id="sign-ok", variant="primary")
                 yield Button("Cancel  (Esc)", id="sign-cancel")
