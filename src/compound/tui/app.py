@@ -7,6 +7,7 @@ stack, so a lot opened from Lots stays open while the pharmacist formulates.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -20,12 +21,16 @@ from textual.events import Resize
 from textual.screen import Screen
 
 from compound.tui import forms
-from compound.tui.screens.batch import BatchScreen
 from compound.tui.screens.calculator import CalculatorScreen
-from compound.tui.screens.help import HelpScreen
-from compound.tui.screens.lots import LotsScreen
-from compound.tui.screens.stability import StabilityScreen
-from compound.tui.screens.titrate import TitrateScreen
+
+
+def later(module: str, name: str) -> Callable[[], Screen]:
+    """A screen imported when first shown: only Formulate is needed for the first paint."""
+    def make() -> Screen:
+        screen: type[Screen] = getattr(importlib.import_module(f"compound.tui.screens.{module}"),
+                                       name)
+        return screen()
+    return make
 
 
 class Mode(NamedTuple):
@@ -40,13 +45,13 @@ MODES_SHOWN: tuple[Mode, ...] = (
     Mode("formulate", "Formulate", "f2", "Plan a prescription, see its BUD, save it as a lot",
          CalculatorScreen),
     Mode("lots", "Lots", "f3", "The register: sort, filter, open a lot, release/dispense/destroy",
-         LotsScreen),
+         later("lots", "LotsScreen")),
     Mode("stability", "Stability", "f4", "What expires in 7/30/90 days; each lot's window",
-         StabilityScreen),
+         later("stability", "StabilityScreen")),
     Mode("titrate", "Titrate", "f5", "A titration ladder as a calendar and what to dispense",
-         TitrateScreen),
+         later("titrate", "TitrateScreen")),
     Mode("batch", "Batch", "f6", "Run a prescription CSV and browse its results and errors",
-         BatchScreen),
+         later("batch", "BatchScreen")),
 )
 
 
@@ -86,8 +91,12 @@ class CompoundApp(App[None]):
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:
         """Import the register (SQLAlchemy, ~0.3 s) while the pharmacist reads the first screen,
-        so the first look at Lots or a save does not wait for it."""
+        so the first look at Lots or a save does not wait for it; and the other screens, which the
+        first paint does without."""
         import compound.register  # noqa: F401
+
+        for module in ("lots", "stability", "titrate", "batch", "help"):
+            importlib.import_module(f"compound.tui.screens.{module}")
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width)
@@ -100,6 +109,8 @@ class CompoundApp(App[None]):
         await self.switch_mode(key)
 
     def action_help(self) -> None:
+        from compound.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -43,8 +43,8 @@ class PlanForm(VerticalScroll):
     def fields(self) -> list[PlanField]:
         return list(self.query(PlanField))
 
-    def values(self) -> dict[str, str | bool]:
-        return {f.spec.name: f.value for f in self.fields()}
+    def values(self, fields: list[PlanField] | None = None) -> dict[str, str | bool]:
+        return {f.spec.name: f.value for f in (self.fields() if fields is None else fields)}
 
     def submit(self) -> bool:
         """Post the values if every visible field is valid; else point at the first bad one."""
@@ -58,8 +58,8 @@ class PlanForm(VerticalScroll):
         self.post_message(CalculationRequested(self.spec.key, self.values()))
         return True
 
-    def _visible(self) -> set[str]:
-        shown = {f.name for f in self.spec.visible(self.values())}
+    def _visible(self, fields: list[PlanField] | None = None) -> set[str]:
+        shown = {f.name for f in self.spec.visible(self.values(fields))}
         return shown | dating.NAMES if self.dating else shown
 
     @on(Input.Submitted)
@@ -77,6 +77,7 @@ class PlanForm(VerticalScroll):
 
     @on(Select.Changed)
     def _show_applicable(self) -> None:
-        visible = self._visible()
-        for field in self.fields():
+        fields = self.fields()  # one query: this runs for every Select set while the form mounts
+        visible = self._visible(fields)
+        for field in fields:
             field.display = field.spec.name in visible
