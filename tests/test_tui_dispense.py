@@ -104,3 +104,20 @@ async def test_a_refusal_names_the_dialog_field_not_a_cli_flag(clock):
         assert isinstance(app.screen, ErrorModal)
         message = text(app, "#error-message")
         assert message.startswith("“Quantity”:") and "--" not in message
+
+
+async def test_an_unknown_rx_is_refused_with_the_command_that_records_it(clock):
+    number = released_lot_and_rx(clock)
+    app = CompoundApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_dispense_dialog(pilot, number)
+        dialog.query_one("#sign-quantity").value = "30"
+        dialog.query_one("#sign-rx").value = "RX9"
+        dialog.query_one("#sign-by").value = "AB"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "unknown prescription RX9" in text(app, "#error-message")
+        assert "compound rx add" in text(app, "#error-hint")  # a shell command keeps its flags
+    with Register.open() as register:
+        assert register.get(number).remaining == 90
