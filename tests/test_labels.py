@@ -479,19 +479,25 @@ def test_labels_from_a_batch_worksheet(batch_file, run, tmp_path):
     assert "RX2003" in field_texts(blocks[3])
 
 
-def test_a_lot_saved_with_its_prescription_prints_it_without_flags(run, pharmacy, tmp_path):
+def released_for_rx(run, rx: str, *more: str) -> str:
+    """30 capsules of 4.5 mg saved for prescription ``rx`` (``more``: further plan options), released."""
     assert run("lots", "receive", "naltrexone-hcl-50mg-tablet", "NTX2403", "--expiry", "2026-05",
                "--tablet-weight", "200mg", "--by", "AB")[0] == 0
     assert run("lots", "receive", "mcc", "MCC77", "--expiry", "2025-08-31", "--by", "AB")[0] == 0
     code, out, err = run("plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight",
                          "200mg", "--fill-weight", "100mg", "--compounded", "2025-03-10",
-                         "--rx", "RX7", "--patient", "Zelda Quux", "--dob", "1970-01-02",
-                         "--prescriber", "Dr A Smith", "--directions", "Take 1 capsule at bedtime",
+                         "--rx", rx, "--patient", "Zelda Quux", "--dob", "1970-01-02",
+                         "--prescriber", "Dr A Smith", "--directions", "Take 1 capsule at bedtime", *more,
                          "--save", "--by", "AB", "--checked-by", "CD", "--ingredient-lot", "NTX2403",
                          "--ingredient-lot", "MCC77", "--json")
     assert code == 0, err
     number = _saved(out)
     assert run("lots", "release", number, "--by", "CD")[0] == 0
+    return number
+
+
+def test_a_lot_saved_with_its_prescription_prints_it_without_flags(run, pharmacy, tmp_path):
+    number = released_for_rx(run, "RX7")
     label = tmp_path / "rx.pdf"
     code, stdout, err = run("labels", number, "--format", "pdf", "-o", label)
     assert code == 0, err
@@ -522,19 +528,7 @@ def test_the_example_labels_are_real(tmp_path):
 
 def test_a_patient_label_gives_one_fill_of_the_prescription_not_the_whole_lot(run, pharmacy, tmp_path):
     # 30 capsules made for RX9, which prescribes 15 a fill (1 refill): each fill's label says 15.
-    assert run("lots", "receive", "naltrexone-hcl-50mg-tablet", "NTX2403", "--expiry", "2026-05",
-               "--tablet-weight", "200mg", "--by", "AB")[0] == 0
-    assert run("lots", "receive", "mcc", "MCC77", "--expiry", "2025-08-31", "--by", "AB")[0] == 0
-    code, out, err = run("plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight",
-                         "200mg", "--fill-weight", "100mg", "--compounded", "2025-03-10",
-                         "--rx", "RX9", "--patient", "Zelda Quux", "--dob", "1970-01-02",
-                         "--prescriber", "Dr A Smith", "--directions", "Take 1 capsule at bedtime",
-                         "--refills", "1", "--quantity-per-fill", "15",
-                         "--save", "--by", "AB", "--checked-by", "CD", "--ingredient-lot", "NTX2403",
-                         "--ingredient-lot", "MCC77", "--json")
-    assert code == 0, err
-    number = _saved(out)
-    assert run("lots", "release", number, "--by", "CD")[0] == 0
+    number = released_for_rx(run, "RX9", "--refills", "1", "--quantity-per-fill", "15")
     code, _, err = run("labels", number, "--format", "csv", "-o", tmp_path / "fill.csv")
     assert code == 0, err
     import pandas as pd

@@ -45,17 +45,22 @@ async def open_dispense_dialog(pilot, number: str) -> SignModal:
     return dialog
 
 
+async def dispense(pilot, dialog: SignModal, quantity: str, rx: str = "") -> None:
+    """Fill the dispense dialog (initials AB) and submit it."""
+    dialog.query_one("#sign-quantity").value = quantity
+    dialog.query_one("#sign-rx").value = rx
+    dialog.query_one("#sign-by").value = "AB"
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def test_a_partial_dispense_to_an_rx_leaves_the_rest_released(clock):
     number = released_lot_and_rx(clock)
     app = CompoundApp()
     async with app.run_test(size=(120, 40)) as pilot:
         dialog = await open_dispense_dialog(pilot, number)
         assert dialog.values()["quantity"] == "90"  # what is left, filled in
-        dialog.query_one("#sign-quantity").value = "30"
-        dialog.query_one("#sign-rx").value = "RX1"
-        dialog.query_one("#sign-by").value = "AB"
-        await pilot.press("enter")
-        await settle(pilot)
+        await dispense(pilot, dialog, "30", "RX1")
         assert isinstance(app.screen, LotDetailScreen)
         summary = text(app, "#lot-summary")
         assert "RELEASED" in summary and "90 capsules made; 60 capsules left" in summary
@@ -76,10 +81,7 @@ async def test_dispensing_more_than_remains_is_refused_and_changes_nothing(clock
     app = CompoundApp()
     async with app.run_test(size=(120, 40)) as pilot:
         dialog = await open_dispense_dialog(pilot, number)
-        dialog.query_one("#sign-quantity").value = "100"
-        dialog.query_one("#sign-by").value = "AB"
-        await pilot.press("enter")
-        await settle(pilot)
+        await dispense(pilot, dialog, "100")
         assert isinstance(app.screen, ErrorModal)
         message = text(app, "#error-message")
         assert "90 capsules left" in message and "100 capsules" in message
@@ -97,10 +99,7 @@ async def test_a_refusal_names_the_dialog_field_not_a_cli_flag(clock):
     app = CompoundApp()
     async with app.run_test(size=(120, 40)) as pilot:
         dialog = await open_dispense_dialog(pilot, number)
-        dialog.query_one("#sign-quantity").value = "30mL"
-        dialog.query_one("#sign-by").value = "AB"
-        await pilot.press("enter")
-        await settle(pilot)
+        await dispense(pilot, dialog, "30mL")
         assert isinstance(app.screen, ErrorModal)
         message = text(app, "#error-message")
         assert message.startswith("“Quantity”:") and "--" not in message
@@ -111,11 +110,7 @@ async def test_an_unknown_rx_is_refused_with_the_command_that_records_it(clock):
     app = CompoundApp()
     async with app.run_test(size=(120, 40)) as pilot:
         dialog = await open_dispense_dialog(pilot, number)
-        dialog.query_one("#sign-quantity").value = "30"
-        dialog.query_one("#sign-rx").value = "RX9"
-        dialog.query_one("#sign-by").value = "AB"
-        await pilot.press("enter")
-        await settle(pilot)
+        await dispense(pilot, dialog, "30", "RX9")
         assert isinstance(app.screen, ErrorModal)
         assert "unknown prescription RX9" in text(app, "#error-message")
         assert "compound rx add" in text(app, "#error-hint")  # a shell command keeps its flags
