@@ -21,6 +21,7 @@ from compound import paths
 from compound.cli import cli
 from compound.errors import DateInputError, InputError, RegisterError
 from compound.register import Register, db, schema
+from test_register_api import capsules as api_capsules
 
 NTX, MCC = "NTX2403", "MCC-7781"
 TABLETS = "naltrexone-hcl-50mg-tablet"
@@ -38,15 +39,8 @@ def reg(tmp_path):
 
 
 def capsules(reg, **overrides):
-    args = dict(
-        kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=30,
-        quantity_unit="capsules", plan={"kind": "capsules", "status": "ok"},
-        compounded="2025-03-10", beyond_use_date="2025-09-05",
-        bud_limit="rule: nonaqueous-solid (180 days)", bud_source="USP <795> (2023) Table 4",
-        stability_window_days=None, storage="room", compounded_by="AB", checked_by=None,
-        components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")])
-    args.update(overrides)
-    return reg.record_lot(**args)
+    """test_register_api's lot, recorded without a study window or a checker."""
+    return api_capsules(reg, **{"stability_window_days": None, "checked_by": None, **overrides})
 
 
 def counts(reg):
