@@ -86,23 +86,25 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_HEAD: Final = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(
+    schema.events.c.seq.desc()).limit(1)
+_INSERT_EVENT: Final = schema.events.insert()
+
+
 def append(conn: sa.Connection, *, actor: str, action: str, subject: str | None,
            payload: dict[str, Any], clock: Callable[[], dt.datetime] = utc_now) -> int:
     """Append one event inside the caller's write transaction; returns its number."""
-    head = conn.execute(
-        sa.select(schema.events.c.seq, schema.events.c.hash)
-        .order_by(schema.events.c.seq.desc()).limit(1)
-    ).first()
+    head = conn.execute(_HEAD).first()
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utc_text(clock())
     body = _body(seq, at, actor, station(), action, subject, payload)
     digest = event_hash(prev, body)
     key = conn.get_execution_options().get(db.AUDIT_KEY_OPTION)
-    conn.execute(schema.events.insert().values(
-        seq=seq, at_utc=at, actor=actor, station=station(), action=action, subject=subject,
-        payload=canonical_json(payload), prev_hash=prev, hash=digest,
-        mac=signing.sign(key, digest) if key else None,
-    ))
+    conn.execute(_INSERT_EVENT, {
+        "seq": seq, "at_utc": at, "actor": actor, "station": station(), "action": action,
+        "subject": subject, "payload": canonical_json(payload), "prev_hash": prev,
+        "hash": digest, "mac": signing.sign(key, digest) if key else None,
+    })
     return seq
 
 

@@ -16,16 +16,23 @@ Status moves (a lot past its BUD shows as *expired* whatever was recorded)::
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 import sqlalchemy as sa
 
 from compound import paths
-from compound.errors import DateInputError, InputError, IntegrityError, RegisterError
+from compound.errors import (
+    CompoundError,
+    DateInputError,
+    InputError,
+    IntegrityError,
+    RegisterError,
+)
 from compound.register import (
     anchor,
     audit,
@@ -58,6 +65,28 @@ MOVES: Final = {
 
 _LOT_NUMBER_CHARS: Final = "A-Za-z0-9 ._/-"
 
+RECORD_BATCH: Final = 500
+"""Lots per transaction in :meth:`Register.record_lots`."""
+
+
+class _NewLot(NamedTuple):
+    """A lot that passed the checks needing no database, ready for :meth:`Register._insert_lot`."""
+
+    values: dict[str, Any]
+    used: list[tuple[str, float, str]]
+    when: entry.EntryDate
+
+
+def _in_bulk(exc: CompoundError, index: int, recorded: list[str]) -> CompoundError:
+    """``exc`` as :meth:`Register.record_lots` raises it: naming the entry, and what was kept."""
+    kept = (f"The {len(recorded)} lots of the batches before it are recorded "
+            f"({recorded[0]} … {recorded[-1]}); nothing of its batch is." if recorded
+            else "Nothing was recorded.")
+    exc.message = f"entries[{index}]: {exc.message}"
+    exc.hint = f"{exc.hint} {kept}" if exc.hint else kept
+    exc.args = (exc.message,)
+    return exc
+
 
 def _lot_number_text(value: Any, field: str = "lot") -> str:
     if not isinstance(value, str) or not re.fullmatch(
@@ -73,6 +102,23 @@ def _lot_number_text(value: Any, field: str = "lot") -> str:
 def _same_number(table: sa.Table, number_: str) -> sa.ColumnElement[bool]:
     """Lot numbers are one number whatever their case (``ntx2403`` is ``NTX2403``)."""
     return sa.func.lower(table.c.lot_number) == number_.lower()
+
+
+# Statements of the path every recorded lot takes, built once with bound parameters
+# (building them for each lot costs more than running them).
+_INGREDIENT_BY_NUMBER: Final = sa.select(schema.ingredient_lots).where(
+    schema.ingredient_lots.c.lot_number == sa.bindparam("number"))
+_LOT_BY_NUMBER: Final = sa.select(schema.lots).where(
+    schema.lots.c.lot_number == sa.bindparam("number"))
+_BUMP_COUNTER: Final = schema.counters.update().where(
+    schema.counters.c.name == sa.bindparam("counter")).values(value=schema.counters.c.value + 1)
+_COUNTER: Final = sa.select(schema.counters.c.value).where(
+    schema.counters.c.name == sa.bindparam("counter"))
+_INSERT_COUNTER: Final = schema.counters.insert()
+_INSERT_LOT: Final = schema.lots.insert()
+_INSERT_COMPONENT: Final = schema.components.insert()
+_INGREDIENT_NUMBER_TAKEN: Final = sa.select(schema.ingredient_lots.c.id).where(
+    sa.func.lower(schema.ingredient_lots.c.lot_number) == sa.bindparam("lower_number"))
 
 
 class Register:
@@ -253,6 +299,77 @@ class Register:
         real date of entry is not recorded; since the BUD never passes a
         component's expiry, neither is one made with a component expired by then.
         """
+        lot = self._prepare_lot(
+            kind=kind, description=description, quantity=quantity, quantity_unit=quantity_unit,
+            plan=plan, compounded=compounded, beyond_use_date=beyond_use_date,
+            bud_limit=bud_limit, bud_source=bud_source,
+            stability_window_days=stability_window_days, storage=storage,
+            compounded_by=compounded_by, checked_by=checked_by, components=components,
+            stability_window_end=stability_window_end, as_of=as_of, reason=reason)
+        with self._write() as conn:
+            return self._insert_lot(conn, lot)
+
+    def record_lots(self, entries: Iterable[Mapping[str, Any]], *,
+                    batch_size: int = RECORD_BATCH) -> list[str]:
+        """Record many lots, ``batch_size`` to a transaction; returns their lot numbers in order.
+
+        Each entry holds :meth:`record_lot`'s keyword arguments. Every lot is checked,
+        refused, numbered and audited exactly as :meth:`record_lot` would (the same code
+        does it), one event each, in the order given; only the transactions are fewer
+        (and the anchor file is written once a batch). A refused entry raises the error
+        ``record_lot`` would, naming the entry: the batches before its batch stay recorded,
+        nothing of its own batch is.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InputError(f"batch_size: {batch_size!r} is not a whole number of lots above 0.",
+                             field="batch_size")
+        recorded: list[str] = []
+        batch: list[tuple[int, _NewLot]] = []
+        for index, fields in enumerate(entries):
+            batch.append((index, self._entry(index, fields, recorded)))
+            if len(batch) == batch_size:
+                recorded += self._insert_batch(batch, recorded)
+                batch = []
+        if batch:
+            recorded += self._insert_batch(batch, recorded)
+        return recorded
+
+    def _entry(self, index: int, fields: Mapping[str, Any], recorded: list[str]) -> _NewLot:
+        if not isinstance(fields, Mapping):
+            raise _in_bulk(InputError(f"{fields!r:.60} is not a mapping of record_lot's "
+                                      "arguments.", field="entries"), index, recorded)
+        unknown = sorted(set(fields) - _RECORD_LOT_ARGUMENTS)
+        missing = sorted(_RECORD_LOT_REQUIRED - set(fields))
+        if unknown or missing:
+            what = (f"unknown field {', '.join(map(repr, unknown))}" if unknown
+                    else f"missing field {', '.join(map(repr, missing))}")
+            raise _in_bulk(InputError(f"{what}.", hint="An entry holds record_lot's keyword "
+                                      "arguments.", field="entries"), index, recorded)
+        try:
+            return self._prepare_lot(**fields)
+        except CompoundError as exc:
+            raise _in_bulk(exc, index, recorded) from None
+
+    def _insert_batch(self, batch: list[tuple[int, _NewLot]], recorded: list[str]) -> list[str]:
+        numbers: list[str] = []
+        try:
+            with self._write() as conn:
+                for _, lot in batch:
+                    numbers.append(self._insert_lot(conn, lot))
+        except CompoundError as exc:  # refused while inserting the entry after the last done
+            raise _in_bulk(exc, batch[min(len(numbers), len(batch) - 1)][0], recorded) from None
+        return numbers
+
+    def _prepare_lot(
+        self, *, kind: str, description: str, quantity: float, quantity_unit: str,
+        plan: Mapping[str, Any], compounded: dt.date | str, beyond_use_date: dt.date | str,
+        bud_limit: str, bud_source: str, stability_window_days: int | None, storage: str,
+        compounded_by: str, checked_by: str | None,
+        components: Sequence[tuple[str, float, str]],
+        stability_window_end: dt.date | str | None = None,
+        as_of: dt.date | str | None = None, reason: str | None = None,
+    ) -> _NewLot:
+        """A lot's checks that need no database: its row's values and the amounts used."""
         when = entry.entry_date(as_of, reason)
         values = self._lot_values(
             kind=kind, description=description, quantity=quantity, quantity_unit=quantity_unit,
@@ -261,32 +378,36 @@ class Register:
             stability_window_days=stability_window_days,
             stability_window_end=stability_window_end, storage=storage,
             compounded_by=compounded_by, checked_by=checked_by, when=when)
-        used = self._component_amounts(components)
-        with self._write() as conn:
-            sources = [self._component_source(conn, lot_no, values) for lot_no, _, _ in used]
-            for (_, _, unit), (kind_, row) in zip(used, sources, strict=True):
-                if unit == "tablet" and not (kind_ == "ingredient" and row.item_kind == "tablet"):
-                    raise InputError(f"component {row.lot_number}: only tablets are counted in "
-                                     "tablets.", hint="Give the amount used in mg or mL.",
-                                     field="components")
-            counter, lot_number = self._next_lot_number(conn, values["compounded"])
-            values["lot_number"] = lot_number
-            values["recorded_at"] = audit.utc_text(self.clock())
-            lot_id = conn.execute(schema.lots.insert().values(**values)).inserted_primary_key[0]
-            payload_components = []
-            for position, ((_, amount, unit), (kind_, row)) in enumerate(
-                    zip(used, sources, strict=True), start=1):
-                conn.execute(schema.components.insert().values(
-                    lot_id=lot_id, position=position, amount=amount, unit=unit,
-                    ingredient_lot_id=row.id if kind_ == "ingredient" else None,
-                    sub_lot_id=row.id if kind_ == "lot" else None))
-                payload_components.append(component_record(
-                    lot_number, position, row.lot_number if kind_ == "ingredient" else None,
-                    row.lot_number if kind_ == "lot" else None, amount, unit))
-            audit.append(conn, actor=values["compounded_by"], action="lot.record",
-                         subject=lot_number, clock=self.clock, payload={
-                             "lot": lot_record(values), "components": payload_components,
-                             "counter": counter, **when.payload()})
+        return _NewLot(values, self._component_amounts(components), when)
+
+    def _insert_lot(self, conn: sa.Connection, lot: _NewLot) -> str:
+        """The checks that need the database, the rows and the lot.record event (in ``conn``'s
+        write transaction): the one way a compounded lot enters the register."""
+        values, used, when = dict(lot.values), lot.used, lot.when
+        sources = [self._component_source(conn, lot_no, values) for lot_no, _, _ in used]
+        for (_, _, unit), (kind_, row) in zip(used, sources, strict=True):
+            if unit == "tablet" and not (kind_ == "ingredient" and row.item_kind == "tablet"):
+                raise InputError(f"component {row.lot_number}: only tablets are counted in "
+                                 "tablets.", hint="Give the amount used in mg or mL.",
+                                 field="components")
+        counter, lot_number = self._next_lot_number(conn, values["compounded"])
+        values["lot_number"] = lot_number
+        values["recorded_at"] = audit.utc_text(self.clock())
+        lot_id = conn.execute(_INSERT_LOT, values).inserted_primary_key[0]
+        payload_components = []
+        for position, ((_, amount, unit), (kind_, row)) in enumerate(
+                zip(used, sources, strict=True), start=1):
+            conn.execute(_INSERT_COMPONENT, {
+                "lot_id": lot_id, "position": position, "amount": amount, "unit": unit,
+                "ingredient_lot_id": row.id if kind_ == "ingredient" else None,
+                "sub_lot_id": row.id if kind_ == "lot" else None})
+            payload_components.append(component_record(
+                lot_number, position, row.lot_number if kind_ == "ingredient" else None,
+                row.lot_number if kind_ == "lot" else None, amount, unit))
+        audit.append(conn, actor=values["compounded_by"], action="lot.record",
+                     subject=lot_number, clock=self.clock, payload={
+                         "lot": lot_record(values), "components": payload_components,
+                         "counter": counter, **when.payload()})
         return lot_number
 
     def _lot_values(self, *, kind: str, description: str, quantity: float, quantity_unit: str,
@@ -365,8 +486,7 @@ class Register:
     def _component_source(self, conn: sa.Connection, lot_no: str,
                           lot: dict[str, Any]) -> tuple[str, Any]:
         made_on, bud = lot["compounded"], lot["beyond_use_date"]
-        ing = conn.execute(sa.select(schema.ingredient_lots)
-                           .where(schema.ingredient_lots.c.lot_number == lot_no)).first()
+        ing = conn.execute(_INGREDIENT_BY_NUMBER, {"number": lot_no}).first()
         if ing is not None:
             if ing.expiry < made_on:
                 raise RegisterError(
@@ -385,7 +505,7 @@ class Register:
                     "component's expiry (USP <795>).",
                     hint="Assign the BUD with this lot's expiry as a component expiry.")
             return "ingredient", ing
-        sub = conn.execute(sa.select(schema.lots).where(schema.lots.c.lot_number == lot_no)).first()
+        sub = conn.execute(_LOT_BY_NUMBER, {"number": lot_no}).first()
         if sub is None:
             raise RegisterError(
                 f"unknown lot {lot_no}: it is neither a received ingredient lot nor a compounded "
@@ -407,15 +527,14 @@ class Register:
 
     def _next_lot_number(self, conn: sa.Connection, made_on: dt.date) -> tuple[dict[str, Any], str]:
         name = f"{self.lot_prefix}-{made_on:%Y%m%d}"
-        c = schema.counters
         while True:
-            bumped = conn.execute(c.update().where(c.c.name == name).values(value=c.c.value + 1))
+            bumped = conn.execute(_BUMP_COUNTER, {"counter": name})
             if bumped.rowcount == 0:
-                conn.execute(c.insert().values(name=name, value=1))
-            value = conn.execute(sa.select(c.c.value).where(c.c.name == name)).scalar_one()
+                conn.execute(_INSERT_COUNTER, {"name": name, "value": 1})
+            value = conn.execute(_COUNTER, {"counter": name}).scalar_one()
             candidate = f"{name}-{value:04d}"
-            taken = conn.execute(sa.select(schema.ingredient_lots.c.id).where(
-                _same_number(schema.ingredient_lots, candidate))).first()
+            taken = conn.execute(_INGREDIENT_NUMBER_TAKEN,
+                                 {"lower_number": candidate.lower()}).first()
             if taken is None:
                 return {"name": name, "value": value}, candidate
 
@@ -712,6 +831,14 @@ def _next_step(lot_no: str, status: str, actor: str) -> str:
                     f"--by {actor}.",
         "destroyed": "It was destroyed; nothing more can happen to it.",
     }[status]
+
+
+# The keyword arguments an entry of Register.record_lots may hold: record_lot's own.
+_RECORD_LOT_PARAMETERS: Final = [p for p in inspect.signature(Register._prepare_lot)
+                                 .parameters.values() if p.name != "self"]
+_RECORD_LOT_ARGUMENTS: Final = frozenset(p.name for p in _RECORD_LOT_PARAMETERS)
+_RECORD_LOT_REQUIRED: Final = frozenset(p.name for p in _RECORD_LOT_PARAMETERS
+                                        if p.default is p.empty)
 
 
 def bud_fields(bud: Any) -> dict[str, Any]:
