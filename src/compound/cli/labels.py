@@ -8,7 +8,6 @@ labelled 6, bad input 2; the output file is written whole or not at all.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -65,8 +64,7 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
     config directory (or COMPOUND_PHARMACY). A label is refused, never cut
     short: a missing field, a lot not released, text too long for the label.
     """
-    from compound.labels import content
-    from compound.labels.output import render
+    from compound.labels import content, export
 
     if from_batch is not None:
         if lot is not None:
@@ -79,26 +77,14 @@ def labels(lot: str | None, fmt: str, out: str, stock: bool, rx: str | None, pat
         if start is None:
             raise click.UsageError("--titration needs --start DATE (day 1 of the course).")
         directions = (*directions, *content.directions_from_titration(ladder, start))
+    order = export.LabelOrder(lot, "stock" if stock else "patient", rx=rx, patient=patient,
+                              prescriber=prescriber, directions=directions)
     with opened(db) as register:
-        found = register.get(lot)
-        recorded = None if stock else _recorded(register, found.lot_number, rx)
-    data = render(found, fmt, kind="stock" if stock else "patient", rx=rx, patient=patient,
-                  prescriber=prescriber, directions=directions, copies=copies, dpi=int(dpi),
-                  layout=layout, recorded=recorded)
-    write_file(out, data)
+        label = export.label_of(register, order)
+    write_file(out, export.render(label, fmt, copies=copies, dpi=int(dpi), layout=layout))
     what = f"{'stock' if stock else 'patient'} label{'s' if copies != 1 else ''}"
-    number = rx or (recorded or {}).get("rx_number")
-    click.echo(f"Wrote {copies} {what} for lot {found.lot_number}"
-               f"{'' if stock else f' (Rx {number})'} to {out} ({fmt.upper()}).")
-
-
-def _recorded(register: Any, lot: str, rx: str | None) -> dict[str, Any] | None:
-    """The prescription the register holds for the lot: the one it was made for, or (--rx) one it
-    was dispensed to. A lot recorded without one prints what was typed."""
-    made_for = register.prescription_for_label(lot)
-    if made_for is None or rx is None or rx.strip() == made_for.get("rx_number"):
-        return made_for  # type: ignore[no-any-return]
-    return register.prescription_for_label(lot, rx)  # type: ignore[no-any-return]
+    click.echo(f"Wrote {copies} {what} for lot {label.lot}"
+               f"{'' if stock else f' (Rx {label.rx})'} to {out} ({fmt.upper()}).")
 
 
 def _from_batch(worksheet: str, fmt: str, out: str, copies: int, dpi: int, layout: str) -> None:

@@ -52,6 +52,8 @@ MODES_SHOWN: tuple[Mode, ...] = (
          later("titrate", "TitrateScreen")),
     Mode("batch", "Batch", "f6", "Run a prescription CSV and browse its results and errors",
          later("batch", "BatchScreen")),
+    Mode("labels", "Labels", "f7", "A released lot's patient or stock label: preview, PDF/ZPL/CSV",
+         later("labels", "LabelsScreen")),
 )
 
 
@@ -95,7 +97,7 @@ class CompoundApp(App[None]):
         first paint does without."""
         import compound.register  # noqa: F401
 
-        for module in ("lots", "stability", "titrate", "batch", "help"):
+        for module in ("lots", "stability", "titrate", "batch", "labels", "help"):
             importlib.import_module(f"compound.tui.screens.{module}")
 
     def on_resize(self, event: Resize) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from compound.labels import Layout
+    from compound.labels import LabelContent
+    from compound.labels.export import LabelOrder
     from compound.planning.base import Plan
     from compound.planning.stability import BudResult
     from compound.register import IngredientLot, Lot, LotSummary
@@ -72,19 +73,35 @@ def dispense(number: str, *, by: str, quantity: str, rx: str, reason: str) -> Lo
                                  rx=rx or None)
 
 
-def label_layout(number: str) -> Layout:
-    """The lot's stock label as it will print (LabelRefused or RegisterError when it may not)."""
-    from compound.labels import Prescription, from_lot, lay_out
+def released_lots() -> list[str]:
+    """The numbers of the lots a label may be printed for (released), by BUD."""
+    from compound.register import Register
 
-    return lay_out(from_lot(lot(number), kind="stock", given=Prescription()))
+    with Register.open() as register:
+        return [lot.lot_number for lot in register.iter_lots("released")]
 
 
-def export_label(number: str, fmt: str, folder: Path) -> Path:
-    """Write the lot's stock label as ``fmt`` (pdf, zpl, csv) in ``folder``; returns the file."""
-    from compound.labels import render
+def label_lot(number: str) -> tuple[Lot, list[str]]:
+    """The lot, and the Rx numbers recorded against it (made for, then dispensed to)."""
+    from compound.labels.export import rx_numbers
 
-    data = render(lot(number), fmt, kind="stock")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{number.replace('/', '_')}-stock.{fmt}"
-    path.write_bytes(data)
-    return path
+    found = lot(number)
+    return found, rx_numbers(found)
+
+
+def label(order: LabelOrder) -> LabelContent:
+    """The checked content of a lot's label, as ``compound labels`` builds it (RegisterError,
+    LabelRefused or InputError when no label may be printed)."""
+    from compound.labels.export import label_of
+    from compound.register import Register
+
+    with Register.open() as register:
+        return label_of(register, order)
+
+
+def save_label(order: LabelOrder, fmt: str, folder: Path, *, copies: int) -> Path:
+    """Write the lot's label (read afresh) as ``fmt`` (pdf, zpl, csv) in ``folder``; returns the
+    file (``LOT-stock.pdf``, ``LOT-RX.pdf``)."""
+    from compound.labels.export import save
+
+    return save(label(order), fmt, folder, copies=copies)

@@ -162,9 +162,9 @@ class LotDetailScreen(Screen[None]):
         self.query_one("#lot-history", Static).update(history(lot))
 
     def action_label(self) -> None:
-        from compound.tui.screens.label import LabelScreen
+        from compound.tui.screens.labels import LabelsScreen
 
-        self.app.push_screen(LabelScreen(self.lot_number))
+        self.app.push_screen(LabelsScreen(self.lot_number))
 
     def action_act(self, action: str) -> None:
         detail = f"{ACTIONS[action]} lot {self.lot_number}" + (
