@@ -484,3 +484,53 @@ def test_verify_reads_events_and_lots_in_bounded_batches(url, monkeypatch):
     assert report.ok, report.problems
     assert counted == {"events": 11, "lots": 7}  # 5 events + 6 records; 1 + 6 lots
     assert per_query["events"] == [4, 4, 3] and per_query["lots"] == [3, 3, 1], per_query
+
+
+def test_a_lot_deleted_with_its_components_names_each_missing_row(url, outsider):
+    """The replay keeps one digest of a lot's components; what is missing is still named row by
+    row, from the lot.record event read again."""
+    lot_id = outsider.scalar("SELECT id FROM lots WHERE lot_number = :n", n=LOT)
+    outsider.run(f"DELETE FROM components WHERE lot_id = {lot_id}",
+                 f"DELETE FROM lots WHERE id = {lot_id}")
+    assert problems(url) == [
+        f"lot {LOT}: the audit trail records it (last event #5) but its row is missing "
+        "(deleted outside the tool).",
+        f"component 1 of lot {LOT}: the audit trail records it (last event #5) but its row is "
+        "missing (deleted outside the tool).",
+        f"component 2 of lot {LOT}: the audit trail records it (last event #5) but its row is "
+        "missing (deleted outside the tool)."]
+
+
+def test_a_lot_and_component_written_outside_the_tool_are_named(url, outsider):
+    row = outsider.rows("SELECT * FROM lots WHERE lot_number = :n", n=LOT)[0]._mapping
+    columns = [c for c in row if c != "id"]
+    outsider.run((f"INSERT INTO lots ({', '.join(columns)}) SELECT "
+                  f"{', '.join('lot_number || :x' if c == 'lot_number' else c for c in columns)}"
+                  " FROM lots WHERE lot_number = :n", {"x": "B", "n": LOT}),
+                 ("INSERT INTO components (lot_id, position, ingredient_lot_id, amount, unit) "
+                  "SELECT id, 1, (SELECT id FROM ingredient_lots WHERE lot_number = :i), 5, 'mg' "
+                  "FROM lots WHERE lot_number = :n", {"i": MCC, "n": LOT + "B"}))
+    assert problems(url) == [
+        f"lot {LOT}B: its row has no event in the audit trail (written outside the tool, or "
+        "its event was deleted).",
+        f"component 1 of lot {LOT}B: its row has no event in the audit trail (written outside "
+        "the tool, or its event was deleted)."]
+
+
+def test_components_changed_on_one_lot_of_many_are_named_with_their_lot(url, outsider):
+    with Register.open(url) as reg:
+        second = reg.record_lots([dict(
+            kind="capsules", description=f"Naltrexone HCl capsules {n}", quantity=30,
+            quantity_unit="capsules", plan={"n": n}, compounded="2025-03-10",
+            beyond_use_date="2025-09-05", bud_limit="rule: nonaqueous-solid (180 days)",
+            bud_source="USP <795> (2023) Table 4", stability_window_days=None, storage="room",
+            compounded_by="AB", checked_by="CD", components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")])
+            for n in range(4)])[2]
+    lot_id = outsider.scalar("SELECT id FROM lots WHERE lot_number = :n", n=second)
+    outsider.run(f"UPDATE components SET amount = 2 WHERE lot_id = {lot_id} AND position = 2",
+                 f"DELETE FROM components WHERE lot_id = {lot_id} AND position = 1")
+    assert problems(url) == [
+        f"component 1 of lot {second}: the audit trail records it (last event #8) but its row "
+        "is missing (deleted outside the tool).",
+        f"component 2 of lot {second}: amount is 2.0 in the register but 2100.0 in the audit "
+        "trail (last event #8): changed without its event."]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -88,12 +89,42 @@ def _compact_lot(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _lot_state(record: Mapping[str, Any]) -> dict[str, Any]:
-    """What the replay keeps of a lot: what events change (status) or read (quantity), and
-    one digest of every column fixed once recorded (~200 bytes a lot, whatever its plan)."""
+def _fixed_digest(record: Mapping[str, Any], components: Iterable[Mapping[str, Any]]) -> bytes:
+    """One digest of a lot's columns fixed once recorded and of its components, in order."""
     fixed = {k: v for k, v in _compact_lot(record).items() if k != "status"}
+    text = json.dumps([fixed, list(components)], sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def _lot_state(record: Mapping[str, Any],
+               components: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A lot row as the replay compares it: what events change (status) or read (quantity),
+    and the digest of the rest (:func:`_fixed_digest`)."""
     return {"lot_number": record["lot_number"], "status": record["status"],
-            "quantity": record["quantity"], "fixed": plan_digest(fixed)}
+            "quantity": record["quantity"], "fixed": _fixed_digest(record, components)}
+
+
+class _Lot:
+    """What the replay keeps of a lot (about 300 bytes, whatever its plan and components,
+    so 100,000 lots fit in ~30 MB): the columns of :func:`_lot_state`, the events that
+    recorded it and last named it, and what was dispensed from it by position."""
+
+    __slots__ = ("dispensed", "fixed", "last", "lot_number", "quantity", "recorded", "status")
+
+    def __init__(self, record: Mapping[str, Any], components: Iterable[Mapping[str, Any]],
+                 seq: int) -> None:
+        self.lot_number: str = record["lot_number"]
+        self.status: str = sys.intern(record["status"])
+        self.quantity: float = record["quantity"]
+        self.fixed = _fixed_digest(record, components)
+        self.recorded = self.last = seq
+        self.dispensed: dict[int, float] | None = None
+
+    def items(self) -> tuple[tuple[str, Any], ...]:
+        """The columns compared with :func:`_lot_state` of its row."""
+        return (("lot_number", self.lot_number), ("status", self.status),
+                ("quantity", self.quantity), ("fixed", self.fixed))
 
 
 LOT_BATCH: Final = 1000
@@ -101,7 +132,8 @@ LOT_BATCH: Final = 1000
 
 
 def _lot_rows(conn: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every lot row as ``(lot number, compact record)``, :data:`LOT_BATCH` rows per query."""
+    """Every lot row as ``(lot number, compact record)``, :data:`LOT_BATCH` rows per query,
+    each batch's components read with it."""
     t = schema.lots
     last: str | None = None
     while True:
@@ -109,8 +141,9 @@ def _lot_rows(conn: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
         if last is not None:
             query = query.where(t.c.lot_number > last)
         rows = conn.execute(query).all()
+        used = _components_by_lot(conn, [r.id for r in rows])
         for r in rows:
-            yield r.lot_number, _lot_state(lot_record(r._mapping))
+            yield r.lot_number, _lot_state(lot_record(r._mapping), used.get(r.id, ()))
         if len(rows) < LOT_BATCH:
             return
         last = rows[-1].lot_number
@@ -141,19 +174,35 @@ def read_dispensings(conn: sa.Connection) -> list[dict[str, Any]]:
     return [dispensing_record(r.lot_number, r._mapping) for r in conn.execute(query)]
 
 
-def read_components(conn: sa.Connection) -> list[dict[str, Any]]:
-    """Every component row, with lot numbers in place of row ids."""
+def _components_query(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """Component rows (and the id of their lot) with lot numbers in place of row ids."""
     c, lot, sub, ing = (schema.components, schema.lots.alias("lot"), schema.lots.alias("sub"),
                         schema.ingredient_lots)
-    query = (
-        sa.select(lot.c.lot_number, c.c.position, ing.c.lot_number.label("ingredient_lot"),
-                  sub.c.lot_number.label("sub_lot"), c.c.amount, c.c.unit)
+    return (
+        sa.select(c.c.lot_id, lot.c.lot_number, c.c.position,
+                  ing.c.lot_number.label("ingredient_lot"), sub.c.lot_number.label("sub_lot"),
+                  c.c.amount, c.c.unit)
         .select_from(c.outerjoin(lot, c.c.lot_id == lot.c.id)
                      .outerjoin(sub, c.c.sub_lot_id == sub.c.id)
                      .outerjoin(ing, c.c.ingredient_lot_id == ing.c.id))
-        .order_by(c.c.lot_id, c.c.position)
+        .where(where).order_by(c.c.lot_id, c.c.position)
     )
-    return [component_record(*row) for row in conn.execute(query)]
+
+
+def _components_by_lot(conn: sa.Connection,
+                       lot_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The component records of these lots (by lot id), in order."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if lot_ids:
+        for r in conn.execute(_components_query(schema.components.c.lot_id.in_(lot_ids))):
+            out.setdefault(r.lot_id, []).append(component_record(*r[1:]))
+    return out
+
+
+def _orphan_components(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Component rows whose lot row is gone (lot number None)."""
+    return [component_record(*r[1:]) for r in conn.execute(_components_query(
+        schema.components.c.lot_id.not_in(sa.select(schema.lots.c.id))))]
 
 
 class Replay:
@@ -162,10 +211,7 @@ class Replay:
     def __init__(self) -> None:
         self.versions: dict[int, dict[str, Any]] = {}
         self.ingredients: dict[str, dict[str, Any]] = {}
-        self.lots: dict[str, dict[str, Any]] = {}
-        self.recorded_by: dict[str, int] = {}
-        """Lot number -> the seq of its lot.record event (read again only if its row differs)."""
-        self.components: dict[tuple[str, int], dict[str, Any]] = {}
+        self.lots: dict[str, _Lot] = {}
         self.counters: dict[str, int] = {}
         self.prescriptions: dict[str, dict[str, Any]] = {}
         self.dispensings: dict[tuple[str, int], dict[str, Any]] = {}
@@ -207,34 +253,35 @@ class Replay:
         number = payload["lot_number"]
         if number not in self.lots:
             return [Problem(where, f"{action} names lot {number}, which no event recorded.")]
-        self.last_event[f"lot {number}"] = seq
+        lot = self.lots[number]
+        lot.last = seq
         if action == "lot.note":
             return []
         if action not in STATUS_ACTIONS:
             return [Problem(where, f"unknown action {action!r} (inserted outside the tool).")]
-        lot = self.lots[number]
         problems = []
-        if payload["from"] != lot["status"]:
+        if payload["from"] != lot.status:
             problems.append(Problem(where, f"moves lot {number} from {payload['from']!r}, but the "
-                                           f"events before it leave it {lot['status']!r}."))
-        lot["status"] = STATUS_ACTIONS[action]
+                                           f"events before it leave it {lot.status!r}."))
+        lot.status = STATUS_ACTIONS[action]
         if action == "lot.dispense" and "dispensing" in payload:
             problems += self._dispensing(where, lot, payload)
         return problems
 
-    def _dispensing(self, where: str, lot: dict[str, Any],
-                    payload: dict[str, Any]) -> list[Problem]:
+    def _dispensing(self, where: str, lot: _Lot, payload: dict[str, Any]) -> list[Problem]:
         """A (partial) dispensing: the lot stays as the event says; the total never exceeds it."""
         record = payload["dispensing"]
-        number = lot["lot_number"]
+        number = lot.lot_number
         problems = []
-        lot["status"] = payload["to"]
+        lot.status = sys.intern(payload["to"])
         if record["rx_number"] is not None and record["rx_number"] not in self.prescriptions:
             problems.append(Problem(where, f"dispenses lot {number} to prescription "
                                            f"{record['rx_number']}, which no event recorded."))
         self.dispensings[(number, record["position"])] = record
-        total = sum(d["quantity"] for (n, _), d in self.dispensings.items() if n == number)
-        if total > lot["quantity"] * (1 + 1e-9):
+        if lot.dispensed is None:
+            lot.dispensed = {}
+        lot.dispensed[record["position"]] = record["quantity"]
+        if sum(lot.dispensed.values()) > lot.quantity * (1 + 1e-9):
             problems.append(Problem(where, f"dispenses more of lot {number} than was made."))
         return problems
 
@@ -251,13 +298,10 @@ class Replay:
             if source not in known:
                 problems.append(Problem(where, f"lot {number} uses {source}, which no earlier "
                                                "event received or recorded."))
-            self.components[(number, comp["position"])] = comp
-        self.lots[number] = _lot_state(lot)
-        self.recorded_by[number] = seq
+        self.lots[number] = _Lot(lot, payload["components"], seq)
         counter = payload["counter"]
         self.counters[counter["name"]] = max(self.counters.get(counter["name"], 0),
                                              int(counter["value"]))
-        self.last_event[f"lot {number}"] = seq
         return problems
 
     def compare(self, conn: sa.Connection) -> list[Problem]:
@@ -269,9 +313,8 @@ class Replay:
         problems += self._diff("ingredient lot", self.ingredients, {
             r.lot_number: ingredient_record(r._mapping)
             for r in conn.execute(sa.select(schema.ingredient_lots))})
-        problems += self._compare_lots(conn)
-        problems += self._diff("component", self.components, {
-            (c["lot_number"], c["position"]): c for c in read_components(conn)})
+        lots, components = self._compare_lots(conn)
+        problems += lots + components
         problems += self._diff("prescription", self.prescriptions, {
             r.rx_number: prescription_record(r._mapping)
             for r in conn.execute(sa.select(schema.prescriptions))})
@@ -281,26 +324,51 @@ class Replay:
             r.name: {"value": r.value} for r in conn.execute(sa.select(schema.counters))})
         return problems
 
-    def _compare_lots(self, conn: sa.Connection) -> list[Problem]:
-        """Lot rows against the replay, streamed; a row whose fixed columns differ is compared
-        column by column with its lot.record event, read again for it alone."""
+    def _compare_lots(self, conn: sa.Connection) -> tuple[list[Problem], list[Problem]]:
+        """Lot rows (with their components) against the replay, streamed: the problems with
+        lots, then those with components.
+
+        A row whose fixed columns or components differ is compared item by item with its
+        lot.record event, read again for it alone; so are the components of a lot whose row
+        is missing or has no event, and component rows whose lot row is gone.
+        """
         out = []
-        for problem in self._diff("lot", self.lots, _lot_rows(conn)):
-            if not problem.what.startswith("fixed is "):
-                out.append(problem)
-                continue
-            number = problem.where.removeprefix("lot ")
+        want_components: dict[tuple[str | None, int], dict[str, Any]] = {}
+        got_components: dict[tuple[str | None, int], dict[str, Any]] = {}
+
+        def recorded(number: str) -> dict[str, Any]:
             payload = conn.execute(sa.select(schema.events.c.payload).where(
-                schema.events.c.seq == self.recorded_by[number])).scalar_one()
-            want = _compact_lot(json.loads(payload)["lot"])
+                schema.events.c.seq == self.lots[number].recorded)).scalar_one()
+            event: dict[str, Any] = json.loads(payload)
+            for comp in event["components"]:
+                want_components[(number, comp["position"])] = comp
+            return event
+
+        def row_of(number: str) -> Any:
             row = conn.execute(sa.select(schema.lots).where(
                 schema.lots.c.lot_number == number)).one()
-            got = _compact_lot(lot_record(row._mapping))
-            want["status"] = got["status"]  # a status that differs is reported already
-            out += self._diff("lot", {number: want}, {number: got})
-        return out
+            for comp in _components_by_lot(conn, [row.id]).get(row.id, []):
+                got_components[(number, comp["position"])] = comp
+            return row
 
-    def _diff(self, what: str, expected: Mapping[Any, dict[str, Any]],
+        for problem in self._diff("lot", self.lots, _lot_rows(conn)):
+            number = problem.where.removeprefix("lot ")
+            if problem.what.startswith("fixed is "):  # its columns or its components
+                want = _compact_lot(recorded(number)["lot"])
+                got = _compact_lot(lot_record(row_of(number)._mapping))
+                want["status"] = got["status"]  # a status that differs is reported already
+                out += self._diff("lot", {number: want}, {number: got})
+            else:
+                out.append(problem)
+                if "its row is missing" in problem.what:
+                    recorded(number)  # so are its components (or they are orphans below)
+                elif problem.what.startswith("its row has no event"):
+                    row_of(number)  # nor have its components
+        for comp in _orphan_components(conn):
+            got_components[(None, comp["position"])] = comp
+        return out, self._diff("component", want_components, got_components)
+
+    def _diff(self, what: str, expected: Mapping[Any, Mapping[str, Any] | _Lot],
               actual: Mapping[Any, dict[str, Any]] | Iterable[tuple[Any, dict[str, Any]]],
               ) -> list[Problem]:
         """Rows missing, rows without an event, then columns that differ (each by key).
@@ -316,7 +384,8 @@ class Replay:
 
         def last(key: Any) -> str:
             lot_key = f"lot {key[0]}" if isinstance(key, tuple) else name(key)
-            seq = self.last_event.get(lot_key)
+            lot = self.lots.get(lot_key[4:]) if lot_key.startswith("lot ") else None
+            seq = lot.last if lot is not None else self.last_event.get(lot_key)
             return f" (last event #{seq})" if seq else ""
 
         seen = set()
