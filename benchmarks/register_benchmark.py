@@ -1,18 +1,20 @@
 """How does the lot register behave with years of records? (Not a test: it prints a table.)
 
-Run: ``python benchmarks/register_benchmark.py [--lots 2000] [--db FILE] [--runs 3]``
+Run: ``python benchmarks/register_benchmark.py [--sizes 1000,10000,100000] [--db FILE] [--runs 3]``
 
-Builds a register of ``--lots`` compounded capsule lots through the public API
-(``Register.record_lot``, each with a real plan from ``compound.plan_capsules``; a third of
-them released), or reuses ``--db FILE`` when it already holds lots, then measures whole
-``compound`` processes (median of ``--runs``, with the range, and each process's peak memory,
-its own high-water mark from ``wait4``):
+Builds a register of compounded capsule lots through the public bulk API
+(``Register.record_lots``, 500 lots a transaction, each with a real plan from
+``compound.plan_capsules``, drawn in turn from ``--plans`` distinct ones; BUDs spread over
+the next 180 days; one lot in 30 released), growing it to each of ``--sizes`` in turn
+(``--db FILE`` keeps it for another run), and at each size measures whole ``compound``
+processes (median of ``--runs``, with the range, and each process's peak memory, its own
+high-water mark from ``wait4``):
 
 * ``compound audit verify`` (issue 13: linear, ≤ 30 s and ≤ 200 MB at 100,000 lots);
 * ``compound lots list --json`` (≤ 2 s and ≤ 150 MB at 100,000 lots);
-* ``compound lots list --status released``;
-* the register file's size per lot (≤ 5 KB);
-* ``compound plan capsules … --save`` into the full register (flat at any size).
+* ``compound lots list --status released`` and ``--expiring 7d`` (filtered in SQL);
+* ``compound plan capsules … --save`` into the full register (flat at any size);
+* the register file's size per lot (≤ 5 KB).
 
 Register writes are dated by the real clock, so the lots are compounded today.
 """
@@ -32,29 +34,44 @@ from pathlib import Path
 os.environ.setdefault("COMPOUND_CATALOG", os.pathsep)  # the shipped catalog only
 os.environ.pop("COMPOUND_TODAY", None)  # writes are dated by the real clock
 
+RELEASED_EVERY = 30
+"""One lot in this many is released (a release is its own transaction, so not all)."""
 
-def build(path: Path, lots: int) -> None:
+
+def build(path: Path, lots: int, distinct_plans: int) -> None:
+    """Grow the register at ``path`` to ``lots`` compounded lots, their plans drawn in turn from
+    ``distinct_plans`` real ones (strengths 0.5 mg, 0.6 mg, …; 30, 60 or 90 capsules)."""
     import compound
     from compound.register import Register
 
     today = dt.date.today()
-    plan = compound.plan_capsules("4.5mg", 30, overage="1", tablet_weight="200mg").to_dict()
+    plans = [compound.plan_capsules(f"{0.5 + n // 3 / 10:.1f}mg", 30 * (1 + n % 3), overage="1",
+                                    tablet_weight="200mg").to_dict()
+             for n in range(distinct_plans)]
     with Register.open(path) as reg:
-        for item, number in (("naltrexone-hcl-50mg-tablet", "NTX2403"), ("avicel", "MCC-7781")):
-            reg.receive_ingredient(item=item, lot_number=number,
-                                   expiry=(today + dt.timedelta(days=700)).isoformat(),
-                                   received_by="AB",
-                                   tablet_weight="200mg" if number == "NTX2403" else None)
-        for i in range(lots):
-            lot = reg.record_lot(
-                kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=31,
-                quantity_unit="capsules", plan=plan, compounded=today,
-                beyond_use_date=today + dt.timedelta(days=180),
-                bud_limit="rule: nonaqueous-solid (180 days)",
-                bud_source="USP <795> (2023) Table 4", stability_window_days=360,
-                storage="room", compounded_by="AB", checked_by="CD",
-                components=[("NTX2403", 3, "tablets"), ("MCC-7781", 2.1, "g")])
-            if i % 3 == 0:
+        have = reg.lot_summaries(limit=0)[1]
+        if have == 0:
+            for item, number in (("naltrexone-hcl-50mg-tablet", "NTX2403"),
+                                 ("avicel", "MCC-7781")):
+                reg.receive_ingredient(item=item, lot_number=number,
+                                       expiry=(today + dt.timedelta(days=700)).isoformat(),
+                                       received_by="AB",
+                                       tablet_weight="200mg" if number == "NTX2403" else None)
+
+        def entries():
+            for i in range(have, lots):
+                yield dict(
+                    kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=31,
+                    quantity_unit="capsules", plan=plans[i % len(plans)], compounded=today,
+                    beyond_use_date=today + dt.timedelta(days=1 + i % 180),
+                    bud_limit="rule: nonaqueous-solid (180 days)",
+                    bud_source="USP <795> (2023) Table 4", stability_window_days=360,
+                    storage="room", compounded_by="AB", checked_by="CD",
+                    components=[("NTX2403", 3, "tablets"), ("MCC-7781", 2.1, "g")])
+
+        numbers = reg.record_lots(entries())
+        for i, lot in enumerate(numbers, start=have):
+            if i % RELEASED_EVERY == 0:
                 reg.release(lot, "CD")
 
 
@@ -62,7 +79,10 @@ def count(path: Path) -> int:
     import sqlite3
 
     with sqlite3.connect(path) as conn:
-        return int(conn.execute("SELECT count(*) FROM lots").fetchone()[0])
+        try:
+            return int(conn.execute("SELECT count(*) FROM lots").fetchone()[0])
+        except sqlite3.OperationalError:  # a new file
+            return 0
 
 
 def run(args: list[str]) -> tuple[float, float]:
@@ -78,44 +98,56 @@ def run(args: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def measure(path: Path, runs: int) -> None:
+    lots = count(path)
+    db = ["--db", str(path)]
+    save = ["plan", "capsules", "--strength", "3mg", "--count", "30",
+            "--tablet-weight", "200mg", "--ingredient-lot", "NTX2403", "--ingredient-lot",
+            "MCC-7781", "--compounded", dt.date.today().isoformat(), "--save", "--by", "AB",
+            "--json", *db]
+    rows = [("compound audit verify", ["audit", "verify", *db]),
+            ("compound lots list --json", ["lots", "list", "--json", *db]),
+            ("compound lots list --status released", ["lots", "list", "--status",
+                                                     "released", *db]),
+            ("compound lots list --expiring 7d", ["lots", "list", "--expiring", "7d", *db]),
+            ("compound plan capsules … --save", save)]
+    print(f"\n{lots} lots; python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}; median of {runs} whole processes")
+    print(f"{'what':<40} {'median':>8} {'range':>15} {'peak RSS':>9}")
+    for name, command in rows:
+        measured = [run(command) for _ in range(runs)]
+        walls = [w for w, _ in measured]
+        print(f"{name:<40} {statistics.median(walls):>7.2f}s "
+              f"{min(walls):>6.2f}–{max(walls):.2f}s "
+              f"{max(m for _, m in measured):>6.0f} MB", flush=True)
+    size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(
+        path.name + "-*"))
+    print(f"{'register file':<40} {size / 1e6:>6.1f} MB = {size / 1024 / max(lots, 1):.1f} KB "
+          "a lot", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lots", type=int, default=2000)
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="lot counts to grow the register to and measure at, in order")
     parser.add_argument("--db", type=Path, default=None,
-                        help="reuse (or build once) this register file")
+                        help="keep the register in this file (reused when it holds lots)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--plans", type=int, default=100,
+                        help="distinct plans the lots' plans are drawn from (a pharmacy's "
+                             "repeat prescriptions)")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "register.sqlite3"
-        if not path.exists() or count(path) == 0:
-            start = time.perf_counter()
-            build(path, args.lots)
-            print(f"built {args.lots} lots in {time.perf_counter() - start:.0f} s "
-                  "(Register.record_lot, one transaction each)")
-        lots = count(path)
-        db = ["--db", str(path)]
-        save = ["plan", "capsules", "--strength", "3mg", "--count", "30",
-                "--tablet-weight", "200mg", "--ingredient-lot", "NTX2403", "--ingredient-lot",
-                "MCC-7781", "--compounded", dt.date.today().isoformat(), "--save", "--by", "AB",
-                "--json", *db]
-        rows = [("compound audit verify", ["audit", "verify", *db]),
-                ("compound lots list --json", ["lots", "list", "--json", *db]),
-                ("compound lots list --status released", ["lots", "list", "--status",
-                                                         "released", *db]),
-                ("compound plan capsules … --save", save)]
-        print(f"{lots} lots; python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-              f"load average {os.getloadavg()[0]:.1f}; median of {args.runs} whole processes")
-        print(f"{'what':<40} {'median':>8} {'range':>15} {'peak RSS':>9}")
-        for name, command in rows:
-            measured = [run(command) for _ in range(args.runs)]
-            walls = [w for w, _ in measured]
-            print(f"{name:<40} {statistics.median(walls):>7.2f}s "
-                  f"{min(walls):>6.2f}–{max(walls):.2f}s "
-                  f"{max(m for _, m in measured):>6.0f} MB")
-        size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob(
-            path.name + "-*"))
-        print(f"{'register file':<40} {size / 1e6:>6.1f} MB = {size / 1024 / max(lots, 1):.1f} KB "
-              "a lot")
+        for size in sizes:
+            have = count(path) if path.exists() else 0
+            if have < size:
+                start = time.perf_counter()
+                build(path, size, args.plans)
+                print(f"\nbuilt {have} → {size} lots in {time.perf_counter() - start:.0f} s "
+                      "(Register.record_lots, 500 a transaction)", flush=True)
+            measure(path, args.runs)
 
 
 if __name__ == "__main__":
