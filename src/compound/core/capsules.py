@@ -5,6 +5,12 @@ scalar broadcasts), every output is a column, and every finding is a boolean
 mask over the rows. Nothing here loops over rows or reads a file: the planning
 layer resolves the catalog into :class:`CapsuleInputs` and :class:`CapsuleRules`.
 
+One plan (every input a number: the TUI plans on every keystroke) runs the same
+formulas on Python floats, ~50 times quicker than on one-element columns, and its
+result holds floats and bools; the formulas are written once, with operators and
+:mod:`compound.core.elementwise`, and the two paths agree bit for bit
+(tests/test_capsules_scalar_path.py).
+
 Canonical units: masses [mg], counts [1] (whole numbers held as float64 so that
 NaN can mark "not applicable"), fractions [0–1].
 
@@ -38,12 +44,14 @@ T25, T29.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from compound.core import elementwise as ew
 from compound.core.rounding import ceil_count, round_count
 from compound.core.safety import DoseBand, classify_dose, unit_slip_suspected
 from compound.core.salts import api_to_weigh_mg, to_hcl_mg
@@ -51,6 +59,9 @@ from compound.core.weighing import trituration
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: A result's value: a Python float (bool) for one plan of scalars, else a float64 (bool) column.
+Floats = Any
+Bools = Any
 
 #: Finding codes whose masks :func:`compute_capsules` returns (dose bands come
 #: as ``dose_band`` indices instead).
@@ -91,7 +102,7 @@ class CapsuleRules:
     max_trituration_factor: float
 
 
-_BOOL_FIELDS = frozenset({
+_BOOL_FIELDS: Final = frozenset({
     "basis_is_base", "source_is_tablet", "whole_tablet_route", "form_is_base",
     "form_is_dihydrate", "opioid_use", "opioid_override", "filler_avoid",
 })
@@ -155,15 +166,35 @@ class CapsuleInputs:
     filler_avoid: npt.ArrayLike = False
 
     def __post_init__(self) -> None:
-        names = [f.name for f in fields(self) if f.name != "rules"]
-        raw = {n: np.asarray(getattr(self, n)) for n in names}
+        names = _INPUT_FIELDS
+        values = [getattr(self, n) for n in names]
+        if all(isinstance(v, (float, int, np.number, np.bool_)) for v in values):
+            # One plan: Python floats and bools, for the float path of compute_capsules.
+            for n, v in zip(names, values, strict=True):
+                object.__setattr__(self, n, bool(v) if n in _BOOL_FIELDS else float(v))
+            return
+        raw = {n: np.asarray(v) for n, v in zip(names, values, strict=True)}
         shape = np.broadcast_shapes((1,), *(a.shape for a in raw.values()))  # at least one row
         for n, a in raw.items():
             dtype = np.bool_ if n in _BOOL_FIELDS else np.float64
             object.__setattr__(self, n, np.broadcast_to(a.astype(dtype), shape))
 
+    @property
+    def is_scalar(self) -> bool:
+        """One plan held as Python scalars (every input was a number), not columns."""
+        return isinstance(self.strength_mg, float)
+
+    def columns(self) -> CapsuleInputs:
+        """The same inputs as one-row columns."""
+        if not self.is_scalar:
+            return self
+        return CapsuleInputs(rules=self.rules, **{n: [getattr(self, n)] for n in _INPUT_FIELDS})
+
     def __len__(self) -> int:
-        return int(np.asarray(self.strength_mg).size)
+        return 1 if self.is_scalar else int(np.asarray(self.strength_mg).size)
+
+
+_INPUT_FIELDS: Final = tuple(f.name for f in fields(CapsuleInputs) if f.name != "rules")
 
 
 @dataclass(frozen=True)
@@ -175,55 +206,73 @@ class CapsuleResult:
     ``rules.dose_bands`` of each row's strength (−1 for none).
     """
 
-    strength_hcl_mg: FloatArray
-    count: FloatArray
-    overage_units: FloatArray
-    overage_fraction: FloatArray
-    capsules_needed: FloatArray
-    capsules_to_prepare: FloatArray
-    api_required_mg: FloatArray
-    actual_strength_mg: FloatArray
-    tablet_strength_mg: FloatArray
-    tablet_weight_mg: FloatArray
-    tablets_to_crush: FloatArray
-    tablet_powder_mg: FloatArray
-    powder_left_over_mg: FloatArray
-    api_factor: FloatArray
-    assay_used: FloatArray
-    water_used: FloatArray
-    assay_given: BoolArray
-    water_given: BoolArray
-    api_to_weigh_mg: FloatArray
-    active_total_mg: FloatArray
-    active_per_capsule_mg: FloatArray
-    fill_weight_mg: FloatArray
-    fill_weight_low_mg: FloatArray
-    fill_weight_high_mg: FloatArray
-    filler_per_capsule_mg: FloatArray
-    filler_total_mg: FloatArray
-    filler_to_add_mg: FloatArray
-    blend_total_mg: FloatArray
-    mwq_mg: FloatArray
-    triturated: BoolArray
-    trituration: dict[str, FloatArray]
-    shortcut_tablets: FloatArray
-    shortcut_capsules: FloatArray
-    shortcut_strength_mg: FloatArray
-    shortcut_error: FloatArray
-    closest_capsules: FloatArray
-    closest_strength_mg: FloatArray
-    closest_error: FloatArray
-    dose_band: npt.NDArray[np.int64]
-    masks: dict[str, BoolArray]
-    source_is_tablet: BoolArray
-    whole_tablet_route: BoolArray
-    computable: BoolArray
+    strength_hcl_mg: Floats
+    count: Floats
+    overage_units: Floats
+    overage_fraction: Floats
+    capsules_needed: Floats
+    capsules_to_prepare: Floats
+    api_required_mg: Floats
+    actual_strength_mg: Floats
+    tablet_strength_mg: Floats
+    tablet_weight_mg: Floats
+    tablets_to_crush: Floats
+    tablet_powder_mg: Floats
+    powder_left_over_mg: Floats
+    api_factor: Floats
+    assay_used: Floats
+    water_used: Floats
+    assay_given: Bools
+    water_given: Bools
+    api_to_weigh_mg: Floats
+    active_total_mg: Floats
+    active_per_capsule_mg: Floats
+    fill_weight_mg: Floats
+    fill_weight_low_mg: Floats
+    fill_weight_high_mg: Floats
+    filler_per_capsule_mg: Floats
+    filler_total_mg: Floats
+    filler_to_add_mg: Floats
+    blend_total_mg: Floats
+    mwq_mg: Floats
+    triturated: Bools
+    trituration: dict[str, Floats]
+    shortcut_tablets: Floats
+    shortcut_capsules: Floats
+    shortcut_strength_mg: Floats
+    shortcut_error: Floats
+    closest_capsules: Floats
+    closest_strength_mg: Floats
+    closest_error: Floats
+    dose_band: Any
+    masks: dict[str, Bools]
+    source_is_tablet: Bools
+    whole_tablet_route: Bools
+    computable: Bools
 
     def __len__(self) -> int:
-        return int(self.strength_hcl_mg.size)
+        return 1 if self.is_scalar else int(self.strength_hcl_mg.size)
+
+    @property
+    def is_scalar(self) -> bool:
+        """One plan of Python scalars (from scalar inputs), not columns."""
+        return isinstance(self.strength_hcl_mg, float)
 
     def row(self, i: int) -> dict[str, Any]:
         """The scalar values of row ``i`` (floats; masks as bools)."""
+        one = self.at(i)
+        out: dict[str, Any] = {}
+        for f in fields(one):
+            value = getattr(one, f.name)
+            out[f.name] = dict(value) if isinstance(value, dict) else value
+        return out
+
+    def at(self, i: int) -> CapsuleResult:
+        """Row ``i`` as a one-plan result of Python scalars (itself when it is one)."""
+        if self.is_scalar:
+            if i != 0:
+                raise IndexError(i)
+            return self
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -231,15 +280,7 @@ class CapsuleResult:
                 out[f.name] = {k: v[i].item() for k, v in value.items()}
             else:
                 out[f.name] = value[i].item()
-        return out
-
-
-def _f(x: npt.ArrayLike) -> FloatArray:
-    return np.asarray(x, dtype=np.float64)
-
-
-def _b(x: npt.ArrayLike) -> BoolArray:
-    return np.asarray(x, dtype=np.bool_)
+        return CapsuleResult(**out)
 
 
 def compute_capsules(inputs: CapsuleInputs) -> CapsuleResult:
@@ -277,116 +318,128 @@ def compute_capsules(inputs: CapsuleInputs) -> CapsuleResult:
     ----------
     domain.md §1.1–1.4, §4.2–4.4; prior-art.md §6 T8, T11, T13, T25, T29.
     """
+    if inputs.is_scalar:
+        # One plan (the TUI recomputes on every keystroke): the same formulas on Python floats,
+        # ~50× quicker than on one-element columns. Where floats raise and numpy would give
+        # inf or NaN (a zero count or strength: a refused plan), the columns give the answer.
+        try:
+            return _compute(inputs, inputs.rules)
+        except ew.ARRAY_ONLY:
+            return compute_capsules(inputs.columns()).at(0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _compute(inputs, inputs.rules)
 
 
 def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
-    nan = np.full(np.shape(inp.strength_mg), np.nan)
+    """The formulas, once, for Python floats (one plan) and columns alike (:mod:`.elementwise`)."""
+    one = inp.is_scalar
+    nan = math.nan if one else np.full(np.shape(inp.strength_mg), np.nan)
     strength_hcl = to_hcl_mg(inp.strength_mg, inp.basis_is_base, r.mw_hcl, r.mw_base)
-    count = _f(inp.count)
-    over_units, over_fraction = _f(inp.overage_units), _f(inp.overage_fraction)
+    count = ew.as_float(inp.count)
+    over_units, over_fraction = ew.as_float(inp.overage_units), ew.as_float(inp.overage_fraction)
     capsules_needed = count + over_units + ceil_count(count * over_fraction)
     api_required = strength_hcl * capsules_needed
 
-    is_tablet = _b(inp.source_is_tablet)
-    whole = is_tablet & _b(inp.whole_tablet_route)
-    weighed = is_tablet & ~whole
-    is_api = ~is_tablet
-    ts, tw = _f(inp.tablet_strength_mg), _f(inp.tablet_weight_mg)
-    tw_known = np.isfinite(tw) & (tw > 0)
+    is_tablet = ew.as_bool(inp.source_is_tablet)
+    whole = is_tablet & ew.as_bool(inp.whole_tablet_route)
+    weighed = is_tablet & ew.not_(whole)
+    is_api = ew.not_(is_tablet)
+    ts, tw = ew.as_float(inp.tablet_strength_mg), ew.as_float(inp.tablet_weight_mg)
+    tw_known = ew.isfinite(tw) & (tw > 0)
 
     # The "crush N whole tablets into M capsules" analysis, for every tablet row.
     sc_tablets = ceil_count(api_required / ts)
     sc_strength = sc_tablets * ts / capsules_needed
     closest = round_count(sc_tablets * ts / strength_hcl)
     closest_strength = sc_tablets * ts / closest
-    capsules_to_prepare = np.where(whole, closest, capsules_needed)
-    actual_strength = np.where(whole, closest_strength, strength_hcl)
+    capsules_to_prepare = ew.where(whole, closest, capsules_needed)
+    actual_strength = ew.where(whole, closest_strength, strength_hcl)
 
     # API powder: salt, hydrate and potency correction.
-    form_base, form_di = _b(inp.form_is_base), _b(inp.form_is_dihydrate)
-    assay_in, water_in = _f(inp.assay), _f(inp.water)
-    assay_given, water_given = np.isfinite(assay_in), np.isfinite(water_in)
-    assay = np.where(assay_given, assay_in, 1.0)
-    water = np.where(water_given, water_in, np.where(form_di, r.dihydrate_water, 0.0))
+    form_base, form_di = ew.as_bool(inp.form_is_base), ew.as_bool(inp.form_is_dihydrate)
+    assay_in, water_in = ew.as_float(inp.assay), ew.as_float(inp.water)
+    assay_given, water_given = ew.isfinite(assay_in), ew.isfinite(water_in)
+    assay = ew.where(assay_given, assay_in, 1.0)
+    water = ew.where(water_given, water_in, ew.where(form_di, r.dihydrate_water, 0.0))
     api_factor = api_to_weigh_mg(1.0, form_base, assay, water, r.mw_hcl, r.mw_base)
     api_to_weigh = api_to_weigh_mg(api_required, form_base, assay, water, r.mw_hcl, r.mw_base)
 
-    tablet_powder = np.where(weighed, api_required / ts * tw, np.where(whole, sc_tablets * tw, nan))
-    active_total = np.where(is_api, api_to_weigh, tablet_powder)
+    tablet_powder = ew.where(weighed, api_required / ts * tw, ew.where(whole, sc_tablets * tw, nan))
+    active_total = ew.where(is_api, api_to_weigh, tablet_powder)
 
     count_ok = count > 0
     overage_ok = (over_units >= 0) & (over_fraction >= 0)
     assay_implausible = is_api & (assay > r.assay_max_plausible)
-    potency_ok = ~is_api | ((assay > 0) & (water >= 0) & (water < 1) & ~assay_implausible)
+    potency_ok = is_tablet | ((assay > 0) & (water >= 0) & (water < 1) & ew.not_(assay_implausible))
     # A tablet cannot weigh less than the drug it contains: a smaller figure is a typo or a
     # wrong unit, and weighing powder by it would under-dose every capsule.
     tablet_weight_impossible = is_tablet & tw_known & (tw <= ts)
-    tablet_ok = ~is_tablet | ((ts > 0) & (whole | tw_known) & ~tablet_weight_impossible)
-    fill = _f(inp.fill_weight_mg)
-    mwq = _f(inp.mwq_mg)
-    computable = (strength_hcl > 0) & count_ok & (count == np.floor(count)) & overage_ok \
+    tablet_ok = is_api | ((ts > 0) & (whole | tw_known) & ew.not_(tablet_weight_impossible))
+    fill = ew.as_float(inp.fill_weight_mg)
+    mwq = ew.as_float(inp.mwq_mg)
+    computable = (strength_hcl > 0) & count_ok & (count == ew.floor(count)) & overage_ok \
         & potency_ok & tablet_ok & (fill > 0) & (mwq > 0) & (capsules_to_prepare > 0)
 
     # Only a substance that is weighed can fall below the MWQ (whole tablets are not weighed).
     weighs = (weighed | is_api) & computable
-    trit = trituration(np.where(weighs, active_total, np.nan), mwq, r.max_trituration_factor)
-    triturated = weighs & (np.nan_to_num(trit["stages"]) > 0)
-    trit = {k: np.where(triturated, v, np.nan) for k, v in trit.items()}
+    trit = trituration(ew.where(weighs, active_total, math.nan), mwq, r.max_trituration_factor)
+    triturated = weighs & (ew.nan_to_num(trit["stages"]) > 0)
+    trit = {k: ew.where(triturated, v, math.nan) for k, v in trit.items()}
     # Enough whole tablets must be crushed to weigh the trituration's first portion.
-    tablets = np.where(is_tablet, sc_tablets, nan)
-    tablets = np.where(weighed & triturated, np.maximum(tablets, ceil_count(trit["drug_mg"] / tw)), tablets)
-    powder_weighed = np.where(triturated, trit["drug_mg"], tablet_powder)
-    left_over = np.where(weighed, tablets * tw - powder_weighed, np.where(whole, 0.0, nan))
+    tablets = ew.where(is_tablet, sc_tablets, nan)
+    tablets = ew.where(weighed & triturated, ew.maximum(tablets, ceil_count(trit["drug_mg"] / tw)), tablets)
+    powder_weighed = ew.where(triturated, trit["drug_mg"], tablet_powder)
+    left_over = ew.where(weighed, tablets * tw - powder_weighed, ew.where(whole, 0.0, nan))
 
     blend_total = fill * capsules_to_prepare
     active_per_capsule = active_total / capsules_to_prepare
     filler_total = blend_total - active_total
-    diluent_carried = np.where(triturated, trit["aliquot_mg"] - active_total, 0.0)
+    diluent_carried = ew.where(triturated, trit["aliquot_mg"] - active_total, 0.0)
     filler_to_add = filler_total - diluent_carried
-    trit["diluent_carried_mg"] = np.where(triturated, diluent_carried, np.nan)
+    trit["diluent_carried_mg"] = ew.where(triturated, diluent_carried, math.nan)
 
-    overfilled = computable & (np.where(triturated, trit["aliquot_mg"], active_total) > blend_total)
+    overfilled = computable & (ew.where(triturated, trit["aliquot_mg"], active_total) > blend_total)
     closest_error = closest_strength / strength_hcl - 1.0
     out_of_tolerance = (closest_strength < strength_hcl * r.potency_low) | (
         closest_strength > strength_hcl * r.potency_high)
-    opioid, override = _b(inp.opioid_use), _b(inp.opioid_override)
+    opioid, override = ew.as_bool(inp.opioid_use), ew.as_bool(inp.opioid_override)
     assay_outside = (assay < r.assay_low) | (assay > r.assay_high)
-    masks: dict[str, BoolArray] = {
-        "COUNT_NOT_POSITIVE": ~count_ok,
-        "COUNT_NOT_WHOLE": count_ok & (count != np.floor(count)),
-        "OVERAGE_NEGATIVE": ~overage_ok,
-        "FILL_WEIGHT_NOT_POSITIVE": ~(fill > 0),
-        "INVALID_POTENCY": ~potency_ok & ~assay_implausible,
+    no = False if one else np.zeros(np.shape(is_tablet), dtype=np.bool_)
+    masks: dict[str, Any] = {
+        "COUNT_NOT_POSITIVE": ew.not_(count_ok),
+        "COUNT_NOT_WHOLE": count_ok & (count != ew.floor(count)),
+        "OVERAGE_NEGATIVE": ew.not_(overage_ok),
+        "FILL_WEIGHT_NOT_POSITIVE": ew.not_(fill > 0),
+        "INVALID_POTENCY": ew.not_(potency_ok) & ew.not_(assay_implausible),
         "ASSAY_IMPLAUSIBLE": assay_implausible,
         "UNIT_SLIP_SUSPECTED": unit_slip_suspected(strength_hcl, r.dose_bands)
-        if any(b.key == "ldn" for b in r.dose_bands) else np.zeros_like(is_tablet),
-        "OPIOID_USE": opioid & ~override,
+        if any(b.key == "ldn" for b in r.dose_bands) else no,
+        "OPIOID_USE": opioid & ew.not_(override),
         "OPIOID_USE_OVERRIDDEN": opioid & override,
-        "FILLER_AVOID": _b(inp.filler_avoid) & np.ones_like(is_tablet),
+        "FILLER_AVOID": ew.as_bool(inp.filler_avoid) | no,
         "CAPSULE_OVERFILLED": overfilled,
         "SHORTCUT_OUT_OF_TOLERANCE": whole & computable & out_of_tolerance,
-        "SHORTCUT_STRENGTH_OFF": is_tablet & computable & (np.abs(closest_error) > r.shortcut_warn_error),
-        "TABLET_WEIGHT_REQUIRED": weighed & ~tw_known,
+        "SHORTCUT_STRENGTH_OFF": is_tablet & computable & (ew.fabs(closest_error) > r.shortcut_warn_error),
+        "TABLET_WEIGHT_REQUIRED": weighed & ew.not_(tw_known),
         "TABLET_WEIGHT_IMPOSSIBLE": tablet_weight_impossible,
-        "TABLET_WEIGHT_MISSING": whole & ~tw_known,
+        "TABLET_WEIGHT_MISSING": whole & ew.not_(tw_known),
         "WHOLE_TABLET_COUNT": whole & computable & (capsules_to_prepare != capsules_needed),
-        "TABLET_EXCIPIENTS": is_tablet.copy(),
+        "TABLET_EXCIPIENTS": is_tablet | no,
         "TRITURATION_PLANNED": triturated,
-        "FILLER_QS": computable & ~overfilled & (filler_to_add > 0) & (filler_to_add < mwq)
+        "FILLER_QS": computable & ew.not_(overfilled) & (filler_to_add > 0) & (filler_to_add < mwq)
         & (blend_total >= mwq),
         "BLEND_BELOW_MWQ": computable & (blend_total < mwq),
-        "HYDRATE_MISMATCH": is_api & ~form_base & ~form_di & water_given
+        "HYDRATE_MISMATCH": is_api & ew.not_(form_base) & ew.not_(form_di) & water_given
         & (water_in >= r.hydrate_mismatch_water),
         "DIHYDRATE_WATER_OFF": is_api & form_di & water_given
-        & (np.abs(water_in - r.dihydrate_water) > r.dihydrate_water_tolerance),
-        "DIHYDRATE_WATER_ASSUMED": is_api & form_di & ~water_given,
-        "ASSAY_ASSUMED": is_api & ~assay_given,
-        "ASSAY_OUTSIDE_USP": is_api & ~form_base & assay_given & assay_outside & ~assay_implausible,
+        & (ew.fabs(water_in - r.dihydrate_water) > r.dihydrate_water_tolerance),
+        "DIHYDRATE_WATER_ASSUMED": is_api & form_di & ew.not_(water_given),
+        "ASSAY_ASSUMED": is_api & ew.not_(assay_given),
+        "ASSAY_OUTSIDE_USP": is_api & ew.not_(form_base) & assay_given & assay_outside
+        & ew.not_(assay_implausible),
     }
-    tab = np.where(is_tablet, 1.0, np.nan)  # NaN on API rows: not applicable
-    api = np.where(is_api, 1.0, np.nan)
+    tab = ew.where(is_tablet, 1.0, math.nan)  # NaN on API rows: not applicable
+    api = ew.where(is_api, 1.0, math.nan)
     return CapsuleResult(
         strength_hcl_mg=strength_hcl,
         count=count,
@@ -427,7 +480,7 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
         closest_strength_mg=closest_strength * tab,
         closest_error=closest_error * tab,
         dose_band=classify_dose(strength_hcl, r.dose_bands),
-        masks={code: np.asarray(masks[code], dtype=np.bool_) for code in MASK_CODES},
+        masks={code: masks[code] if one else np.asarray(masks[code], dtype=np.bool_) for code in MASK_CODES},
         source_is_tablet=is_tablet,
         whole_tablet_route=whole,
         computable=computable,

@@ -49,10 +49,15 @@ def format_number(x: float, sig: int = SIGNIFICANT_FIGURES) -> str:
         return "—"
     if value == 0:
         return "0"
-    # repr is the shortest text that reads back as the float; Decimal writes it without exponent.
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
+    # repr is the shortest text that reads back as the float (no trailing zeros but ``4.0``'s);
+    # Decimal writes it without an exponent when it has one (below 1e-4, from 1e16).
+    text = repr(value)
+    if "e" in text:
+        text = format(Decimal(text), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    elif text.endswith(".0"):
+        text = text[:-2]
     return text
 
 

@@ -27,11 +27,12 @@ and leading zeros); The Joint Commission "Do Not Use" list.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from compound.core import elementwise as ew
 from compound.core import figures
 from compound.core.figures import SIGNIFICANT_FIGURES as SIGNIFICANT_FIGURES
 from compound.core.figures import format_concentration as format_concentration
@@ -87,19 +88,19 @@ def _round_sig_scalar(v: np.float64, sig: int) -> npt.NDArray[np.float64]:
     return np.array(figures.round_float(float(v), sig))
 
 
-def ceil_count(x: npt.ArrayLike, tol: float = COUNT_TOLERANCE) -> npt.NDArray[np.float64]:
+def ceil_count(x: npt.ArrayLike, tol: float = COUNT_TOLERANCE) -> Any:
     """Whole units needed to cover ``x``: ceiling, after snapping near-integers.
 
-    Returned as float64 so NaN (no value) survives in arrays; callers convert
-    to ``int`` at the edge.
+    Returned as float64 (a float for a float) so NaN (no value) survives in arrays; callers
+    convert to ``int`` at the edge.
     """
-    a = np.asarray(x, dtype=np.float64)
-    nearest = np.round(a)
-    snapped = np.where(np.abs(a - nearest) <= tol * np.maximum(1.0, np.abs(a)), nearest, a)
-    return np.ceil(snapped)
+    a = ew.as_float(x)
+    nearest = ew.rint(a)
+    snapped = ew.where(ew.fabs(a - nearest) <= tol * ew.maximum(1.0, ew.fabs(a)), nearest, a)
+    return ew.ceil(snapped)
 
 
-def round_count(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def round_count(x: npt.ArrayLike) -> Any:
     """Nearest whole number, ties away from zero (a count, not an amount)."""
-    a = np.asarray(x, dtype=np.float64)
-    return np.sign(a) * np.floor(np.abs(a) + 0.5)
+    a = ew.as_float(x)
+    return ew.sign(a) * ew.floor(ew.fabs(a) + 0.5)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from compound.core import elementwise as ew
 from compound.core.findings import Finding, Severity
 
 
@@ -29,9 +31,10 @@ class DoseBand:
     message: str
     source: str
 
-    def contains(self, dose_mg: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        d = np.asarray(dose_mg, dtype=np.float64)
-        ok = np.ones(d.shape, dtype=bool)
+    def contains(self, dose_mg: npt.ArrayLike) -> Any:
+        """Whether each dose is in the band: a bool for a float, else a bool array."""
+        d = ew.as_float(dose_mg)
+        ok = True if ew.is_scalar(d) else np.ones(d.shape, dtype=bool)
         if self.lower_mg is not None:
             ok &= (d >= self.lower_mg) if self.lower_inclusive else (d > self.lower_mg)
         if self.upper_mg is not None:
@@ -39,9 +42,11 @@ class DoseBand:
         return ok
 
 
-def classify_dose(dose_mg: npt.ArrayLike, bands: Sequence[DoseBand]) -> npt.NDArray[np.int64]:
-    """Index into ``bands`` for each dose; −1 where no band applies (NaN)."""
-    d = np.asarray(dose_mg, dtype=np.float64)
+def classify_dose(dose_mg: npt.ArrayLike, bands: Sequence[DoseBand]) -> Any:
+    """Index into ``bands`` for each dose; −1 where no band applies (NaN). An int for a float."""
+    d = ew.as_float(dose_mg)
+    if ew.is_scalar(d):
+        return next((i for i, band in enumerate(bands) if band.contains(d)), -1)
     out = np.full(d.shape, -1, dtype=np.int64)
     for i, band in enumerate(bands):
         out = np.where((out < 0) & band.contains(d), i, out)
@@ -49,7 +54,7 @@ def classify_dose(dose_mg: npt.ArrayLike, bands: Sequence[DoseBand]) -> npt.NDAr
 
 
 def unit_slip_suspected(dose_mg: npt.ArrayLike, bands: Sequence[DoseBand],
-                        usual_key: str = "ldn") -> npt.NDArray[np.bool_]:
+                        usual_key: str = "ldn") -> Any:
     """True where the dose is 1000× off a usual LDN dose (``4.5 g`` for 4.5 mg).
 
     Notes
@@ -57,7 +62,7 @@ def unit_slip_suspected(dose_mg: npt.ArrayLike, bands: Sequence[DoseBand],
     The mcg/mg and mg/g slips are the most common compounding calculation
     errors (ISMP Canada Bulletin 23(10), 2023: clonidine).
     """
-    d = np.asarray(dose_mg, dtype=np.float64)
+    d = ew.as_float(dose_mg)
     usual = next(b for b in bands if b.key == usual_key)
     return usual.contains(d / 1000.0) | usual.contains(d * 1000.0)
 

@@ -1,6 +1,6 @@
 """Salt basis, hydrate and potency corrections for naltrexone.
 
-All functions take and return ``numeric`` (a float or a numpy array); masses
+All functions take and return ``numeric`` (a float or a numpy array: a float for floats); masses
 are in mg, fractions in 0–1. Molecular weights are passed in (they live in
 ``data/molecules.csv``), so the arithmetic is pure and testable against the
 published values.
@@ -28,14 +28,18 @@ basis); domain.md §1.1–1.2.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+
+from compound.core import elementwise as ew
 
 Numeric = float | npt.NDArray[np.float64]
 
 
 def to_hcl_mg(amount_mg: npt.ArrayLike, basis_is_base: npt.ArrayLike, mw_hcl: float,
-              mw_base: float) -> npt.NDArray[np.float64]:
+              mw_base: float) -> Any:
     """Naltrexone HCl [mg] for an amount written as HCl or as base.
 
     Parameters
@@ -52,11 +56,11 @@ def to_hcl_mg(amount_mg: npt.ArrayLike, basis_is_base: npt.ArrayLike, mw_hcl: fl
     ``hcl = amount × MW(HCl) / MW(base)`` for a base amount, else unchanged.
     4.5 mg base ≡ 4.5 × 377.86 / 341.40 = 4.980 mg HCl.
     """
-    amount = np.asarray(amount_mg, dtype=np.float64)
-    return np.where(np.asarray(basis_is_base, dtype=bool), amount * (mw_hcl / mw_base), amount)
+    amount = ew.as_float(amount_mg)
+    return ew.where(ew.as_bool(basis_is_base), amount * (mw_hcl / mw_base), amount)
 
 
-def as_is_potency(assay: npt.ArrayLike, water: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def as_is_potency(assay: npt.ArrayLike, water: npt.ArrayLike) -> Any:
     """Fraction of the weighed powder that is drug on the assay's basis.
 
     Parameters
@@ -70,11 +74,11 @@ def as_is_potency(assay: npt.ArrayLike, water: npt.ArrayLike) -> npt.NDArray[np.
     -----
     ``potency = assay × (1 − water)``.
     """
-    return np.asarray(assay, dtype=np.float64) * (1.0 - np.asarray(water, dtype=np.float64))
+    return ew.as_float(assay) * (1.0 - ew.as_float(water))
 
 
 def api_to_weigh_mg(hcl_mg: npt.ArrayLike, form_is_base: npt.ArrayLike, assay: npt.ArrayLike,
-                    water: npt.ArrayLike, mw_hcl: float, mw_base: float) -> npt.NDArray[np.float64]:
+                    water: npt.ArrayLike, mw_hcl: float, mw_base: float) -> Any:
     """API powder to weigh [mg] to deliver ``hcl_mg`` of naltrexone HCl.
 
     Notes
@@ -84,8 +88,8 @@ def api_to_weigh_mg(hcl_mg: npt.ArrayLike, form_is_base: npt.ArrayLike, assay: n
     water 8.705 %, 4.5 mg HCl needs 4.5 / 0.91295 = 4.929 mg dihydrate, which is
     4.5 × 413.89 / 377.86 (the molar ratio), as it must be.
     """
-    molar = np.where(np.asarray(form_is_base, dtype=bool), mw_base / mw_hcl, 1.0)
-    return np.asarray(hcl_mg, dtype=np.float64) * molar / as_is_potency(assay, water)
+    molar = ew.where(ew.as_bool(form_is_base), mw_base / mw_hcl, 1.0)
+    return ew.divide(ew.as_float(hcl_mg) * molar, as_is_potency(assay, water))
 
 
 def hydrate_mismatch_error(water: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -33,9 +33,14 @@ https://pharmlabs.unc.edu/labs/triturations/method.htm; Pharmacy Times 2008-09
 
 from __future__ import annotations
 
+import contextlib
+import math
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
+from compound.core import elementwise as ew
 from compound.core.rounding import ceil_count
 
 
@@ -50,25 +55,24 @@ def weighing_error(amount_mg: npt.ArrayLike, sensitivity_mg: npt.ArrayLike) -> n
     return np.asarray(sensitivity_mg, dtype=np.float64) / np.asarray(amount_mg, dtype=np.float64)
 
 
-def trituration_stages(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike,
-                       max_factor: float) -> npt.NDArray[np.float64]:
+def trituration_stages(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: float) -> Any:
     """Number of trituration stages needed (0 where the amount is weighable).
+
+    Takes and returns floats or arrays (:mod:`compound.core.elementwise`).
 
     Notes
     -----
     ``k = 0`` if ``m ≥ MWQ``; else the smallest ``k`` with
     ``⌈f^(1/k)⌉ ≤ max_factor`` where ``f = max(2, ⌈MWQ/m⌉)``.
     """
-    m = np.asarray(required_mg, dtype=np.float64)
-    q = np.asarray(mwq_mg, dtype=np.float64)
-    f = np.maximum(2.0, ceil_count(q / m))
-    k = np.ceil(np.log(f) / np.log(max_factor) - 1e-12)
-    k = np.maximum(k, 1.0)
-    return np.where(m >= q, 0.0, k)
+    m, q = ew.as_float(required_mg), ew.as_float(mwq_mg)
+    f = ew.maximum(2.0, ceil_count(q / m))
+    k = ew.ceil(ew.log(f) / ew.log(float(max_factor)) - 1e-12)
+    k = ew.maximum(k, 1.0)
+    return ew.where(m >= q, 0.0, k)
 
 
-def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike,
-                max_factor: float) -> dict[str, npt.NDArray[np.float64]]:
+def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: float) -> dict[str, Any]:
     """Plan a (possibly staged) trituration for each required amount.
 
     Parameters
@@ -82,7 +86,7 @@ def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike,
 
     Returns
     -------
-    dict of arrays
+    dict of floats or arrays (floats for float inputs)
         ``stages`` (0 = weigh directly), ``factor_per_stage`` (g),
         ``overall_factor`` (g**k), ``drug_mg`` (q, the first weighing),
         ``diluent_per_stage_mg`` ((g − 1)·q), ``triturate_per_stage_mg`` (g·q),
@@ -90,23 +94,25 @@ def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike,
         ``aliquot_mg`` (m·g**k: weighed from the last triturate, contains m).
         NaN where no trituration is needed.
     """
-    m = np.asarray(required_mg, dtype=np.float64)
-    q = np.broadcast_to(np.asarray(mwq_mg, dtype=np.float64), m.shape)
+    m = ew.as_float(required_mg)
+    q = ew.as_float(mwq_mg)
+    if not ew.is_scalar(m):
+        q = np.broadcast_to(q, m.shape)
     k = trituration_stages(m, q, max_factor)
     needed = k > 0
-    f = np.maximum(2.0, ceil_count(q / m))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(needed, ceil_count(f ** (1.0 / np.where(needed, k, 1.0))), np.nan)
-    g = np.where(needed, np.maximum(g, 2.0), np.nan)
-    overall = g ** np.where(needed, k, np.nan)
-    nan = np.full(m.shape, np.nan)
+    f = ew.maximum(2.0, ceil_count(q / m))
+    with contextlib.nullcontext() if ew.is_scalar(m) else np.errstate(divide="ignore", invalid="ignore"):
+        g = ew.where(needed, ceil_count(ew.power(f, 1.0 / ew.where(needed, k, 1.0))), math.nan)
+    g = ew.where(needed, ew.maximum(g, 2.0), math.nan)
+    overall = ew.power(g, ew.where(needed, k, math.nan))
+    nan = math.nan if ew.is_scalar(m) else np.full(m.shape, np.nan)
     return {
         "stages": k,
         "factor_per_stage": g,
         "overall_factor": overall,
-        "drug_mg": np.where(needed, q, nan),
-        "diluent_per_stage_mg": np.where(needed, (g - 1.0) * q, nan),
-        "triturate_per_stage_mg": np.where(needed, g * q, nan),
-        "carry_mg": np.where(needed, q, nan),
-        "aliquot_mg": np.where(needed, m * overall, nan),
+        "drug_mg": ew.where(needed, q, nan),
+        "diluent_per_stage_mg": ew.where(needed, (g - 1.0) * q, nan),
+        "triturate_per_stage_mg": ew.where(needed, g * q, nan),
+        "carry_mg": ew.where(needed, q, nan),
+        "aliquot_mg": ew.where(needed, m * overall, nan),
     }

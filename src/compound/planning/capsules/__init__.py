@@ -1,11 +1,13 @@
 """LDN capsule plans: typed input and catalog -> core arithmetic -> findings and working.
 
 :func:`plan_capsules` resolves the catalog and parses the user's text once, builds
-one-row :class:`~compound.core.capsules.CapsuleInputs`, runs
-:func:`~compound.core.capsules.compute_capsules`, and turns row 0 of the result
-into a :class:`CapsulePlan`. :func:`findings_for`, :func:`working_for`,
+scalar :class:`~compound.core.capsules.CapsuleInputs` (the core's float path), runs
+:func:`~compound.core.capsules.compute_capsules`, and turns the result into a
+:class:`CapsulePlan`. :func:`findings_for`, :func:`working_for`,
 :func:`amounts_for` and :func:`extra_for` take any row ``i`` of a many-row result
-with a :class:`CapsuleContext`, so a batch run reuses them unchanged.
+(or row 0 of a one-plan result) with a :class:`CapsuleContext`, so a batch run
+reuses them unchanged; :func:`finding_columns` applies the same rules as
+:func:`findings_for` to a whole column.
 
 Modules:
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
-
-import numpy as np
 
 from compound.core import capsules as core
 from compound.core.rounding import json_number
@@ -14,45 +13,45 @@ from compound.planning.capsules.context import CapsuleContext
 # ---------------------------------------------------------------- one row -> plan parts
 
 
-def _num(arr: Any, i: int) -> float | None:
-    x = float(arr[i])
-    return x if np.isfinite(x) else None
+def _num(x: float) -> float | None:
+    """A number of one plan's result, None where not applicable (NaN)."""
+    return x if math.isfinite(x) else None
 
 
-def _int(arr: Any, i: int) -> int | None:
-    x = _num(arr, i)
-    return None if x is None else int(x)
+def _int(x: float) -> int | None:
+    return int(x) if math.isfinite(x) else None
 
 
-def _route(result: core.CapsuleResult, i: int) -> str:
-    if not result.source_is_tablet[i]:
+def _route(r: core.CapsuleResult) -> str:
+    """The route of a one-plan result (:meth:`~compound.core.capsules.CapsuleResult.at`)."""
+    if not r.source_is_tablet:
         return "api"
-    return "whole-tablets" if result.whole_tablet_route[i] else "weighed"
+    return "whole-tablets" if r.whole_tablet_route else "weighed"
 
 
 def amounts_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> dict[str, float | None]:
     """Row ``i``'s amounts, unrounded, by JSON key (None where not applicable)."""
-    r = result
+    r = result.at(i)
     return {
-        "strength_hcl_mg": _num(r.strength_hcl_mg, i),
-        "capsules_needed": _int(r.capsules_needed, i),
-        "capsules_to_prepare": _int(r.capsules_to_prepare, i),
-        "api_required_mg": _num(r.api_required_mg, i),
-        "actual_strength_mg": _num(r.actual_strength_mg, i),
-        "tablets_to_crush": _int(r.tablets_to_crush, i),
-        "tablet_powder_mg": _num(r.tablet_powder_mg, i),
-        "powder_left_over_mg": _num(r.powder_left_over_mg, i),
-        "api_factor": _num(r.api_factor, i),
-        "api_to_weigh_mg": _num(r.api_to_weigh_mg, i),
-        "minimum_weighable_quantity_mg": _num(r.mwq_mg, i),
-        "fill_weight_mg": _num(r.fill_weight_mg, i),
-        "fill_weight_low_mg": _num(r.fill_weight_low_mg, i),
-        "fill_weight_high_mg": _num(r.fill_weight_high_mg, i),
-        "active_powder_per_capsule_mg": _num(r.active_per_capsule_mg, i),
-        "filler_per_capsule_mg": _num(r.filler_per_capsule_mg, i),
-        "filler_total_mg": _num(r.filler_total_mg, i),
-        "filler_to_add_mg": _num(r.filler_to_add_mg, i),
-        "blend_total_mg": _num(r.blend_total_mg, i),
+        "strength_hcl_mg": _num(r.strength_hcl_mg),
+        "capsules_needed": _int(r.capsules_needed),
+        "capsules_to_prepare": _int(r.capsules_to_prepare),
+        "api_required_mg": _num(r.api_required_mg),
+        "actual_strength_mg": _num(r.actual_strength_mg),
+        "tablets_to_crush": _int(r.tablets_to_crush),
+        "tablet_powder_mg": _num(r.tablet_powder_mg),
+        "powder_left_over_mg": _num(r.powder_left_over_mg),
+        "api_factor": _num(r.api_factor),
+        "api_to_weigh_mg": _num(r.api_to_weigh_mg),
+        "minimum_weighable_quantity_mg": _num(r.mwq_mg),
+        "fill_weight_mg": _num(r.fill_weight_mg),
+        "fill_weight_low_mg": _num(r.fill_weight_low_mg),
+        "fill_weight_high_mg": _num(r.fill_weight_high_mg),
+        "active_powder_per_capsule_mg": _num(r.active_per_capsule_mg),
+        "filler_per_capsule_mg": _num(r.filler_per_capsule_mg),
+        "filler_total_mg": _num(r.filler_total_mg),
+        "filler_to_add_mg": _num(r.filler_to_add_mg),
+        "blend_total_mg": _num(r.blend_total_mg),
     }
 
 
@@ -62,34 +61,34 @@ def _pct(fraction: float | None) -> int | float | None:
 
 def extra_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> dict[str, Any]:
     """Row ``i``'s nested objects, rounded for output: route, trituration, shortcut."""
-    r = result
+    r = result.at(i)
     trit = None
-    if r.triturated[i]:
-        t = {k: _num(v, i) for k, v in r.trituration.items()}
+    if r.triturated:
+        t = r.trituration
         trit = {
-            "substance": "tablet powder" if r.source_is_tablet[i] else "API powder",
+            "substance": "tablet powder" if r.source_is_tablet else "API powder",
             "diluent": str(resolve.rule("trituration")["diluent"]),
-            "stages": _int(r.trituration["stages"], i),
-            "factor": _int(r.trituration["factor_per_stage"], i),
-            "overall_factor": _int(r.trituration["overall_factor"], i),
-            "required_mg": json_number(r.active_total_mg[i]),
-            "drug_mg": json_number(t["drug_mg"]),  # type: ignore[arg-type]
-            "diluent_mg": json_number(t["diluent_per_stage_mg"]),  # type: ignore[arg-type]
-            "triturate_mg": json_number(t["triturate_per_stage_mg"]),  # type: ignore[arg-type]
-            "carry_mg": json_number(t["carry_mg"]),  # type: ignore[arg-type]
-            "aliquot_mg": json_number(t["aliquot_mg"]),  # type: ignore[arg-type]
-            "diluent_carried_mg": json_number(t["diluent_carried_mg"]),  # type: ignore[arg-type]
+            "stages": _int(t["stages"]),
+            "factor": _int(t["factor_per_stage"]),
+            "overall_factor": _int(t["overall_factor"]),
+            "required_mg": json_number(r.active_total_mg),
+            "drug_mg": json_number(t["drug_mg"]),
+            "diluent_mg": json_number(t["diluent_per_stage_mg"]),
+            "triturate_mg": json_number(t["triturate_per_stage_mg"]),
+            "carry_mg": json_number(t["carry_mg"]),
+            "aliquot_mg": json_number(t["aliquot_mg"]),
+            "diluent_carried_mg": json_number(t["diluent_carried_mg"]),
         }
     shortcut = None
-    if r.source_is_tablet[i]:
+    if r.source_is_tablet:
         shortcut = {
-            "tablets": _int(r.shortcut_tablets, i),
-            "capsules": _int(r.shortcut_capsules, i),
-            "strength_mg": json_number(r.shortcut_strength_mg[i]),
-            "error_pct": _pct(_num(r.shortcut_error, i)),
-            "closest_capsules": _int(r.closest_capsules, i),
-            "closest_strength_mg": json_number(r.closest_strength_mg[i]),
-            "closest_error_pct": _pct(_num(r.closest_error, i)),
+            "tablets": _int(r.shortcut_tablets),
+            "capsules": _int(r.shortcut_capsules),
+            "strength_mg": json_number(r.shortcut_strength_mg),
+            "error_pct": _pct(_num(r.shortcut_error)),
+            "closest_capsules": _int(r.closest_capsules),
+            "closest_strength_mg": json_number(r.closest_strength_mg),
+            "closest_error_pct": _pct(_num(r.closest_error)),
         }
-    return {"route": _route(r, i), "fill_weight_method": ctx.fill_weight_method,
+    return {"route": _route(r), "fill_weight_method": ctx.fill_weight_method,
             "trituration": trit, "shortcut": shortcut}

@@ -9,6 +9,7 @@ only when it is shown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from compound.catalog.loader import number
 from compound.core import capsules as core
+from compound.core import elementwise as ew
 from compound.core.findings import ColumnRule, Finding, FindingColumns, Severity
 from compound.core.rounding import (
     ceil_count,
@@ -37,7 +39,7 @@ _CONSEQUENCES = ("CAPSULE_OVERFILLED", "SHORTCUT_OUT_OF_TOLERANCE", "SHORTCUT_ST
 
 def _signed_pct(fraction: float) -> str:
     """``+1.01 %`` / ``−7.4 %``: an error against the target, with its sign."""
-    if not np.isfinite(fraction):
+    if not math.isfinite(fraction):
         return "—"
     text = format_percent(abs(fraction))
     return text if text == "0 %" else ("+" if fraction > 0 else "−") + text
@@ -72,15 +74,17 @@ def capacity_range_mg(ctx: CapsuleContext) -> tuple[float, float]:
 
 
 def _fill_and_check_weight(add: Callable[..., None], r: core.CapsuleResult,
-                           per_context: Callable[..., np.ndarray], rows: np.ndarray,
-                           sizes: np.ndarray) -> None:
+                           per_context: Callable[..., Any], rows: Any, sizes: Any) -> None:
     """A fill weight far below what the size holds, and a capsule too light to check-weigh alone."""
     rule = resolve.rule("capsule")
     fraction = float(rule["min_fill_fraction_of_capacity"])
     low = per_context(lambda c: capacity_range_mg(c)[0], np.float64)
     high = per_context(lambda c: capacity_range_mg(c)[1], np.float64)
-    fill = np.asarray(r.fill_weight_mg, dtype=np.float64)
-    names, size = np.unique(sizes.astype(str), return_inverse=True)
+    fill = r.fill_weight_mg
+    if isinstance(sizes, str):
+        names, size = [sizes], 0
+    else:
+        names, size = np.unique(sizes.astype(str), return_inverse=True)
 
     def far_below(fill: float, low: float, high: float, size: int) -> Finding:
         return Finding(
@@ -107,60 +111,120 @@ def _fill_and_check_weight(add: Callable[..., None], r: core.CapsuleResult,
             {"group_of": group, "source": "USP <1176> (MWQ = sensitivity ÷ 5 %); domain.md 4.4"})
 
     add("CHECK_WEIGHT_BELOW_MWQ", Severity.INFO, check_weight,
-        present=rows & (fill < np.asarray(r.mwq_mg)), fill=fill, mwq=r.mwq_mg)
+        present=rows & (fill < r.mwq_mg), fill=fill, mwq=r.mwq_mg)
 
 
 def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> list[Finding]:
     """Every finding for row ``i`` of ``result``, planned against ``ctx``."""
-    return finding_columns(result, [ctx], np.zeros(len(result), dtype=np.int64)).row(i)
+    row = result.at(i)
+    one = _OnePlan(row)
+    _apply_rules(row, [ctx], 0, one)
+    return one.findings
 
 
 def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContext],
                     context_of: np.ndarray) -> FindingColumns:
     """The findings of every row of ``result``; row ``i`` was planned against ``contexts[context_of[i]]``."""
-    r = result
-    n = len(r)
+    n = len(result)
     if n == 0:
         return FindingColumns(0, [])
-    ci = np.asarray(context_of, dtype=np.int64)
+    columns = _Columns(n, result)
+    _apply_rules(result, contexts, np.asarray(context_of, dtype=np.int64), columns)
+    return FindingColumns(n, columns.rules)
 
-    def per_context(get: Callable[[CapsuleContext], Any], dtype: Any) -> np.ndarray:
+
+class _Columns:
+    """The rules over a column of plans: a :class:`ColumnRule` each, messages built when asked."""
+
+    def __init__(self, n: int, result: core.CapsuleResult) -> None:
+        self.n, self.result = n, result
+        self.rules: list[ColumnRule] = []
+
+    def mask(self, code: str) -> np.ndarray:
+        return np.broadcast_to(np.asarray(self.result.masks.get(code, False), dtype=bool), (self.n,))
+
+    def per_context(self, contexts: Sequence[CapsuleContext], ci: Any,
+                    get: Callable[[CapsuleContext], Any], dtype: Any) -> np.ndarray:
         return np.array([get(c) for c in contexts], dtype=dtype)[ci]
 
-    def mask(code: str) -> np.ndarray:
-        return np.broadcast_to(np.asarray(r.masks.get(code, False), dtype=bool), (n,))
+    def add(self, code: str, severity: Any, make: Callable[..., Finding], rows: Any, code_id: Any,
+            keys: dict[str, Any]) -> None:
+        n = self.n
+        self.rules.append(ColumnRule(code, np.asarray(rows, dtype=bool),
+                                     np.broadcast_to(np.asarray(severity, dtype=np.int64), (n,)),
+                                     {k: np.broadcast_to(np.asarray(v), (n,)) for k, v in keys.items()},
+                                     make, code_id))
 
-    band = np.asarray(r.dose_band, dtype=np.int64)
+    def refused(self) -> Any:
+        return FindingColumns(self.n, self.rules).worst() >= Severity.REFUSAL
+
+
+class _OnePlan:
+    """The same rules for one plan of Python scalars: a present rule's finding is made at once."""
+
+    def __init__(self, result: core.CapsuleResult) -> None:
+        self.result = result
+        self.findings: list[Finding] = []
+        self.worst = -1
+
+    def mask(self, code: str) -> bool:
+        return bool(self.result.masks.get(code, False))
+
+    def per_context(self, contexts: Sequence[CapsuleContext], ci: Any,
+                    get: Callable[[CapsuleContext], Any], dtype: Any) -> Any:
+        return get(contexts[0])
+
+    def add(self, code: str, severity: Any, make: Callable[..., Finding], rows: Any, code_id: Any,
+            keys: dict[str, Any]) -> None:
+        if rows:
+            self.worst = max(self.worst, int(severity))
+            self.findings.append(make(**keys))
+
+    def refused(self) -> bool:
+        return self.worst >= Severity.REFUSAL
+
+
+def _apply_rules(r: core.CapsuleResult, contexts: Sequence[CapsuleContext], ci: Any,
+                 out: _Columns | _OnePlan) -> None:
+    """Every rule, in output order, over ``r`` (columns, or one plan's scalars), into ``out``.
+
+    Written once for both: operators and :mod:`compound.core.elementwise` work on either.
+    """
+    one = isinstance(out, _OnePlan)
+
+    def per_context(get: Callable[[CapsuleContext], Any], dtype: Any) -> Any:
+        return out.per_context(contexts, ci, get, dtype)
+
+    mask = out.mask
+    band = r.dose_band if one else np.asarray(r.dose_band, dtype=np.int64)
     width = max((len(c.bands) for c in contexts), default=0) + 1  # the last column: no band
-    band_at = np.where(band >= 0, band, width - 1)
-    band_severity = np.array([[int(b.severity) for b in c.bands] + [-1] * (width - len(c.bands))
-                              for c in contexts], dtype=np.int64).reshape(len(contexts), width)[ci, band_at]
+    band_at = ew.where(band >= 0, band, width - 1)
+    if one:
+        band_severity = int(contexts[0].bands[band].severity) if band >= 0 else -1
+    else:
+        table = [[int(b.severity) for b in c.bands] + [-1] * (width - len(c.bands)) for c in contexts]
+        band_severity = np.array(table, dtype=np.int64).reshape(len(contexts), width)[ci, band_at]
     # The strength or count itself is refused: what the arithmetic would say about such a batch
     # (overfilled, trituration, shortcut) is noise beside the real reason.
     limits = resolve.rule("batch_limits")
-    too_large = np.asarray(r.capsules_needed > float(limits["max_capsules"]), dtype=bool)
-    consequences = np.asarray(r.computable, dtype=bool) & (band_severity != Severity.REFUSAL) & ~too_large
+    too_large = r.capsules_needed > float(limits["max_capsules"])
+    consequences = r.computable & (band_severity != Severity.REFUSAL) & ew.not_(too_large)
     m = {code: mask(code) & (consequences if code in _CONSEQUENCES else True) for code in r.masks}
-    m["TRITURATION_PLANNED"] = m.get("TRITURATION_PLANNED", mask("")) & np.asarray(r.triturated, dtype=bool)
-
-    rules: list[ColumnRule] = []
+    m["TRITURATION_PLANNED"] = m.get("TRITURATION_PLANNED", mask("")) & r.triturated
+    none = False if one else np.zeros(len(r), dtype=bool)
 
     def ctx(j: int) -> CapsuleContext:
         return contexts[j]
 
-    def add(code: str, severity: Severity | np.ndarray, make: Callable[..., Finding],
-            present: np.ndarray | None = None, code_id: np.ndarray | None = None, **keys: Any) -> None:
-        rows = m.get(code, np.zeros(n, dtype=bool)) if present is None else present
-        rules.append(ColumnRule(code, np.asarray(rows, dtype=bool),
-                                np.broadcast_to(np.asarray(severity, dtype=np.int64), (n,)),
-                                {k: np.broadcast_to(np.asarray(v), (n,)) for k, v in keys.items()},
-                                make, code_id))
+    def add(code: str, severity: Any, make: Callable[..., Finding],
+            present: Any = None, code_id: Any = None, **keys: Any) -> None:
+        out.add(code, severity, make, m.get(code, none) if present is None else present, code_id, keys)
 
     def simple(code: str, severity: Severity, text: Callable[..., str], **keys: Any) -> None:
         add(code, severity, lambda **v: Finding(code, severity, text(**v)), **keys)
 
     strength = r.strength_hcl_mg
-    slip = m.get("UNIT_SLIP_SUSPECTED", np.zeros(n, dtype=bool))
+    slip = m.get("UNIT_SLIP_SUSPECTED", none)
 
     def unit_slip(strength: float, c: int) -> Finding:
         guess, hint = _slip_hint(strength, ctx(c))
@@ -211,7 +275,7 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                           f"Filler {ctx(c).filler.get('name', ctx(c).filler['key'])}: "
                           f"{ctx(c).filler.get('reason', '')} Choose another filler (--filler mcc).",
                           {"source": ctx(c).filler["source"]}), c=ci)
-    triturated = np.asarray(r.triturated, dtype=bool)
+    triturated = r.triturated
 
     def overfilled(triturated: bool, amount: float, capsules: float, fill: float, blend: float) -> str:
         what = (f"the trituration aliquot ({format_mass(amount)})" if triturated
@@ -222,7 +286,7 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                 "more sensitive balance.")
 
     simple("CAPSULE_OVERFILLED", Severity.REFUSAL, overfilled, triturated=triturated,
-           amount=np.where(triturated, r.trituration["aliquot_mg"], r.active_total_mg),
+           amount=ew.where(triturated, r.trituration["aliquot_mg"], r.active_total_mg),
            capsules=r.capsules_to_prepare, fill=r.fill_weight_mg, blend=r.blend_total_mg)
     simple("TABLET_WEIGHT_REQUIRED", Severity.REFUSAL,
            lambda: "Weighing tablet powder needs the measured average tablet weight. "
@@ -242,7 +306,7 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                        "capsule count closest to the strength, filler q.s. to the blend total). "
                        f"To weigh the powder exactly: {how}")
 
-    add("TABLET_WEIGHT_MISSING", np.where(route_given, Severity.INFO, Severity.WARNING), weight_missing,
+    add("TABLET_WEIGHT_MISSING", ew.where(route_given, Severity.INFO, Severity.WARNING), weight_missing,
         route_given=route_given)
     shortcut = {"tablets": r.shortcut_tablets, "closest": r.closest_capsules,
                 "closest_mg": r.closest_strength_mg, "error": r.closest_error}
@@ -257,7 +321,7 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
            f"{format_count(tablets, 'tablet')} into {format_count(closest, 'capsule')} is "
            f"{format_mass(closest_mg)} ({_signed_pct(error)}), outside the potency tolerance. Give the "
            "average tablet weight (--tablet-weight) and weigh the powder.", **shortcut)
-    whole = np.asarray(r.whole_tablet_route, dtype=bool)
+    whole = r.whole_tablet_route
 
     def strength_off(whole: bool, tablets: float, closest: float, closest_mg: float, error: float,
                      strength: float) -> Finding:
@@ -270,7 +334,7 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                else ": do not use the whole-tablet shortcut for this strength."),
             {"error_pct": _pct(error)})
 
-    add("SHORTCUT_STRENGTH_OFF", np.where(whole, Severity.WARNING, Severity.INFO), strength_off,
+    add("SHORTCUT_STRENGTH_OFF", ew.where(whole, Severity.WARNING, Severity.INFO), strength_off,
         whole=whole, strength=strength, **shortcut)
 
     def excipients(c: int) -> Finding:
@@ -334,19 +398,18 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
                               "hydrochloride (98.0–102.0 %, anhydrous basis): check the certificate and the "
                               "grade.", {"source": str(resolve.rule("api_assay")["source"])}),
         assay=r.assay_used)
-    refused = FindingColumns(n, rules).worst() >= Severity.REFUSAL
-    _fill_and_check_weight(add, r, per_context, consequences & ~refused,
+    refused = out.refused()
+    _fill_and_check_weight(add, r, per_context, consequences & ew.not_(refused),
                            per_context(lambda c: c.capsule_size["key"], object))
     add("BASIS_BASE", Severity.WARNING,
         lambda strength, c: _source.base_basis_finding(
             [("strength per capsule", _as_written(strength, ctx(c)), "mg")], "base",
             ctx(c).salts)[0],
-        present=per_context(lambda c: c.basis == "base", bool) & (np.asarray(strength) > 0),
+        present=per_context(lambda c: c.basis == "base", bool) & (strength > 0),
         strength=strength, c=ci)
     simple("FILL_WEIGHT_ESTIMATED", Severity.INFO,
            lambda fill: f"Fill weight estimated from the capsule volume × the filler's bulk density "
            f"({format_mass(fill)}); capsule charts differ by up to 10 % and filler lots vary: measure your "
            "pack statistic and add it to pack_stats.csv in your catalog.",
-           present=per_context(lambda c: c.fill_weight_method == "volume-x-density", bool) & ~refused,
+           present=per_context(lambda c: c.fill_weight_method == "volume-x-density", bool) & ew.not_(refused),
            fill=r.fill_weight_mg)
-    return FindingColumns(n, rules)

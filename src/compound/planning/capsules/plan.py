@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
 import pint
 
 from compound.catalog.loader import number
@@ -160,19 +160,19 @@ def plan_capsules(
     opioid = bool(opioid_use or reason)
 
     rules = capsule_rules()
-    inputs = core.CapsuleInputs(
-        strength_mg=[strength_mg], count=[count_n], fill_weight_mg=[fill_mg], mwq_mg=[bal.mwq_mg],
-        rules=rules, overage_units=[float(extra_units)], overage_fraction=[extra_fraction],
-        basis_is_base=[basis == "base"], source_is_tablet=[source == "tablet"],
-        whole_tablet_route=[route == "whole-tablets"],
-        tablet_strength_mg=[number(product_row, "strength_mg", table_name="products")
-                            if source == "tablet" else np.nan],
-        tablet_weight_mg=[np.nan if tablet_weight_mg is None else tablet_weight_mg],
-        form_is_base=[source == "api" and api_form == "base"],
-        form_is_dihydrate=[source == "api" and api_form == "dihydrate"],
-        assay=[np.nan if assay_f is None else assay_f], water=[np.nan if water_f is None else water_f],
-        opioid_use=[opioid], opioid_override=[reason is not None],
-        filler_avoid=[filler_row.get("status") == "avoid"],
+    inputs = core.CapsuleInputs(  # scalars: one plan, on the core's float path
+        strength_mg=strength_mg, count=count_n, fill_weight_mg=fill_mg, mwq_mg=bal.mwq_mg,
+        rules=rules, overage_units=float(extra_units), overage_fraction=extra_fraction,
+        basis_is_base=basis == "base", source_is_tablet=source == "tablet",
+        whole_tablet_route=route == "whole-tablets",
+        tablet_strength_mg=number(product_row, "strength_mg", table_name="products")
+        if source == "tablet" else math.nan,
+        tablet_weight_mg=math.nan if tablet_weight_mg is None else tablet_weight_mg,
+        form_is_base=source == "api" and api_form == "base",
+        form_is_dihydrate=source == "api" and api_form == "dihydrate",
+        assay=math.nan if assay_f is None else assay_f, water=math.nan if water_f is None else water_f,
+        opioid_use=opioid, opioid_override=reason is not None,
+        filler_avoid=filler_row.get("status") == "avoid",
     )
     result = core.compute_capsules(inputs)
     ctx = CapsuleContext(
