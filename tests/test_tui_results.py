@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
-from compound.tui.widgets.plan.results import describe_extra, format_value, label_for
+from compound.tui.widgets.plan.results import AmountsTable, describe_extra, format_value, label_for
 
 
 @pytest.mark.parametrize(
@@ -47,3 +52,30 @@ def test_nested_objects_are_indented_and_lists_numbered():
     text = describe_extra("trituration", {"diluent": "mcc", "diluent_mg": 840, "drug_mg": 120}).plain
     assert text.splitlines() == ["Trituration", "  Diluent: mcc", "  Diluent amount: 840 mg",
                                  "  Drug: 120 mg"]
+
+
+_WORDS = ("Strength", "per", "capsule", "(naltrexone", "HCl)", "Capsules", "needed", "prescribed", "+",
+          "overage", "Fill", "weight", "low", "×", "−", "µg", "API", "factor", "filler", "q.s.", "to", "the",
+          "blend", "supercalifragilisticexpialidocious")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12).map(" ".join),
+                          st.sampled_from(["4.5 mg", "30", "1.234 g", "—", "0.5 %", "q.s. to 3 g"])),
+                min_size=1, max_size=6),
+       st.integers(24, 120))
+def test_the_amounts_print_as_richs_table_printed_them(rows, width):
+    # The pane drew a Rich Table (12 times slower to draw); AmountsTable draws the same cells:
+    # the same text on every line, bold where the table was bold.
+    table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("Amount", ratio=1, overflow="fold")
+    table.add_column("Value", justify="right", no_wrap=True)
+    for label, value in rows:
+        table.add_row(label, value)
+
+    def drawn(renderable: object) -> list[list[tuple[str, bool]]]:
+        console = Console(width=width, force_terminal=True, color_system="truecolor")
+        return [[(ch, bool(seg.style and seg.style.bold)) for seg in line for ch in seg.text]
+                for line in console.render_lines(renderable, console.options, pad=True)]
+
+    assert drawn(AmountsTable(rows)) == drawn(table)

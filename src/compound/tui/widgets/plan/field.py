@@ -109,6 +109,7 @@ class PlanField(Vertical):
         self.spec = spec
         self.control_id = f"{form_key}-{spec.name}"
         self._values = values
+        self._found: Widget | None = None
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -143,10 +144,12 @@ class PlanField(Vertical):
 
     @property
     def value(self) -> str | bool:
-        found = self.query(f"#{self.control_id}")
-        if not found:  # not composed yet (a sibling's event during mount): the default stands
-            return self.spec.initial()
-        control = found.first()
+        control = self._found
+        if control is None:  # looked up once: the form reads every field on every calculation
+            found = self.query(f"#{self.control_id}")
+            if not found:  # not composed yet (a sibling's event during mount): the default stands
+                return self.spec.initial()
+            control = self._found = found.first()
         if isinstance(control, Checkbox):
             return control.value
         if isinstance(control, Select):

@@ -41,7 +41,8 @@ class PlanForm(VerticalScroll):
         self._show_applicable()
 
     def fields(self) -> list[PlanField]:
-        return list(self.query(PlanField))
+        # The form's own children (compose yields them): no walk of every field's widgets.
+        return [child for child in self.children if isinstance(child, PlanField)]
 
     def values(self, fields: list[PlanField] | None = None) -> dict[str, str | bool]:
         return {f.spec.name: f.value for f in (self.fields() if fields is None else fields)}
