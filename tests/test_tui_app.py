@@ -207,3 +207,27 @@ async def test_the_command_palette_has_an_entry_per_form():
         await pilot.press("enter")
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "capsules-strength"
+
+
+async def test_a_new_calculation_updates_the_results_pane_in_place():
+    # Every calculation redraws the pane: its parts are updated, never mounted again (a mount
+    # re-lays out the whole screen and loses the scroll position's widget).
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await fill(pilot, strength="4.5mg", count="30", tablet_weight="200mg", fill_weight="100mg")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        parts = list(results.children)
+        first = amounts(app)
+        await fill(pilot, strength="3mg")  # the pane is cleared for the changed input
+        assert results.plan is None
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert list(results.children) == parts  # the same widgets, not new ones
+        assert all(part.is_attached for part in parts)
+        second = amounts(app)
+        assert first["api_required_mg"] == "135 mg" and second["api_required_mg"] == "90 mg"
+        working = str(app.screen.query_one("#capsules-working").render())
+        assert "3 mg" in working and "4.5 mg" not in working

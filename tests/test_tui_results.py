@@ -56,17 +56,18 @@ def test_nested_objects_are_indented_and_lists_numbered():
 
 _WORDS = ("Strength", "per", "capsule", "(naltrexone", "HCl)", "Capsules", "needed", "prescribed", "+",
           "overage", "Fill", "weight", "low", "×", "−", "µg", "API", "factor", "filler", "q.s.", "to", "the",
-          "blend", "supercalifragilisticexpialidocious")
+          "blend", "triturate", "(anhydrous)")
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12).map(" ".join),
                           st.sampled_from(["4.5 mg", "30", "1.234 g", "—", "0.5 %", "q.s. to 3 g"])),
                 min_size=1, max_size=6),
-       st.integers(24, 120))
+       st.integers(30, 120))
 def test_the_amounts_print_as_richs_table_printed_them(rows, width):
     # The pane drew a Rich Table (12 times slower to draw); AmountsTable draws the same cells:
-    # the same text on every line, bold where the table was bold.
+    # the same text on every line, bold where the table was bold (words no longer than the
+    # label column: Rich's fold of a longer word can start the next line with a space).
     table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
     table.add_column("Amount", ratio=1, overflow="fold")
     table.add_column("Value", justify="right", no_wrap=True)
@@ -79,3 +80,25 @@ def test_the_amounts_print_as_richs_table_printed_them(rows, width):
                 for line in console.render_lines(renderable, console.options, pad=True)]
 
     assert drawn(AmountsTable(rows)) == drawn(table)
+
+
+def test_the_working_heading_alone_is_bold_and_underlined():
+    # Built as a Rich Text whose base style was the heading's, the whole working was underlined.
+    from compound.planning.capsules import plan_capsules
+    from compound.tui.widgets.plan.results import working_text
+
+    data = plan_capsules("4.5mg", 30, tablet_weight="200mg").to_dict()
+    content = working_text(data, data["steps"])
+    underlined = [(s.start, s.end) for s in content.spans if "underline" in str(s.style)]
+    assert underlined == [(0, len("Working"))]
+    first = data["steps"][0]
+    assert f"\n 1. {first['label']}: {first['result']}\n    = {first['formula']}" in content.plain
+    bold = {content.plain[s.start:s.end] for s in content.spans if str(s.style) == "bold"}
+    assert {step["label"] for step in data["steps"]} <= bold
+
+
+def test_a_word_longer_than_the_label_column_is_folded_not_cut():
+    lines = AmountsTable([("Naltrexonehydrochloridedihydrate powder", "4.929 mg")]).lines(24)
+    labels = [line.plain[:13].rstrip() for line in lines[2:]]  # 24 − 8 (value) − 3 = 13 cells
+    assert labels == ["Naltrexonehyd", "rochloridedih", "ydrate powder"]
+    assert lines[2].plain.endswith("4.929 mg") and all(len(line.plain) == 24 for line in lines)
