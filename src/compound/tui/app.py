@@ -6,10 +6,12 @@ stack, so a lot opened from Lots stays open while the pharmacist formulates.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import ClassVar, NamedTuple
@@ -18,6 +20,8 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Resize
+from textual.message import Message
+from textual.pilot import Pilot
 from textual.screen import Screen
 
 from compound.tui import forms
@@ -84,11 +88,33 @@ class CompoundApp(App[None]):
         Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_form_built = asyncio.Event()
+        """Set once Formulate's first form is built, right after the first paint."""
+
     def on_mount(self) -> None:
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
         self.switch_mode("formulate")
         self._fit(self.size.width)
-        self.call_after_refresh(self._warm_up)  # after the first paint, not competing with it
+
+    def on_calculator_screen_ready(self) -> None:
+        self.first_form_built.set()
+        self._warm_up()  # after the first form is built, not competing with it
+
+    @asynccontextmanager
+    async def run_test(self, *, headless: bool = True, size: tuple[int, int] | None = (80, 24),
+                       tooltips: bool = False, notifications: bool = False,
+                       message_hook: Callable[[Message], None] | None = None,
+                       ) -> AsyncGenerator[Pilot[None], None]:
+        """Textual's, but the pilot is handed over once the first form is built (just after the
+        first paint), where a pharmacist starts typing."""
+        async with super().run_test(headless=headless, size=size, tooltips=tooltips,
+                                    notifications=notifications,
+                                    message_hook=message_hook) as pilot:
+            await asyncio.wait_for(self.first_form_built.wait(), timeout=60)
+            await pilot.pause()
+            yield pilot
 
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:

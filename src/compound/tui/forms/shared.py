@@ -1,13 +1,14 @@
 """Catalog-driven choices and the fields every form shares (the CLI's source/common options).
 
 Defaults and choices are read from the catalog (rules.toml, capsule_sizes.csv,
-balances.csv, ...) when the form is built, never written here as numbers.
+balances.csv, ...) when the form is built, never written here as numbers. Only the
+catalog loader is imported (not the planning modules, which bring pint and numpy), so
+:func:`compound.tui.forms.preflight` reads the catalog before the app starts for a few ms.
 """
 
 from __future__ import annotations
 
 from compound.catalog import loader
-from compound.planning import resolve
 from compound.tui.forms.spec import Choices, FieldSpec
 
 
@@ -39,19 +40,19 @@ def products() -> Choices:
 
 
 def default_size() -> str:
-    return str(resolve.rule("capsule")["default_size"])
+    return str(loader.rule("capsule")["default_size"])
 
 
 def default_filler() -> str:
-    return str(resolve.rule("capsule")["default_filler"])
+    return str(loader.rule("capsule")["default_filler"])
 
 
 def default_vehicle() -> str:
-    return str(resolve.rule("liquid")["default_vehicle"])
+    return str(loader.rule("liquid")["default_vehicle"])
 
 
 def default_balance() -> str:
-    return str(resolve.rule("balance")["default"])
+    return str(loader.rule("balance")["default"])
 
 
 def source(default: str) -> FieldSpec:

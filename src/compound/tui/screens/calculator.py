@@ -7,6 +7,12 @@ cleared whenever an input changes, so a number never stays on screen for
 inputs it was not computed from. With a compounding date the plan gets its
 BUD; ingredient lots named are read from the register in a worker, and
 ctrl+s saves the plan as a lot (also in a worker).
+
+The first paint shows the screen's shell (header, tabs, footer) and a line that
+says the form is loading; the form is built right after it (:meth:`_build_first`),
+so the first frame does not wait for the planning modules (pint, numpy) or the
+styling of the form's ~300 widgets. Keys typed meanwhile wait in the app's queue
+and land in the form's first field. Other tabs are built when first opened.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Select, TabbedContent, TabPane
+from textual.widget import MountError
+from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TabbedContent, TabPane
 
 from compound.errors import CompoundError, InputError
 from compound.tui import forms, store
@@ -33,16 +41,19 @@ from compound.tui.messages import (
 )
 from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.sign import BY, CHECKED_BY, SignModal
-from compound.tui.widgets.plan import PlanForm, PlanResults
 
 if TYPE_CHECKING:
     from compound.register import IngredientLot
+    from compound.tui.widgets.plan import PlanForm, PlanResults
 
 
 class CalculatorScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "calculate", "Calculate"),
                                              Binding("ctrl+s", "save_lot", "Save lot")]
     AUTO_FOCUS = ".plan-form Input"  # the first field, not the tab strip: typing goes straight in
+
+    class Ready(Message):
+        """The first form is built and has the cursor: the app may warm up the rest."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,23 +66,47 @@ class CalculatorScreen(Screen[None]):
             for n, spec in enumerate(forms.FORMS):
                 with TabPane(spec.title, id=spec.key), Horizontal(id=f"{spec.key}-panel",
                                                                   classes="plan-panel"):
-                    if n == 0:  # the others are built when first opened: a quicker start
-                        yield PlanForm(spec)
-                        yield PlanResults(spec.key)
+                    if n == 0:  # built after the first paint; the others when first opened
+                        yield Static(f"Loading the {spec.title.lower()} form…",
+                                     id="forms-loading", classes="plan-loading")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.app.call_after_refresh(self._build_first)
+
+    async def _build_first(self) -> None:
+        """Build the first tab's form after the first paint, and put the cursor in it.
+
+        It runs on the app's queue, so keys pressed before it are handled after it, in
+        the form (a scanner's or a fast typist's first keys are not lost).
+        """
+        key = forms.FORMS[0].key
+        try:
+            form = await self._build(key)
+        except MountError:  # the app closed meanwhile (a run that exits at its first frame)
+            return
+        if self.focused is None and self.query_one("#forms", TabbedContent).active == key:
+            form.fields()[0].control.focus()
+        self.post_message(self.Ready())
+
     async def _build(self, key: str) -> PlanForm:
+        from compound.tui.widgets.plan import PlanForm, PlanResults
+
         panel = self.query_one(f"#{key}-panel", Horizontal)
-        if not panel.children:
+        if not panel.query(PlanForm):
+            await panel.remove_children()  # the loading line, if any
             await panel.mount(PlanForm(forms.by_key(key)), PlanResults(key))
         return self.query_one(f"#{key}-form", PlanForm)
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
+        # The first tab's activation as the screen mounts: :meth:`_build_first` builds it.
+        if event.pane.id and not event.pane.query("#forms-loading"):
             await self._build(event.pane.id)
 
     @property
     def active_form(self) -> PlanForm:
+        from compound.tui.widgets.plan import PlanForm
+
         key = self.query_one("#forms", TabbedContent).active
         return self.query_one(f"#{key}-form", PlanForm)
 
@@ -124,6 +159,8 @@ class CalculatorScreen(Screen[None]):
                           else PlanCalculated(event.form, plan))
 
     def _results(self, form: str) -> PlanResults:
+        from compound.tui.widgets.plan import PlanResults
+
         return self.query_one(f"#{form}-results", PlanResults)
 
     def _failed(self, form: str, error: CompoundError) -> None:
@@ -203,6 +240,8 @@ class CalculatorScreen(Screen[None]):
         if form is None:
             return
         self._generation += 1
+        from compound.tui.widgets.plan import PlanResults
+
         results = self.query(f"#{form}-results").results(PlanResults)
         for pane in results:
             if pane.plan is not None:

@@ -1,0 +1,108 @@
+"""Start-up (issue 12): the first frame is a light shell, the first form follows it unasked,
+and a prescription can be typed and planned as soon as it is there.
+
+Figures are for ``benchmarks/tui_benchmark.py``; these tests check what is on screen and
+what is imported, never how long it took.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import Footer, Header, TabbedContent
+
+from compound.tui import forms
+from compound.tui.app import CompoundApp
+from compound.tui.forms.dating import DATING
+from compound.tui.messages import PlanCalculated
+from compound.tui.screens.calculator import CalculatorScreen
+from compound.tui.widgets.plan import PlanField, PlanForm
+from test_tui_app import amounts, posted, text_of
+
+
+class Watched(CompoundApp):
+    """Records what the screen holds when the first frame has been drawn."""
+
+    CSS_PATH = str(Path(inspect.getfile(CompoundApp)).with_name(str(CompoundApp.CSS_PATH)))
+    first_frame: list[str] | None = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self._record)  # before the screen's own after-paint build
+
+    def _record(self) -> None:
+        screen = self.screen
+        self.first_frame = [type(w).__name__ for w in screen.walk_children()]
+        assert isinstance(screen, CalculatorScreen)
+        self.first_frame_text = str(screen.query_one("#forms-loading").render())
+
+
+async def test_the_first_frame_is_the_shell_and_the_first_form_follows_unasked():
+    app = Watched()
+    async with App.run_test(app, size=(100, 30)) as pilot:  # Textual's: no wait for the form
+        await pilot.pause()
+        assert app.first_frame is not None
+        assert {"Header", "TabbedContent", "Footer"} <= set(app.first_frame)
+        assert "PlanField" not in app.first_frame and "PlanForm" not in app.first_frame
+        assert app.first_frame_text == "Loading the capsules form…"
+
+        await app.first_form_built.wait()  # nothing pressed: it is built after the first frame
+        await pilot.pause()
+        screen = app.screen
+        assert not screen.query("#forms-loading")
+        assert screen.query_one(Header) and screen.query_one(Footer)
+        form = screen.query_one("#capsules-form", PlanForm)
+        assert len(form.query(PlanField)) == len(forms.CAPSULES.fields) + len(DATING)
+        assert app.focused is screen.query_one("#capsules-strength")
+        # The other tabs are built when first opened.
+        for spec in forms.FORMS[1:]:
+            assert not screen.query(f"#{spec.key}-form")
+        assert screen.query_one("#forms", TabbedContent).active == "capsules"
+
+
+async def test_a_prescription_typed_right_after_start_is_planned():
+    # 4.5 mg × 30 capsules from 200 mg tablets: 4.5 × 30 = 135 mg HCl; 135 / 50 = 2.7 → 3
+    # tablets; 135 / 50 × 200 mg = 540 mg of tablet powder.
+    messages: list = []
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        # Typed as in the tmux test: strength, count, then Tab past overage, size, filler,
+        # fill weight, source and product to the tablet weight.
+        await pilot.press(*"4.5mg", "tab", *"30", *["tab"] * 7, *"200mg", "enter")
+        await pilot.pause()
+        shown = amounts(app)
+        assert shown["api_required_mg"] == "135 mg"
+        assert shown["tablets_to_crush"].startswith("3")
+        assert shown["tablet_powder_mg"] == "540 mg"
+        assert text_of(app, "#capsules-status").startswith(("OK", "WARNING"))
+        assert len(posted(messages, PlanCalculated)) == 1
+
+
+async def test_another_tab_opened_before_the_first_form_is_built_gets_its_form():
+    app = CompoundApp()
+    async with App.run_test(app, size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CalculatorScreen)
+        await screen.show_form("liquid")
+        await app.first_form_built.wait()
+        await pilot.pause()
+        assert screen.query_one("#forms", TabbedContent).active == "liquid"
+        assert app.focused is screen.query_one("#liquid-strength")  # not pulled back to capsules
+        assert screen.query_one("#capsules-form", PlanForm)
+
+
+def test_the_first_paint_needs_neither_the_planning_modules_nor_pint_nor_numpy():
+    """What ``compound.tui.run`` loads before the app starts: the catalog read (a broken
+    catalog still fails before the terminal is taken over) and the shell's modules."""
+    code = ("from compound.tui import forms\nforms.preflight()\n"
+            "import compound.tui.app\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert "compound.tui.forms.shared" in loaded and "compound.catalog.loader" in loaded
+    assert not {"pint", "numpy", "compound.core.units", "compound.tui.widgets.plan"} & loaded
+    assert not [m for m in loaded if m.startswith("compound.planning")]
