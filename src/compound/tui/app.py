@@ -97,10 +97,18 @@ class CompoundApp(App[None]):
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
         self.switch_mode("formulate")
         self._fit(self.size.width)
+        self.call_after_refresh(self._first_painted)
+
+    def _first_painted(self) -> None:
+        # Warm up after the first paint and, on Formulate, after its first form is built, so
+        # that neither competes with it.
+        if not isinstance(self.screen, CalculatorScreen) or self.first_form_built.is_set():
+            self._warm_up()
 
     def on_calculator_screen_ready(self) -> None:
-        self.first_form_built.set()
-        self._warm_up()  # after the first form is built, not competing with it
+        if not self.first_form_built.is_set():
+            self.first_form_built.set()
+            self._warm_up()
 
     @asynccontextmanager
     async def run_test(self, *, headless: bool = True, size: tuple[int, int] | None = (80, 24),
@@ -112,8 +120,9 @@ class CompoundApp(App[None]):
         async with super().run_test(headless=headless, size=size, tooltips=tooltips,
                                     notifications=notifications,
                                     message_hook=message_hook) as pilot:
-            await asyncio.wait_for(self.first_form_built.wait(), timeout=60)
-            await pilot.pause()
+            if isinstance(self.screen, CalculatorScreen):
+                await asyncio.wait_for(self.first_form_built.wait(), timeout=60)
+                await pilot.pause()
             yield pilot
 
     @work(thread=True, group="warm-up")

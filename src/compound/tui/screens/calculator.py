@@ -17,6 +17,7 @@ and land in the form's first field. Other tabs are built when first opened.
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -59,6 +60,9 @@ class CalculatorScreen(Screen[None]):
         super().__init__()
         self._generation = 0
         """Counts input changes: a worker's answer for older inputs is dropped."""
+        self._panes: dict[str, PlanResults] = {}
+        """Each built form's results pane, by form key (no DOM query per keystroke)."""
+        self._building = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -93,10 +97,13 @@ class CalculatorScreen(Screen[None]):
         from compound.tui.widgets.plan import PlanForm, PlanResults
 
         panel = self.query_one(f"#{key}-panel", Horizontal)
-        if not panel.query(PlanForm):
-            await panel.remove_children()  # the loading line, if any
-            await panel.mount(PlanForm(forms.by_key(key)), PlanResults(key))
-        return self.query_one(f"#{key}-form", PlanForm)
+        async with self._building:  # once, whether the tab or the palette asks first
+            if key not in self._panes:
+                results = PlanResults(key)
+                await panel.remove_children()  # the loading line, if any
+                await panel.mount(PlanForm(forms.by_key(key)), results)
+                self._panes[key] = results
+        return panel.query_one(f"#{key}-form", PlanForm)
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The first tab's activation as the screen mounts: :meth:`_build_first` builds it.
@@ -159,9 +166,7 @@ class CalculatorScreen(Screen[None]):
                           else PlanCalculated(event.form, plan))
 
     def _results(self, form: str) -> PlanResults:
-        from compound.tui.widgets.plan import PlanResults
-
-        return self.query_one(f"#{form}-results", PlanResults)
+        return self._panes[form]
 
     def _failed(self, form: str, error: CompoundError) -> None:
         self._results(form).clear("Not calculated: see the message.")
@@ -240,9 +245,6 @@ class CalculatorScreen(Screen[None]):
         if form is None:
             return
         self._generation += 1
-        from compound.tui.widgets.plan import PlanResults
-
-        results = self.query(f"#{form}-results").results(PlanResults)
-        for pane in results:
-            if pane.plan is not None:
-                pane.clear("Inputs changed: press Enter (or ctrl+r) to calculate again.")
+        pane = self._panes.get(form)
+        if pane is not None and pane.plan is not None:
+            pane.clear("Inputs changed: press Enter (or ctrl+r) to calculate again.")

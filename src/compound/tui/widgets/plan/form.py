@@ -26,6 +26,8 @@ class PlanForm(VerticalScroll):
         self.spec = spec
         self.dating = dating
         """Also ask for the compounding date and ingredient lots (the BUD and saving)."""
+        self._switches = {f"{spec.key}-{f.show_when[0]}" for f in spec.fields if f.show_when}
+        """The controls whose value shows or hides other fields (the source, for the API's)."""
 
     def compose(self) -> ComposeResult:
         for field in self.spec.fields:
@@ -77,8 +79,13 @@ class PlanForm(VerticalScroll):
                 field.revalidate()
 
     @on(Select.Changed)
+    def _switched(self, event: Select.Changed) -> None:
+        # Every Select posts Changed as the form mounts: only a switch can change what applies.
+        if event.select.id in self._switches:
+            self._show_applicable()
+
     def _show_applicable(self) -> None:
-        fields = self.fields()  # one query: this runs for every Select set while the form mounts
+        fields = self.fields()
         visible = self._visible(fields)
         for field in fields:
             field.display = field.spec.name in visible
