@@ -14,18 +14,20 @@ from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.message import Message
-from textual.pilot import Pilot
 from textual.screen import Screen
 
 from compound.tui import forms
 from compound.tui.screens.calculator import CalculatorScreen
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 
 def later(module: str, name: str) -> Callable[[], Screen]:
