@@ -8,8 +8,20 @@ catalog loader is imported (not the planning modules, which bring pint and numpy
 
 from __future__ import annotations
 
+from typing import Any
+
 from compound.catalog import loader
+from compound.errors import CatalogError
 from compound.tui.forms.spec import Choices, FieldSpec
+
+
+def rule(section: str) -> dict[str, Any]:
+    """``[section]`` of rules.toml, as :func:`compound.planning.resolve.rule` reads it, without
+    importing the planning modules."""
+    try:
+        return dict(loader.rules()[section])
+    except KeyError:
+        raise CatalogError(f"rules.toml has no section [{section}].") from None
 
 
 def capsule_sizes() -> Choices:
@@ -40,19 +52,19 @@ def products() -> Choices:
 
 
 def default_size() -> str:
-    return str(loader.rule("capsule")["default_size"])
+    return str(rule("capsule")["default_size"])
 
 
 def default_filler() -> str:
-    return str(loader.rule("capsule")["default_filler"])
+    return str(rule("capsule")["default_filler"])
 
 
 def default_vehicle() -> str:
-    return str(loader.rule("liquid")["default_vehicle"])
+    return str(rule("liquid")["default_vehicle"])
 
 
 def default_balance() -> str:
-    return str(loader.rule("balance")["default"])
+    return str(rule("balance")["default"])
 
 
 def source(default: str) -> FieldSpec:
