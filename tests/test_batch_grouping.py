@@ -146,3 +146,26 @@ def test_take_rows_equals_table_take_across_batches():
         at = np.array(positions, dtype=np.int64)
         assert take_rows(table, at).equals(table.take(at))
         assert take_rows(table, at, ["n"]).equals(table.select(["n"]).take(at))
+
+
+def test_arrows_group_by_and_the_column_codes_give_the_same_groups(tmp_path, monkeypatch):
+    """A small file is grouped by its columns' codes (no query engine to import), a large one by
+    Arrow's group-by: the same groups, and the same files, whichever is used."""
+    from compound.batch import group
+    from compound.batch.run import run_batch
+
+    path = tmp_path / "rx.csv"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(text + text.split("\n", 1)[1], encoding="utf-8")  # every row twice
+    read = read_prescriptions(path)
+    assert read.table is not None and read.table.num_rows < group.ENGINE_ROWS
+    small = group_table(read.table)
+    run_batch(path, tmp_path / "codes")
+    monkeypatch.setattr(group, "ENGINE_ROWS", 0)
+    engine = group_table(read.table)
+    run_batch(path, tmp_path / "engine")
+    assert len(small) < read.table.num_rows  # some rows share a prescription
+    for name in ("gid", "first", "sizes"):
+        assert getattr(small, name).tolist() == getattr(engine, name).tolist(), name
+    for name in ("worksheet.csv", "errors.csv"):
+        assert (tmp_path / "codes" / name).read_bytes() == (tmp_path / "engine" / name).read_bytes()

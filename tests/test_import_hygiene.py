@@ -127,3 +127,49 @@ def test_plan_json_imports_neither_pandas_pyarrow_nor_a_database():
     assert "pint" in loaded  # it planned
     for heavy in ("pandas", "pyarrow", "sqlalchemy", "textual", "rich"):
         assert heavy not in loaded, heavy
+
+
+def test_a_batch_file_run_imports_no_pandas(tmp_path):
+    """Issue 13: pandas is for plan_frame and .xlsx files; a CSV run (files or --jsonl, with
+    --worksheets) plans and writes through pyarrow alone, even though pyarrow tries to import
+    pandas itself (compound.batch.arrow). A file with a malformed row (read cell by cell into a
+    DataFrame) and an .xlsx file may import it: both still run, in the same guarded process."""
+    import openpyxl
+
+    good = tmp_path / "rx.csv"
+    good.write_text("form,strength,count,overage,source,tablet_weight,rx\n"
+                    "capsules,4.5mg,30,1,tablet,200mg,RX1\ncapsules,3mg,60,5%,api,,RX2\n"
+                    "drops,,,,,,\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("form,strength,count\ncapsules,4.5mg,30\ncapsules,4,5mg,30\n", encoding="utf-8")
+    book = openpyxl.Workbook()
+    for row in (["form", "strength", "count", "source", "tablet_weight"],
+                ["capsules", "4.5mg", "30", "tablet", "200mg"]):
+        book.active.append(row)
+    book.save(tmp_path / "rx.xlsx")
+    runs = [
+        ["batch", str(good), "-o", str(tmp_path / "a")],
+        ["batch", str(good), "--jsonl"],
+        ["batch", str(good), "-o", str(tmp_path / "b"), "--worksheets"],
+        ["batch", "--columns"],
+        ["batch", str(bad), "-o", str(tmp_path / "c")],
+        ["batch", str(tmp_path / "rx.xlsx"), "-o", str(tmp_path / "d")],
+    ]
+    code = (
+        "import json, sys\nfrom compound.cli import main\nseen = []\n"
+        f"for args in {runs!r}:\n"
+        "    sys.argv = ['compound', *args]\n"
+        "    try:\n        main()\n        status = 0\n    except SystemExit as exc:\n"
+        "        status = exc.code\n"
+        "    seen.append([status, 'pandas' in sys.modules, 'pyarrow' in sys.modules])\n"
+        "print(json.dumps(seen))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert [s[0] for s in seen] == [2, 2, 2, 0, 2, 0]  # the drops row and the malformed row: status 2
+    assert [s[1] for s in seen] == [False, False, False, False, True, True]  # pandas loaded after each
+    assert all(s[2] for s in seen[:3])  # it really ran through pyarrow
+    assert (tmp_path / "a" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 4
+    assert len(list((tmp_path / "b" / "worksheets").iterdir())) == 3
+    assert (tmp_path / "d" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 2

@@ -1,8 +1,10 @@
 """Batch runs: a file or DataFrame of prescriptions planned a column at a time.
 
 ``plan_frame(df)`` for pipelines; ``run_batch(path, out_dir)`` for files (what
-``compound batch`` calls). Both import pandas and pyarrow, so they are
-resolved lazily.
+``compound batch`` calls). They import pyarrow (and ``plan_frame`` pandas),
+so they are resolved lazily. A CSV file is read, planned and written in Arrow
+without pandas (:mod:`.arrow`); pandas reads ``.xlsx`` files and files with
+malformed rows.
 
 The modules follow the stages of a run (:mod:`.run` drives them), so the
 file names read in order:

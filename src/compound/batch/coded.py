@@ -31,10 +31,10 @@ class Coded:
     @classmethod
     def from_objects(cls, values: np.ndarray) -> Coded:
         """Codes for an object array of texts (None = empty), each distinct text once."""
-        import pandas as pd
+        from compound.batch.arrow import factorize
 
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-        return cls(np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object))
+        codes, uniques = factorize(np.asarray(values, dtype=object))
+        return cls(codes, np.asarray(uniques, dtype=object))
 
     def __len__(self) -> int:
         return int(self.codes.size)

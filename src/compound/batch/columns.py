@@ -23,12 +23,14 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
 from compound.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMS: Final = ("capsules", "liquid", "drops")
 _ALL: Final = FORMS
@@ -186,6 +188,8 @@ class Distinct:
 
 def _blank_uniques(uniques: np.ndarray, all_text: bool = False) -> np.ndarray:
     """True for each distinct value that is empty text, whitespace or missing."""
+    import pandas as pd
+
     if uniques.size == 0:
         return np.zeros(0, dtype=bool)
     if all_text:
@@ -204,21 +208,54 @@ def _blank_uniques(uniques: np.ndarray, all_text: bool = False) -> np.ndarray:
 def distinct(values: pd.Series | Sequence[Any] | None, n: int) -> Distinct:
     """Factorise a column; empty and whitespace-only cells become −1.
 
-    ``values=None`` (the column is absent) gives ``n`` empty cells.
+    ``values=None`` (the column is absent) gives ``n`` empty cells. A pyarrow
+    string column (a CSV file's, as read) is factorised by Arrow, without pandas;
+    anything else (``plan_frame``'s DataFrame columns) by pandas.
     """
     if values is None:
         return Distinct(np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object))
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
-    uniq = np.asarray(uniques, dtype=object)
-    blank = _blank_uniques(uniq, all_text=pd.api.types.is_string_dtype(series.dtype))
+    if _is_arrow_text(values):
+        codes, uniq, blank = _arrow_distinct(values)
+    else:
+        import pandas as pd
+
+        series = values if isinstance(values, pd.Series) else pd.Series(values)
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        uniq = np.asarray(uniques, dtype=object)
+        blank = _blank_uniques(uniq, all_text=pd.api.types.is_string_dtype(series.dtype))
     if blank.any():
         new_index = np.full(uniq.size + 1, -1, dtype=np.int64)
         new_index[:-1][~blank] = np.arange(int((~blank).sum()))
         codes = new_index[codes]  # -1 (empty) indexes the last slot, which stays -1
         uniq = uniq[~blank]
     return Distinct(codes, uniq)
+
+
+def _is_arrow_text(values: Any) -> bool:
+    if type(values).__module__.partition(".")[0] != "pyarrow":
+        return False
+    import pyarrow as pa
+
+    return pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+
+
+def _arrow_distinct(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes, distinct texts and which of them are blank, of a pyarrow text column.
+
+    Blank as pandas' ``str.strip() == ""`` on its Arrow-backed text (Arrow's own
+    whitespace trim), so both paths agree on what an empty cell is.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    encoded = array.dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    dictionary = encoded.dictionary
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(dictionary)), 0)
+    return (codes, dictionary.to_numpy(zero_copy_only=False).astype(object),
+            blank.to_numpy(zero_copy_only=False).astype(bool))
 
 
 def read_boolean(raw: Any, field: str) -> bool:

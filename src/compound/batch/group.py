@@ -16,15 +16,22 @@ reported as such).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
 from compound.batch.columns import LABEL_FIELDS, distinct, is_pass_through
 from compound.batch.plan_explain import group_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+#: Rows from which Arrow's multithreaded group-by is worth importing its query engine for.
+ENGINE_ROWS: Final = 50_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,14 @@ def _blank(value: Any) -> bool:
     """An empty cell as :func:`compound.batch.columns.distinct` reads one."""
     if isinstance(value, str):
         return value.strip() == ""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    if "pandas" not in sys.modules:  # a CSV file's cells are text or None; pandas' own missing values
+        return False                 # (NA, NaT) come only in a DataFrame, with pandas loaded
+    import pandas as pd
+
     missing = pd.isna(value)
     return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
 
@@ -100,7 +115,11 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     """Group the rows of a pyarrow table of text columns (names already normalised).
 
     One hash group-by over the planning columns (Arrow's, multithreaded), which
-    also lists each group's rows.
+    also lists each group's rows. Below :data:`ENGINE_ROWS` rows the columns are
+    factorised one by one instead, as :func:`group_frame` does: importing Arrow's
+    query engine (``pyarrow.acero``, ~0.1 s) would cost a small file more than its
+    whole run. (That way a whitespace-only cell groups with an empty one; both
+    are planned as empty, so the rows' plans are the same either way.)
     """
     import pyarrow as pa
 
@@ -109,6 +128,8 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     planning = planning_columns(names)
     if n == 0:
         gid, first = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    elif n < ENGINE_ROWS:
+        gid, first = group_rows([distinct(table.column(c), n).codes for c in planning], n)
     else:
         keyed = table.select(planning).append_column("_row", pa.array(np.arange(n, dtype=np.int64)))
         found = keyed.group_by(planning, use_threads=True).aggregate([("_row", "min"), ("_row", "list")])

@@ -7,11 +7,14 @@ column of a million identical bad cells costs one message, not a million.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from compound.batch.coded import Coded
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -82,8 +85,24 @@ class ErrorLog:
         codes[rows[starts]] = per_error_row.codes
         return Coded(codes, per_error_row.values)
 
+    def columns(self, row_numbers: np.ndarray) -> dict[str, np.ndarray]:
+        """The errors.csv table as arrays (``row`` float64, the rest text or None), without pandas."""
+        if not self.groups:
+            return {"row": np.zeros(0, dtype=np.float64),
+                    **{name: np.zeros(0, dtype=object) for name in ("column", "value", "error")}}
+        order, rows, which = self._by_row()
+        values = np.concatenate([np.asarray(g.values, dtype=object) if g.values is not None
+                                 else np.full(g.rows.size, None, dtype=object) for g in self.groups])
+        column = np.array([g.column for g in self.groups], dtype=object)
+        message = np.array([g.message for g in self.groups], dtype=object)
+        return {"row": np.asarray(row_numbers)[rows].astype(np.float64), "column": column[which],
+                "value": np.array([_text(v) for v in values[order].tolist()], dtype=object),
+                "error": message[which]}
+
     def frame(self, row_numbers: np.ndarray) -> pd.DataFrame:
         """One line per (row, column) error, in row order: the errors.csv table."""
+        import pandas as pd
+
         if not self.groups:
             return pd.DataFrame({"row": pd.array([], dtype="int64"), "column": pd.array([], dtype="str"),
                                  "value": pd.array([], dtype="str"), "error": pd.array([], dtype="str")})
@@ -98,3 +117,10 @@ class ErrorLog:
             "value": pd.array(values[order], dtype="str"),
             "error": pd.array(message[which], dtype="str"),
         })
+
+
+def _text(value: object) -> str | None:
+    """A cell as errors.csv shows it: text as typed, None when empty (as ``pd.array(…, dtype="str")``)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value if isinstance(value, str) else str(value)

@@ -28,11 +28,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
+from compound.batch.arrow import factorize
 from compound.batch.coded import Coded
 from compound.batch.columns import COLUMNS, FORMS, LABEL_FIELDS, check_header, is_pass_through
 from compound.batch.plan_chunk import Chunk
@@ -41,6 +41,9 @@ from compound.batch.plan_forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
 from compound.core.findings import Finding, Severity
 from compound.core.rounding import round_sig
 from compound.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORM_MODULES: Final = {"capsules": "compound.batch.plan_capsules", "liquid": "compound.batch.plan_liquid",
                        "drops": "compound.batch.plan_drops"}
@@ -65,11 +68,17 @@ def form_kinds(forms: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def forms_present(values: pd.Series | None) -> list[str]:
-    """The valid forms that occur in a ``form`` column (each distinct cell read once)."""
+def forms_present(values: Any) -> list[str]:
+    """The valid forms that occur in a ``form`` column (each distinct cell read once).
+
+    ``values``: the column's cells (a Series, an array or a list; None and NaN are empty).
+    """
     if values is None:
         return []
-    found = {str(u).strip().lower() for u in pd.unique(values.dropna())}
+    if hasattr(values, "dropna"):  # a Series: its own idea of missing (NaN, NA, None)
+        values = values.dropna()
+    seen = values.tolist() if hasattr(values, "tolist") else list(values)
+    found = {str(u).strip().lower() for u in set(seen) if u is not None and u == u}
     return [f for f in FORMS if f in found]
 
 
@@ -103,6 +112,8 @@ def plan_frame(df: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
         column, or no ``form`` column). Bad cells never raise: their rows have
         status ``error`` and the reason in ``errors``.
     """
+    import pandas as pd
+
     from compound.batch.group import group_frame
 
     frame = df.copy(deep=False)
@@ -183,6 +194,8 @@ class Planned:
 
     def frame(self, *, rounded: bool = True) -> pd.DataFrame:
         """The block as a DataFrame: amounts rounded (or not), counts Int64, text str."""
+        import pandas as pd
+
         cols, kinds = self.output_columns()
         out: dict[str, Any] = {}
         for key, values in cols.items():
@@ -200,6 +213,30 @@ class Planned:
                 out[key] = pd.array(values.to_numpy(zero_copy_only=False), dtype="str")
         return pd.DataFrame(out)
 
+    def objects(self) -> dict[str, np.ndarray]:
+        """Every column as Python values, None where empty: what ``frame(rounded=True)``
+        holds, without pandas (amounts rounded floats, counts and rows ints, text str)."""
+        cols, kinds = self.output_columns()
+        out: dict[str, np.ndarray] = {}
+        for key, values in cols.items():
+            kind = kinds[key]
+            if key == "row":
+                out[key] = np.asarray(values, dtype=np.int64).astype(object)
+            elif kind == AMOUNT:
+                amounts = round_sig(np.asarray(values, dtype=np.float64))
+                out[key] = np.where(np.isnan(amounts), None, amounts.astype(object))
+            elif kind == COUNT:
+                counts = np.asarray(values, dtype=np.float64)
+                whole = np.where(np.isfinite(counts), counts, 0).astype(np.int64).astype(object)
+                out[key] = np.where(np.isfinite(counts), whole, None)
+            else:
+                texts = values.to_objects() if isinstance(values, Coded) else \
+                    np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+                out[key] = np.array([None if v is None or (isinstance(v, float) and v != v)
+                                     else v if isinstance(v, str) else str(v) for v in texts.tolist()],
+                                    dtype=object)
+        return out
+
     def arrow(self, *, spreadsheet: bool = True) -> Any:
         """The worksheet as a pyarrow table (rounded, counts as integers, text neutralised)."""
         from compound.batch.write_cells import arrow_table
@@ -213,9 +250,8 @@ class Planned:
 
     def records(self) -> Iterator[dict[str, Any]]:
         """One JSON-ready dict per row (amounts rounded; none for refused or error rows)."""
-        frame = self.frame(rounded=True)
+        data = self.objects()
         computed = [k for k in {**self.kinds, **(BUD_KINDS if self.bud else {})}]
-        data = {k: frame[k].to_numpy(dtype=object, na_value=None) for k in frame.columns}
         error_lists = _errors_by_row(self.chunk)
         inputs = {name: self.chunk.coded(name).to_objects() for name in COLUMNS
                   if name not in _NOT_INPUTS and self.chunk.has(name)}
@@ -327,7 +363,7 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
                 else:
                     columns[key] = np.where(withheld, np.nan, values)
     labels = {name: chunk.raw_text(name) for name in LABEL_FIELDS if chunk.has(name)}
-    passthrough = {name: chunk.raw_text(name) for name in frame.columns if is_pass_through(name)}
+    passthrough = {name: chunk.raw_text(name) for name in chunk.names if is_pass_through(name)}
     return Planned(row=chunk.row_numbers, form=form, status=Coded.of(STATUSES, status_code),
                    labels=labels, computed=computed, kinds=kinds, bud=bud,
                    findings=RowFindings(plan_group, bud_group, findings, bud_findings),
@@ -440,7 +476,7 @@ def _read_form(chunk: Chunk, read_errors: dict[int, tuple[str, str]]) -> Coded:
     candidates = np.flatnonzero(no_form)
     if candidates.size:
         empty = np.ones(candidates.size, dtype=bool)
-        for name in chunk.frame.columns:
+        for name in chunk.names:
             empty &= chunk.column(name).codes[candidates] < 0
         log.add(candidates[empty], "row", "the row is empty: nothing to plan.")
         log.add(candidates[~empty], "form", "form: no value given: type capsules, liquid or drops.")
@@ -529,8 +565,8 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
         return out, bud_group, [], {}
     cat = category.to_objects()
     match_values = {k: v.to_objects()[rows] for k, v in match.items()}
-    keys = [pd.factorize(cat[rows])[0], *(cells[name][1][rows] for name in BUD_INPUTS)]
-    keys += [pd.factorize(v, use_na_sentinel=True)[0] for v in match_values.values()]
+    keys = [factorize(cat[rows])[0], *(cells[name][1][rows] for name in BUD_INPUTS)]
+    keys += [factorize(v)[0] for v in match_values.values()]
     inverse, first = group_rows(keys, rows.size)
     members_of = Members(inverse)
     results: list[Any] = []

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from compound.batch.coded import Coded
 from compound.batch.columns import Distinct, distinct, read_text
 from compound.batch.log import ErrorLog
 from compound.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -74,31 +76,44 @@ class Cells:
 
 @dataclass
 class Chunk:
-    """Rows ``first_row … first_row + n − 1`` of a prescription file (text columns)."""
+    """Rows ``first_row … first_row + n − 1`` of a prescription file (text columns).
 
-    frame: pd.DataFrame
+    ``frame``: a pyarrow table of text columns (a CSV file's rows, read without pandas)
+    or a DataFrame (``plan_frame``'s, or an ``.xlsx`` file's).
+    """
+
+    frame: pd.DataFrame | Any
     first_row: int = 1
     log: ErrorLog = field(init=False)
     _distinct: dict[str, Distinct] = field(default_factory=dict, init=False)
+    _arrow: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.log = ErrorLog(len(self.frame))
+        self._arrow = type(self.frame).__module__.partition(".")[0] == "pyarrow"
+        self.log = ErrorLog(self.n)
 
     @property
     def n(self) -> int:
-        return len(self.frame)
+        return int(self.frame.num_rows) if self._arrow else len(self.frame)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.frame.column_names) if self._arrow else list(self.frame.columns)
 
     @property
     def row_numbers(self) -> np.ndarray:
         return np.arange(self.first_row, self.first_row + self.n, dtype=np.int64)
 
     def has(self, name: str) -> bool:
-        return name in self.frame.columns
+        return name in self.names
+
+    def _values(self, name: str) -> Any:
+        return self.frame.column(name) if self._arrow else self.frame[name]
 
     def column(self, name: str) -> Distinct:
         hit = self._distinct.get(name)
         if hit is None:
-            values = self.frame[name] if name in self.frame.columns else None
+            values = self._values(name) if self.has(name) else None
             hit = distinct(values, self.n)
             self._distinct[name] = hit
         return hit
@@ -106,7 +121,7 @@ class Chunk:
     def coded(self, name: str) -> Coded:
         """The column as typed, as a text column (every row)."""
         d = self.column(name)
-        if name in self.frame.columns and pd.api.types.is_string_dtype(self.frame[name].dtype):
+        if self.has(name) and (self._arrow or _is_text(self.frame[name].dtype)):
             return Coded(d.codes, d.uniques)
         return Coded(d.codes, np.array([read_text(u) for u in d.uniques], dtype=object))
 
@@ -114,8 +129,11 @@ class Chunk:
         """A column carried through as typed: a pyarrow string array (not factorised)."""
         import pyarrow as pa
 
+        if self._arrow:
+            column = self.frame.column(name).combine_chunks()
+            return column if column.type == pa.string() else column.cast(pa.string())
         column = self.frame[name]
-        if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        if not _is_text(column.dtype) or column.dtype == object:
             column = column.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
                                 else read_text(v))
         return pa.array(column, type=pa.string(), from_pandas=True)
@@ -124,3 +142,9 @@ class Chunk:
         d = self.column(name)
         codes = d.codes if rows.size == self.n else d.codes[rows]  # rows are sorted and unique
         return Cells(codes, d.uniques, name)
+
+
+def _is_text(dtype: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_string_dtype(dtype))

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
+
+from compound.batch.arrow import factorize
 
 _LIMIT = 1 << 61  # keys stay well inside int64
 
@@ -38,11 +39,11 @@ def group_rows(codes: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
         c = np.asarray(c, dtype=np.int64) + 1
         width = int(c.max()) + 1 if c.size else 1
         if cardinality * width >= _LIMIT:
-            key = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+            key = factorize(key)[0]
             cardinality = int(key.max()) + 1 if key.size else 1
         key = key * width + c
         cardinality *= width
-    inverse = np.asarray(pd.factorize(key)[0], dtype=np.int64)
+    inverse = factorize(key)[0]
     k = int(inverse.max()) + 1 if inverse.size else 0
     first = np.full(k, -1, dtype=np.int64)
     # Assigning in reverse leaves each group's first position (the last write wins).

@@ -23,13 +23,15 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
 from compound.batch.columns import check_header, read_text
 from compound.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: What a malformed row says (the ``{}`` are the field counts).
 FIELD_COUNT_MESSAGE = (
@@ -56,6 +58,8 @@ class Prescriptions:
     @property
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
+            import pandas  # noqa: F401  a statement, so a file run's guard lets it (compound.batch.arrow)
+
             self._frame = self.table.to_pandas()
         return self._frame
 
@@ -323,6 +327,8 @@ def _read_csv_slow(p: Path, enc: str, delimiter: str, names: list[str]) -> Presc
     except csv.Error as exc:
         raise InputError(f"{p.name}: cannot read the file as CSV ({exc}).",
                          hint="Check for an unclosed double quote.") from None
+    import pandas as pd  # a file with malformed rows, read cell by cell: rare, so not worth an Arrow table
+
     frame = pd.DataFrame({n: pd.array(c, dtype="str") for n, c in zip(names, columns, strict=True)})
     return Prescriptions(_frame=frame, read_errors=errors, path=str(p))
 
@@ -378,6 +384,8 @@ def _read_xlsx(p: Path, sheet: str | None) -> Prescriptions:
             body.append([None] * width)
         else:
             body.append((list(r) + [None] * width)[:width])
+    import pandas as pd
+
     frame = pd.DataFrame(body, columns=names, dtype="str") if body else pd.DataFrame(
         {n: pd.array([], dtype="str") for n in names})
     return Prescriptions(_frame=frame, read_errors=errors, path=str(p))

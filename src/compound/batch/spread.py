@@ -15,10 +15,9 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
 from compound.batch import write_cells
 from compound.batch.columns import LABEL_FIELDS, is_pass_through
@@ -28,6 +27,9 @@ from compound.batch.plan_chunk import Chunk
 from compound.batch.summary import Summary
 from compound.batch.write_jsonl import JsonLines
 from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout, run_texts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Distinct prescriptions a run's caches may hold after a block (each takes about 3 kB).
 CACHE_LIMIT: Final = 50_000
@@ -54,17 +56,20 @@ class Rows:
         if "form" not in self.names:
             return []
         if self.table is not None:
-            return forms_present(take_rows(self.table, first, ["form"]).column("form").to_pandas())
+            return forms_present(take_rows(self.table, first, ["form"]).column("form").to_pylist())
         return forms_present(self.frame()["form"].iloc[first])
 
-    def take(self, positions: np.ndarray) -> pd.DataFrame:
-        """These rows as ``plan_block`` reads them (a DataFrame of text, numbered from 0)."""
+    def take(self, positions: np.ndarray) -> Any:
+        """These rows as ``plan_block`` reads them (a pyarrow table or DataFrame of text, numbered
+        from 0): a CSV file's rows stay in Arrow, so a file run never imports pandas."""
         if self.table is not None:
-            return take_rows(self.table, positions).to_pandas()  # type: ignore[no-any-return]
+            return take_rows(self.table, positions)
         return self.frame().iloc[positions].reset_index(drop=True)
 
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
+            import pandas  # noqa: F401  a statement, so a file run's guard lets it (compound.batch.arrow)
+
             self._frame = self.table.to_pandas()
         return self._frame
 
@@ -220,10 +225,9 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         spread.forms.extend(planned.form.to_objects().tolist())
         spread.errors.extend(planned.errors.to_objects().tolist())
         summary.add(planned, weights=groups.sizes[b0:b1])
-        frame = planned.chunk.log.frame(np.arange(b0, b1, dtype=np.int64))
         line_tables.append(write_cells.arrow_table(
-            {name: frame[name].to_numpy(dtype=object if name != "row" else np.float64)
-             for name in frame.columns}, counts=["row"], spreadsheet=True))
+            planned.chunk.log.columns(np.arange(b0, b1, dtype=np.int64)), counts=["row"],
+            spreadsheet=True))
         if jsonl:
             own = {"row", *spread.labels, *spread.passthrough}
             heads, middles = [], []

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import pandas as pd
 
+from compound.batch.arrow import factorize
 from compound.batch.coded import Coded
 from compound.core.rounding import round_sig
 from compound.spreadsheet import FORMULA_START, PLAIN_NUMBER
@@ -55,7 +55,7 @@ def rounded(values: np.ndarray) -> np.ndarray:
 
 def fixed_point_text(values: np.ndarray) -> np.ndarray:
     """Rounded floats as fixed-point text (``0.0000001234``), each distinct value once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     texts = np.array([np.format_float_positional(u, trim="-") for u in uniques] + [None],
                      dtype=object)
     return texts[np.where(codes >= 0, codes, len(uniques))]

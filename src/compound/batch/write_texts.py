@@ -110,8 +110,9 @@ def write_rows(spread: Spread, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     total = spread.rows.n
     width = max(4, len(str(total)))
-    chunk = Chunk(spread.rows.frame())
-    columns = list(chunk.frame.columns)
+    rows = spread.rows
+    chunk = Chunk(rows.table if rows.table is not None else rows.frame())
+    columns = chunk.names
     texts = {c: chunk.coded(c).to_objects() for c in columns}
     status, forms, errors = spread.sheet_rows(0, total)
     cache: dict[Any, str] = {}

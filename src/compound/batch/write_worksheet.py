@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from compound.batch.arrow import factorize
 from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
 from compound.batch.write_cells import neutralise
@@ -319,7 +319,7 @@ def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> n
         values = round_sig(values)
     elif kind != COUNT:
         raise TypeError(f"unexpected column type {type(col).__name__}")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     table = np.array([*(number_text(u, count=kind == COUNT) for u in uniques.tolist()), ""], dtype=object)
     return table[np.where(codes >= 0, codes, len(uniques))]
 

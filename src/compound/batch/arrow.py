@@ -1,0 +1,98 @@
+"""pyarrow without pandas: what a file run needs, and no more.
+
+pyarrow tries ``import pandas`` (0.2–0.3 s) the first time it builds almost any
+array (its Cython shim asks whether the input is a pandas object), and its C++
+converter tries again whenever it converts Python values, until one succeeds.
+A CSV run never hands it a pandas object. :func:`keep_pandas_out` makes those
+implicit tries fail; an ``import pandas`` *statement* (compound's own, where it
+needs pandas: a malformed file, ``--worksheets``) still imports it, after which
+pyarrow finds it loaded and uses it as usual.
+
+:func:`factorize` is ``pandas.factorize`` for the arrays a run groups by, on
+Arrow's hash kernel.
+"""
+
+from __future__ import annotations
+
+import dis
+import sys
+from typing import Any
+
+import numpy as np
+
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
+
+
+def keep_pandas_out() -> None:
+    """From now on, only an ``import pandas`` statement imports pandas (for this process).
+
+    For ``compound batch`` on a CSV file; does nothing once pandas is loaded.
+    """
+    if "pandas" not in sys.modules and _OnlyStatements not in sys.meta_path:
+        sys.meta_path.insert(0, _OnlyStatements)
+
+
+class _OnlyStatements:
+    """An import finder that refuses pandas to anything but an ``import`` statement in Python code.
+
+    pyarrow's tries come from compiled code: the nearest Python frame outside the import
+    machinery is then the caller of a pyarrow function, stopped at a call, not at an import.
+    """
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name != "pandas":
+            return None
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None and frame.f_code.co_code[frame.f_lasti] == _IMPORT_NAME:
+            sys.meta_path.remove(_OnlyStatements)  # pandas is wanted: from now on, as usual
+            return None
+        raise ModuleNotFoundError("pandas is not imported by a compound batch file run", name="pandas")
+
+
+def _is_pandas(values: Any) -> bool:
+    return type(values).__module__.partition(".")[0] == "pandas"
+
+
+def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(values, use_na_sentinel=True)`` without pandas.
+
+    Codes (int64, −1 for None/NaN) into the distinct values in order of first
+    appearance. ``values``: a numpy array, a sequence or a pyarrow array; a pandas
+    object (``plan_frame``'s DataFrame columns) or a mix of texts and numbers
+    goes to pandas itself, which is then already loaded or is needed.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if _is_pandas(values):
+        return _pandas_factorize(values)
+    if isinstance(values, pa.ChunkedArray):
+        array = values.combine_chunks()
+    elif isinstance(values, pa.Array):
+        array = values
+    else:
+        given = np.asarray(values)
+        if given.ndim != 1:
+            raise ValueError("factorize takes a one-dimensional array")
+        try:
+            array = pa.array(given, from_pandas=True)  # from_pandas: NaN is missing, as in pandas
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a mix Arrow cannot hold in one type
+            return _pandas_factorize(given)
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    encoded = array.dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+    if uniques.dtype.kind in "OUS" or uniques.dtype.kind == "b":
+        uniques = uniques.astype(object)
+    return codes, uniques
+
+
+def _pandas_factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques)
