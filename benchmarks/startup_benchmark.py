@@ -5,25 +5,31 @@ Run: ``python benchmarks/startup_benchmark.py [--runs 15]``
 Every figure is a whole process (``python -m``-free: the same interpreter running
 ``compound.cli.main`` as the console script does), started ``--runs`` times with the
 commands interleaved so a busy machine slows them alike; the table gives the median and
-the range, and the median CPU time (user + system, steadier than wall time on a shared
-machine). Beside each command is the floor it is measured against:
+the range of wall time, and the median CPU time (user + system, steadier than wall time on
+a shared machine). Beside each command is the floor it is measured against:
 
 * ``plan … --json``: ``import pint`` plus the pharmacy's unit registry loaded from pint's
   cache (issue 12: within 1.2× of it);
 * register reads (``lots list``, ``lots show``, ``audit verify`` on a register of a few
   lots): ``import sqlalchemy, sqlite3`` (issue 13: ≤ 0.25 s, neither pint nor numpy);
-* ``compound batch`` on a 2-row file (issue 13: ≤ 0.35 s, no pandas).
+* ``compound batch`` on a 2-row file: ``import pint, pyarrow.csv, pyarrow.compute`` (issue 13:
+  ≤ 0.35 s, no pandas).
 
-Start-up depends on whether Python may write bytecode: with ``PYTHONDONTWRITEBYTECODE=1``
-an editable install recompiles compound's own modules on every start. The header says how
-this run was made; pass ``--bytecode`` to run the commands with bytecode writing allowed
-(the first, untimed run compiles, as an installed wheel would already be).
+Start-up depends on whether compound's own modules are compiled. With
+``PYTHONDONTWRITEBYTECODE=1`` (set in some environments) an editable install never writes
+its bytecode, so every start compiles compound's modules again; a wheel (pip compiles at
+install) or a checkout after ``python -m compileall src`` reads them. Both are measured, from
+two fresh copies of this checkout's ``src/compound`` and ``data/`` put first on the path,
+whatever ``__pycache__`` the checkout holds: "compiled" (bytecode written once beforehand)
+and "source" (none, never written). Third-party packages are as installed (compiled).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,29 +91,44 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def copy_of_compound(root: Path, compiled: bool) -> Path:
+    """A copy of this checkout's src/compound and data/ (as a checkout lays them out) under root."""
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copytree(repo / "src" / "compound", root / "src" / "compound",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "data", root / "data")
+    if compiled:
+        compileall.compile_dir(root / "src", quiet=1)
+    return root / "src"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--bytecode", action="store_true",
-                        help="let the commands write bytecode (unset PYTHONDONTWRITEBYTECODE)")
     args = parser.parse_args()
-    env = dict(os.environ)
-    if args.bytecode:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing is compiled while measuring
     units_file = str(resources.files("compound.core") / "pharmacy_units.txt")
+    modes = ("compiled", "source")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         db = str(work / "register.sqlite3")
         lot = make_register(Path(db))
         (work / "two.csv").write_text(TWO_ROWS, encoding="utf-8")
-        rows = [
-            ("bare python", python("pass"), None),
-            ("compound --help", compound("--help"), None),
+        envs = {None: env}
+        for mode in modes:
+            src = copy_of_compound(work / mode, compiled=mode == "compiled")
+            envs[mode] = {**env, "PYTHONPATH": os.pathsep.join([str(src), env.get("PYTHONPATH", "")])}
+        floors = [
+            ("bare python", python("pass")),
             ("floor: import pint + cached registry",
-             python(f"import pint; pint.UnitRegistry(filename={units_file!r}, cache_folder=':auto:')"),
-             None),
+             python(f"import pint; pint.UnitRegistry(filename={units_file!r}, cache_folder=':auto:')")),
+            ("floor: import sqlalchemy, sqlite3", python("import sqlalchemy, sqlite3")),
+            ("floor: import pint, pyarrow.csv, .compute",
+             python("import pint, pyarrow.csv, pyarrow.compute")),
+        ]
+        commands = [
+            ("compound --help", compound("--help"), None),
             ("compound plan capsules … --json", compound(*PLAN), "floor: import pint + cached registry"),
-            ("floor: import sqlalchemy, sqlite3", python("import sqlalchemy, sqlite3"), None),
             ("compound lots list", compound("lots", "list", "--db", db),
              "floor: import sqlalchemy, sqlite3"),
             ("compound lots show LOT", compound("lots", "show", lot, "--db", db),
@@ -116,31 +137,39 @@ def main() -> None:
              "floor: import sqlalchemy, sqlite3"),
             ("compound batch (2 rows)",
              compound("batch", str(work / "two.csv"), "-o", str(work / "out"), "--overwrite"),
-             None),
+             "floor: import pint, pyarrow.csv, .compute"),
         ]
-        for _, cmd, _ in rows:  # warm the file cache, pint's registry cache and any bytecode
-            timed(cmd, env)
-        times: dict[str, list[float]] = {name: [] for name, _, _ in rows}
-        cpu: dict[str, list[float]] = {name: [] for name, _, _ in rows}
+        rows = [(name, cmd, None, None) for name, cmd in floors]
+        rows += [(name, cmd, floor, mode) for mode in modes for name, cmd, floor in commands]
+        where = {mode: subprocess.run([sys.executable, "-c", "import compound; print(compound.__file__)"],
+                                      env=envs[mode], capture_output=True, text=True, check=True
+                                      ).stdout.strip() for mode in modes}
+        for mode in modes:
+            if not where[mode].startswith(str(work / mode)):
+                raise SystemExit(f"the {mode} copy is not the compound imported: {where[mode]}")
+        for _, cmd, _, mode in rows:  # warm the file cache and pint's registry cache
+            timed(cmd, envs[mode])
+        times: dict[tuple[str, str | None], list[float]] = {(n, m): [] for n, _, _, m in rows}
+        cpu: dict[tuple[str, str | None], list[float]] = {(n, m): [] for n, _, _, m in rows}
         for _ in range(args.runs):
-            for name, cmd, _ in rows:
-                wall, used = timed(cmd, env)
-                times[name].append(wall)
-                cpu[name].append(used)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-          f"PYTHONDONTWRITEBYTECODE={env.get('PYTHONDONTWRITEBYTECODE', '(unset)')}, "
-          f"compound from {Path(__import__('compound').__file__).parent}; "
-          f"{args.runs} runs each, interleaved; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'what':<40} {'wall median':>11} {'range':>15} {'vs floor':>9} {'CPU median':>11} "
+            for name, cmd, _, mode in rows:
+                wall, used = timed(cmd, envs[mode])
+                times[name, mode].append(wall)
+                cpu[name, mode].append(used)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; compound copied from "
+          f"{Path(__file__).resolve().parents[1]}, compiled and as source; {args.runs} runs each, "
+          f"interleaved; load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"{'what':<44} {'wall median':>11} {'range':>15} {'vs floor':>9} {'CPU median':>11} "
           f"{'vs floor':>9}")
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    cpu_medians = {name: statistics.median(t) for name, t in cpu.items()}
-    for name, _, floor in rows:
-        t = times[name]
-        ratio = f"{medians[name] / medians[floor]:.2f}×" if floor else ""
-        cpu_ratio = f"{cpu_medians[name] / cpu_medians[floor]:.2f}×" if floor else ""
-        print(f"{name:<40} {medians[name]:>10.3f}s {min(t):>6.3f}–{max(t):.3f}s {ratio:>9} "
-              f"{cpu_medians[name]:>10.3f}s {cpu_ratio:>9}")
+    medians = {key: statistics.median(t) for key, t in times.items()}
+    cpu_medians = {key: statistics.median(t) for key, t in cpu.items()}
+    for name, _, floor, mode in rows:
+        t = times[name, mode]
+        ratio = f"{medians[name, mode] / medians[floor, None]:.2f}×" if floor else ""
+        cpu_ratio = f"{cpu_medians[name, mode] / cpu_medians[floor, None]:.2f}×" if floor else ""
+        label = f"{name} ({mode})" if mode else name
+        print(f"{label:<44} {medians[name, mode]:>10.3f}s {min(t):>6.3f}–{max(t):.3f}s {ratio:>9} "
+              f"{cpu_medians[name, mode]:>10.3f}s {cpu_ratio:>9}")
 
 
 if __name__ == "__main__":

@@ -121,12 +121,33 @@ def test_register_reads_import_neither_pint_nor_numpy(register_with_lots):
         assert not heavy, (command, heavy)
 
 
-def test_plan_json_imports_neither_pandas_pyarrow_nor_a_database():
-    loaded = modules_after_command(["plan", "capsules", "--strength", "4.5mg", "--count", "30",
-                                    "--tablet-weight", "200mg", "--json"])
-    assert "pint" in loaded  # it planned
-    for heavy in ("pandas", "pyarrow", "sqlalchemy", "textual", "rich"):
-        assert heavy not in loaded, heavy
+PLANS = [
+    ["plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight", "200mg", "--json"],
+    ["plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight", "200mg"],
+    ["plan", "liquid", "--strength", "1mg/mL", "--dose", "4.5mg", "--days", "14", "--source", "api",
+     "--vehicle", "purified-water", "--json"],
+    ["plan", "drops", "--strength", "10mg/mL", "--calibration", "46 drops/2mL", "--volume", "30mL",
+     "--source", "api", "--dose", "4.5mg", "--json"],
+    ["plan", "dilution", "--strength", "1mcg/mL", "--volume", "30mL", "--dose", "5mcg",
+     "--vehicle", "purified-water", "--json"],
+    ["bud", "--category", "nonaqueous-solid", "--compounded", "2025-03-10", "--json"],
+    ["titrate", "--ladder", "1.5mg x7d, 3mg x7d, 4.5mg x7d", "--start", "2025-06-02", "--form", "all",
+     "--json"],
+]
+
+
+def test_planning_commands_import_neither_pandas_pyarrow_nor_a_database():
+    """Issue 12: a plan starts in pint's time (plus compound's own): no batch, storage or TUI
+    library. Each command runs in its own fresh interpreter, and must succeed."""
+    for args in PLANS:
+        code = (
+            f"import sys\nfrom compound.cli import main\nsys.argv = ['compound', *{args!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        )
+        loaded = modules_after(code)
+        assert "pint" in loaded, args  # it planned
+        heavy = {"pandas", "pyarrow", "sqlalchemy", "sqlite3", "textual", "rich", "reportlab"} & loaded
+        assert not heavy, (args, heavy)
 
 
 def test_a_batch_file_run_imports_no_pandas(tmp_path):
