@@ -136,22 +136,35 @@ PLANS = [
 ]
 
 
-def test_planning_commands_import_neither_pandas_pyarrow_nor_a_database():
-    """Issue 12: a plan starts in pint's time (plus compound's own): no batch, storage or TUI
-    library. Each command runs in its own fresh interpreter, and must succeed."""
+def test_planning_commands_import_neither_pint_pandas_pyarrow_nor_a_database():
+    """Issue 12: a plan reads its amounts as text (compound.core.amounts) and computes on floats;
+    pint (0.2 s) is imported only when a pint quantity is asked for. No batch, storage or TUI
+    library either. Each command runs in its own fresh interpreter, and must succeed."""
     for args in PLANS:
         code = (
             f"import sys\nfrom compound.cli import main\nsys.argv = ['compound', *{args!r}]\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
         )
         loaded = modules_after(code)
-        assert "pint" in loaded, args  # it planned
-        heavy = {"pandas", "pyarrow", "sqlalchemy", "sqlite3", "textual", "rich", "reportlab"} & loaded
+        assert "numpy" in loaded, args  # it planned
+        heavy = {"pint", "pandas", "pyarrow", "sqlalchemy", "sqlite3", "textual", "rich",
+                 "reportlab"} & loaded
+        if args[0] == "titrate":  # its dispensing options plan each strength from a pint quantity
+            heavy.discard("pint")
         assert not heavy, (args, heavy)
 
 
+def test_pint_is_imported_when_a_quantity_is_asked_for():
+    loaded = modules_after("from compound.planning.capsules import plan_capsules\n"
+                           "import sys\nassert 'pint' not in sys.modules\n"
+                           "plan = plan_capsules('4.5mg', 30, tablet_weight='200mg')\n"
+                           "assert 'pint' not in sys.modules\n"
+                           "assert str(plan.quantity('fill_weight_mg').units) == 'milligram'\n")
+    assert "pint" in loaded
+
+
 def test_a_batch_file_run_imports_no_pandas(tmp_path):
-    """Issue 13: pandas is for plan_frame and .xlsx files; a CSV run (files or --jsonl, with
+    """Issue 13: pandas is for plan_frame and .xlsx files (and pint for quantities); a CSV run (files or --jsonl, with
     --worksheets) plans and writes through pyarrow alone, even though pyarrow tries to import
     pandas itself (compound.batch.arrow). A file with a malformed row (read cell by cell into a
     DataFrame) and an .xlsx file may import it: both still run, in the same guarded process."""
@@ -182,7 +195,8 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
         "    sys.argv = ['compound', *args]\n"
         "    try:\n        main()\n        status = 0\n    except SystemExit as exc:\n"
         "        status = exc.code\n"
-        "    seen.append([status, 'pandas' in sys.modules, 'pyarrow' in sys.modules])\n"
+        "    seen.append([status, 'pandas' in sys.modules, 'pyarrow' in sys.modules,\n"
+        "                 'pint' in sys.modules])\n"
         "print(json.dumps(seen))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
@@ -191,6 +205,7 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
     assert [s[0] for s in seen] == [2, 2, 2, 0, 2, 0]  # the drops row and the malformed row: status 2
     assert [s[1] for s in seen] == [False, False, False, False, True, True]  # pandas loaded after each
     assert all(s[2] for s in seen[:3])  # it really ran through pyarrow
+    assert not any(s[3] for s in seen[:4])  # nor pint: amounts are read as text, computed as floats
     assert (tmp_path / "a" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 4
     assert len(list((tmp_path / "b" / "worksheets").iterdir())) == 3
     assert (tmp_path / "d" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 2

@@ -28,12 +28,12 @@ is re-exported here.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pint
 
 from compound.core.amounts import Kind as Kind
 from compound.core.amounts import Parsed as Parsed
@@ -42,35 +42,74 @@ from compound.core.amounts import parse_overage as parse_overage
 from compound.core.amounts import refuse
 from compound.errors import UnitInputError
 
-ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(
-    filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
-    autoconvert_offset_to_baseunit=False,
-)
-pint.set_application_registry(ureg)
-Q_ = ureg.Quantity
+if TYPE_CHECKING:
+    import pint
 
-MG: Final = ureg.Unit("mg")
-MCG: Final = ureg.Unit("mcg")
-G: Final = ureg.Unit("g")
-ML: Final = ureg.Unit("mL")
-DROP: Final = ureg.Unit("drop")
-DAY: Final = ureg.Unit("day")
-PERCENT: Final = ureg.Unit("percent")
-DIMENSIONLESS: Final = ureg.Unit("")
-MG_PER_ML: Final = MG / ML
-MG_PER_DROP: Final = MG / DROP
-DROPS_PER_ML: Final = DROP / ML
+# The registry and its units are made on first use (PEP 562 ``__getattr__`` below): importing
+# pint takes ~0.2 s, and text is read without it (compound.core.amounts), so a plan or a batch
+# run that never hands out a pint quantity never imports pint.
+ureg: pint.UnitRegistry
+Q_: Any
+MG: Any
+MCG: Any
+G: Any
+ML: Any
+DROP: Any
+DAY: Any
+PERCENT: Any
+DIMENSIONLESS: Any
+MG_PER_ML: Any
+MG_PER_DROP: Any
+DROPS_PER_ML: Any
+CANONICAL: dict[str, Any]
+_REGISTRY_NAMES: Final = frozenset({"ureg", "Q_", "MG", "MCG", "G", "ML", "DROP", "DAY", "PERCENT",
+                                    "DIMENSIONLESS", "MG_PER_ML", "MG_PER_DROP", "DROPS_PER_ML",
+                                    "CANONICAL"})
 
-CANONICAL: Final[dict[str, Any]] = {
-    "mass": MG,
-    "volume": ML,
-    "concentration": MG_PER_ML,
-    "mass_per_drop": MG_PER_DROP,
-    "fraction": DIMENSIONLESS,
-    "duration": DAY,
-    "calibration": DROPS_PER_ML,
-    "count": DIMENSIONLESS,
-}
+
+def _make_registry() -> dict[str, Any]:
+    """The registry from pharmacy_units.txt, pint's application registry, and the canonical units."""
+    import pint
+
+    registry = pint.UnitRegistry(
+        filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
+        autoconvert_offset_to_baseunit=False,
+    )
+    pint.set_application_registry(registry)
+    mg, ml, drop = registry.Unit("mg"), registry.Unit("mL"), registry.Unit("drop")
+    dimensionless = registry.Unit("")
+    made: dict[str, Any] = {
+        "ureg": registry, "Q_": registry.Quantity, "MG": mg, "MCG": registry.Unit("mcg"),
+        "G": registry.Unit("g"), "ML": ml, "DROP": drop, "DAY": registry.Unit("day"),
+        "PERCENT": registry.Unit("percent"), "DIMENSIONLESS": dimensionless,
+        "MG_PER_ML": mg / ml, "MG_PER_DROP": mg / drop, "DROPS_PER_ML": drop / ml,
+    }
+    made["CANONICAL"] = {
+        "mass": mg,
+        "volume": ml,
+        "concentration": made["MG_PER_ML"],
+        "mass_per_drop": made["MG_PER_DROP"],
+        "fraction": dimensionless,
+        "duration": made["DAY"],
+        "calibration": made["DROPS_PER_ML"],
+        "count": dimensionless,
+    }
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_NAMES:
+        globals().update(_make_registry())  # once: the names are module globals from now on
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_quantity(value: Any) -> bool:
+    """A pint quantity (of any registry)? Without importing pint: if pint is not loaded, no
+    value can be one."""
+    pint = sys.modules.get("pint")
+    return pint is not None and isinstance(value, pint.Quantity)
+
 
 def coerce(value: Any, kind: Kind, *, field: str | None = None) -> float:
     """Canonical magnitude from text, a pint quantity, or a count.
@@ -80,11 +119,14 @@ def coerce(value: Any, kind: Kind, *, field: str | None = None) -> float:
     """
     if isinstance(value, str):
         return parse(value, kind, field=field).value
-    if isinstance(value, pint.Quantity):
-        if value._REGISTRY is not ureg:  # a quantity from another registry: re-read its unit
-            value = Q_(value.magnitude, str(value.units))
+    if is_quantity(value):
+        import pint
+
+        registry = __getattr__("ureg")
+        if value._REGISTRY is not registry:  # a quantity from another registry: re-read its unit
+            value = registry.Quantity(value.magnitude, str(value.units))
         try:
-            return float(value.to(CANONICAL[kind]).magnitude)
+            return float(value.to(__getattr__("CANONICAL")[kind]).magnitude)
         except pint.DimensionalityError:
             raise refuse(f"{value:~P}", field, f"it is not a {kind.replace('_', ' ')}", kind) from None
     if kind == "count" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):

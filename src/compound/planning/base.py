@@ -13,24 +13,27 @@ JSON and the worksheet: a refusal is never printed as if it were a plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pint
 
 from compound.core import units
 from compound.core.findings import Finding, any_refusal, status
 from compound.core.rounding import json_number
 from compound.core.working import Working
 
-_SUFFIX_UNITS: tuple[tuple[str, Any], ...] = (
-    ("_mg_per_ml", units.MG_PER_ML),
-    ("_mg_per_drop", units.MG_PER_DROP),
-    ("_drops_per_ml", units.DROPS_PER_ML),
-    ("_mg", units.MG),
-    ("_ml", units.ML),
-    ("_pct", units.PERCENT),
-    ("_days", units.DAY),
+if TYPE_CHECKING:
+    import pint
+
+# Unit names, not units: the registry (pint) is made only when a quantity is asked for.
+_SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
+    ("_mg_per_ml", "MG_PER_ML"),
+    ("_mg_per_drop", "MG_PER_DROP"),
+    ("_drops_per_ml", "DROPS_PER_ML"),
+    ("_mg", "MG"),
+    ("_ml", "ML"),
+    ("_pct", "PERCENT"),
+    ("_days", "DAY"),
 )
 
 
@@ -40,7 +43,7 @@ def unit_for_key(key: str) -> Any:
         return units.DROPS_PER_ML
     for suffix, unit in _SUFFIX_UNITS:
         if key.endswith(suffix):
-            return unit
+            return getattr(units, unit)
     return units.DIMENSIONLESS
 
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pint
 
 from compound.catalog import loader
 from compound.catalog.loader import Row
@@ -49,6 +48,9 @@ from compound.errors import InputError
 from compound.planning import _source, resolve
 from compound.planning._source import Source, Vehicle, amount, basis_step, to_hcl, typed
 from compound.planning.base import LiquidBasePlan
+
+if TYPE_CHECKING:
+    import pint
 
 WATER = "purified water"
 Parts = tuple[dict[str, Any], list[Step]]

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pint
 
 from compound.core import units
 from compound.core.drops import DropsInputs, DropsResult, drops_dose
@@ -44,6 +43,9 @@ from compound.planning.dilution import (
     solubility_hcl,
 )
 from compound.planning.stability.supply import default_window, longer_than_bud
+
+if TYPE_CHECKING:
+    import pint
 
 _DROP_DOSE = re.compile(r"^\s*(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:drops?|gtts?)\s*$", re.IGNORECASE)
 
@@ -382,11 +384,11 @@ def parse_drops_per_ml(calibration: Any, drops_per_ml: Any) -> tuple[float | Non
                          field="calibration")
     if calibration is not None:
         text = typed(calibration) or ""
-        if isinstance(calibration, pint.Quantity):
+        if units.is_quantity(calibration):
             return units.coerce(calibration, "calibration", field="calibration"), text
         return units.parse(text, "calibration", field="calibration").value, text
     if drops_per_ml is not None:
-        if isinstance(drops_per_ml, pint.Quantity):
+        if units.is_quantity(drops_per_ml):
             return units.coerce(drops_per_ml, "calibration", field="drops_per_ml"), None
         text = str(drops_per_ml).strip()
         if re.fullmatch(r"[+-]?[\d.,]+", text):

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pint
 
 from compound.core import units
 from compound.core.findings import Finding, Severity, any_refusal
@@ -60,6 +59,9 @@ from compound.planning.dilution import (
     vehicle_working,
 )
 from compound.planning.stability.supply import default_window, longer_than_bud
+
+if TYPE_CHECKING:
+    import pint
 
 
 @dataclass

@@ -26,10 +26,9 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pint
 
 from compound.catalog import loader
 from compound.core import titration as core
@@ -54,6 +53,9 @@ from compound.planning.titration_options import (
     when,
     whole_days,
 )
+
+if TYPE_CHECKING:
+    import pint
 
 FORMS = ("capsules", "liquid", "all")
 _DATA = "titration_protocols"
@@ -501,7 +503,7 @@ def _inputs(v: dict[str, Any]) -> dict[str, Any]:
 def _text(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, pint.Quantity):
+    if units.is_quantity(value):
         return f"{value:~P}"
     if isinstance(value, list | tuple):
         return ", ".join(str(_text(v)) for v in value)

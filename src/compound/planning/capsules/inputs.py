@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pint
-
 from compound.catalog.loader import Row
 from compound.core import units
 from compound.errors import InputError
@@ -19,7 +17,7 @@ DEFAULT_API_PRODUCT = {"anhydrous": "naltrexone-hcl-api", "dihydrate": "naltrexo
 def _text(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int)):
         return value.strip() if isinstance(value, str) else value
-    if isinstance(value, pint.Quantity):
+    if units.is_quantity(value):
         return f"{value:~P}"
     return str(value)
 

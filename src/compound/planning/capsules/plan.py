@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import pint
+from typing import TYPE_CHECKING, Any
 
 from compound.catalog.loader import number
 from compound.core import capsules as core
@@ -27,6 +25,9 @@ from compound.planning.capsules.inputs import (
     check_kind,
 )
 from compound.planning.capsules.working import working_for
+
+if TYPE_CHECKING:
+    import pint
 
 COUNT_KEYS = ("capsules_needed", "capsules_to_prepare", "tablets_to_crush")
 
