@@ -164,10 +164,11 @@ def test_pint_is_imported_when_a_quantity_is_asked_for():
 
 
 def test_a_batch_file_run_imports_no_pandas(tmp_path):
-    """Issue 13: pandas is for plan_frame and .xlsx files (and pint for quantities); a CSV run (files or --jsonl, with
-    --worksheets) plans and writes through pyarrow alone, even though pyarrow tries to import
-    pandas itself (compound.batch.arrow). A file with a malformed row (read cell by cell into a
-    DataFrame) and an .xlsx file may import it: both still run, in the same guarded process."""
+    """Issue 13: pandas is for plan_frame and .xlsx files (and pint for quantities); a CSV
+    run (files or --jsonl, with --worksheets) plans and writes through pyarrow alone, even
+    though pyarrow tries to import pandas itself (compound.batch.arrow). A file with a
+    malformed row (read cell by cell into a DataFrame) and an .xlsx file may import it: both
+    still run, in the same guarded process."""
     import openpyxl
 
     good = tmp_path / "rx.csv"

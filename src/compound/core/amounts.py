@@ -98,7 +98,8 @@ class Parsed:
     def quantity(self) -> pint.Quantity:
         from compound.core.units import CANONICAL, Q_
 
-        return Q_(self.value, CANONICAL[self.kind])
+        quantity: pint.Quantity = Q_(self.value, CANONICAL[self.kind])
+        return quantity
 
 
 def refuse(text: str, field: str | None, why: str, kind: str) -> UnitInputError:

@@ -71,7 +71,7 @@ def _make_registry() -> dict[str, Any]:
     """The registry from pharmacy_units.txt, pint's application registry, and the canonical units."""
     import pint
 
-    registry = pint.UnitRegistry(
+    registry: pint.UnitRegistry = pint.UnitRegistry(
         filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
         autoconvert_offset_to_baseunit=False,
     )
