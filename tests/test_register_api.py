@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from compound.errors import DateInputError, InputError, RegisterError, UnitInputError
-from compound.register import Register, bud_fields, db, migrations, schema
+from compound.register import Register, bud_fields, db, migrations, schema, summaries
 
 TODAY = dt.date(2025, 3, 10)
 NTX, MCC = "NTX2403", "MCC-7781"
@@ -63,7 +63,7 @@ def test_open_creates_the_register_at_compound_db(tmp_path):
         assert (tmp_path / "register.sqlite3").exists()
         events = register.events()
     assert [e.action for e in events] == ["register.migrate"]
-    assert events[0].payload["version"] == migrations.LATEST == 5
+    assert events[0].payload["version"] == migrations.LATEST == 6
 
 
 def test_a_version_3_register_gains_the_listing_index(tmp_path, monkeypatch):
@@ -85,6 +85,33 @@ def test_a_version_3_register_gains_the_listing_index(tmp_path, monkeypatch):
         assert "lots_status_bud" in indexes
         assert [e.payload["version"] for e in new.events()
                 if e.action == "register.migrate"][:2] == [3, 4]
+        assert new.verify().ok
+
+
+def test_a_version_5_register_gains_the_lots_table_index(tmp_path, monkeypatch):
+    """v6 replaces the BUD-only index with one holding every column the Lots table shows, so
+    that table is read from the index alone (the rows, each with its plan, are not visited)."""
+    path = tmp_path / "old.sqlite3"
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
+        m.setattr(migrations, "LATEST", 5)
+        with Register.open(path) as old:
+            with db.write(old.engine) as conn:  # as compound made it before v6
+                conn.exec_driver_sql("DROP INDEX lots_listed")
+                conn.exec_driver_sql("CREATE INDEX lots_bud ON lots (beyond_use_date)")
+            assert old.verify().ok
+    with Register.open(path) as new:
+        with db.read(new.engine) as conn:
+            indexes = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}
+            query = summaries.lot_summaries_query(None, 0)
+            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+            plan = " | ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+        assert "lots_listed" in indexes and "lots_bud" not in indexes
+        assert "USING COVERING INDEX lots_listed" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        assert [e.payload["version"] for e in new.events()
+                if e.action == "register.migrate"][-1] == 6
         assert new.verify().ok
 
 

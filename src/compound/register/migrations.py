@@ -78,6 +78,12 @@ def _v5_event_signatures(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE events ADD COLUMN mac TEXT")
 
 
+def _v6_lots_listed_index(conn: sa.Connection) -> None:
+    # A register made before version 6 has the BUD-only index instead (a prefix of this one).
+    conn.execute(sa.schema.CreateIndex(schema.LOTS_LISTED, if_not_exists=True))
+    conn.exec_driver_sql("DROP INDEX IF EXISTS lots_bud")
+
+
 MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
     (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
      _v1_initial),
@@ -88,6 +94,8 @@ MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] 
      _v4_list_index),
     (5, "events signed with the pharmacy's audit key (HMAC), when one is set",
      _v5_event_signatures),
+    (6, "index of the Lots table's columns in BUD order (the TUI's Lots at 100,000 lots)",
+     _v6_lots_listed_index),
 )
 LATEST: Final = MIGRATIONS[-1][0]
 

@@ -76,7 +76,13 @@ lots: Final = sa.Table(
     sa.CheckConstraint("beyond_use_date >= compounded", name="bud_after_compounding"),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
-sa.Index("lots_bud", lots.c.beyond_use_date)
+# The Lots table (register.summaries) in BUD order from this index alone: SQLite never visits
+# the rows, whose plan (kilobytes of JSON) lies before the columns listed after it. It also
+# serves every BUD order and range (`lots list`, `--expiring`); v6 replaced the BUD-only index.
+LOTS_LISTED: Final = sa.Index("lots_listed", lots.c.beyond_use_date, lots.c.lot_number,
+                              lots.c.status, lots.c.kind, lots.c.description, lots.c.quantity,
+                              lots.c.quantity_unit, lots.c.compounded,
+                              lots.c.stability_window_days)
 # `lots list --status …` (and the TUI's filters): the status, then BUD order, from the index.
 LOTS_BY_STATUS: Final = sa.Index("lots_status_bud", lots.c.status, lots.c.beyond_use_date,
                                  lots.c.lot_number)

@@ -2,23 +2,27 @@
 
 :meth:`Register.list_lots` reads every column, including each lot's plan
 (kilobytes of JSON): 100,000 lots take seconds. A table needs nine narrow
-columns, read here in one query, and the first screenful can be read alone
-(``limit``) through the BUD index while the rest follows.
+columns, read here in one query from one index that holds them all
+(:data:`compound.register.schema.LOTS_LISTED`, in BUD order: the table's rows
+are never visited), and the first screenful can be read alone (``limit``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from compound.register import schema, views
 
 
-@dataclass(frozen=True, slots=True)
-class LotSummary:
-    """A lot as a table row: its status and stability as of ``today``."""
+class LotSummary(NamedTuple):
+    """A lot as a table row: its status and stability as of ``today``.
+
+    A named tuple, not a dataclass: 100,000 of them are built at a time, and a tuple is
+    built in a third of the time a frozen dataclass takes.
+    """
 
     lot_number: str
     kind: str
@@ -40,25 +44,33 @@ class LotSummary:
         return self.status in views.ON_HAND
 
 
-def _summary(row: sa.Row, today: dt.date) -> LotSummary:
-    window = row.stability_window_days
-    return LotSummary(
-        row.lot_number, row.kind, row.description,
-        views.effective_status(row.status, row.beyond_use_date, today), row.quantity,
-        row.quantity_unit, row.compounded, row.beyond_use_date, window,
-        (row.beyond_use_date - today).days,
-        views.window_used(row.compounded, row.beyond_use_date, window, today))
+def lot_summaries_query(limit: int | None, offset: int) -> sa.Select[Any]:
+    """The columns of a table row, by BUD then lot number: all in :data:`schema.LOTS_LISTED`."""
+    t = schema.lots
+    return (sa.select(t.c.lot_number, t.c.kind, t.c.description, t.c.status, t.c.quantity,
+                      t.c.quantity_unit, t.c.compounded, t.c.beyond_use_date,
+                      t.c.stability_window_days)
+            .order_by(t.c.beyond_use_date, t.c.lot_number).limit(limit).offset(offset or None))
 
 
 def lot_summaries(conn: sa.Connection, today: dt.date, *, limit: int | None = None,
                   offset: int = 0) -> list[LotSummary]:
     """Lots by BUD then lot number (as ``lots list``), ``limit`` of them from ``offset``."""
-    t = schema.lots
-    query = (sa.select(t.c.lot_number, t.c.kind, t.c.description, t.c.status, t.c.quantity,
-                       t.c.quantity_unit, t.c.compounded, t.c.beyond_use_date,
-                       t.c.stability_window_days)
-             .order_by(t.c.beyond_use_date, t.c.lot_number).limit(limit).offset(offset or None))
-    return [_summary(r, today) for r in conn.execute(query)]
+    query = lot_summaries_query(limit, offset)
+    # Lots made the same day with the same dating share their fraction used: worked out once.
+    used: dict[tuple[dt.date, dt.date, int | None], float | None] = {}
+    on_hand, expired, day = views.ON_HAND, "expired", today.toordinal()
+    rows = []
+    for number, kind, description, status, quantity, unit, made, bud, window in conn.execute(query):
+        days_left = bud.toordinal() - day
+        key = (made, bud, window)
+        if key not in used:
+            used[key] = views.window_used(made, bud, window, today)
+        # The status as views.effective_status gives it, inline: it runs 100,000 times.
+        rows.append(LotSummary(number, kind, description,
+                               expired if days_left < 0 and status in on_hand else status,
+                               quantity, unit, made, bud, window, days_left, used[key]))
+    return rows
 
 
 def count(conn: sa.Connection) -> int:
