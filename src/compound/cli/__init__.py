@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from compound.tui import SCREENS
+
 # name -> "module:attribute"; listed here so --help can show them without importing.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("compound.cli.plan:plan", "Plan a preparation: capsules, liquid, drops, dilution."),
@@ -58,8 +60,10 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="compound")
+@click.option("--screen", type=click.Choice(SCREENS), default=None,
+              help="Open the interactive calculator on this screen (e.g. lots); default formulate.")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, screen: str | None) -> None:
     """compound: formulation and stability calculator for compounding pharmacists.
 
     Run with no command to open the interactive calculator (TUI).
@@ -67,7 +71,10 @@ def cli(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is None:
         from compound.tui import run
 
-        run()
+        run(screen or "formulate")
+    elif screen is not None:
+        raise click.UsageError("--screen opens the interactive calculator: give it without a "
+                               f"command (compound --screen {screen}).")
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -23,11 +23,14 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 
-from compound.tui import forms
+from compound.tui import forms, store
+from compound.tui.messages import LotSaved
 from compound.tui.screens.calculator import CalculatorScreen
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
+
+    from compound.register import LotSummary
 
 
 def later(module: str, name: str) -> Callable[[], Screen]:
@@ -90,14 +93,20 @@ class CompoundApp(App[None]):
         Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, screen: str = "formulate") -> None:
+        """``screen``: the mode shown first (a key of :data:`MODES_SHOWN`, e.g. ``lots``)."""
         super().__init__()
+        if screen not in self.MODES:
+            raise ValueError(f"no screen {screen!r}: one of {', '.join(self.MODES)}")
+        self.first_screen = screen
         self.first_form_built = asyncio.Event()
         """Set once Formulate's first form is built, right after the first paint."""
+        self.lots_read_ahead: tuple[list[LotSummary], int] | None = None
+        """The Lots table's first page, read after the first paint so F3 shows rows at once."""
 
     def on_mount(self) -> None:
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
-        self.switch_mode("formulate")
+        self.switch_mode(self.first_screen)
         self._fit(self.size.width)
         self.call_after_refresh(self._first_painted)
 
@@ -131,11 +140,20 @@ class CompoundApp(App[None]):
     def _warm_up(self) -> None:
         """Import the register (SQLAlchemy, ~0.3 s) while the pharmacist reads the first screen,
         so the first look at Lots or a save does not wait for it; and the other screens, which the
-        first paint does without."""
+        first paint does without. Then read the Lots table's first page (an existing register,
+        read-only), unless Lots is already up."""
         import compound.register  # noqa: F401
 
         for module in ("lots", "stability", "titrate", "batch", "labels", "help"):
             importlib.import_module(f"compound.tui.screens.{module}")
+        if self.first_screen != "lots":
+            from compound.tui.screens.lots import FIRST_PAGE
+
+            page = store.existing_lot_page(FIRST_PAGE)
+            self.call_from_thread(setattr, self, "lots_read_ahead", page)
+
+    def on_lot_saved(self, event: LotSaved) -> None:
+        self.lots_read_ahead = None  # it lacks the new lot: Lots reads for itself
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width)

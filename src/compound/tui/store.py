@@ -46,6 +46,20 @@ def lot_page(limit: int | None, offset: int = 0) -> tuple[list[LotSummary], int]
         return register.lot_summaries(limit=limit, offset=offset)
 
 
+def existing_lot_page(limit: int) -> tuple[list[LotSummary], int] | None:
+    """As :func:`lot_page`, from a register opened read-only: nothing is created or migrated
+    (the app reads ahead before anyone asked for the register). None when there is no register
+    at the latest version to read (the Lots screen then opens it as usual)."""
+    from compound.errors import CompoundError
+    from compound.register import Register
+
+    try:
+        with Register.open(read_only=True) as register:
+            return register.lot_summaries(limit=limit)
+    except (CompoundError, OSError):
+        return None
+
+
 def lot(number: str) -> Lot:
     from compound.register import Register
 

@@ -1,7 +1,8 @@
 """Lots: the register as a table to sort and filter; Enter opens a lot.
 
 The first screenful is read alone (one indexed query), then every lot, both
-in a worker; sorting and filtering run on the rows already read.
+in a worker; sorting and filtering run on the rows already read. The app reads
+the first page ahead after its own first paint, so F3 shows rows at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 from compound.errors import CompoundError
 from compound.planning import resolve
 from compound.tui import store
+from compound.tui.app import CompoundApp
 from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.lot_detail import LotDetailScreen
 from compound.tui.widgets.lots import COLUMNS, LotTable, arrange
@@ -66,17 +68,30 @@ class LotsScreen(Screen[None]):
     def table(self) -> LotTable:
         return self.query_one("#lots-table", LotTable)
 
+    def on_mount(self) -> None:
+        # The app read the first page ahead (after its own first paint): shown in this
+        # screen's first frame, and every lot is read after it.
+        app = self.app
+        if isinstance(app, CompoundApp) and app.lots_read_ahead is not None:
+            first, total = app.lots_read_ahead
+            app.lots_read_ahead = None
+            self._loaded(first, total, len(first) >= total)
+
     def on_screen_resume(self) -> None:
-        self.action_reload()
+        if self.all_rows:  # rows to show: drawn before a read that holds the GIL for long stretches
+            self.call_after_refresh(self.action_reload)
+        else:
+            self.action_reload()
 
     def action_reload(self) -> None:
         self._read()
 
     @work(thread=True, exclusive=True, group="lots")
     def _read(self) -> None:
+        """Every lot; first the first page alone when no rows are shown yet. Rows shown stay
+        until the new ones are read (a reload, or the page the app read ahead)."""
         try:
-            first, total = [], FIRST_PAGE + 1
-            if not self.complete:  # a reload keeps the rows shown until the new ones are read
+            if not self.all_rows:
                 first, total = store.lot_page(FIRST_PAGE)
                 painted = threading.Event()
                 self.app.call_from_thread(self._loaded, first, total, len(first) >= total,
@@ -84,9 +99,10 @@ class LotsScreen(Screen[None]):
                 # Reading every lot holds the GIL for long stretches: let the first rows be
                 # drawn before it starts.
                 painted.wait(timeout=2)
-            if len(first) < total:
-                rows, total = store.lot_page(None)
-                self.app.call_from_thread(self._loaded, rows, total, True)
+                if len(first) >= total:
+                    return
+            rows, total = store.lot_page(None)
+            self.app.call_from_thread(self._loaded, rows, total, True)
         except CompoundError as exc:
             self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
 
