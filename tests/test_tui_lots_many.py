@@ -202,3 +202,19 @@ def test_screen_opens_the_tui_and_goes_without_a_command(cli):
     assert code == 2 and "--screen opens the interactive calculator" in err
     code, _, err = cli("--screen", "labels")
     assert code == 2 and "'labels' is not one of" in err
+
+
+@pytest.mark.parametrize("key", ["f3", "f4", "f5"])
+async def test_a_screen_first_shown_is_styled_as_a_full_restyle_would(key):
+    """The app skips Textual's restyle of the whole app when a mode's screen is new (each
+    widget is styled as it mounts): what is drawn equals what a forced restyle draws.
+    (Not Batch: its tab underline animates, so two of its screenshots differ anyway.)"""
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        shown = app.export_screenshot()
+        app.refresh_css(animate=False)
+        await settle(pilot)
+        assert app.export_screenshot() == shown

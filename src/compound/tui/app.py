@@ -38,7 +38,13 @@ def later(module: str, name: str) -> Callable[[], Screen]:
     def make() -> Screen:
         screen: type[Screen] = getattr(importlib.import_module(f"compound.tui.screens.{module}"),
                                        name)
-        return screen()
+        made = screen()
+        # Textual restyles every widget of the screen being left (Formulate: ~200), reparsing
+        # the stylesheet twice, when a mode's screen is new: half of what F3 costs. A new
+        # screen needs none of it (each widget is styled as it mounts; our screens have no CSS
+        # of their own), so it is marked as styled at the app's current CSS generation.
+        made._css_update_count = made.app._css_update_count
+        return made
     return make
 
 
