@@ -28,12 +28,12 @@ Measured (issue 12's targets in brackets):
 Figures (the Lots part, ``--lots 100000 --repeat 3``, Dec 2026, two cores shared with other
 builds, load average ~12, so wall time is 3-4 × CPU time):
 
-=============================  ============================  =============================
-                               before (v5 register, 9d86615)  after (v6: covering index)
-=============================  ============================  =============================
+=============================  =============================  =============================
+                               before (main at f6eba87, v5)  after (v6: covering index)
+=============================  =============================  =============================
 F3 → first rows painted         1.33 s (1.26–2.50), CPU 0.41   0.40 s (0.39–0.45), CPU 0.11
 F3 → every lot read             9.2 s (8.4–32.0), CPU 2.77     2.92 s (2.90–3.01), CPU 0.72
-=============================  ============================  =============================
+=============================  =============================  =============================
 
 On a quiet machine (wall ≈ CPU) that is ~0.1 s and ~0.7 s. ``compound --screen lots`` showed
 its first rows 4.1 s (3.3–4.6) after process start, against 4.7 s (best of 3) for the
