@@ -35,9 +35,9 @@ F3 → first rows painted         1.33 s (1.26–2.50), CPU 0.41   0.40 s (0.39�
 F3 → every lot read             9.2 s (8.4–32.0), CPU 2.77     2.92 s (2.90–3.01), CPU 0.72
 =============================  =============================  =============================
 
-Not measured on a quiet machine; there wall time nears CPU time (~0.1 s and ~0.7 s). ``compound --screen lots`` showed
-its first rows 4.1 s (3.3–4.6) after process start, against 4.7 s (best of 3) for the
-Formulate screen's first paint at the same load.
+Not measured on a quiet machine; there wall time nears CPU time (~0.1 s and ~0.7 s).
+``compound --screen lots`` showed its first rows 4.1 s (3.3–4.6) after process start, against
+4.7 s (best of 3) for the Formulate screen's first paint at the same load.
 
 The big register is a copy: one lot is recorded through the register's API (plan JSON and
 all), then its row is inserted ``--lots`` times with new lot numbers and dates, straight into
