@@ -200,11 +200,11 @@ def test_the_cli_screens_are_the_apps_modes():
 def test_screen_opens_the_tui_and_goes_without_a_command(cli):
     code, _, err = cli("--screen", "lots", "bud", "--help")
     assert code == 2 and "--screen opens the interactive calculator" in err
-    code, _, err = cli("--screen", "labels")
-    assert code == 2 and "'labels' is not one of" in err
+    code, _, err = cli("--screen", "label")
+    assert code == 2 and "'label' is not one of" in err
 
 
-@pytest.mark.parametrize("key", ["f3", "f4", "f5"])
+@pytest.mark.parametrize("key", ["f3", "f4", "f5", "f7"])
 async def test_a_screen_first_shown_is_styled_as_a_full_restyle_would(key):
     """The app skips Textual's restyle of the whole app when a mode's screen is new (each
     widget is styled as it mounts): what is drawn equals what a forced restyle draws.

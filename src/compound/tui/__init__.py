@@ -5,7 +5,7 @@ Only this package imports Textual, so the CLI and the Python API stay light.
 
 from __future__ import annotations
 
-SCREENS: tuple[str, ...] = ("formulate", "lots", "stability", "titrate", "batch")
+SCREENS: tuple[str, ...] = ("formulate", "lots", "stability", "titrate", "batch", "labels")
 """The screens the TUI can open on (``compound --screen``): its modes, named here without
 importing Textual, for the CLI's ``--help``."""
 
