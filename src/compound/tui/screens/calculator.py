@@ -11,8 +11,9 @@ ctrl+s saves the plan as a lot (also in a worker).
 The first paint shows the screen's shell (header, tabs, footer) and a line that
 says the form is loading; the form is built right after it (:meth:`_build_first`),
 so the first frame does not wait for the planning modules (pint, numpy) or the
-styling of the form's ~300 widgets. Keys typed meanwhile wait in the app's queue
-and land in the form's first field. Other tabs are built when first opened.
+styling of the form's ~300 widgets. Keys typed in that moment (a few frames, before
+any field is on screen) are not kept for the form. Other tabs are built when first
+opened.
 """
 
 from __future__ import annotations
@@ -79,11 +80,8 @@ class CalculatorScreen(Screen[None]):
         self.app.call_after_refresh(self._build_first)
 
     async def _build_first(self) -> None:
-        """Build the first tab's form after the first paint, and put the cursor in it.
-
-        It runs on the app's queue, so keys pressed before it are handled after it, in
-        the form (a scanner's or a fast typist's first keys are not lost).
-        """
+        """Build the first tab's form after the first paint (an after-refresh callback, on the
+        screen's queue), and put the cursor in it unless the pharmacist has put it elsewhere."""
         key = forms.FORMS[0].key
         try:
             form = await self._build(key)
