@@ -8,10 +8,10 @@ inputs it was not computed from. With a compounding date the plan gets its
 BUD; ingredient lots named are read from the register in a worker, and
 ctrl+s saves the plan as a lot (also in a worker).
 
-The first paint shows the screen's shell (header, tabs, footer) and a line that
-says the form is loading; the form is built right after it (:meth:`_build_first`),
-so the first frame does not wait for the planning modules (pint, numpy) or the
-styling of the form's ~300 widgets. Keys typed in that moment (a few frames, before
+The first paint shows the header and a line that says the form is loading; the
+tab strip, the footer and the form follow right after it (:meth:`_open`), so the
+first frame waits neither for the planning modules (pint, numpy) nor for styling
+the form's ~300 widgets. Keys typed in that moment (a few frames, before
 any field is on screen) are not kept for the form. Other tabs are built when first
 opened.
 """
@@ -29,7 +29,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import MountError
-from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TabbedContent, TabPane
+from textual.widgets import Checkbox, Header, Input, Select, Static
 
 from compound.errors import CompoundError, InputError
 from compound.tui import forms, store
@@ -45,6 +45,8 @@ from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.sign import BY, CHECKED_BY, SignModal
 
 if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
     from compound.register import IngredientLot
     from compound.tui.widgets.plan import PlanForm, PlanResults
 
@@ -64,31 +66,49 @@ class CalculatorScreen(Screen[None]):
         self._panes: dict[str, PlanResults] = {}
         """Each built form's results pane, by form key (no DOM query per keystroke)."""
         self._building = asyncio.Lock()
+        self._opening = asyncio.Lock()
+        self._opened = False
+        """The tabs, the footer and the first form are up."""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(id="forms"):
-            for n, spec in enumerate(forms.FORMS):
-                with TabPane(spec.title, id=spec.key), Horizontal(id=f"{spec.key}-panel",
-                                                                  classes="plan-panel"):
-                    if n == 0:  # built after the first paint; the others when first opened
-                        yield Static(f"Loading the {spec.title.lower()} form…",
-                                     id="forms-loading", classes="plan-loading")
-        yield Footer()
+        yield Static(f"Loading the {forms.FORMS[0].title.lower()} form…", id="forms-loading",
+                     classes="plan-loading")
 
     def on_mount(self) -> None:
         self.app.call_after_refresh(self._build_first)
 
     async def _build_first(self) -> None:
-        """Build the first tab's form after the first paint (an after-refresh callback, on the
-        screen's queue), and put the cursor in it unless the pharmacist has put it elsewhere."""
-        key = forms.FORMS[0].key
         try:
-            form = await self._build(key)
+            await self._open()
         except MountError:  # the app closed meanwhile (a run that exits at its first frame)
             return
-        if self.focused is None and self.query_one("#forms", TabbedContent).active == key:
-            form.fields()[0].control.focus()
+
+    async def _open(self) -> None:
+        """Mount the tabs, the footer and the first tab's form, after the first paint (an
+        after-refresh callback), and put the cursor in the form. The tab strip and the footer
+        cost about as much as the rest of the first frame; the other tabs' forms are built
+        when first opened."""
+        from textual.widgets import Footer, TabbedContent, TabPane
+
+        async with self._opening:
+            if self._opened:
+                return
+            tabs = TabbedContent(id="forms")
+            for spec in forms.FORMS:
+                tabs.compose_add_child(TabPane(spec.title, Horizontal(
+                    id=f"{spec.key}-panel", classes="plan-panel"), id=spec.key))
+            footer = Footer()
+            tabs.display = footer.display = False  # shown with the first form, in one frame
+            loading = self.query_one("#forms-loading")
+            await self.mount(tabs, footer, before=loading)
+            form = await self._build(forms.FORMS[0].key)
+            tabs.display = footer.display = True
+            loading.display = False
+            await loading.remove()
+            self._opened = True
+            if self.focused is None:
+                form.fields()[0].control.focus()
         self.post_message(self.Ready())
 
     async def _build(self, key: str) -> PlanForm:
@@ -98,31 +118,35 @@ class CalculatorScreen(Screen[None]):
         async with self._building:  # once, whether the tab or the palette asks first
             if key not in self._panes:
                 results = PlanResults(key)
-                await panel.remove_children()  # the loading line, if any
                 await panel.mount(PlanForm(forms.by_key(key)), results)
                 self._panes[key] = results
         return panel.query_one(f"#{key}-form", PlanForm)
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # The first tab's activation as the screen mounts: :meth:`_build_first` builds it.
-        if event.pane.id and not event.pane.query("#forms-loading"):
+        if event.pane.id and self._opened:  # the first tab: :meth:`_open` builds it
             await self._build(event.pane.id)
+
+    def _active_key(self) -> str | None:
+        """The tab on screen, once the tabs are up."""
+        found = self.query("#forms")
+        return str(found.first().active) if self._opened and found else None  # type: ignore[attr-defined]
 
     @property
     def active_form(self) -> PlanForm:
         from compound.tui.widgets.plan import PlanForm
 
-        key = self.query_one("#forms", TabbedContent).active
-        return self.query_one(f"#{key}-form", PlanForm)
+        return self.query_one(f"#{self._active_key()}-form", PlanForm)
 
     async def show_form(self, key: str) -> None:
         """Bring a form to the front and put the cursor in its first field."""
-        self.query_one("#forms", TabbedContent).active = key
+        await self._open()
+        self.query_one("#forms").active = key  # type: ignore[attr-defined]
         form = await self._build(key)
         form.fields()[0].control.focus()
 
     def action_calculate(self) -> None:
-        self.active_form.submit()
+        if self._active_key() in self._panes:  # not while the first form is built
+            self.active_form.submit()
 
     def on_calculation_requested(self, event: CalculationRequested) -> None:
         numbers = dating.lot_numbers(event.values)
@@ -174,6 +198,8 @@ class CalculatorScreen(Screen[None]):
 
     def action_save_lot(self) -> None:
         """Save the plan on screen as a lot: it must be calculated, dated and not refused."""
+        if self._active_key() not in self._panes:  # not while the first form is built
+            return
         form = self.active_form.spec.key
         results = self._results(form)
         plan, bud = results.plan, results.bud
