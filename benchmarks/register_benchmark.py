@@ -86,7 +86,11 @@ def count(path: Path) -> int:
 
 
 def run(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one ``compound`` process."""
+    """Wall seconds and peak RSS (MB) of one ``compound`` process.
+
+    Linux counts the memory of the process that forked a child in the child's peak (until it
+    execs), so the register is built in a process of its own and this one stays small.
+    """
     code = "import sys\nfrom compound.cli import main\nsys.exit(main())"
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL,
@@ -133,10 +137,16 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the register in this file (reused when it holds lots)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--build-only", type=int, default=None, metavar="LOTS",
+                        help="grow --db to LOTS lots and stop (how the measuring process "
+                             "builds without growing itself)")
     parser.add_argument("--plans", type=int, default=100,
                         help="distinct plans the lots' plans are drawn from (a pharmacy's "
                              "repeat prescriptions)")
     args = parser.parse_args()
+    if args.build_only is not None:
+        build(args.db, args.build_only, args.plans)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "register.sqlite3"
@@ -144,7 +154,8 @@ def main() -> None:
             have = count(path) if path.exists() else 0
             if have < size:
                 start = time.perf_counter()
-                build(path, size, args.plans)
+                subprocess.run([sys.executable, __file__, "--build-only", str(size), "--db",
+                                str(path), "--plans", str(args.plans)], check=True)
                 print(f"\nbuilt {have} → {size} lots in {time.perf_counter() - start:.0f} s "
                       "(Register.record_lots, 500 a transaction)", flush=True)
             measure(path, args.runs)
