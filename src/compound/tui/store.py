@@ -28,14 +28,15 @@ def ingredient_lots(numbers: Sequence[str]) -> list[IngredientLot]:
 
 
 def save_lot(plan: Plan, bud: BudResult, lots: Sequence[IngredientLot], *, by: str,
-             checked_by: str | None) -> str:
-    """Record the calculated, dated plan as a lot in quarantine; returns its lot number."""
+             checked_by: str | None, as_of: str = "", reason: str = "") -> str:
+    """Record the calculated, dated plan as a lot in quarantine; returns its lot number.
+    ``as_of`` and ``reason`` (empty: none) date a late entry as ``--as-of``/``--reason`` do."""
     from compound.register import Register
     from compound.register.from_plan import record_plan
 
     with Register.open() as register:
         return record_plan(register, plan, bud, compounded_by=by, checked_by=checked_by or None,
-                           ingredient_lots=lots)
+                           ingredient_lots=lots, as_of=as_of or None, reason=reason or None)
 
 
 def lot_page(limit: int | None, offset: int = 0) -> tuple[list[LotSummary], int]:
@@ -67,24 +68,26 @@ def lot(number: str) -> Lot:
         return register.get(number)
 
 
-def move(action: str, number: str, *, by: str, reason: str | None) -> Lot:
-    """Release, dispense or destroy a lot (``action`` names the register method)."""
+def move(action: str, number: str, *, by: str, reason: str | None, as_of: str = "") -> Lot:
+    """Release, dispense or destroy a lot (``action`` names the register method); ``as_of``
+    (empty: today by the real clock) dates a late entry, with the reason."""
     from compound.register import Register
 
     with Register.open() as register:
         method = {"release": register.release, "dispense": register.dispense,
                   "destroy": register.destroy}[action]
-        return method(number, by, reason or None)
+        return method(number, by, reason or None, as_of=as_of or None)
 
 
-def dispense(number: str, *, by: str, quantity: str, rx: str, reason: str) -> Lot:
+def dispense(number: str, *, by: str, quantity: str, rx: str, reason: str,
+             as_of: str = "") -> Lot:
     """Dispense ``quantity`` as typed (all that remains when empty) to Rx ``rx`` (none when
     empty): the register parses the quantity as ``compound lots dispense --quantity`` does."""
     from compound.register import Register
 
     with Register.open() as register:
         return register.dispense(number, by, reason or None, quantity=quantity or None,
-                                 rx=rx or None)
+                                 rx=rx or None, as_of=as_of or None)
 
 
 def released_lots() -> list[str]:

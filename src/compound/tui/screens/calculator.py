@@ -19,6 +19,7 @@ opened.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -42,7 +43,10 @@ from compound.tui.messages import (
     PlanRefused,
 )
 from compound.tui.screens.error import ErrorModal
-from compound.tui.screens.sign import BY, CHECKED_BY, SignModal
+from compound.tui.screens.sign import AS_OF, BY, CHECKED_BY, LATE_REASON, SignModal, in_words
+
+SAVE_ASKS = (BY, CHECKED_BY, AS_OF, LATE_REASON)
+"""The save dialog: initials, and a late entry's date and reason (``plan … --save --as-of``)."""
 
 if TYPE_CHECKING:
     from textual.widgets import TabbedContent
@@ -224,12 +228,13 @@ class CalculatorScreen(Screen[None]):
         assert plan is not None and bud is not None
         detail = (f"{plan.kind}: BUD {bud.beyond_use_date}, from "
                   f"{', '.join(lot.lot_number for lot in results.ingredient_lots)}")
-        self.app.push_screen(SignModal("Save as a lot (quarantine)", detail, (BY, CHECKED_BY),
+        self.app.push_screen(SignModal("Save as a lot (quarantine)", detail, SAVE_ASKS,
                                        verb="Save"),
                              partial(self._save, form, self._generation))
 
-    def _failed_save(self, form: str, error: CompoundError) -> None:
-        self.app.push_screen(ErrorModal(error), lambda _: self._focus_field(form, error))
+    def _failed_save(self, form: str, error: CompoundError,
+                     words: Callable[[str], str] = str) -> None:
+        self.app.push_screen(ErrorModal(error, words), lambda _: self._focus_field(form, error))
 
     def _save(self, form: str, generation: int, signed: dict[str, str] | None) -> None:
         results = self._results(form)
@@ -242,9 +247,10 @@ class CalculatorScreen(Screen[None]):
         assert results.plan is not None and results.bud is not None
         try:
             number = store.save_lot(results.plan, results.bud, results.ingredient_lots,
-                                    by=signed["by"], checked_by=signed.get("checked_by"))
+                                    by=signed["by"], checked_by=signed.get("checked_by"),
+                                    as_of=signed["as_of"], reason=signed["reason"])
         except CompoundError as exc:
-            self.app.call_from_thread(self._failed_save, form, exc)
+            self.app.call_from_thread(self._failed_save, form, exc, in_words(SAVE_ASKS))
             return
         self.app.call_from_thread(self._saved, form, results, number)
 

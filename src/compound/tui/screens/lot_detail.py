@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, Static
 from compound.errors import CompoundError
 from compound.tui import store
 from compound.tui.screens.error import ErrorModal
-from compound.tui.screens.sign import BY, REASON, RX, Ask, SignModal, in_words
+from compound.tui.screens.sign import AS_OF, BY, REASON, RX, Ask, SignModal, in_words
 from compound.tui.widgets.lots import window_used_text
 
 if TYPE_CHECKING:
@@ -115,6 +115,8 @@ def history(lot: Lot) -> Table:
     for e in lot.history:
         detail = ", ".join(f"{k} {v}" for k, v in e.to_dict().items()
                            if k in ("date", "from", "to", "reason", "note"))
+        if e.payload.get("as_of"):  # the time beside it is when it was really written
+            detail += f"{', ' if detail else ''}entered late, as of {e.payload['as_of']}"
         table.add_row(e.at_utc[:16].replace("T", " "), e.actor, e.action.removeprefix("lot."), detail)
     return table
 
@@ -169,7 +171,8 @@ class LotDetailScreen(Screen[None]):
     def action_act(self, action: str) -> None:
         detail = f"{ACTIONS[action]} lot {self.lot_number}" + (
             f" ({self.lot.description}, {self.lot.status})" if self.lot else "")
-        asks = (quantity_asked(self.lot), RX, BY, REASON) if action == "dispense" else (BY, REASON)
+        asks = ((quantity_asked(self.lot), RX, BY, REASON, AS_OF) if action == "dispense"
+                else (BY, REASON, AS_OF))
         self.app.push_screen(SignModal(f"{ACTIONS[action]} lot", detail, asks,
                                        verb=ACTIONS[action]),
                              partial(self._signed, action, asks))
@@ -184,10 +187,10 @@ class LotDetailScreen(Screen[None]):
             if action == "dispense":
                 found = store.dispense(self.lot_number, by=signed["by"],
                                        quantity=signed["quantity"], rx=signed["rx"],
-                                       reason=signed["reason"])
+                                       reason=signed["reason"], as_of=signed["as_of"])
             else:
                 found = store.move(action, self.lot_number, by=signed["by"],
-                                   reason=signed.get("reason"))
+                                   reason=signed.get("reason"), as_of=signed["as_of"])
         except CompoundError as exc:
             self.app.call_from_thread(self.app.push_screen, ErrorModal(exc, in_words(asks)))
             return

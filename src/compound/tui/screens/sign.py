@@ -2,6 +2,10 @@
 
 Returns the typed values by field name, or None when cancelled (Escape). The
 register checks the initials; a refusal comes back as an error dialog.
+
+"As of" dates a late entry as ``--as-of DATE --reason TEXT`` does on the command
+line: the values go to the same register call, which records the real time
+beside the date given and refuses alike (no reason, a date after today).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ BY = Ask("by", "Your initials", "e.g. AB", required=True)
 CHECKED_BY = Ask("checked_by", "Checked by", "initials, optional")
 REASON = Ask("reason", "Reason", "optional, recorded in the audit trail")
 RX = Ask("rx", "Rx number", "optional: the prescription it fills")
+AS_OF = Ask("as_of", "As of", "late entry: YYYY-MM-DD it happened (with a reason)")
+LATE_REASON = Ask("reason", "Reason", "with As of: why it is entered late")
 
 
 def in_words(asks: tuple[Ask, ...]) -> Callable[[str], str]:
@@ -39,14 +45,17 @@ def in_words(asks: tuple[Ask, ...]) -> Callable[[str], str]:
     become the field's label ("Rx number"); the TUI has no flags to type. A hint that names a
     ``compound`` command to run keeps its flags: they are typed at the shell."""
     labels = {a.name: a.label for a in asks}
-    flag_or_field = re.compile(r"--([a-z][a-z-]*)|^([a-z_]+):", re.MULTILINE)
+    # A flag and its metavar ("--reason TEXT"), or a field's name opening a line ("rx: …",
+    # "as_of 2025-03-08 needs a reason").
+    flag_or_field = re.compile(r"--([a-z][a-z-]*)(?: [A-Z]{2,}\b)?|^([a-z_]+)(:|(?= ))",
+                               re.MULTILINE)
 
     def words(text: str) -> str:
         def name(match: re.Match[str]) -> str:
             label = labels.get((match.group(1) or match.group(2)).replace("-", "_"))
             if label is None or (match.group(1) and "compound " in text):
                 return match.group(0)
-            return f"“{label}”" + (":" if match.group(2) else "")
+            return f"“{label}”" + (match.group(3) or "")
 
         return flag_or_field.sub(name, text)
 
