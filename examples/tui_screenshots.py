@@ -4,7 +4,8 @@ Run from the repository: ``python examples/tui_screenshots.py docs/screenshots``
 opens the TUI headless at 100×30 on a demonstration register in a temporary folder, dated from today
 (an ingredient lot, a capsule lot saved through the Formulate screen, and a few
 lots recorded through the register's API), drives it with keys as a pharmacist
-would, and writes one SVG per screen. The tests run the same function.
+would (the saved lot is released through the API for its label), and writes one SVG per
+screen. The tests run the same function.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 SIZE = (100, 30)
-SCREENS = ("formulate", "lots", "lot", "stability", "titrate")
+SCREENS = ("formulate", "lots", "lot", "stability", "titrate", "labels")
 
 
 def demo_register() -> None:
@@ -97,6 +98,15 @@ async def capture(out: Path) -> dict[str, Path]:
         await pilot.press(*today, "enter")
         await settle()
         save("titrate")
+        from compound.register import Register
+
+        with Register.open() as register:  # the lot saved above, after its final check
+            number = max(register.list_lots("quarantine"), key=lambda lot: lot.compounded).lot_number
+            register.release(number, "CD")
+        await pilot.press("f7", *number, "enter")
+        await settle()
+        app.clear_notifications()
+        save("labels")
     return saved
 
 

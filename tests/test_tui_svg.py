@@ -49,3 +49,7 @@ async def test_screenshots_of_the_key_screens_show_their_numbers(tmp_path, monke
 
     titrate = svg_text(saved["titrate"])
     assert "Total: 63 mg over 21 days" in " ".join(titrate.split())
+
+    labels = svg_text(saved["labels"])
+    assert "LDN-20250310-0001: stock label, 1 copy" in labels
+    assert "LotLDN-20250310-0001" in labels.replace(" ", "") and "▌" in labels  # bold: no spaces drawn

@@ -42,6 +42,14 @@ def labels_dir() -> Path:
     return Path(os.environ.get("COMPOUND_LABELS") or Path.cwd() / "labels").absolute()
 
 
+def shown_dir(folder: Path) -> str:
+    """The folder as the pharmacist knows it: ``./labels`` under the current folder."""
+    try:
+        return f"./{folder.relative_to(Path.cwd())}"
+    except ValueError:
+        return str(folder)
+
+
 def copies_from(text: str) -> int:
     """The Copies field as a whole number (1 when empty); 1 to 999 is checked with the label."""
     if not text.strip():
@@ -99,7 +107,7 @@ class LabelsScreen(Screen[None]):
         with Horizontal(classes="field-row"):
             yield Label("Rx number", classes="field-label")
             yield Select([], prompt="(none recorded against the lot)", id="labels-rx", compact=True)
-        yield Static(f"p PDF · z ZPL · c CSV (outside a field) save in {labels_dir()}",
+        yield Static(f"p PDF · z ZPL · c CSV (outside a field) save in {shown_dir(labels_dir())}",
                      id="labels-where", markup=False)
         with VerticalScroll(id="labels-sheet", can_focus=True):
             yield Static("Type a released lot's number and press Enter.", id="label-preview")
@@ -220,7 +228,7 @@ class LabelsScreen(Screen[None]):
         count = f"{copies} copies" if copies != 1 else "1 copy"
         self.query_one("#labels-where", Static).update(
             f"{label.lot}: {which}, {count}. p PDF · z ZPL · c CSV (outside a field) save in "
-            f"{labels_dir()}")
+            f"{shown_dir(labels_dir())}")
         self.query_one("#label-preview", Static).update(drawn)
 
     # -- saving ---------------------------------------------------------------------------------
