@@ -36,7 +36,7 @@ BY = Ask("by", "Your initials", "e.g. AB", required=True)
 CHECKED_BY = Ask("checked_by", "Checked by", "initials, optional")
 REASON = Ask("reason", "Reason", "optional, recorded in the audit trail")
 RX = Ask("rx", "Rx number", "optional: the prescription it fills")
-AS_OF = Ask("as_of", "As of", "late entry: YYYY-MM-DD it happened (with a reason)")
+AS_OF = Ask("as_of", "As of", "optional, late entry: YYYY-MM-DD + Reason")
 LATE_REASON = Ask("reason", "Reason", "with As of: why it is entered late")
 
 
