@@ -163,3 +163,15 @@ async def test_labels_is_in_the_palette_and_the_help():
         titles = [c.title for c in app.get_system_commands(app.screen)]
     assert "Labels (F7)" in titles
     assert "| **F7** | Labels" in HELP.read_text(encoding="utf-8")
+
+
+def test_the_preview_cuts_small_print_with_an_ellipsis_never_silently():
+    from compound.labels.layout import Barcode, Layout, Text
+    from compound.tui.widgets.labels import preview
+
+    long = "This is a compounded preparation. " * 4
+    layout = Layout(width=80.0, height=16.0, texts=(Text(long, 4.0, 0.0, 6.0, False, "statements"),),
+                    barcode=Barcode("RX1", 4.0, 8.0, 40.0, 8.0, 1.0), content=None,  # type: ignore[arg-type]
+                    critical_pt=11.0, secondary_pt=6.0)
+    first = preview(layout).plain.splitlines()[1]
+    assert first == "│ This is a compound…│"  # 20 columns: a margin, 18 characters and "…"

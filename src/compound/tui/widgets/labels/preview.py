@@ -2,7 +2,8 @@
 
 Each text of the layout is placed on a character grid at its position on the
 4 × 2 in label (one column for 4 pt, one line for 8 pt); the barcode is drawn as
-bars where it prints.
+bars where it prints. Small print that is longer than the grid's line is cut with "…"
+(the label itself holds it whole; the PDF and ZPL are the label).
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def preview(layout: Layout) -> Text:
     for item in layout.texts:
         row = min(int(item.y / POINTS_PER_LINE), lines - 1)
         start = int(item.x / POINTS_PER_COLUMN)
-        for n, char in enumerate(item.text[: columns - start]):
+        room = columns - start
+        # Small print holds more characters than the grid has columns: cut it with "…" so the
+        # preview never passes an abbreviation off as the label's text.
+        shown = item.text if len(item.text) <= room else item.text[: room - 1] + "…"
+        for n, char in enumerate(shown):
             grid[row][start + n] = char
             bold[row][start + n] = item.bold
     out = Text("┌" + "─" * columns + "┐\n")
