@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,3 +94,17 @@ class Outsider:
     def rows(self, sql: str, **params: object) -> list[sa.Row]:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.text(sql), params))
+
+    def plan_texts(self) -> dict[str, str]:
+        """Every stored plan's canonical JSON by its key, decoded by hand: zlib, with the base
+        plan's JSON as the preset dictionary where ``base_sha256`` names one."""
+        rows = self.rows("SELECT sha256, base_sha256, body FROM plans")
+        whole = {r.sha256: zlib.decompress(r.body) for r in rows if r.base_sha256 is None}
+        out = {}
+        for r in rows:
+            if r.base_sha256 is None:
+                out[r.sha256] = whole[r.sha256].decode()
+            else:
+                unpacker = zlib.decompressobj(zdict=whole[r.base_sha256])
+                out[r.sha256] = (unpacker.decompress(r.body) + unpacker.flush()).decode()
+        return out

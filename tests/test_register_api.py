@@ -63,7 +63,7 @@ def test_open_creates_the_register_at_compound_db(tmp_path):
         assert (tmp_path / "register.sqlite3").exists()
         events = register.events()
     assert [e.action for e in events] == ["register.migrate"]
-    assert events[0].payload["version"] == migrations.LATEST == 6
+    assert events[0].payload["version"] == migrations.LATEST == 7
 
 
 def test_a_version_3_register_gains_the_listing_index(tmp_path, monkeypatch):
@@ -441,6 +441,7 @@ def test_listing_reads_only_the_listed_columns_in_bounded_batches(reg, monkeypat
     assert all(lot.plan == {} and lot.components == [] and lot.history == [] for lot in listed)
     assert counts == [3, 3, 1]  # 7 lots, 3 per query
     assert not any("lots.plan" in s for s in sql if "FROM lots" in s)
+    assert not any("plans" in s for s in sql)
 
 
 def test_status_filters_run_in_sql_on_an_index(reg):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 
 import pytest
 import sqlalchemy as sa
@@ -77,6 +78,17 @@ def body_of(row, payload=None):
             "payload": json.loads(row.payload) if payload is None else payload}
 
 
+def hashed_body(outsider, row, payload=None):
+    """What an event's hash is of: since schema version 7 a lot.record event stores its plan
+    once in ``plans`` (zlib of the canonical JSON, maybe against a base plan) and names it by
+    digest; it is hashed inline."""
+    payload = json.loads(row.payload) if payload is None else payload
+    if row.plan_sha256 is not None:
+        stored = outsider.plan_texts()[row.plan_sha256]
+        payload = {**payload, "lot": {**payload["lot"], "plan": json.loads(stored)}}
+    return body_of(row, payload)
+
+
 def sha(prev, body):
     return hashlib.sha256((prev + canonical_json(body)).encode()).hexdigest()
 
@@ -86,7 +98,8 @@ def test_the_chain_is_sha256_of_the_previous_hash_and_the_canonical_event(outsid
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
     prev = GENESIS
     for row in rows:
-        text = json.dumps(body_of(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(hashed_body(outsider, row), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
         assert row.prev_hash == prev
         assert row.hash == hashlib.sha256((prev + text).encode()).hexdigest()
         assert row.mac is None  # no audit key set
@@ -254,7 +267,7 @@ def rechain(outsider, seq, edit_payload, edit_rows=()):
         if row.seq == seq:
             payload = edit_payload(payload)
         if row.seq >= seq:
-            digest = sha(prev, body_of(row, payload))
+            digest = sha(prev, hashed_body(outsider, row, payload))
             updates.append(("UPDATE events SET payload = :payload, prev_hash = :prev, "
                             "hash = :hash WHERE seq = :seq",
                             {"payload": canonical_json(payload), "prev": prev, "hash": digest,
@@ -436,11 +449,19 @@ def test_verify_streams_events_in_batches(url, monkeypatch):
 
 
 def test_a_plan_changed_in_its_row_is_named_by_its_digest(url, outsider):
-    """The replay holds each plan as the SHA-256 of its canonical JSON, not the ~10 KB text."""
-    outsider.run("UPDATE lots SET plan = '{\"kind\": \"capsules\", \"status\": \"refused\"}'")
+    """The lot row names its plan by the SHA-256 of its canonical JSON (stored once in plans);
+    another plan's digest in the row is a changed plan."""
+    other = canonical_json({"kind": "capsules", "status": "refused"})
+    key = hashlib.sha256(other.encode()).hexdigest()
+    outsider.run(("INSERT INTO plans (sha256, body) VALUES (:key, :body)",
+                  {"key": key, "body": zlib.compress(other.encode())}),
+                 ("UPDATE lots SET plan_sha256 = :key", {"key": key}))
     found = problems(url)
-    assert len(found) == 1 and found[0].startswith(f"lot {LOT}: plan is <plan sha256 "), found
+    assert found[0].startswith(f"lot {LOT}: plan is <plan sha256 {key[:12]}…> in the register "
+                               "but <plan sha256 "), found
     assert "changed without its event" in found[0]
+    assert found[1:] == [f"plan {key[:16]}: it is stored, but no event records a lot made with "
+                         "it (written outside the tool)."]
 
 
 def test_verify_reads_events_and_lots_in_bounded_batches(url, monkeypatch):

@@ -27,6 +27,12 @@ reported as well. Two more checks reach outside the database:
 
 Events are read in order, a batch at a time, so the walk holds one batch of
 events in memory, not the whole trail.
+
+A ``lot.record`` event's plan is stored once in the ``plans`` table (schema
+version 7): the stored payload names it by its SHA-256 where the plan was, but
+the hash is of the event with the plan inline (:func:`event_text`), as before
+version 7. So the chain, anchors and signatures written before the change still
+verify, and a changed stored plan breaks its event's hash.
 """
 
 from __future__ import annotations
@@ -36,15 +42,16 @@ import hashlib
 import json
 import re
 import socket
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 import sqlalchemy as sa
 
 from compound import paths
-from compound.register import db, schema, signing
+from compound.register import db, plans, schema, signing
 from compound.register.anchor import Head, anchor_problems
 from compound.register.replay import Problem, Replay
 
@@ -61,8 +68,31 @@ def canonical_json(value: Any) -> str:
                       allow_nan=False)
 
 
-def event_hash(prev_hash: str, body: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
+def event_hash(prev_hash: str, body: dict[str, Any], plan_text: str | None = None) -> str:
+    return hashlib.sha256((prev_hash + event_text(body, plan_text)).encode("utf-8")).hexdigest()
+
+
+PLAN_PATH: Final = ("payload", "lot", "plan")
+"""Where a lot.record event holds its plan (inline when hashed, by digest when stored)."""
+
+
+def event_text(body: dict[str, Any], plan_text: str | None = None) -> str:
+    """The canonical JSON of an event, with the plan whose canonical JSON is ``plan_text``
+    in place of its digest at :data:`PLAN_PATH` (exactly ``canonical_json`` of the event with
+    the plan inline, without parsing and re-writing ~10 KB of plan per event)."""
+    if plan_text is None:
+        return canonical_json(body)
+
+    def inline(value: dict[str, Any], path: tuple[str, ...]) -> str:
+        if not path:
+            return plan_text
+        # json.dumps(sort_keys=True) orders an object's items by key, and writes a key as
+        # it writes a string: the same text, piece by piece.
+        return "{" + ",".join(
+            canonical_json(k) + ":" + (inline(v, path[1:]) if k == path[0] else canonical_json(v))
+            for k, v in sorted(value.items())) + "}"
+
+    return inline(body, PLAN_PATH)
 
 
 def _body(seq: int, at_utc: str, actor: str, station: str, action: str, subject: str | None,
@@ -92,18 +122,28 @@ _INSERT_EVENT: Final = schema.events.insert()
 
 
 def append(conn: sa.Connection, *, actor: str, action: str, subject: str | None,
-           payload: dict[str, Any], clock: Callable[[], dt.datetime] = utc_now) -> int:
-    """Append one event inside the caller's write transaction; returns its number."""
+           payload: dict[str, Any], clock: Callable[[], dt.datetime] = utc_now,
+           plan_text: str | None = None) -> int:
+    """Append one event inside the caller's write transaction; returns its number.
+
+    ``plan_text``: the canonical JSON of the plan the payload names by digest at
+    ``payload["lot"]["plan"]`` (stored by :func:`plans.store`); it is hashed inline.
+    """
     head = conn.execute(_HEAD).first()
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utc_text(clock())
     body = _body(seq, at, actor, station(), action, subject, payload)
-    digest = event_hash(prev, body)
+    plan_key = None
+    if plan_text is not None:
+        plan_key = payload["lot"]["plan"]
+        assert plan_key == plans.digest(plan_text), "the payload must name the plan by digest"
+    digest = event_hash(prev, body, plan_text)
     key = conn.get_execution_options().get(db.AUDIT_KEY_OPTION)
     conn.execute(_INSERT_EVENT, {
         "seq": seq, "at_utc": at, "actor": actor, "station": station(), "action": action,
         "subject": subject, "payload": canonical_json(payload), "prev_hash": prev,
         "hash": digest, "mac": signing.sign(key, digest) if key else None,
+        "plan_sha256": plan_key,
     })
     return seq
 
@@ -131,11 +171,23 @@ class VerifyReport:
                 "problems": [p.to_dict() for p in self.problems], "notes": self.notes}
 
 
-def iter_events(conn: sa.Connection, batch: int = BATCH) -> Iterator[Any]:
-    """Every event in order, ``batch`` rows per query (keyset paging on ``seq``)."""
+def iter_events(conn: sa.Connection, batch: int = BATCH, *, with_plans: bool = True,
+                ) -> Iterator[Any]:
+    """Every event in order, ``batch`` rows per query (keyset paging on ``seq``), each with
+    the stored body of the plan it names (``plan_body``, None when it names none, the plan
+    is missing, or not ``with_plans``: a register without the plans table), and its base's
+    (``plan_base``, ``plan_base_body``) when it is stored against one."""
     last = None
+    e, p, b = schema.events, schema.plans, schema.plans.alias("base")
     while True:
-        query = sa.select(schema.events).order_by(schema.events.c.seq).limit(batch)
+        query = (sa.select(e, p.c.body.label("plan_body"), p.c.base_sha256.label("plan_base"),
+                           b.c.body.label("plan_base_body"))
+                 .select_from(e.outerjoin(p, p.c.sha256 == e.c.plan_sha256)
+                              .outerjoin(b, b.c.sha256 == p.c.base_sha256))
+                 if with_plans else sa.select(e, sa.null().label("plan_body"),
+                                              sa.null().label("plan_base"),
+                                              sa.null().label("plan_base_body")))
+        query = query.order_by(e.c.seq).limit(batch)
         if last is not None:
             query = query.where(schema.events.c.seq > last)
         rows = conn.execute(query).all()
@@ -204,10 +256,16 @@ def _walk_chain(rows: Iterator[Any], report: VerifyReport,
         except ValueError:
             report.problems.append(Problem(where, "its payload is not valid JSON (edited)."))
             payload = None
+        plan_text = None
+        if payload is not None and row.plan_sha256 is not None:
+            plan_text, problem = _stored_plan(row, payload)
+            if problem is not None:
+                report.problems.append(problem)
         if payload is not None:
             body = _body(row.seq, row.at_utc, row.actor, row.station, row.action, row.subject,
                          payload)
-            if canonical_json(payload) != row.payload or event_hash(row.prev_hash, body) != row.hash:
+            if canonical_json(payload) != row.payload or \
+                    event_hash(row.prev_hash, body, plan_text) != row.hash:
                 what = f"{row.action} {row.subject}" if row.subject else row.action
                 report.problems.append(Problem(
                     where, f"its content does not match its hash ({what} was written or edited "
@@ -220,6 +278,41 @@ def _walk_chain(rows: Iterator[Any], report: VerifyReport,
         prev_seq, prev_hash = row.seq, row.hash
         report.events += 1
         report.head_seq, report.head_hash = row.seq, row.hash
+
+
+@lru_cache(maxsize=16)
+def _base_text(key: str, body: bytes) -> str:
+    """A base plan's text (many plans are stored against one: it is decoded once)."""
+    return plans.decode(body)
+
+
+def _stored_plan(row: Any, payload: Any) -> tuple[str | None, Problem | None]:
+    """The text of the plan a lot.record event names, if it is the plan it names; else the
+    problem. (The event's hash is then checked without the plan, so it fails as well.)"""
+    key = str(row.plan_sha256)
+    what = f"{row.action} {row.subject}" if row.subject else row.action
+    try:
+        named = payload["lot"]["plan"] if row.action == "lot.record" else None
+    except (KeyError, TypeError):
+        named = None
+    if named != key:
+        return None, Problem(f"event #{row.seq}", f"it names plan {key[:16]} beside its payload "
+                                                  f"but not in it ({what}; written outside the "
+                                                  "tool).")
+    where = f"plan {key[:16]}"
+    if row.plan_body is None:
+        return None, Problem(where, f"it is missing from the plans table, but event #{row.seq} "
+                                    f"({what}) records it (deleted outside the tool).")
+    try:
+        base = None if row.plan_base is None else _base_text(row.plan_base, row.plan_base_body)
+        text = plans.decode(row.plan_body, base)
+    except (zlib.error, UnicodeDecodeError, ValueError, TypeError):  # TypeError: no base
+        text = None
+    if text is None or plans.digest(text) != key:
+        return None, Problem(where, f"the stored plan is not the one event #{row.seq} ({what}) "
+                                    "records: it does not match its SHA-256 (changed outside "
+                                    "the tool).")
+    return text, None
 
 
 def _normal_sql(text: str) -> str:
@@ -258,8 +351,12 @@ def _check_guards(conn: sa.Connection, report: VerifyReport) -> None:
     if present is None:  # pragma: no cover
         return
     ddl = schema.guard_ddl(conn.dialect.name)
+    # A table that is not there has no guards to check (only plans may be: a register from
+    # before schema version 7; any other missing table fails the read of it first).
+    tables = set(sa.inspect(conn).get_table_names())
     expected = {name: _normal_sql(sql.replace(" IF NOT EXISTS", ""))
-                for (name, _, _), sql in zip(schema.GUARDS, ddl[-len(schema.GUARDS):], strict=True)}
+                for (name, table, _), sql in zip(schema.GUARDS, ddl[-len(schema.GUARDS):],
+                                                 strict=True) if table in tables}
     for name in sorted(expected.keys() - present.keys()):
         report.problems.append(Problem(
             f"trigger {name}", "the append-only guard is missing (dropped outside the tool)."))
@@ -281,10 +378,13 @@ def verify(conn: sa.Connection, *, key: bytes | None = None,
     """Re-walk the chain, replay it against the rows, check the anchor, signatures and guards."""
     report = VerifyReport()
     signatures = _Signatures(key)
+    # Only a register made before schema version 7 lacks it (or one someone tampered with).
+    with_plans = sa.inspect(conn).has_table("plans")
     replay = Replay()
-    for seq, action, payload in _walk_chain(iter_events(conn, BATCH), report, signatures):
+    for seq, action, payload in _walk_chain(iter_events(conn, BATCH, with_plans=with_plans),
+                                            report, signatures):
         report.problems.extend(replay.apply(seq, action, payload))
-    report.problems.extend(replay.compare(conn))
+    report.problems.extend(replay.compare(conn, with_plans=with_plans))
     if anchor is not None:
         report.anchor = f"{anchor} ({anchor_origin})" if anchor_origin else str(anchor)
         report.problems.extend(anchor_problems(conn, anchor))

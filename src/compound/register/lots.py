@@ -41,6 +41,7 @@ from compound.register import (
     export,
     items,
     migrations,
+    plans,
     prescriptions,
     reading,
     receipt,
@@ -73,6 +74,8 @@ class _NewLot(NamedTuple):
     """A lot that passed the checks needing no database, ready for :meth:`Register._insert_lot`."""
 
     values: dict[str, Any]
+    plan_text: str
+    """The plan's canonical JSON (stored once in ``plans``; the row names it by digest)."""
     used: list[tuple[str, float, str]]
     when: entry.EntryDate
 
@@ -117,6 +120,8 @@ _COUNTER: Final = sa.select(schema.counters.c.value).where(
 _INSERT_COUNTER: Final = schema.counters.insert()
 _INSERT_LOT: Final = schema.lots.insert()
 _INSERT_COMPONENT: Final = schema.components.insert()
+_LAST_PLAN: Final = sa.select(schema.lots.c.plan_sha256).order_by(
+    schema.lots.c.id.desc()).limit(1)
 _INGREDIENT_NUMBER_TAKEN: Final = sa.select(schema.ingredient_lots.c.id).where(
     sa.func.lower(schema.ingredient_lots.c.lot_number) == sa.bindparam("lower_number"))
 
@@ -371,19 +376,20 @@ class Register:
     ) -> _NewLot:
         """A lot's checks that need no database: its row's values and the amounts used."""
         when = entry.entry_date(as_of, reason)
-        values = self._lot_values(
+        values, plan_text = self._lot_values(
             kind=kind, description=description, quantity=quantity, quantity_unit=quantity_unit,
             plan=plan, compounded=compounded, beyond_use_date=beyond_use_date,
             bud_limit=bud_limit, bud_source=bud_source,
             stability_window_days=stability_window_days,
             stability_window_end=stability_window_end, storage=storage,
             compounded_by=compounded_by, checked_by=checked_by, when=when)
-        return _NewLot(values, self._component_amounts(components), when)
+        return _NewLot(values, plan_text, self._component_amounts(components), when)
 
     def _insert_lot(self, conn: sa.Connection, lot: _NewLot) -> str:
-        """The checks that need the database, the rows and the lot.record event (in ``conn``'s
-        write transaction): the one way a compounded lot enters the register."""
-        values, used, when = dict(lot.values), lot.used, lot.when
+        """The checks that need the database, the plan (stored once), the rows and the
+        lot.record event (in ``conn``'s write transaction): the one way a compounded lot
+        enters the register."""
+        values, plan_text, used, when = dict(lot.values), lot.plan_text, lot.used, lot.when
         sources = [self._component_source(conn, lot_no, values) for lot_no, _, _ in used]
         for (_, _, unit), (kind_, row) in zip(used, sources, strict=True):
             if unit == "tablet" and not (kind_ == "ingredient" and row.item_kind == "tablet"):
@@ -393,6 +399,9 @@ class Register:
         counter, lot_number = self._next_lot_number(conn, values["compounded"])
         values["lot_number"] = lot_number
         values["recorded_at"] = audit.utc_text(self.clock())
+        # Stored against the last lot's plan (often the same preparation) when that is smaller.
+        values["plan_sha256"] = plans.store(conn, plan_text,
+                                            near=conn.execute(_LAST_PLAN).scalar())
         lot_id = conn.execute(_INSERT_LOT, values).inserted_primary_key[0]
         payload_components = []
         for position, ((_, amount, unit), (kind_, row)) in enumerate(
@@ -405,7 +414,7 @@ class Register:
                 lot_number, position, row.lot_number if kind_ == "ingredient" else None,
                 row.lot_number if kind_ == "lot" else None, amount, unit))
         audit.append(conn, actor=values["compounded_by"], action="lot.record",
-                     subject=lot_number, clock=self.clock, payload={
+                     subject=lot_number, clock=self.clock, plan_text=plan_text, payload={
                          "lot": lot_record(values), "components": payload_components,
                          "counter": counter, **when.payload()})
         return lot_number
@@ -414,7 +423,9 @@ class Register:
                     plan: Mapping[str, Any], compounded: Any, beyond_use_date: Any,
                     bud_limit: str, bud_source: str, stability_window_days: Any,
                     stability_window_end: Any, storage: str, compounded_by: str,
-                    checked_by: str | None, when: entry.EntryDate) -> dict[str, Any]:
+                    checked_by: str | None, when: entry.EntryDate) -> tuple[dict[str, Any], str]:
+        """The lot row's values, checked (all but the lot number, time and plan digest), and
+        the canonical JSON of its plan."""
         made_on = validate.not_in_future(validate.date(compounded, "compounded"), when.day,
                                          "compounded")
         bud = validate.date(beyond_use_date, "beyond_use_date")
@@ -453,7 +464,7 @@ class Register:
         return {
             "kind": validate.kind(kind),
             "description": validate.text(description, "description", max_len=200),
-            "quantity": amount, "quantity_unit": unit, "plan": plan_json,
+            "quantity": amount, "quantity_unit": unit,
             "compounded": made_on, "beyond_use_date": bud,
             "bud_limit": validate.text(bud_limit, "bud_limit", max_len=200),
             "bud_source": validate.text(bud_source, "bud_source", max_len=1000),
@@ -462,7 +473,7 @@ class Register:
             "compounded_by": validate.initials(compounded_by, "compounded_by"),
             "checked_by": validate.checker(checked_by, compounded_by),
             "status": "quarantine",
-        }
+        }, plan_json
 
     @staticmethod
     def _component_amounts(components: Iterable[Any]) -> list[tuple[str, float, str]]:

@@ -15,6 +15,8 @@ brought up step by step, each step with its own row and event.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Final
@@ -22,7 +24,7 @@ from typing import Final
 import sqlalchemy as sa
 
 from compound.errors import RegisterError
-from compound.register import audit, db, schema
+from compound.register import audit, db, plans, schema
 
 
 def _create(conn: sa.Connection, names: tuple[str, ...]) -> None:
@@ -84,6 +86,72 @@ def _v6_lots_listed_index(conn: sa.Connection) -> None:
     conn.exec_driver_sql("DROP INDEX IF EXISTS lots_bud")
 
 
+_V7_TABLES: Final = ("plans",)
+_MIGRATE_BATCH: Final = 500
+
+
+def _drop_guards(conn: sa.Connection, tables: tuple[str, ...]) -> None:
+    for name, table, _ in schema.GUARDS:
+        if table in tables:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}" if conn.dialect.name == "sqlite"
+                                 else f"DROP TRIGGER IF EXISTS {name} ON {table}")
+
+
+def _v7_plans_stored_once(conn: sa.Connection) -> None:
+    """Each plan once, compressed, under its SHA-256 (it was in the lot row and again in
+    the lot.record event: ~20 KB a lot). The events' hashes do not change: they are of the
+    event with its plan inline, which :func:`audit.event_text` rebuilds.
+
+    The guards of the two tables changed here are dropped and put back inside this
+    transaction (the step runs under the write lock, audited by its own event).
+    """
+    _create(conn, _V7_TABLES)
+    inspector = sa.inspect(conn)
+    if "plan_sha256" not in {c["name"] for c in inspector.get_columns("events")}:
+        conn.exec_driver_sql("ALTER TABLE events ADD COLUMN plan_sha256 TEXT")
+    if "plan" not in {c["name"] for c in inspector.get_columns("lots")}:
+        return  # a register made with the current columns
+    _drop_guards(conn, ("lots", "events"))
+    conn.exec_driver_sql("ALTER TABLE lots RENAME COLUMN plan TO plan_sha256")
+    lots, events = schema.lots, schema.events
+    # Each plan as the lot row held it, parsed and written canonically again: the text the
+    # lot.record event hashed (its payload held the plan as a JSON value).
+    set_lot = lots.update().where(lots.c.id == sa.bindparam("row_id")).values(
+        plan_sha256=sa.bindparam("key"))
+    last, near = 0, None
+    while rows := conn.execute(sa.select(lots.c.id, lots.c.plan_sha256).where(lots.c.id > last)
+                               .order_by(lots.c.id).limit(_MIGRATE_BATCH)).all():
+        changes = []
+        for r in rows:
+            near = plans.store(conn, audit.canonical_json(json.loads(r.plan_sha256)), near)
+            changes.append({"row_id": r.id, "key": near})
+        conn.execute(set_lot, changes)
+        last = rows[-1].id
+    set_event = events.update().where(events.c.seq == sa.bindparam("event_seq")).values(
+        payload=sa.bindparam("stored"), plan_sha256=sa.bindparam("key"))
+    last = 0
+    while rows := conn.execute(sa.select(events.c.seq, events.c.payload).where(
+            events.c.action == "lot.record", events.c.seq > last)
+            .order_by(events.c.seq).limit(_MIGRATE_BATCH)).all():
+        changes = []
+        for r in rows:
+            try:
+                payload = json.loads(r.payload)
+                plan = payload["lot"]["plan"]
+            except (ValueError, KeyError, TypeError):
+                continue  # not as the tool wrote it: left for verify to report
+            if isinstance(plan, dict):
+                key = near = plans.store(conn, audit.canonical_json(plan), near)
+                payload["lot"]["plan"] = key
+                changes.append({"event_seq": r.seq, "stored": audit.canonical_json(payload),
+                                "key": key})
+        if changes:
+            conn.execute(set_event, changes)
+        last = rows[-1].seq
+    for ddl in schema.guard_ddl(conn.dialect.name, ("lots", "events")):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] = (
     (1, "lots, ingredient lots, components, counters, hash-chained events, append-only guards",
      _v1_initial),
@@ -96,7 +164,12 @@ MIGRATIONS: Final[tuple[tuple[int, str, Callable[[sa.Connection], None]], ...]] 
      _v5_event_signatures),
     (6, "index of the Lots table's columns in BUD order (the TUI's Lots at 100,000 lots)",
      _v6_lots_listed_index),
+    (7, "each plan stored once, compressed (alone or against a like plan), by its SHA-256; "
+        "lots and events name it",
+     _v7_plans_stored_once),
 )
+_RECLAIM_AFTER: Final = frozenset({7})
+"""Steps after which an SQLite file is compacted (VACUUM): they free most of its pages."""
 LATEST: Final = MIGRATIONS[-1][0]
 
 
@@ -152,6 +225,8 @@ def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now,
         if version > LATEST:
             raise _too_new(version)
         pending = [m for m in MIGRATIONS if m[0] > version]
+        # A new register has nothing to compact.
+        reclaim = version > 0 and any(m[0] in _RECLAIM_AFTER for m in pending)
         for _, _, step in pending:
             step(conn)
         # A new register is recorded at the latest version in one event; an older one
@@ -166,4 +241,24 @@ def migrate(engine: sa.Engine, clock: Callable[[], dt.datetime] = audit.utc_now,
                          payload={"version": step_version, "description": description,
                                   "applied_at": applied_at}, clock=clock)
             version = step_version
+    if reclaim:
+        _reclaim_space(engine)
     return version
+
+
+def _reclaim_space(engine: sa.Engine) -> None:
+    """Give the pages a step freed back to the file system (SQLite; PostgreSQL's autovacuum
+    reuses them). Outside any transaction, after the step committed: if another process holds
+    the database meanwhile, the file stays as large and SQLite reuses the free pages."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        driver.execute("VACUUM")
+        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        raw.close()

@@ -16,7 +16,6 @@ basis). Patient details are register data: no error message names them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -28,7 +27,7 @@ import sqlalchemy as sa
 from compound.core import amounts
 from compound.core.figures import format_concentration, format_mass, format_number
 from compound.errors import DateInputError, InputError, RegisterError, UnitInputError
-from compound.register import audit, schema, validate
+from compound.register import audit, plans, schema, validate
 from compound.register.entry import EntryDate
 from compound.register.replay import dispensing_record, prescription_record
 
@@ -225,7 +224,7 @@ def _check_rx(conn: sa.Connection, lot: Any, rx: Any, amount: float) -> int:
         raise RegisterError(f"prescription {rx.rx_number} is for {rx.form}; lot "
                             f"{lot.lot_number} is {lot.kind}.",
                             hint="Dispense a lot of the form prescribed.")
-    made = plan_strength(json.loads(lot.plan))
+    made = plan_strength(plans.load(conn, lot.plan_sha256))
     if made is not None and made != rx.strength:
         raise RegisterError(f"prescription {rx.rx_number} is for {rx.strength}; lot "
                             f"{lot.lot_number} is {made}.",

@@ -10,7 +10,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from compound.core.figures import json_number
-from compound.register import schema, views
+from compound.register import plans, schema, views
 
 
 def _history(conn: sa.Connection, lot_number: str | None) -> list[views.Event]:
@@ -91,7 +91,7 @@ def lot(conn: sa.Connection, row: Any, today: dt.date, *, full: bool = True,
         stability_window_days=row.stability_window_days,
         stability_window_end=row.stability_window_end, storage=row.storage,
         compounded_by=row.compounded_by, checked_by=row.checked_by, recorded_at=row.recorded_at,
-        plan=json.loads(row.plan) if full else {}, today=today,
+        plan=plans.load(conn, row.plan_sha256) if full else {}, today=today,
         components=_components(conn, row.id) if full else [],
         history=_history(conn, row.lot_number) if full else [],
         dispensed=dispensed,
@@ -111,8 +111,8 @@ def ingredient(row: Any, today: dt.date) -> views.IngredientLot:
     )
 
 
-# What a list shows: every lot column but the plan (~10 KB a lot, read only by ``lots show``).
-_LISTED: Final = tuple(c for c in schema.lots.columns if c.name != "plan")
+# What a list shows: every lot column but the plan's digest (the plan is read by ``lots show``).
+_LISTED: Final = tuple(c for c in schema.lots.columns if c.name != "plan_sha256")
 LIST_BATCH: Final = 1000
 """Rows fetched from the database at a time while listing (memory stays flat at any count)."""
 

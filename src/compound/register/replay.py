@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from compound.register import schema
+from compound.register import plans, schema
 
 STATUS_ACTIONS: Final = {
     "lot.release": "released",
@@ -64,8 +64,11 @@ def ingredient_record(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lot_record(row: Mapping[str, Any]) -> dict[str, Any]:
-    out = {c.name: _plain(row[c.name]) for c in schema.lots.columns if c.name != "id"}
-    out["plan"] = _json_or_text(out["plan"])
+    """A lot as its ``lot.record`` event records it: its plan named by digest (the event's
+    hash is of the plan inline; see :func:`compound.register.audit.event_text`)."""
+    out = {c.name: _plain(row[c.name]) for c in schema.lots.columns
+           if c.name not in ("id", "plan_sha256")}
+    out["plan"] = row["plan_sha256"]
     return out
 
 
@@ -83,9 +86,11 @@ def plan_digest(plan: Any) -> PlanDigest:
 
 
 def _compact_lot(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A lot record with its plan as a digest (what a detailed comparison shows)."""
+    """A lot record with its plan as a digest (what a detailed comparison shows): the digest
+    it names, or (an event written before schema version 7) the digest of the plan inline."""
     out = dict(record)
-    out["plan"] = plan_digest(out["plan"])
+    plan = out["plan"]
+    out["plan"] = PlanDigest(plan) if isinstance(plan, str) else plan_digest(plan)
     return out
 
 
@@ -216,6 +221,8 @@ class Replay:
         self.prescriptions: dict[str, dict[str, Any]] = {}
         self.dispensings: dict[tuple[str, int], dict[str, Any]] = {}
         self.last_event: dict[str, int] = {}
+        self.plans: set[str] = set()
+        """The digests of the plans the lot.record events name."""
 
     def apply(self, seq: int, action: str, payload: Any) -> list[Problem]:
         where = f"event #{seq}"
@@ -299,12 +306,14 @@ class Replay:
                 problems.append(Problem(where, f"lot {number} uses {source}, which no earlier "
                                                "event received or recorded."))
         self.lots[number] = _Lot(lot, payload["components"], seq)
+        if isinstance(lot["plan"], str):
+            self.plans.add(lot["plan"])
         counter = payload["counter"]
         self.counters[counter["name"]] = max(self.counters.get(counter["name"], 0),
                                              int(counter["value"]))
         return problems
 
-    def compare(self, conn: sa.Connection) -> list[Problem]:
+    def compare(self, conn: sa.Connection, *, with_plans: bool = True) -> list[Problem]:
         """Every difference between the rows and what the events say."""
         problems: list[Problem] = []
         actual_versions = {r.version: dict(r._mapping) for r in conn.execute(
@@ -322,6 +331,10 @@ class Replay:
             (d["lot_number"], d["position"]): d for d in read_dispensings(conn)})
         problems += self._diff("counter", {k: {"value": v} for k, v in self.counters.items()}, {
             r.name: {"value": r.value} for r in conn.execute(sa.select(schema.counters))})
+        # A plan no event names (a missing one is reported by the event that names it).
+        problems += [Problem(f"plan {key[:16]}", "it is stored, but no event records a lot made "
+                                                 "with it (written outside the tool).")
+                     for key in (plans.keys(conn) if with_plans else ()) if key not in self.plans]
         return problems
 
     def _compare_lots(self, conn: sa.Connection) -> tuple[list[Problem], list[Problem]]:

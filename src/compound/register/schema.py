@@ -58,7 +58,9 @@ lots: Final = sa.Table(
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("quantity", sa.Float, nullable=False),
     sa.Column("quantity_unit", sa.Text, nullable=False),
-    sa.Column("plan", sa.Text, nullable=False),  # canonical JSON of the plan
+    # The plan's key in ``plans`` (SHA-256 of its canonical JSON); the column was ``plan``,
+    # holding the JSON itself, before schema version 7.
+    sa.Column("plan_sha256", sa.Text, nullable=False),
     sa.Column("compounded", sa.Date, nullable=False),
     sa.Column("beyond_use_date", sa.Date, nullable=False),
     sa.Column("bud_limit", sa.Text, nullable=False),
@@ -153,8 +155,20 @@ events: Final = sa.Table(
     sa.Column("hash", sa.Text, nullable=False, unique=True),
     # HMAC-SHA256 of ``hash`` under the pharmacy's audit key; NULL when written without one.
     sa.Column("mac", sa.Text),
+    # A lot.record event's plan, kept in ``plans``: the payload names it by this key where
+    # the plan was, and the hash is of the event with the plan inline (schema version 7).
+    sa.Column("plan_sha256", sa.Text),
 )
 sa.Index("events_subject", events.c.subject)
+
+plans: Final = sa.Table(
+    "plans", metadata,
+    sa.Column("sha256", sa.Text, primary_key=True),  # hex SHA-256 of the canonical JSON
+    # zlib of the canonical JSON (UTF-8); with the base plan's JSON as its preset dictionary
+    # when base_sha256 names one (a plan stored without a base itself).
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("base_sha256", sa.Text),
+)
 
 # Columns of ``lots`` fixed once recorded: the trigger refuses any UPDATE naming them.
 LOT_FIXED_COLUMNS: Final = tuple(c.name for c in lots.columns if c.name not in ("status",))
@@ -178,6 +192,8 @@ GUARDS: Final = (
     ("prescriptions_no_delete", "prescriptions", "BEFORE DELETE"),
     ("dispensings_no_update", "dispensings", "BEFORE UPDATE"),
     ("dispensings_no_delete", "dispensings", "BEFORE DELETE"),
+    ("plans_no_update", "plans", "BEFORE UPDATE"),
+    ("plans_no_delete", "plans", "BEFORE DELETE"),
 )
 GUARD_NAMES: Final = frozenset(name for name, _, _ in GUARDS)
 
