@@ -111,7 +111,7 @@ def test_a_version_5_register_gains_the_lots_table_index(tmp_path, monkeypatch):
         assert "USING COVERING INDEX lots_listed" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
         assert [e.payload["version"] for e in new.events()
-                if e.action == "register.migrate"][-1] == 6
+                if e.action == "register.migrate"][-2:] == [6, 7]
         assert new.verify().ok
 
 
