@@ -25,19 +25,20 @@ Measured (issue 12's targets in brackets):
 4. ``compound --screen lots``: process start → the Lots table's first rows painted, in fresh
    headless interpreters (medians and ranges of ``--repeat``).
 
-Figures (the Lots part, ``--lots 100000 --repeat 3``, Dec 2026, two cores shared with other
-builds, load average ~12, so wall time is 3-4 × CPU time):
+Figures (the Lots part; two cores shared with other builds, Dec 2026). After, at 7f902c4:
+``python benchmarks/tui_benchmark.py --lots 100000 --repeat 5`` at load average ~4.5. Before,
+at d90f0e9 (v5 register, no covering index or read-ahead): the same measurement (this file's
+``lots_shown``) 3 times at load ~4; its first run read a cold 1.6 GB file (the 55 s).
 
-=============================  =============================  =============================
-                               before (main at f6eba87, v5)  after (v6: covering index)
-=============================  =============================  =============================
-F3 → first rows painted         1.33 s (1.26–2.50), CPU 0.41   0.40 s (0.39–0.45), CPU 0.11
-F3 → every lot read             9.2 s (8.4–32.0), CPU 2.77     2.92 s (2.90–3.01), CPU 0.72
-=============================  =============================  =============================
+===========================  ==================================  ==================================
+                             before (d90f0e9)                    after (7f902c4)
+===========================  ==================================  ==================================
+F3 → first rows painted      0.54 s (0.45–0.95), CPU 0.44        0.225 s (0.176–0.251), CPU 0.11
+F3 → every lot read          4.7 s (4.2–55.2), CPU 3.5 (2.8–7.6)  1.64 s (1.59–1.99), CPU 0.85
+===========================  ==================================  ==================================
 
-Not measured on a quiet machine; there wall time nears CPU time (~0.1 s and ~0.7 s).
-``compound --screen lots`` showed its first rows 4.1 s (3.3–4.6) after process start, against
-4.7 s (best of 3) for the Formulate screen's first paint at the same load.
+``compound --screen lots``: process start → first rows painted 0.84 s (0.79–1.91), headless;
+the Formulate screen's first paint was 0.80 s (best of 3) in the same session.
 
 The big register is a copy: one lot is recorded through the register's API (plan JSON and
 all), then its row is inserted ``--lots`` times with new lot numbers and dates, straight into
