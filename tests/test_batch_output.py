@@ -12,7 +12,7 @@ from compound.batch.coded import Coded
 from compound.batch.plan_explain import group_rows
 from compound.batch.write_cells import neutralise
 from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote, run_texts
-from compound.core.rounding import round_sig
+from compound.core.rounding import number_texts, round_sig
 from compound.spreadsheet import neutralise_cell
 
 
@@ -38,15 +38,21 @@ def test_neutralise_a_dictionary_array():
 
 @pytest.mark.parametrize(("value", "text"), [
     (139.5, "139.5"), (3100.0, "3100"), (0.3, "0.3"), (1.234e-7, "0.0000001234"), (float("nan"), ""),
-    (-0.5, "-0.5"), (12345678.0, "12345678"),
+    (-0.5, "-0.5"), (12345678.0, "12350000"),
+    # Between 1e15 and 1e16 repr writes "4253000000000000.0": the text never has a trailing zero.
+    (4252508561613677.5, "4253000000000000"),
+    # Beyond 1e±22 the rounded float prints with noise (5.998999999999999e-255); the text never does.
+    (5.998766972429661e-255, "0." + "0" * 254 + "5999"), (1.2345e30, "1234" + "0" * 27),
 ])
 def test_number_text_has_no_noise_no_trailing_zero_no_exponent(value, text):
     assert number_text(value) == text
+    assert number_texts([value]).tolist() == [text]
 
 
 def test_rounded_sums_print_without_float_noise():
     assert number_text(float(round_sig(0.1 + 0.2))) == "0.3"
     assert number_text(31.0, count=True) == "31"
+    assert number_text(12345678.0, count=True) == "12345678"  # a count is whole, not rounded
 
 
 def test_quote_doubles_quotes_and_neutralises():

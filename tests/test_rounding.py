@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compound.core.rounding import (
@@ -17,6 +17,8 @@ from compound.core.rounding import (
     format_number,
     format_percent,
     json_number,
+    number_text,
+    number_texts,
     round_sig,
 )
 
@@ -117,16 +119,29 @@ def test_powers_of_ten_are_the_nearest_doubles():
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True, width=64))
-def test_pure_python_printing_equals_numpys(x):
-    """format_number (pure Python, for register reads) prints what numpy's positional printer would."""
+def test_printing_is_the_rounded_decimal(x):
+    """format_number (pure Python, for register reads) prints the decimal the rounding kept.
+
+    Where the powers of ten are exact (1e-19 ≤ |x| < 1e25) that is numpy's shortest text of the
+    rounded float; beyond, that float may be an ulp off the decimal and print with noise
+    (5.998999999999999e-255), which the text never shows: it reads back within an ulp.
+    """
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rounded = float(round_sig(np.array([x]))[0])
-    expected = ("—" if not np.isfinite(rounded) else "0" if rounded == 0
-                else np.format_float_positional(rounded, trim="-"))
-    assert format_number(x) == expected
+    text = format_number(x)
+    if not np.isfinite(rounded):
+        assert text == "—"
+        return
+    assert significant_digits(text) <= 4, text
+    assert "e" not in text and not text.startswith(".") and not text.endswith(".")
+    assert "." not in text or not text.endswith("0")
+    if rounded == 0 or 1e-19 <= abs(rounded) < 1e25:
+        assert text == ("0" if rounded == 0 else np.format_float_positional(rounded, trim="-"))
+    else:
+        assert float(text) in (rounded, np.nextafter(rounded, -np.inf), np.nextafter(rounded, np.inf))
 
 
 @pytest.mark.parametrize("k", range(-12, 13))
@@ -139,3 +154,55 @@ def test_rounding_next_to_powers_of_ten_is_the_array_paths(k):
     assert [float(round_sig(float(v))) for v in near] == column.tolist()
     assert [format_number(v) for v in near] == [np.format_float_positional(c, trim="-")
                                                 for c in column]
+
+
+# The column printer (numpy, a batch's worksheet) against the scalar rule, value by value: any
+# float64 (NaN, inf, subnormals included), tiny and huge decimals, ties at the fourth figure,
+# whole numbers, and the same for counts.
+any_float = st.floats(width=64, allow_nan=True, allow_infinity=True)
+decimals = st.builds(lambda m, e: float(f"{m}e{e}"), st.integers(-10**7, 10**7), st.integers(-330, 310))
+ties = st.builds(lambda m, k, sign: sign * (m * 10 + 5) * 10.0**k, st.integers(1000, 9999),
+                 st.integers(-1, 11), st.sampled_from([1, -1]))
+halves = st.builds(lambda m: m + 0.5, st.integers(-10**6, 10**6))
+wholes = st.integers(-2**53, 2**53).map(float)
+values = st.one_of(any_float, decimals, ties, halves, wholes)
+
+
+@settings(max_examples=500)
+@given(st.lists(values, max_size=40))
+def test_column_texts_equal_the_scalar_number_text(xs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert number_texts(np.array(xs, dtype=np.float64)).tolist() == [number_text(x) for x in xs]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(wholes, halves, st.floats(allow_nan=True, allow_infinity=False),
+                          st.floats(min_value=-1e6, max_value=1e6)), max_size=40))
+def test_column_counts_equal_the_scalar_number_text(xs):
+    assert number_texts(np.array(xs, dtype=np.float64), count=True).tolist() == \
+        [number_text(x, count=True) for x in xs]
+
+
+@given(values)
+def test_printing_a_rounded_value_prints_the_same(x):
+    """A batch rounds a column, then prints it: the second rounding changes nothing."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rounded = float(round_sig(np.array([x]))[0])
+    assert number_text(rounded) == number_text(x)
+    assert number_texts(np.array([rounded])).tolist() == number_texts(np.array([x])).tolist()
+
+
+def test_column_texts_examples():
+    texts = number_texts(np.array([139.5, 3100.0, 0.0000001234, np.nan, -0.5, 12345.0, 12355.0, 0.0,
+                                   -0.0, np.inf, 1.7975e308, 5e-324, 0.1 + 0.2]))
+    assert texts.tolist() == ["139.5", "3100", "0.0000001234", "", "-0.5", "12340", "12360", "0", "0",
+                              "inf", "inf", "", "0.3"]
+    assert texts.data.dtype == np.uint8 and texts.offsets[-1] == texts.data.size  # no str objects
+    assert number_texts(np.array([31.0, 2.7, -3.0, 1e20]), count=True).tolist() == \
+        ["31", "2", "-3", "100000000000000000000"]

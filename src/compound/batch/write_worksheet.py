@@ -3,7 +3,9 @@
 Rows that share every planning input share every computed column (see
 :mod:`compound.batch.group`), so the text of a group's columns (amounts
 rounded by the output rule, counts as whole numbers, text quoted and
-neutralised) is formatted once, in Python. A row is then a few pieces: its
+neutralised) is formatted once: numbers by the vectorised rule
+(:func:`compound.core.rounding.number_texts`, each distinct value of a column
+once, no Python string per value), text a distinct value at a time. A row is then a few pieces: its
 own cells (row number, prescription fields, carried-through columns) and,
 between them, "joints": the group's text with the separators and the quotes
 of the neighbouring cells (a joint depends on the group and on which of its
@@ -31,7 +33,8 @@ from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
 from compound.batch.write_cells import neutralise
 from compound.batch.write_set import HashingFile
-from compound.core.rounding import round_sig
+from compound.core.rounding import Texts, number_texts, round_sig
+from compound.core.rounding import number_text as number_text
 from compound.spreadsheet import neutralise_cell
 
 # First bytes of the cells compound.spreadsheet.FORMULA_START may match: the ASCII starts, and the
@@ -46,18 +49,6 @@ def quote(text: str | None, *, spreadsheet: bool = True) -> str:
     if spreadsheet:
         text = neutralise_cell(text)
     return '"' + text.replace('"', '""') + '"'
-
-
-def number_text(value: float, *, count: bool = False) -> str:
-    """A rounded amount or a count as CSV text: ``139.5``, ``3100``, ``0.0000012``; NaN is empty."""
-    if value != value:  # NaN
-        return ""
-    if count or (value.is_integer() and abs(value) < 1e15):
-        return str(int(value))
-    text = repr(value)
-    if "e" in text or "E" in text:
-        return np.format_float_positional(value, trim="-")
-    return text
 
 
 def header(names: list[str]) -> str:
@@ -99,8 +90,7 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
     comma = pa.scalar(",", pa.large_string())
     out = []
     for run in lay.runs:
-        texts = [pa.array(_group_texts(columns[name], kinds[name], first, spreadsheet),
-                          type=pa.large_string()) for name in run]
+        texts = [_group_texts(columns[name], kinds[name], first, spreadsheet) for name in run]
         out.append((texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, comma))
                    if run else None)
     return out
@@ -308,20 +298,34 @@ def _affixes(has_before: bool, has_after: bool, before_given: bool, after_given:
     return prefix, suffix
 
 
-def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> np.ndarray:
-    """One column's text for each group (read at the group's first row), each distinct value once."""
+def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> Any:
+    """One column's text for each group (read at the group's first row): a pyarrow array.
+
+    Text columns quote each distinct value once; number columns are printed by the vectorised
+    rule (:func:`~compound.core.rounding.number_texts`), each distinct value once.
+    """
+    import pyarrow as pa
+
     if isinstance(col, Coded):
-        table = np.array([*(quote(v, spreadsheet=spreadsheet) for v in col.values), ""], dtype=object)
+        table = pa.array([*(quote(v, spreadsheet=spreadsheet) for v in col.values), ""],
+                         type=pa.large_string())
         codes = col.codes[first]
-        return table[np.where(codes >= 0, codes, col.values.size)]
+        return table.take(pa.array(np.where(codes >= 0, codes, col.values.size)))
     values = np.asarray(col, dtype=np.float64)[first]
     if kind == AMOUNT:
-        values = round_sig(values)
+        values = round_sig(values)  # fewer distinct values to print (number_texts rounds them again: a no-op)
     elif kind != COUNT:
         raise TypeError(f"unexpected column type {type(col).__name__}")
-    codes, uniques = factorize(values)
-    table = np.array([*(number_text(u, count=kind == COUNT) for u in uniques.tolist()), ""], dtype=object)
-    return table[np.where(codes >= 0, codes, len(uniques))]
+    codes, uniques = factorize(values)  # NaN: −1, printed as the last text (empty)
+    texts = number_texts(np.append(np.asarray(uniques, dtype=np.float64), np.nan), count=kind == COUNT)
+    return arrow_texts(texts).take(pa.array(np.where(codes >= 0, codes, len(uniques))))
+
+
+def arrow_texts(texts: Texts) -> Any:
+    """A pyarrow ``large_string`` array over the kernel's buffers (no copy)."""
+    import pyarrow as pa
+
+    return pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(texts.offsets), pa.py_buffer(texts.data))
 
 
 class LineSink:

@@ -2,8 +2,9 @@
 
 The rule is :mod:`compound.core.rounding`'s (which re-exports everything here):
 amounts to :data:`SIGNIFICANT_FIGURES` significant figures, nearest, ties to
-even; printed as the shortest decimal that reads back as the rounded value,
-with a leading zero, no trailing zeros and no exponent. This module imports
+even; printed as the rounded decimal itself (:func:`rounded_decimal`: the
+digits the rounding kept, never the float's noise), with a leading zero, no
+trailing zeros and no exponent. This module imports
 no numpy, so reading the register (``compound lots list``) starts without it,
 and one plan's few dozen numbers are rounded without numpy's per-call cost.
 
@@ -17,7 +18,6 @@ is the same number (property-tested bit for bit).
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Final
 
 SIGNIFICANT_FIGURES: Final = 4
@@ -42,23 +42,70 @@ def round_float(x: float, sig: int = SIGNIFICANT_FIGURES) -> float:
     return math.nan
 
 
+def rounded_decimal(x: float, sig: int = SIGNIFICANT_FIGURES) -> tuple[int, int] | None:
+    """``x`` rounded by the rule as an exact decimal ``(digits, exponent)``.
+
+    The value is ``digits × 10**exponent``, ``digits`` a signed int without trailing zeros
+    (``(0, 0)`` for zero); None for NaN, inf, subnormals and what rounds to inf. ``digits`` is the integer
+    :func:`round_float` divides by its power of ten, so the text made from it is the rounded
+    decimal itself: beyond about 1e±22, where the powers of ten are inexact, the float
+    :func:`round_float` returns may print with noise (``5.998999999999999e-255``); this never does.
+    """
+    if not math.isfinite(x):
+        return None
+    if x == 0:
+        return 0, 0
+    digits = sig - 1 - math.floor(math.log10(abs(x)))
+    if 0 <= digits < len(POWERS_OF_TEN):
+        whole = round(x * POWERS_OF_TEN[digits])
+    elif 0 < -digits < len(POWERS_OF_TEN):
+        whole = round(x / POWERS_OF_TEN[-digits])
+        if math.isinf(whole * POWERS_OF_TEN[-digits]):
+            return None  # rounded beyond the largest float (1.7975e308): round_float gives inf
+    else:
+        return None
+    exponent = -digits
+    while whole % 10 == 0:
+        whole //= 10
+        exponent += 1
+    return whole, exponent
+
+
+def decimal_text(whole: int, exponent: int) -> str:
+    """``whole × 10**exponent`` written out: a leading zero, no trailing zeros, no exponent."""
+    sign = "-" if whole < 0 else ""
+    digits = str(abs(whole))
+    if exponent >= 0:
+        return sign + digits + "0" * exponent if whole else "0"
+    point = len(digits) + exponent
+    if point > 0:
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    return f"{sign}0.{'0' * -point}{digits}"
+
+
 def format_number(x: float, sig: int = SIGNIFICANT_FIGURES) -> str:
-    """Round by the rule and print with a leading zero and no trailing zeros."""
-    value = round_float(float(x), sig)
-    if not math.isfinite(value):
-        return "—"
-    if value == 0:
-        return "0"
-    # repr is the shortest text that reads back as the float (no trailing zeros but ``4.0``'s);
-    # Decimal writes it without an exponent when it has one (below 1e-4, from 1e16).
-    text = repr(value)
-    if "e" in text:
-        text = format(Decimal(text), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-    elif text.endswith(".0"):
-        text = text[:-2]
-    return text
+    """Round by the rule and print with a leading zero and no trailing zeros (``—`` for no number)."""
+    parts = rounded_decimal(float(x), sig)
+    return "—" if parts is None else decimal_text(*parts)
+
+
+def number_text(x: float, *, count: bool = False, sig: int = SIGNIFICANT_FIGURES) -> str:
+    """A number as a CSV cell: rounded by the rule and printed as :func:`format_number` prints it,
+    but empty for NaN (and for a subnormal, which rounds to NaN); ``inf``/``-inf`` as such; a count
+    (``count``) is its whole number, truncated (``31``, never ``31.0``).
+
+    :func:`compound.core.rounding.number_texts` is the same for a column, without a Python
+    string per value (property-tested equal for every float).
+    """
+    if x != x:  # NaN
+        return ""
+    if count:
+        return str(int(x))
+    parts = rounded_decimal(x, sig)
+    if parts is not None:
+        return decimal_text(*parts)
+    value = round_float(x, sig)  # inf, given or rounded to; NaN for a subnormal
+    return "" if value != value else "inf" if value > 0 else "-inf"
 
 
 def json_number(x: float, sig: int = SIGNIFICANT_FIGURES) -> int | float | None:

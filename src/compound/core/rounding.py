@@ -11,13 +11,15 @@ tool (worksheet, JSON, CSV, label) is it rounded, by these rules:
   whole numbers by :func:`ceil_count`, which first snaps values within
   :data:`COUNT_TOLERANCE` of a whole number to it, so that a computed
   ``3.0000000000000004`` tablets is 3, not 4.
-* **Printing**: :func:`format_number` writes the shortest decimal that reads
-  back as the rounded value, with a leading zero and no trailing zeros
+* **Printing**: :func:`format_number` writes the rounded decimal itself (the
+  digits the rounding kept), with a leading zero and no trailing zeros
   (``0.5``, ``4.5``, ``1``; never ``.5``, ``1.0`` or ``0.30000000000000004``)
   and no exponent.
 
 One number at a time (the printers, and :func:`round_sig` of a float) runs in
-pure Python in :mod:`compound.core.figures`, re-exported here; columns run in numpy.
+pure Python in :mod:`compound.core.figures`, re-exported here; columns run in numpy:
+:func:`round_sig` rounds a column and :func:`number_texts` prints one (a batch's
+worksheet), each property-tested equal to the scalar rule for every float.
 
 References
 ----------
@@ -27,6 +29,9 @@ and leading zeros); The Joint Commission "Do Not Use" list.
 
 from __future__ import annotations
 
+import functools
+import itertools
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -42,6 +47,7 @@ from compound.core.figures import format_number as format_number
 from compound.core.figures import format_percent as format_percent
 from compound.core.figures import format_volume as format_volume
 from compound.core.figures import json_number as json_number
+from compound.core.figures import number_text as number_text
 
 COUNT_TOLERANCE: Final = 1e-9
 
@@ -78,6 +84,145 @@ def round_sig(x: npt.ArrayLike, sig: int = SIGNIFICANT_FIGURES) -> npt.NDArray[n
     res[~pos] = np.round(v[~pos] / scale_down) * scale_down
     out[finite] = res
     return out
+
+
+def rounded_decimals(x: npt.ArrayLike, sig: int = SIGNIFICANT_FIGURES) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """:func:`compound.core.figures.rounded_decimal` of a column: ``(whole, exponent, ok)``.
+
+    Each value rounded by the rule is ``whole × 10**exponent`` exactly (``whole`` signed, without
+    trailing zeros; 0 and 0 for zero); ``ok`` is False for NaN, inf, subnormals and values that
+    round to inf (whose
+    ``whole`` and ``exponent`` are 0). ``whole`` is what :func:`round_sig` divides by its power
+    of ten: the same operations on the same table.
+    """
+    a = np.asarray(x, dtype=np.float64).reshape(-1)
+    whole = np.zeros(a.size, dtype=np.int64)
+    exponent = np.zeros(a.size, dtype=np.int64)
+    ok = np.isfinite(a)
+    at = np.flatnonzero(ok & (a != 0))
+    if at.size:
+        v = a[at]
+        digits = sig - 1 - np.floor(np.log10(np.abs(v))).astype(np.int64)
+        pos = digits >= 0
+        kept = np.empty_like(v)
+        with np.errstate(over="ignore", invalid="ignore"):
+            kept[pos] = np.round(v[pos] * _POWERS_OF_TEN[np.minimum(digits[pos], _BEYOND)])
+            scale = _POWERS_OF_TEN[np.minimum(-digits[~pos], _BEYOND)]
+            kept[~pos] = np.round(v[~pos] / scale)
+            over = np.zeros(v.size, dtype=bool)
+            over[~pos] = np.isinf(kept[~pos] * scale)  # rounded beyond the largest float
+        beyond = ~np.isfinite(kept) | over  # subnormals: v × inf
+        ok[at[beyond]] = False
+        kept[beyond] = 0
+        w = kept.astype(np.int64)
+        e = np.where(beyond, 0, -digits)
+        if sig <= 6:  # |w| ≤ 10**sig: its trailing zeros looked up
+            stripped, zeros = _trailing_zeros(sig)
+            magnitude = np.abs(w)
+            w = np.where(w < 0, -stripped[magnitude], stripped[magnitude])
+            e += zeros[magnitude]
+        else:
+            w, e = _strip_zeros(w, e)
+        whole[at], exponent[at] = w, e
+    return whole, exponent, ok
+
+
+def _strip_zeros(w: npt.NDArray[np.int64], e: npt.NDArray[np.int64]) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``w`` without its trailing zeros, ``e`` raised by as many."""
+    w, e = w.copy(), e.copy()
+    while True:
+        zero = (w % 10 == 0) & (w != 0)
+        if not zero.any():
+            return w, e
+        w[zero] //= 10
+        e[zero] += 1
+
+
+@functools.cache
+def _trailing_zeros(sig: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For every whole number 0 … 10**sig: itself without its trailing zeros, and their count."""
+    table = np.arange(10**sig + 1, dtype=np.int64)
+    stripped, zeros = _strip_zeros(table, np.zeros_like(table))
+    return stripped, zeros
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A column of text laid out as an Arrow ``large_string`` array: the UTF-8 bytes end to end,
+    value ``i`` from ``offsets[i]`` to ``offsets[i + 1]``. No Python string per value."""
+
+    offsets: npt.NDArray[np.int64]
+    data: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return int(self.offsets.size) - 1
+
+    def tolist(self) -> list[str]:
+        raw = self.data.tobytes()
+        bounds = self.offsets.tolist()
+        return [raw[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
+
+
+#: 10**0 … 10**18: the number of digits of a whole number is where it falls among them.
+_TENS = 10 ** np.arange(19, dtype=np.int64)
+#: Counts at or beyond this are printed one at a time (an int64 holds them below 2**63).
+_WHOLE_LIMIT: Final = 2.0**62
+
+
+def number_texts(x: npt.ArrayLike, *, count: bool = False, sig: int = SIGNIFICANT_FIGURES) -> Texts:
+    """:func:`compound.core.figures.number_text` of every value of a column, as one block of text.
+
+    Amounts are rounded by the rule and written from their decimal digits (``139.5``,
+    ``0.0000001234``, ``3100``); counts as whole numbers; NaN as an empty cell. Values the
+    vectorised path does not write (infinities, counts beyond 2**62) go through the scalar
+    rule one by one (subnormals too), so every value's text is ``number_text``'s.
+    """
+    a = np.asarray(x, dtype=np.float64).reshape(-1)
+    if count:
+        special = ~np.isnan(a) & ~(np.abs(a) < _WHOLE_LIMIT)
+        regular = np.abs(a) < _WHOLE_LIMIT
+        whole = np.where(regular, np.trunc(np.where(regular, a, 0)), 0).astype(np.int64)
+        exponent = np.zeros(a.size, dtype=np.int64)
+    else:
+        whole, exponent, regular = rounded_decimals(a, sig)
+        special = ~regular & ~np.isnan(a)  # inf, given or rounded to; subnormals (empty)
+    negative = whole < 0
+    magnitude = np.abs(whole)
+    digits = np.maximum(np.searchsorted(_TENS, magnitude, side="right"), 1)
+    sign = negative.astype(np.int64)
+    integral = exponent >= 0            # 3100: the digits, then zeros
+    small = exponent <= -digits         # 0.0045: "0.", zeros, the digits
+    inside = ~integral & ~small         # 139.5: the point among the digits
+    length = sign + np.where(integral, digits + exponent, np.where(inside, digits + 1, 2 - exponent))
+    length[~regular] = 0
+    extra = {int(i): number_text(float(a[i]), count=count, sig=sig).encode("utf-8")
+             for i in np.flatnonzero(special)}
+    for i, text in extra.items():
+        length[i] = len(text)
+    offsets = np.zeros(a.size + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    data = np.full(int(offsets[-1]), ord("0"), dtype=np.uint8)
+    rows = np.flatnonzero(regular)
+    start = offsets[rows]
+    data[start[negative[rows]]] = ord("-")
+    body = start + sign[rows]
+    n, e = digits[rows], exponent[rows]
+    dot_inside, dot_small = inside[rows], small[rows]
+    data[(body + n + e)[dot_inside]] = ord(".")
+    data[(body + 1)[dot_small]] = ord(".")
+    shift = np.where(dot_small, 2 - e - n, 0)
+    m = magnitude[rows]
+    for k in range(int(n.max()) if rows.size else 0):
+        has = n > k
+        place = _TENS[np.maximum(n - 1 - k, 0)]
+        digit = (m // place) % 10
+        at = body + k + shift + (dot_inside & (k >= n + e))
+        data[at[has]] = ord("0") + digit[has]
+    for i, text in extra.items():
+        data[offsets[i]:offsets[i + 1]] = np.frombuffer(text, dtype=np.uint8)
+    return Texts(offsets, data)
 
 
 def _round_sig_scalar(v: np.float64, sig: int) -> npt.NDArray[np.float64]:
