@@ -149,8 +149,8 @@ def test_take_rows_equals_table_take_across_batches():
 
 
 def test_arrows_group_by_and_the_column_codes_give_the_same_groups(tmp_path, monkeypatch):
-    """A small file is grouped by its columns' codes (no query engine to import), a large one by
-    Arrow's group-by: the same groups, and the same files, whichever is used."""
+    """A small file is grouped by its columns' codes as group_frame reads them, a large one by
+    their dictionary codes: the same groups, and the same files, whichever is used."""
     from compound.batch import group
     from compound.batch.run import run_batch
 
@@ -169,3 +169,25 @@ def test_arrows_group_by_and_the_column_codes_give_the_same_groups(tmp_path, mon
         assert getattr(small, name).tolist() == getattr(engine, name).tolist(), name
     for name in ("worksheet.csv", "errors.csv"):
         assert (tmp_path / "codes" / name).read_bytes() == (tmp_path / "engine" / name).read_bytes()
+
+
+def test_the_same_cells_in_different_chunks_of_the_file_share_a_group(monkeypatch):
+    """pyarrow reads a large file in chunks: a text's code is the same in every chunk."""
+    import pyarrow as pa
+
+    from compound.batch import group
+
+    monkeypatch.setattr(group, "ENGINE_ROWS", 0)  # the large files' path
+
+    schema = pa.schema([("form", pa.string()), ("strength", pa.string()), ("rx", pa.string())])
+    table = pa.Table.from_batches([
+        pa.record_batch([pa.array(["capsules", "capsules"]), pa.array(["4.5mg", "1mg"]),
+                         pa.array(["RX1", "RX2"])], schema=schema),
+        pa.record_batch([pa.array(["capsules", "capsules", "capsules"]), pa.array(["1mg", "4.5mg", None]),
+                         pa.array(["RX3", "RX4", "RX5"])], schema=schema),
+    ])
+    assert table.column("form").num_chunks == 2
+    groups = group_table(table)
+    assert groups.gid.tolist() == [0, 1, 1, 0, 2]
+    assert groups.first.tolist() == [0, 1, 4]
+    assert groups.sizes.tolist() == [2, 2, 1]

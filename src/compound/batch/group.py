@@ -70,13 +70,24 @@ def _blank(value: Any) -> bool:
     return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
 
 
-def _refine(gid: np.ndarray, first: np.ndarray, form_of_first: Sequence[Any],
+def _blanks(cells: Any) -> np.ndarray:
+    """:func:`_blank` of each cell: a list, or a pyarrow column (each distinct text read once)."""
+    if isinstance(cells, (list, tuple)):
+        return np.array([_blank(v) for v in cells], dtype=bool)
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(cells.combine_chunks())
+    table = np.array([_blank(v) for v in encoded.dictionary.to_pylist()] + [True], dtype=bool)
+    return table[pc.fill_null(encoded.indices, len(table) - 1).to_numpy()]  # null: blank
+
+
+def _refine(gid: np.ndarray, first: np.ndarray, form_of_first: Any,
             others_given: Callable[[np.ndarray], np.ndarray],
             read_errors: Mapping[int, Any]) -> RowGroups:
     """Split the groups by what is not in the planning cells (see the module documentation)."""
     n = gid.size
     keys = [gid]
-    blank = np.array([_blank(v) for v in form_of_first], dtype=bool)
+    blank = _blanks(form_of_first)
     if blank.any():
         rows = np.flatnonzero(blank[gid])
         flag = np.zeros(n, dtype=np.int64)
@@ -114,14 +125,15 @@ def group_frame(frame: pd.DataFrame, read_errors: Mapping[int, Any] | None = Non
 def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> RowGroups:
     """Group the rows of a pyarrow table of text columns (names already normalised).
 
-    One hash group-by over the planning columns (Arrow's, multithreaded), which
-    also lists each group's rows. Below :data:`ENGINE_ROWS` rows the columns are
-    factorised one by one instead, as :func:`group_frame` does: importing Arrow's
-    query engine (``pyarrow.acero``, ~0.1 s) would cost a small file more than its
-    whole run. (That way a whitespace-only cell groups with an empty one; both
-    are planned as empty, so the rows' plans are the same either way.)
+    Below :data:`ENGINE_ROWS` rows the columns are factorised one by one, as
+    :func:`group_frame` does (a whitespace-only cell then groups with an empty one; both are
+    planned as empty, so the rows' plans are the same either way). From there each planning
+    column is dictionary-encoded (Arrow's hash, on the text as typed: a null and an empty cell
+    differ, which only splits a group), and the rows are grouped by their tuples of codes
+    (:func:`~compound.batch.plan_explain.group_rows`): a few int arrays, where Arrow's hash
+    group-by listing each group's rows held about 200 MB for a million distinct rows.
     """
-    import pyarrow as pa
+    import pyarrow.compute as pc
 
     n = table.num_rows
     names = list(table.column_names)
@@ -131,18 +143,12 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     elif n < ENGINE_ROWS:
         gid, first = group_rows([distinct(table.column(c), n).codes for c in planning], n)
     else:
-        keyed = table.select(planning).append_column("_row", pa.array(np.arange(n, dtype=np.int64)))
-        found = keyed.group_by(planning, use_threads=True).aggregate([("_row", "min"), ("_row", "list")])
-        # Number the groups in order of first appearance (the group-by's order is arbitrary).
-        lowest = found.column("_row_min").to_numpy()
-        order = np.argsort(lowest)
-        rank = np.empty(order.size, dtype=np.int64)
-        rank[order] = np.arange(order.size)
-        members = found.column("_row_list").combine_chunks()
-        counts = np.diff(members.offsets.to_numpy())
-        gid = np.empty(n, dtype=np.int64)
-        gid[members.flatten().to_numpy()] = np.repeat(rank, counts)
-        first = lowest[order]
+        codes = []
+        for name in planning:
+            # One memo over all chunks: a code means the same text in every chunk.
+            encoded = pc.dictionary_encode(table.column(name), null_encoding="encode")
+            codes.append(np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks]))
+        gid, first = group_rows(codes, n)
 
     def others_given(rows: np.ndarray) -> np.ndarray:
         # str.strip, as columns.distinct reads a blank cell (rows without a form are few).
@@ -153,8 +159,7 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
                 given |= np.array([not _blank(v) for v in cells], dtype=bool)
         return given
 
-    form = take_rows(table, first, ["form"]).column("form").to_pylist() if "form" in names else \
-        [None] * first.size
+    form = take_rows(table, first, ["form"]).column("form") if "form" in names else [None] * first.size
     return _refine(gid, first, form, others_given, read_errors or {})
 
 

@@ -73,6 +73,12 @@ class Rows:
             self._frame = self.table.to_pandas()
         return self._frame
 
+    def release(self) -> None:
+        """Let the file's cells go (once planned, when only worksheet.csv and errors.csv remain to
+        write: their per-row cells are already made)."""
+        self.table = None
+        self._frame = None
+
     def raw_text(self, name: str) -> Any:
         """A column as typed, over all rows: a pyarrow string (chunked) array (null = empty)."""
         if self.table is not None:
@@ -114,6 +120,7 @@ class Spread:
             cells = self.cells.result() if self.cells is not None else worksheet_cells(self.rows, spreadsheet)
             runs, self.runs = self.runs, []  # the builder drops each run once its joint is made
             self._builder = LineBuilder(self.lay, runs, cells, self.groups.gid)
+            self.cells = None  # the builder holds its own copy of them
         if errors and self._line_start is None:
             group = self.error_lines.column("row").to_numpy()
             self._line_count = np.bincount(group, minlength=len(self.groups)).astype(np.int64)
@@ -240,7 +247,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         advance(int(groups.sizes[b0:b1].sum()))
         cache.trim(CACHE_LIMIT)
     assert spread is not None
-    spread.runs = [pa.concat_arrays(parts) if parts[0] is not None else None for parts in runs]
+    # Kept as chunks (one per block): the line builder copies them once, into its pieces.
+    spread.runs = [pa.chunked_array(parts) if parts[0] is not None else None for parts in runs]
     if jsonl:
         spread.json_parts = (pa.concat_arrays(json_parts[0]), pa.concat_arrays(json_parts[1]))
     spread.error_lines = pa.concat_tables(line_tables).combine_chunks()

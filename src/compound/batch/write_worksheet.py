@@ -195,10 +195,15 @@ class LineBuilder:
         quoted = [name != "row" for name in lay.cells]
         given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int64) if q else None
                  for name, q in zip(lay.cells, quoted, strict=True)]
-        pieces: list[Any] = []
+        # Every piece is written once into one buffer sized beforehand (a joint is made, copied and
+        # let go), not gathered and then concatenated: that held each byte twice (~150 MB more for
+        # a million distinct prescriptions).
+        makers: list[tuple[int, int, Any]] = []  # (values, bytes, () -> arrays)
         for name in lay.cells:
-            column = cells[name].cast(pa.large_string())
-            pieces.extend(column.chunks if isinstance(column, pa.ChunkedArray) else [column])
+            column = cells[name]
+            for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+                chunk = _no_nulls(chunk)
+                makers.append((len(chunk), _nbytes(chunk), lambda chunk=chunk: [chunk]))
         base = n * len(lay.cells)
         self._joints: list[_Joint | None] = []
         for j in range(len(lay.cells) + 1):
@@ -206,6 +211,8 @@ class LineBuilder:
             before = given[j - 1] if has_before else None
             after = given[j] if has_after else None
             run = runs[j] if lay.runs[j] else None
+            chunks = (run.chunks if isinstance(run, pa.ChunkedArray) else [run]) if run is not None else []
+            groups = sum(len(c) for c in chunks)
             # The patterns of empty neighbours that can occur (one, unless a cell is sometimes empty).
             b_values = _values(before)
             a_values = _values(after)
@@ -214,39 +221,68 @@ class LineBuilder:
             rank[patterns] = np.arange(len(patterns))
             fixed = ((2 * b_values[0] if len(b_values) == 1 else 0)
                      + (a_values[0] if len(a_values) == 1 else 0))
-            joint = _Joint(base, len(run) if run is not None else 0, rank, fixed,
+            joint = _Joint(base, groups if run is not None else 0, rank, fixed,
                            before if len(b_values) > 1 else None, after if len(a_values) > 1 else None)
             affixes = {p: _affixes(has_before, has_after, bool(p & 2), bool(p & 1), run is not None)
                        for p in range(4)}
+            affix_bytes = np.array([len((affixes[p][0] + affixes[p][1]).encode()) for p in range(4)])
             if run is None:
                 table = pa.array([affixes[p][0] + affixes[p][1] for p in patterns], type=pa.large_string())
                 if not has_before and table.to_pylist() == [""]:
                     self._joints.append(None)  # nothing before the first cell: no piece
                     continue
-            elif len(run) * len(patterns) <= n + 4096:
+                count, size = len(table), _nbytes(table)
+                makers.append((count, size, lambda table=table: [table]))
+            elif groups * len(patterns) <= n + 4096:
                 # Every (pattern, group) text, pattern by pattern: a row's is base + rank × groups + group.
-                table = pa.concat_arrays([pc.binary_join_element_wise(_large(affixes[p][0]), run,
-                                                                      _large(affixes[p][1]), _large(""))
-                                          for p in patterns])
+                count = groups * len(patterns)
+                size = (sum(len(patterns) * _nbytes(c) for c in chunks)
+                        + groups * int(affix_bytes[patterns].sum()))
+
+                def joined(chunks: list[Any] = chunks, patterns: list[int] = patterns,
+                           affixes: dict[int, tuple[str, str]] = affixes) -> Any:
+                    for p in patterns:
+                        for c in chunks:
+                            yield pc.binary_join_element_wise(_large(affixes[p][0]), c, _large(affixes[p][1]),
+                                                              _large(""))
+
+                makers.append((count, size, joined))
             else:
                 # Many groups and cells sometimes empty: only the (group, pattern) pairs that occur.
                 key = self._gid * 4 + joint.pattern(0, n)
-                used = np.zeros(len(run) * 4, dtype=bool)
+                used = np.zeros(groups * 4, dtype=bool)
                 used[key] = True
                 keys = np.flatnonzero(used)
-                position = np.zeros(len(run) * 4, dtype=np.int64)
+                position = np.zeros(groups * 4, dtype=np.int64)
                 position[keys] = base + np.arange(keys.size)
                 joint.rows = position[key]
+                lengths = np.concatenate([np.diff(_offsets(c)) for c in chunks])
+                count = int(keys.size)
+                size = int(lengths[keys >> 2].sum() + affix_bytes[keys & 3].sum())
                 prefix = pa.array([affixes[p][0] for p in range(4)], type=pa.large_string())
                 suffix = pa.array([affixes[p][1] for p in range(4)], type=pa.large_string())
-                at = pa.array(keys & 3)
-                table = pc.binary_join_element_wise(prefix.take(at), run.take(pa.array(keys >> 2)),
-                                                    suffix.take(at), _large(""))
+
+                def picked(chunks: list[Any] = chunks, keys: np.ndarray = keys, prefix: Any = prefix,
+                           suffix: Any = suffix) -> Any:
+                    # keys ascend, so their groups do: each chunk's share is one slice of them.
+                    bounds = np.cumsum([0] + [len(c) for c in chunks])
+                    cuts = np.searchsorted(keys >> 2, bounds)
+                    for c, lo, hi, g0 in zip(chunks, cuts[:-1], cuts[1:], bounds[:-1], strict=True):
+                        part = keys[lo:hi]
+                        at = pa.array(part & 3)
+                        yield pc.binary_join_element_wise(prefix.take(at), c.take(pa.array((part >> 2) - g0)),
+                                                          suffix.take(at), _large(""))
+
+                makers.append((count, size, picked))
             self._joints.append(joint)
-            pieces.append(table)
-            base += len(table)
-            runs[j] = None  # a million distinct prescriptions' text: keep one copy, not two
-        self._pieces = pa.concat_arrays(pieces) if pieces else pa.array([], pa.large_string())
+            base += count
+            runs[j] = None  # the builder holds the run's chunks until its joint is written
+        buffer = _Buffer(sum(m[0] for m in makers), sum(m[1] for m in makers))
+        while makers:
+            _, _, make = makers.pop(0)  # each maker (and what it holds) goes once written
+            for piece in make():
+                buffer.add(piece)
+        self._pieces = buffer.array()
         self._cells = len(lay.cells)
 
     def block(self, start: int, stop: int) -> memoryview:
@@ -270,6 +306,58 @@ class LineBuilder:
         first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
         data = lines.buffers()[2]
         return memoryview(data)[first:last] if data is not None else memoryview(b"")
+
+
+class _Buffer:
+    """One large_string array written piece by piece into buffers allocated once."""
+
+    def __init__(self, count: int, size: int) -> None:
+        import pyarrow as pa
+
+        # From Arrow's pool, which reuses what the runs and joints just gave back.
+        self._buffers = (pa.allocate_buffer(8 * (count + 1)), pa.allocate_buffer(max(size, 1)))
+        self.offsets = np.frombuffer(self._buffers[0], dtype=np.int64)
+        self.offsets[0] = 0
+        self.data = np.frombuffer(self._buffers[1], dtype=np.uint8)[:size]
+        self.count = 0
+        self.size = 0
+
+    def add(self, piece: Any) -> None:
+        off = _offsets(piece)
+        k, first, last = len(piece), int(off[0]), int(off[-1])
+        np.add(off[1:], self.size - first, out=self.offsets[self.count + 1:self.count + k + 1],
+               casting="unsafe")
+        if last > first:
+            data = np.frombuffer(piece.buffers()[2], dtype=np.uint8)
+            self.data[self.size:self.size + last - first] = data[first:last]
+        self.count += k
+        self.size += last - first
+
+    def array(self) -> Any:
+        import pyarrow as pa
+
+        assert self.count == self.offsets.size - 1 and self.size == self.data.size, "pieces sized wrongly"
+        return pa.LargeStringArray.from_buffers(self.count, *self._buffers)
+
+
+def _offsets(arr: Any) -> np.ndarray:
+    """A string or large_string array's offsets, as int64 (its own slice of them)."""
+    import pyarrow as pa
+
+    kind = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    return np.frombuffer(arr.buffers()[1], dtype=kind)[arr.offset:arr.offset + len(arr) + 1]
+
+
+def _nbytes(arr: Any) -> int:
+    off = _offsets(arr)
+    return int(off[-1]) - int(off[0])
+
+
+def _no_nulls(arr: Any) -> Any:
+    """Null cells as empty text (a null slot may span bytes; a take would write none)."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(arr, "") if arr.null_count else arr
 
 
 def _large(text: str) -> Any:
