@@ -142,7 +142,7 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
         with bar(rows.n, opts.progress, "Writing", opts.report) as advance, \
                 ThreadPoolExecutor(max_workers=ASSEMBLERS) as pool:
             spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)
-            cells = None  # the line builder copied them
+            cells = None  # the line builder holds them
             if WORKSHEET in sinks:
                 sinks[WORKSHEET].start(spread.names)
             # Blocks are assembled by a pool of threads (pyarrow's take releases the GIL) and written

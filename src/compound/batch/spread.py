@@ -118,9 +118,9 @@ class Spread:
         """Build what the blocks read, so that blocks can be assembled by several threads."""
         if worksheet and self._builder is None:
             cells = self.cells.result() if self.cells is not None else worksheet_cells(self.rows, spreadsheet)
-            runs, self.runs = self.runs, []  # the builder drops each run once its joint is made
+            runs, self.runs = self.runs, []  # the builder takes them over
             self._builder = LineBuilder(self.lay, runs, cells, self.groups.gid)
-            self.cells = None  # the builder holds its own copy of them
+            self.cells = None  # the builder holds them
         if errors and self._line_start is None:
             group = self.error_lines.column("row").to_numpy()
             self._line_count = np.bincount(group, minlength=len(self.groups)).astype(np.int64)
@@ -247,7 +247,7 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         advance(int(groups.sizes[b0:b1].sum()))
         cache.trim(CACHE_LIMIT)
     assert spread is not None
-    # Kept as chunks (one per block): the line builder copies them once, into its pieces.
+    # Kept as chunks (one per planned block): a block of lines takes what it uses from them.
     spread.runs = [pa.chunked_array(parts) if parts[0] is not None else None for parts in runs]
     if jsonl:
         spread.json_parts = (pa.concat_arrays(json_parts[0]), pa.concat_arrays(json_parts[1]))

@@ -21,6 +21,7 @@ quotes, ``"`` doubled), like pyarrow's writer.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,19 +138,18 @@ def _first_bytes_risky(arr: Any, data: np.ndarray) -> bool:
 
 @dataclass
 class _Joint:
-    """Where a joint's rows find their text in the pieces array."""
+    """What goes between two per-row cells: a run's group text with the neighbours' affixes."""
 
-    base: int
-    groups: int
-    """Groups in the run (its table is pattern by pattern); 0 when there is no run."""
-    rank: np.ndarray
-    """Pattern (2 × before given + after given) → its place among a group's texts."""
     fixed: int
     """The pattern's bits from a neighbour that is always (or never) empty."""
     before: np.ndarray | None
     after: np.ndarray | None
-    rows: np.ndarray | None = None
-    """Each row's position, when the table holds only the (group, pattern) pairs that occur."""
+    affixes: Any
+    """Per pattern (2 × before given + after given): the prefix and suffix, or with no run their join."""
+    chunks: list[Any] | None = None
+    """The run's text per group (one chunk per planned block); None for a joint without a run."""
+    bounds: np.ndarray | None = None
+    """The first group of each chunk, and the number of groups last."""
 
     def pattern(self, start: int, stop: int) -> Any:
         """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
@@ -160,24 +160,37 @@ class _Joint:
             pattern = pattern + self.after[start:stop]
         return pattern
 
-    def positions(self, gid: np.ndarray, start: int, stop: int) -> Any:
-        if self.rows is not None:
-            return self.rows[start:stop]
-        at = self.base + self.rank[self.pattern(start, stop)] * max(self.groups, 1)
-        return at + gid[start:stop] if self.groups else at
+    def texts(self, keys: np.ndarray) -> Any:
+        """The joint's text for each ``group × 4 + pattern`` of ``keys`` (ascending)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        assert self.chunks is not None and self.bounds is not None
+        groups = keys >> 2
+        cuts = np.searchsorted(groups, self.bounds)
+        parts = [self.chunks[c].take(pa.array(groups[lo:hi] - self.bounds[c]))
+                 for c, (lo, hi) in enumerate(itertools.pairwise(cuts.tolist())) if hi > lo]
+        runs = pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
+        at = pa.array(keys & 3)
+        prefix, suffix = self.affixes
+        return pc.binary_join_element_wise(prefix.take(at), runs, suffix.take(at), _large(""))
 
 
 class LineBuilder:
     """Builds blocks of worksheet lines from per-group run texts and per-row cells.
+
+    A block is one ``take`` from an array of its pieces: its rows' cells (slices, no copy) and
+    the joints of the (group, pattern) pairs its rows use, each made for the block. Nothing is
+    made for the whole file at once: a file of a million distinct prescriptions would hold all
+    its joints' text (and the runs' it is made from) at the same time.
 
     Parameters
     ----------
     lay
         The line layout.
     runs
-        Per run, a pyarrow string array of its text for each group (None
-        for a run with no columns). Each is let go (set to None in the list)
-        once its joint is made.
+        Per run, a pyarrow string array (or chunked array) of its text for each group (None
+        for a run with no columns). The builder takes them over (the list is emptied).
     cells
         Per cell name, a pyarrow string array over all rows: the row numbers
         as digits, text cells as :func:`cell_text` made them (null = empty).
@@ -195,169 +208,80 @@ class LineBuilder:
         quoted = [name != "row" for name in lay.cells]
         given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int64) if q else None
                  for name, q in zip(lay.cells, quoted, strict=True)]
-        # Every piece is written once into one buffer sized beforehand (a joint is made, copied and
-        # let go), not gathered and then concatenated: that held each byte twice (~150 MB more for
-        # a million distinct prescriptions).
-        makers: list[tuple[int, int, Any]] = []  # (values, bytes, () -> arrays)
+        self._cells = []
         for name in lay.cells:
             column = cells[name]
-            for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-                chunk = _no_nulls(chunk)
-                makers.append((len(chunk), _nbytes(chunk), lambda chunk=chunk: [chunk]))
-        base = n * len(lay.cells)
+            column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+            self._cells.append(column.cast(pa.large_string()))
         self._joints: list[_Joint | None] = []
         for j in range(len(lay.cells) + 1):
             has_before, has_after = j > 0, j < len(lay.cells)
             before = given[j - 1] if has_before else None
             after = given[j] if has_after else None
             run = runs[j] if lay.runs[j] else None
-            chunks = (run.chunks if isinstance(run, pa.ChunkedArray) else [run]) if run is not None else []
-            groups = sum(len(c) for c in chunks)
             # The patterns of empty neighbours that can occur (one, unless a cell is sometimes empty).
             b_values = _values(before)
             a_values = _values(after)
-            patterns = [2 * bv + av for bv in b_values for av in a_values]
-            rank = np.full(4, -1, dtype=np.int64)
-            rank[patterns] = np.arange(len(patterns))
             fixed = ((2 * b_values[0] if len(b_values) == 1 else 0)
                      + (a_values[0] if len(a_values) == 1 else 0))
-            joint = _Joint(base, groups if run is not None else 0, rank, fixed,
-                           before if len(b_values) > 1 else None, after if len(a_values) > 1 else None)
-            affixes = {p: _affixes(has_before, has_after, bool(p & 2), bool(p & 1), run is not None)
-                       for p in range(4)}
-            affix_bytes = np.array([len((affixes[p][0] + affixes[p][1]).encode()) for p in range(4)])
+            affixes = [_affixes(has_before, has_after, bool(p & 2), bool(p & 1), run is not None)
+                       for p in range(4)]
+            varying = (before if len(b_values) > 1 else None, after if len(a_values) > 1 else None)
             if run is None:
-                table = pa.array([affixes[p][0] + affixes[p][1] for p in patterns], type=pa.large_string())
-                if not has_before and table.to_pylist() == [""]:
+                if not has_before and not has_after:
+                    raise ValueError("a line needs a cell")
+                joined = pa.array([a + b for a, b in affixes], type=pa.large_string())
+                if not has_before and all(a + b == "" for a, b in affixes):
                     self._joints.append(None)  # nothing before the first cell: no piece
                     continue
-                count, size = len(table), _nbytes(table)
-                makers.append((count, size, lambda table=table: [table]))
-            elif groups * len(patterns) <= n + 4096:
-                # Every (pattern, group) text, pattern by pattern: a row's is base + rank × groups + group.
-                count = groups * len(patterns)
-                size = (sum(len(patterns) * _nbytes(c) for c in chunks)
-                        + groups * int(affix_bytes[patterns].sum()))
-
-                def joined(chunks: list[Any] = chunks, patterns: list[int] = patterns,
-                           affixes: dict[int, tuple[str, str]] = affixes) -> Any:
-                    for p in patterns:
-                        for c in chunks:
-                            yield pc.binary_join_element_wise(_large(affixes[p][0]), c, _large(affixes[p][1]),
-                                                              _large(""))
-
-                makers.append((count, size, joined))
-            else:
-                # Many groups and cells sometimes empty: only the (group, pattern) pairs that occur.
-                key = self._gid * 4 + joint.pattern(0, n)
-                used = np.zeros(groups * 4, dtype=bool)
-                used[key] = True
-                keys = np.flatnonzero(used)
-                position = np.zeros(groups * 4, dtype=np.int64)
-                position[keys] = base + np.arange(keys.size)
-                joint.rows = position[key]
-                lengths = np.concatenate([np.diff(_offsets(c)) for c in chunks])
-                count = int(keys.size)
-                size = int(lengths[keys >> 2].sum() + affix_bytes[keys & 3].sum())
-                prefix = pa.array([affixes[p][0] for p in range(4)], type=pa.large_string())
-                suffix = pa.array([affixes[p][1] for p in range(4)], type=pa.large_string())
-
-                def picked(chunks: list[Any] = chunks, keys: np.ndarray = keys, prefix: Any = prefix,
-                           suffix: Any = suffix) -> Any:
-                    # keys ascend, so their groups do: each chunk's share is one slice of them.
-                    bounds = np.cumsum([0] + [len(c) for c in chunks])
-                    cuts = np.searchsorted(keys >> 2, bounds)
-                    for c, lo, hi, g0 in zip(chunks, cuts[:-1], cuts[1:], bounds[:-1], strict=True):
-                        part = keys[lo:hi]
-                        at = pa.array(part & 3)
-                        yield pc.binary_join_element_wise(prefix.take(at), c.take(pa.array((part >> 2) - g0)),
-                                                          suffix.take(at), _large(""))
-
-                makers.append((count, size, picked))
-            self._joints.append(joint)
-            base += count
-            runs[j] = None  # the builder holds the run's chunks until its joint is written
-        buffer = _Buffer(sum(m[0] for m in makers), sum(m[1] for m in makers))
-        while makers:
-            _, _, make = makers.pop(0)  # each maker (and what it holds) goes once written
-            for piece in make():
-                buffer.add(piece)
-        self._pieces = buffer.array()
-        self._cells = len(lay.cells)
+                self._joints.append(_Joint(fixed, *varying, joined))
+                continue
+            chunks = [c.cast(pa.large_string())
+                      for c in (run.chunks if isinstance(run, pa.ChunkedArray) else [run])]
+            bounds = np.cumsum([0] + [len(c) for c in chunks]).astype(np.int64)
+            pair = (pa.array([a for a, _ in affixes], type=pa.large_string()),
+                    pa.array([b for _, b in affixes], type=pa.large_string()))
+            self._joints.append(_Joint(fixed, *varying, pair, chunks, bounds))
+        runs.clear()  # the joints hold the runs' chunks now
 
     def block(self, start: int, stop: int) -> memoryview:
         """The bytes of lines ``start`` … ``stop − 1``."""
         import pyarrow as pa
 
         rows = stop - start
+        gid = self._gid[start:stop]
+        pieces: list[Any] = []
         order: list[Any] = []
-        for j in range(self._cells + 1):
+        base = 0
+        for j in range(len(self._cells) + 1):
             joint = self._joints[j]
             if joint is not None:
-                order.append(joint.positions(self._gid, start, stop))
-            if j < self._cells:
-                order.append(np.arange(start + j * self.n, stop + j * self.n))
-        # int32 indices take faster; a pieces array that large would hold over 2**31 cells.
-        index = np.empty((rows, len(order)), dtype=np.int32 if len(self._pieces) < 2**31 else np.int64)
+                pattern = joint.pattern(start, stop)
+                if joint.chunks is None:
+                    pieces.append(joint.affixes)
+                    order.append(base + np.broadcast_to(pattern, (rows,)))
+                    base += len(joint.affixes)
+                elif rows:
+                    keys, inverse = np.unique(gid * 4 + pattern, return_inverse=True)
+                    texts = joint.texts(keys)
+                    pieces.append(texts)
+                    order.append(base + inverse.reshape(-1))
+                    base += len(texts)
+            if j < len(self._cells):
+                pieces.extend(self._cells[j].slice(start, rows).chunks)
+                order.append(np.arange(base, base + rows))
+                base += rows
+        if rows == 0:
+            return memoryview(b"")
+        # int32 indices take faster; a block that large would hold over 2**31 pieces.
+        index = np.empty((rows, len(order)), dtype=np.int32 if base < 2**31 else np.int64)
         for k, column in enumerate(order):
             index[:, k] = column
-        lines = self._pieces.take(pa.array(index.reshape(-1)))
+        lines = pa.concat_arrays(pieces).take(pa.array(index.reshape(-1)))
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
         first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
         data = lines.buffers()[2]
         return memoryview(data)[first:last] if data is not None else memoryview(b"")
-
-
-class _Buffer:
-    """One large_string array written piece by piece into buffers allocated once."""
-
-    def __init__(self, count: int, size: int) -> None:
-        import pyarrow as pa
-
-        # From Arrow's pool, which reuses what the runs and joints just gave back.
-        self._buffers = (pa.allocate_buffer(8 * (count + 1)), pa.allocate_buffer(max(size, 1)))
-        self.offsets = np.frombuffer(self._buffers[0], dtype=np.int64)
-        self.offsets[0] = 0
-        self.data = np.frombuffer(self._buffers[1], dtype=np.uint8)[:size]
-        self.count = 0
-        self.size = 0
-
-    def add(self, piece: Any) -> None:
-        off = _offsets(piece)
-        k, first, last = len(piece), int(off[0]), int(off[-1])
-        np.add(off[1:], self.size - first, out=self.offsets[self.count + 1:self.count + k + 1],
-               casting="unsafe")
-        if last > first:
-            data = np.frombuffer(piece.buffers()[2], dtype=np.uint8)
-            self.data[self.size:self.size + last - first] = data[first:last]
-        self.count += k
-        self.size += last - first
-
-    def array(self) -> Any:
-        import pyarrow as pa
-
-        assert self.count == self.offsets.size - 1 and self.size == self.data.size, "pieces sized wrongly"
-        return pa.LargeStringArray.from_buffers(self.count, *self._buffers)
-
-
-def _offsets(arr: Any) -> np.ndarray:
-    """A string or large_string array's offsets, as int64 (its own slice of them)."""
-    import pyarrow as pa
-
-    kind = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    return np.frombuffer(arr.buffers()[1], dtype=kind)[arr.offset:arr.offset + len(arr) + 1]
-
-
-def _nbytes(arr: Any) -> int:
-    off = _offsets(arr)
-    return int(off[-1]) - int(off[0])
-
-
-def _no_nulls(arr: Any) -> Any:
-    """Null cells as empty text (a null slot may span bytes; a take would write none)."""
-    import pyarrow.compute as pc
-
-    return pc.fill_null(arr, "") if arr.null_count else arr
 
 
 def _large(text: str) -> Any:
