@@ -187,10 +187,12 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
             click.echo(_table(rows, ["LOT", "EXPIRY", "", "ITEM"]) if rows
                        else "No ingredient lots.")
             return
-        found = register.iter_lots(status=status, expiring_within_days=expiring)
         if as_json:
-            emit_json_array(lot.to_dict(full=False) for lot in found)
+            emit_json_array(register.iter_lots_json(status=status,
+                                                    expiring_within_days=expiring),
+                            encoded=True)
             return
+        found = register.iter_lots(status=status, expiring_within_days=expiring)
         from compound.register.prescriptions import show_quantity
 
         # LEFT only for a lot partly dispensed (the column disappears when no lot is).

@@ -40,6 +40,7 @@ from compound.register import (
     entry,
     export,
     items,
+    listing,
     migrations,
     plans,
     prescriptions,
@@ -689,6 +690,23 @@ class Register:
                              hint=f"Use one of {', '.join(views.STATUSES)}.", field="status")
         days = validate.days(expiring_within_days, "expiring")
         return self._iter_lots(status, days, today or paths.today())
+
+    def iter_lots_json(self, status: str | None = None,
+                       expiring_within_days: int | None = None, *,
+                       today: dt.date | None = None) -> Iterator[str]:
+        """:meth:`iter_lots` as JSON text, one lot at a time: each equals
+        ``json.dumps(lot.to_dict(full=False), ensure_ascii=False)`` (what ``lots list --json``
+        prints, built from the rows without a Lot per row: 100,000 lots in about a second)."""
+        if status is not None and status not in views.STATUSES:
+            raise InputError(f"status: {status!r} is not a lot status.",
+                             hint=f"Use one of {', '.join(views.STATUSES)}.", field="status")
+        days = validate.days(expiring_within_days, "expiring")
+        return self._iter_lots_json(status, days, today or paths.today())
+
+    def _iter_lots_json(self, status: str | None, days: int | None,
+                        today: dt.date) -> Iterator[str]:
+        with db.read(self.engine) as conn:
+            yield from listing.iter_lots_json(conn, today, status, days)
 
     def _iter_lots(self, status: str | None, days: int | None,
                    today: dt.date) -> Iterator[views.Lot]:
