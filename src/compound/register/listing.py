@@ -66,8 +66,10 @@ def iter_lots_json(conn: sa.Connection, today: dt.date, status: str | None,
     texts = _Memo(lambda s: "null" if s is None else _text(s))
     used: dict[tuple[dt.date, dt.date, int | None], str] = {}
     on_hand, day, today_text = views.ON_HAND, today.toordinal(), date[today]
+    # Every lot's total at once (one row per lot ever dispensed): asking per page names a
+    # thousand ids a query, and compiling those parameters cost more than the sums.
+    totals = reading.dispensed_totals(conn)
     for rows in reading.in_batches(conn, query, keys, reading.LIST_BATCH):
-        totals = reading.dispensed_totals(conn, [r[0] for r in rows])
         for (lot_id, lot_number, kind, description, recorded, quantity, unit, made, bud,
              bud_limit, bud_source, window, window_end, storage, made_by, checked_by) in rows:
             days_left = bud.toordinal() - day
