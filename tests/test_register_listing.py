@@ -4,7 +4,8 @@ The register holds lots of every status, partly and wholly dispensed lots, study
 and rule-dated lots, lots expiring soon and lots past their BUD on the later "today"s,
 non-ASCII text, a lot with no checker and fractional quantities; each lot's text from
 :meth:`Register.iter_lots_json` must equal ``json.dumps(lot.to_dict(full=False))`` of the
-same lot from :meth:`Register.iter_lots`, for every filter, with the rows paged 2 at a time.
+same lot from :meth:`Register.iter_lots`, for every filter, with the rows paged 2 at a time,
+on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def record(reg, **overrides):
 
 
 @pytest.fixture
-def reg(tmp_path):
-    register = Register.open(tmp_path / "register.sqlite3")
+def reg(register_url):
+    register = Register.open(register_url)
     register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number=NTX,
                                 expiry="2026-05", received="2025-01-15", received_by="AB")
     register.record_prescription(rx="RX1", patient_name="Zoë Quux", patient_dob="1970-01-02",
@@ -86,9 +87,9 @@ def test_each_lot_s_json_is_the_lot_objects_json(reg, monkeypatch):
                         "destroyed"}
 
 
-def test_the_command_prints_every_lot_as_the_lot_objects_give_it(reg):
-    result = CliRunner().invoke(cli, ["lots", "list", "--json", "--db",
-                                      str(reg.location)], catch_exceptions=False)
+def test_the_command_prints_every_lot_as_the_lot_objects_give_it(reg, register_url):
+    result = CliRunner().invoke(cli, ["lots", "list", "--json", "--db", register_url],
+                                catch_exceptions=False)
     assert result.exit_code == 0
     assert json.loads(result.output) == [lot.to_dict(full=False) for lot in reg.list_lots()]
     assert result.output.startswith("[\n  {") and len(result.output.splitlines()) == 9
