@@ -41,6 +41,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import secrets
 import socket
 import zlib
 from collections.abc import Callable, Iterator
@@ -62,10 +63,16 @@ BATCH: Final = 1000
 """Events read per query while verifying."""
 
 
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                     allow_nan=False)
+# One encoder for every call: json.dumps with options builds a new one each time, which was
+# a fifth of `audit verify`'s time at 100,000 lots.
+
+
 def canonical_json(value: Any) -> str:
-    """One text per value: sorted keys, no spaces, UTF-8 kept, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    """One text per value: sorted keys, no spaces, UTF-8 kept, no NaN (``json.dumps`` with
+    those options, the same text)."""
+    return _CANONICAL.encode(value)
 
 
 def event_hash(prev_hash: str, body: dict[str, Any], plan_text: str | None = None) -> str:
@@ -82,7 +89,33 @@ def event_text(body: dict[str, Any], plan_text: str | None = None) -> str:
     the plan inline, without parsing and re-writing ~10 KB of plan per event)."""
     if plan_text is None:
         return canonical_json(body)
+    slotted = _with_slot(body, PLAN_PATH)
+    if slotted is not None:
+        # One encoding of the event with a stand-in where the plan goes, then the plan's text
+        # put in its place: the stand-in holds a NUL and a token drawn afresh each run, so no
+        # stored text can hold it; if it is not found exactly once, the piece-by-piece way.
+        text = canonical_json(slotted)
+        if text.count(_SLOT_JSON) == 1:
+            return text.replace(_SLOT_JSON, plan_text)
+    return _inlined(body, plan_text)
 
+
+_SLOT: Final = "\x00plan-" + secrets.token_hex(16)
+_SLOT_JSON: Final = canonical_json(_SLOT)
+
+
+def _with_slot(value: Any, path: tuple[str, ...]) -> dict[str, Any] | None:
+    """``value`` with the stand-in at ``path`` (copies along the path only), or None when the
+    path is not there."""
+    if not isinstance(value, dict) or path[0] not in value:
+        return None
+    if len(path) == 1:
+        return {**value, path[0]: _SLOT}
+    inner = _with_slot(value[path[0]], path[1:])
+    return None if inner is None else {**value, path[0]: inner}
+
+
+def _inlined(body: dict[str, Any], plan_text: str) -> str:
     def inline(value: dict[str, Any], path: tuple[str, ...]) -> str:
         if not path:
             return plan_text
