@@ -33,7 +33,8 @@ def reg(tmp_path):
     register.close()
 
 
-def capsules(reg, **overrides):
+def lot_args(**overrides):
+    """record_lot's arguments for a lot of capsules (overrides change any)."""
     args = dict(
         kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=30,
         quantity_unit="capsules", plan={"kind": "capsules", "status": "ok"},
@@ -43,7 +44,11 @@ def capsules(reg, **overrides):
         components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")],
     )
     args.update(overrides)
-    return reg.record_lot(**args)
+    return args
+
+
+def capsules(reg, **overrides):
+    return reg.record_lot(**lot_args(**overrides))
 
 
 def snapshot(reg):

@@ -12,22 +12,9 @@ import sqlalchemy as sa
 from compound.errors import DateInputError, InputError, RegisterError
 from compound.register import Register, db, schema
 from registers import new_database
+from test_register_api import MCC, NTX, lot_args
 
-NTX, MCC = "NTX2403", "MCC-7781"
-
-
-def lot(**overrides):
-    """record_lot's arguments for a lot of capsules (overrides change any)."""
-    args = dict(
-        kind="capsules", description="Naltrexone HCl 4.5 mg capsules", quantity=30,
-        quantity_unit="capsules", plan={"kind": "capsules", "status": "ok"},
-        compounded="2025-03-10", beyond_use_date="2025-09-05",
-        bud_limit="rule: nonaqueous-solid (180 days)", bud_source="USP <795> (2023) Table 4",
-        stability_window_days=360, storage="room", compounded_by="AB", checked_by="CD",
-        components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")],
-    )
-    args.update(overrides)
-    return args
+lot = lot_args  # record_lot's arguments for a lot of capsules (overrides change any)
 
 
 def seeded(url):
