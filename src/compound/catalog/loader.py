@@ -104,6 +104,14 @@ def rules(name: str = "rules") -> dict[str, Any]:
     return merged
 
 
+def rule(section: str) -> dict[str, Any]:
+    """One ``[section]`` of rules.toml (overlays merged), or a CatalogError naming it."""
+    try:
+        return dict(rules()[section])
+    except KeyError:
+        raise CatalogError(f"rules.toml has no section [{section}].") from None
+
+
 def clear_cache() -> None:
     """Forget tables read so far (tests that change COMPOUND_CATALOG call this)."""
     table.cache_clear()

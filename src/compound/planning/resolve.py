@@ -8,7 +8,6 @@ value in a batch run), and keeps the source of each value for the working.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from compound.catalog import loader
 from compound.catalog.loader import Row, number
@@ -124,8 +123,4 @@ def pack_stat(filler_key: str, size: str) -> Row | None:
     return rows[-1] if rows else None
 
 
-def rule(section: str) -> dict[str, Any]:
-    try:
-        return dict(loader.rules()[section])
-    except KeyError:
-        raise CatalogError(f"rules.toml has no section [{section}].") from None
+rule = loader.rule

@@ -8,20 +8,9 @@ catalog loader is imported (not the planning modules, which bring pint and numpy
 
 from __future__ import annotations
 
-from typing import Any
-
 from compound.catalog import loader
-from compound.errors import CatalogError
+from compound.catalog.loader import rule
 from compound.tui.forms.spec import Choices, FieldSpec
-
-
-def rule(section: str) -> dict[str, Any]:
-    """``[section]`` of rules.toml, as :func:`compound.planning.resolve.rule` reads it, without
-    importing the planning modules."""
-    try:
-        return dict(loader.rules()[section])
-    except KeyError:
-        raise CatalogError(f"rules.toml has no section [{section}].") from None
 
 
 def capsule_sizes() -> Choices:
