@@ -136,8 +136,8 @@ def lots_query(today: dt.date, status: str | None, expiring_within_days: int | N
     return query
 
 
-def in_batches(conn: sa.Connection, query: sa.Select[Any], keys: Sequence[sa.Column[Any]],
-               batch: int) -> Iterator[list[Any]]:
+def in_batches(conn: sa.Connection, query: sa.Select[Any],
+               keys: Sequence[sa.Column[Any] | sa.Label[Any]], batch: int) -> Iterator[list[Any]]:
     """The rows of ``query``, ordered by ``keys`` (unique together), ``batch`` rows per query.
 
     Each batch is its own query that starts after the last row of the one before (keyset
