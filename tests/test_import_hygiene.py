@@ -164,7 +164,8 @@ def test_pint_is_imported_when_a_quantity_is_asked_for():
 
 
 def test_a_batch_file_run_imports_no_pandas(tmp_path):
-    """Issue 13: pandas is for plan_frame and .xlsx files (and pint for quantities); a CSV
+    """Issue 13: pandas is for plan_frame and .xlsx files (and pint for quantities, numpy.ma for
+    nothing); a CSV
     run (files or --jsonl, with --worksheets) plans and writes through pyarrow alone, even
     though pyarrow tries to import pandas itself (compound.batch.arrow). A file with a
     malformed row (read cell by cell into a DataFrame) and an .xlsx file may import it: both
@@ -197,7 +198,7 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
         "    try:\n        main()\n        status = 0\n    except SystemExit as exc:\n"
         "        status = exc.code\n"
         "    seen.append([status, 'pandas' in sys.modules, 'pyarrow' in sys.modules,\n"
-        "                 'pint' in sys.modules])\n"
+        "                 'pint' in sys.modules, 'numpy.ma' in sys.modules])\n"
         "print(json.dumps(seen))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
@@ -207,6 +208,9 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
     assert [s[1] for s in seen] == [False, False, False, False, True, True]  # pandas loaded after each
     assert all(s[2] for s in seen[:3])  # it really ran through pyarrow
     assert not any(s[3] for s in seen[:4])  # nor pint: amounts are read as text, computed as floats
+    # nor numpy.ma (14 ms): pa.array asks every ndarray whether it is a masked array, so the
+    # run hands Arrow its numbers as buffers (compound.batch.arrow.from_numpy)
+    assert not any(s[4] for s in seen[:4])
     assert (tmp_path / "a" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 4
     assert len(list((tmp_path / "b" / "worksheets").iterdir())) == 3
     assert (tmp_path / "d" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 2

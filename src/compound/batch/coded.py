@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from compound.batch.arrow import from_numpy
+
 
 @dataclass
 class Coded:
@@ -59,10 +61,11 @@ class Coded:
         """A pyarrow string array (the table neutralised for a spreadsheet first)."""
         import pyarrow as pa
 
-        dictionary = pa.array(self.values, type=pa.string(), from_pandas=True)
+        values = np.asarray(self.values, dtype=object).tolist()  # a list: no numpy.ma (from_numpy)
+        dictionary = pa.array(values, type=pa.string(), from_pandas=True)
         if spreadsheet:
             from compound.batch.write_cells import neutralise
 
             dictionary = neutralise(dictionary)
-        indices = pa.array(np.where(self.codes >= 0, self.codes, 0).astype(np.int32), mask=self.codes < 0)
+        indices = from_numpy(np.where(self.codes >= 0, self.codes, 0).astype(np.int32), mask=self.codes < 0)
         return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from compound.batch.arrow import from_numpy
 from compound.batch.columns import LABEL_FIELDS, distinct, is_pass_through
 from compound.batch.plan_explain import group_rows
 
@@ -172,9 +173,9 @@ def take_rows(table: Any, positions: np.ndarray, columns: list[str] | None = Non
     starts = np.cumsum([0] + [b.num_rows for b in batches])
     which = np.searchsorted(starts, positions, side="right") - 1
     order = np.argsort(which, kind="stable")
-    parts = [batches[b].take(pa.array(positions[order][which[order] == b] - starts[b]))
-             for b in np.unique(which).tolist()]
+    parts = [batches[b].take(from_numpy(positions[order][which[order] == b] - starts[b]))
+             for b in np.flatnonzero(np.bincount(which, minlength=len(batches))).tolist()]
     taken = pa.Table.from_batches(parts, schema=table.schema)
     if positions.size and np.any(np.diff(order) < 0):
-        taken = taken.take(pa.array(np.argsort(order, kind="stable")))  # back to the order asked for
+        taken = taken.take(from_numpy(np.argsort(order, kind="stable")))  # back to the order asked for
     return taken

@@ -305,7 +305,9 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     bud_cells = _read_bud_cells(chunk)
 
     if forms is None:
-        present = set(form.values[np.unique(form.codes[form.codes >= 0])].tolist())
+        # bincount, not np.unique: a plain np.unique imports numpy.ma (issue 13)
+        codes = form.codes[form.codes >= 0]
+        present = set(form.values[np.flatnonzero(np.bincount(codes, minlength=form.values.size))].tolist())
         forms = [f for f in FORMS if f in present]
     kinds = form_kinds(forms)
     computed: dict[str, Any] = {}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from compound.batch import write_cells
+from compound.batch.arrow import from_numpy
 from compound.batch.columns import LABEL_FIELDS, is_pass_through
 from compound.batch.group import RowGroups, group_frame, group_table, take_rows
 from compound.batch.plan import RunCache, forms_present, plan_block
@@ -144,7 +145,6 @@ class Spread:
 
     def error_block(self, start: int, stop: int) -> Any:
         """errors.csv lines of rows ``start`` … ``stop − 1``: each row's group's lines, in row order."""
-        import pyarrow as pa
 
         self.prepare(worksheet=False)
         assert self._line_count is not None and self._line_start is not None
@@ -157,8 +157,8 @@ class Spread:
         total = int(counts.sum())
         first_line = np.repeat(self._line_start[gid[has]], counts)
         within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        lines = self.error_lines.take(pa.array(first_line + within))
-        row = pa.array(np.repeat(has + start + 1, counts).astype(np.int64))
+        lines = self.error_lines.take(from_numpy(first_line + within))
+        row = from_numpy(np.repeat(has + start + 1, counts).astype(np.int64))
         return lines.set_column(0, "row", row)
 
     def json_block(self, start: int, stop: int) -> str:
@@ -186,7 +186,7 @@ def worksheet_cells(rows: Rows, spreadsheet: bool = True) -> dict[str, Any]:
 
     names = [n for n in LABEL_FIELDS if n in rows.names] + [n for n in rows.names if is_pass_through(n)]
     cells = {name: cell_text(rows.raw_text(name), spreadsheet=spreadsheet) for name in names}
-    cells["row"] = pc.cast(pa.array(np.arange(1, rows.n + 1, dtype=np.int64)), pa.large_string())
+    cells["row"] = pc.cast(from_numpy(np.arange(1, rows.n + 1, dtype=np.int64)), pa.large_string())
     return cells
 
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from compound.batch.arrow import factorize
+from compound.batch.arrow import factorize, from_numpy
 from compound.batch.coded import Coded
 from compound.core.rounding import round_sig
 from compound.spreadsheet import FORMULA_START, PLAIN_NUMBER
@@ -77,14 +77,14 @@ def arrow_table(columns: Mapping[str, Any], *, counts: Iterable[str] = (),
         col = columns[name]
         if name in count_set:
             values = np.asarray(col, dtype=np.float64)
-            arr = pa.array(values, mask=~np.isfinite(values)).cast(pa.int64())
+            arr = from_numpy(values, mask=~np.isfinite(values)).cast(pa.int64())
         elif name in amount_set:
             values = rounded(np.asarray(col, dtype=np.float64))
             finite = values[np.isfinite(values) & (values != 0)]
             if finite.size and np.abs(finite).min() < _EXPONENT_BELOW:
                 arr = pa.array(fixed_point_text(values), type=pa.string())
             else:
-                arr = pa.array(values, mask=~np.isfinite(values))
+                arr = from_numpy(values, mask=~np.isfinite(values))
         elif isinstance(col, Coded):
             arr = col.to_arrow(spreadsheet=spreadsheet)
         elif isinstance(col, (pa.Array, pa.ChunkedArray)):
@@ -92,7 +92,7 @@ def arrow_table(columns: Mapping[str, Any], *, counts: Iterable[str] = (),
             if spreadsheet:
                 arr = neutralise(arr)
         else:
-            arr = pa.array(np.asarray(col, dtype=object), type=pa.string(), from_pandas=True)
+            arr = pa.array(np.asarray(col, dtype=object).tolist(), type=pa.string(), from_pandas=True)
             if spreadsheet:
                 arr = neutralise(arr)
         arrays.append(arr)

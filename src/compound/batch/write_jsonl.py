@@ -31,6 +31,8 @@ from typing import IO, Any, cast
 
 import numpy as np
 
+from compound.batch.arrow import from_numpy
+
 #: JSON's short escapes; any other byte below 0x20 is written ``\\u00xx``.
 _SHORT = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"'}
 
@@ -71,7 +73,7 @@ def escape(arr: Any) -> Any:
     special = data[(data < 0x20) | (data == 0x22) | (data == 0x5C)]
     if special.size == 0:
         return arr
-    present = np.unique(special).tolist()
+    present = np.flatnonzero(np.bincount(special, minlength=256)).tolist()  # np.unique imports numpy.ma
     if 0x5C in present:  # first: the backslashes the other escapes add must stay single
         arr = pc.replace_substring(arr, "\\", "\\\\")
     for byte in present:
@@ -145,7 +147,7 @@ class JsonLines:
                                                          tail, _large("")),
                              pa.array([end], type=pa.large_string())]
         self._end = 2 * groups if carried else None
-        numbers = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.large_string())
+        numbers = pc.cast(from_numpy(np.arange(1, n + 1, dtype=np.int64)), pa.large_string())
         pieces.append(pc.binary_join_element_wise(_large('{"row":'), numbers, _large(","), _large("")))
         # Where each row's per-row pieces start: row numbers first, then each column in line order.
         self._base = {"row": 2 * groups + 1}
@@ -162,7 +164,6 @@ class JsonLines:
 
     def block(self, start: int, stop: int) -> memoryview:
         """The UTF-8 bytes of lines ``start`` … ``stop − 1``."""
-        import pyarrow as pa
 
         rows = np.arange(start, stop, dtype=np.int64)
         gid = self._gid[start:stop]
@@ -177,7 +178,7 @@ class JsonLines:
                          else np.int64)
         for k, column in enumerate(order):
             index[:, k] = column
-        lines = self._pieces.take(pa.array(index.reshape(-1)))
+        lines = self._pieces.take(from_numpy(index.reshape(-1)))
         return _bytes(lines)
 
 

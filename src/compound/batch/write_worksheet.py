@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from compound.batch.arrow import factorize
+from compound.batch.arrow import factorize, from_numpy
 from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
 from compound.batch.write_cells import neutralise
@@ -41,6 +41,9 @@ from compound.spreadsheet import neutralise_cell
 # First bytes of the cells compound.spreadsheet.FORMULA_START may match: the ASCII starts, and the
 # lead bytes of U+00A0 (C2), U+3000 (E3) and the full-width forms U+FF0B…U+FF20 (EF).
 _RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r\n\x00 \xc2\xe3\xef", dtype=np.uint8)
+#: Per byte value: is it one of those? (A lookup, not np.isin, which imports numpy.ma.)
+_RISKY_BYTE = np.zeros(256, dtype=bool)
+_RISKY_BYTE[_RISKY_FIRST_BYTES] = True
 
 
 def quote(text: str | None, *, spreadsheet: bool = True) -> str:
@@ -133,7 +136,7 @@ def _first_bytes_risky(arr: Any, data: np.ndarray) -> bool:
         return False
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
     starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-    return bool(np.isin(data[starts], _RISKY_FIRST_BYTES).any())
+    return bool(_RISKY_BYTE[data[starts]].any())
 
 
 @dataclass
@@ -168,10 +171,10 @@ class _Joint:
         assert self.chunks is not None and self.bounds is not None
         groups = keys >> 2
         cuts = np.searchsorted(groups, self.bounds)
-        parts = [self.chunks[c].take(pa.array(groups[lo:hi] - self.bounds[c]))
+        parts = [self.chunks[c].take(from_numpy(groups[lo:hi] - self.bounds[c]))
                  for c, (lo, hi) in enumerate(itertools.pairwise(cuts.tolist())) if hi > lo]
         runs = pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
-        at = pa.array(keys & 3)
+        at = from_numpy(keys & 3)
         prefix, suffix = self.affixes
         return pc.binary_join_element_wise(prefix.take(at), runs, suffix.take(at), _large(""))
 
@@ -277,7 +280,7 @@ class LineBuilder:
         index = np.empty((rows, len(order)), dtype=np.int32 if base < 2**31 else np.int64)
         for k, column in enumerate(order):
             index[:, k] = column
-        lines = pa.concat_arrays(pieces).take(pa.array(index.reshape(-1)))
+        lines = pa.concat_arrays(pieces).take(from_numpy(index.reshape(-1)))
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
         first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
         data = lines.buffers()[2]
@@ -322,7 +325,7 @@ def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> A
         table = pa.array([*(quote(v, spreadsheet=spreadsheet) for v in col.values), ""],
                          type=pa.large_string())
         codes = col.codes[first]
-        return table.take(pa.array(np.where(codes >= 0, codes, col.values.size)))
+        return table.take(from_numpy(np.where(codes >= 0, codes, col.values.size)))
     values = np.asarray(col, dtype=np.float64)[first]
     if kind == AMOUNT:
         values = round_sig(values)  # fewer distinct values to print (number_texts rounds them again: a no-op)
@@ -330,7 +333,7 @@ def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> A
         raise TypeError(f"unexpected column type {type(col).__name__}")
     codes, uniques = factorize(values)  # NaN: −1, printed as the last text (empty)
     texts = number_texts(np.append(np.asarray(uniques, dtype=np.float64), np.nan), count=kind == COUNT)
-    return arrow_texts(texts).take(pa.array(np.where(codes >= 0, codes, len(uniques))))
+    return arrow_texts(texts).take(from_numpy(np.where(codes >= 0, codes, len(uniques))))
 
 
 def arrow_texts(texts: Texts) -> Any:
