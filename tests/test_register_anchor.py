@@ -204,7 +204,8 @@ def test_an_auditor_who_may_only_read_the_folder_can_list_verify_and_export(path
              sys.executable, "-c", "import compound.cli"],
             capture_output=True, text=True, env=env, timeout=60)
         if importable.returncode != 0:  # e.g. a checkout under a mktemp -d folder (mode 700)
-            pytest.skip(f"nobody cannot import this checkout: {importable.stderr.strip()[-120:]}")
+            pytest.skip("nobody cannot import this checkout: "
+                        + importable.stderr.strip().splitlines()[-1][:120])
         listed = as_nobody("lots", "list", "--ingredients")
         assert listed.returncode == 0, listed.stderr
         assert "M1" in listed.stdout
