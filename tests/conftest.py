@@ -109,3 +109,17 @@ def cli(capsys):
         out, err = capsys.readouterr()
         return code, out, err
     return invoke
+
+
+PHARMACY = ('name = "Example Compounding Pharmacy"\naddress = "1 Main Street, Springfield, IL 62701"\n'
+            'phone = "(555) 010-0100"\n')
+"""The pharmacy profile the label tests print (name, address, phone)."""
+
+
+@pytest.fixture
+def pharmacy(tmp_path, monkeypatch):
+    """COMPOUND_PHARMACY set to a profile holding :data:`PHARMACY`."""
+    path = tmp_path / "pharmacy.toml"
+    path.write_text(PHARMACY, encoding="utf-8")
+    monkeypatch.setenv("COMPOUND_PHARMACY", str(path))
+    return path

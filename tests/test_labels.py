@@ -24,9 +24,6 @@ from compound.labels import zpl
 from compound.labels.output import render, render_contents
 from compound.register import Register
 
-PHARMACY = ('name = "Example Compounding Pharmacy"\naddress = "1 Main Street, Springfield, IL 62701"\n'
-            'phone = "(555) 010-0100"\n')
-
 
 def tool(name: str) -> str:
     found = shutil.which(name)
@@ -59,14 +56,6 @@ def barcodes(data: bytes, tmp_path, page: int = 1) -> list[str]:
 def run(cli):
     """``compound ARGS`` in-process: (exit code, out, err) (conftest's ``cli``)."""
     return cli
-
-
-@pytest.fixture
-def pharmacy(tmp_path, monkeypatch):
-    path = tmp_path / "pharmacy.toml"
-    path.write_text(PHARMACY, encoding="utf-8")
-    monkeypatch.setenv("COMPOUND_PHARMACY", str(path))
-    return path
 
 
 def _saved(out: str) -> str:

@@ -33,16 +33,6 @@ def labels(tmp_path, monkeypatch):
     return folder
 
 
-@pytest.fixture
-def pharmacy(tmp_path, monkeypatch):
-    from test_labels import PHARMACY
-
-    path = tmp_path / "pharmacy.toml"
-    path.write_text(PHARMACY, encoding="utf-8")
-    monkeypatch.setenv("COMPOUND_PHARMACY", str(path))
-    return path
-
-
 async def open_lot(pilot, number: str) -> LabelsScreen:
     """F7 from wherever the app is, type the lot, Enter."""
     await pilot.press("f7")
