@@ -33,18 +33,29 @@ if TYPE_CHECKING:
     from compound.register import LotSummary
 
 
+def styled(made: Screen) -> Screen:
+    """``made``, marked as styled at the app's current CSS generation.
+
+    When a mode's screen is new, Textual reparses the whole stylesheet twice (a fresh parse of
+    every source, no cache) and restyles every widget of the screen being left (Formulate: ~200):
+    at start-up that was ~15 ms of the first frame, and half of what F3 costs later. A new
+    screen needs none of it: each widget is styled as it mounts, our screens have no CSS of
+    their own, and a theme change since the app started has bumped the generation and queued
+    its own refresh."""
+    made._css_update_count = made.app._css_update_count
+    return made
+
+
+def formulate() -> Screen:
+    return styled(CalculatorScreen())
+
+
 def later(module: str, name: str) -> Callable[[], Screen]:
     """A screen imported when first shown: only Formulate is needed for the first paint."""
     def make() -> Screen:
         screen: type[Screen] = getattr(importlib.import_module(f"compound.tui.screens.{module}"),
                                        name)
-        made = screen()
-        # Textual restyles every widget of the screen being left (Formulate: ~200), reparsing
-        # the stylesheet twice, when a mode's screen is new: half of what F3 costs. A new
-        # screen needs none of it (each widget is styled as it mounts; our screens have no CSS
-        # of their own), so it is marked as styled at the app's current CSS generation.
-        made._css_update_count = made.app._css_update_count
-        return made
+        return styled(screen())
     return make
 
 
@@ -58,7 +69,7 @@ class Mode(NamedTuple):
 
 MODES_SHOWN: tuple[Mode, ...] = (
     Mode("formulate", "Formulate", "f2", "Plan a prescription, see its BUD, save it as a lot",
-         CalculatorScreen),
+         formulate),
     Mode("lots", "Lots", "f3", "The register: sort, filter, open a lot, release/dispense/destroy",
          later("lots", "LotsScreen")),
     Mode("stability", "Stability", "f4", "What expires in 7/30/90 days; each lot's window",
