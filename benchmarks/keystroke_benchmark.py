@@ -67,8 +67,8 @@ class Frames:
                 frames.frames += 1
                 frames.last = (time.perf_counter(), time.process_time())
 
-        Screen._refresh_layout = counted_layout  # type: ignore[method-assign]
-        App._display = written  # type: ignore[method-assign]
+        Screen._refresh_layout = counted_layout  # type: ignore[method-assign,assignment]
+        App._display = written  # type: ignore[method-assign,assignment]
 
     def restore(self) -> None:
         for owner, name, original in self._patched:
