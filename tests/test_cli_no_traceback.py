@@ -194,7 +194,7 @@ def test_an_unusable_file_anywhere_is_one_line_naming_it(place, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/some/where.csv")
 
-    monkeypatch.setattr("compound.cli.lots.opened", refuse)
+    monkeypatch.setattr("compound.cli.lots.reading", refuse)  # how lots list opens it
     code, out = invoke("lots", "list")
     assert code == 2
     assert out.splitlines() == ["error: cannot use /some/where.csv: No space left on device.",

@@ -41,6 +41,13 @@ def record(reg, **overrides):
 @pytest.fixture
 def reg(register_url):
     register = Register.open(register_url)
+    fill(register)
+    yield register
+    register.close()
+
+
+def fill(register):
+    """Lots of every status, partly and wholly dispensed, study- and rule-dated, non-ASCII."""
     register.receive_ingredient(item="naltrexone-hcl-50mg-tablet", lot_number=NTX,
                                 expiry="2026-05", received="2025-01-15", received_by="AB")
     register.record_prescription(rx="RX1", patient_name="Zoë Quux", patient_dob="1970-01-02",
@@ -67,8 +74,6 @@ def reg(register_url):
     released = record(register, beyond_use_date="2025-03-10", quantity=0.3333333333,
                       quantity_unit="g", kind="powder")
     register.release(released, by="CD")
-    yield register
-    register.close()
 
 
 def test_each_lot_s_json_is_the_lot_objects_json(reg, monkeypatch):

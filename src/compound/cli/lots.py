@@ -58,6 +58,24 @@ def opened(db: str | None, *, read_only: bool = False,
         register.close()
 
 
+@contextmanager
+def reading(db: str | None) -> Iterator[Any]:
+    """The register for ``lots list`` / ``lots show``: on an SQLite file at the current schema,
+    read with the standard library (:mod:`compound.register.lite`: SQLAlchemy is not even
+    imported); otherwise a read-only :class:`Register`, which refuses or explains as before."""
+    from compound.register.lite import open_reader
+
+    reader = open_reader(db)
+    if reader is None:
+        with opened(db, read_only=True) as register:
+            yield register
+        return
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
 def _days_left(days: int) -> str:
     if days < 0:
         return f"expired {-days} day{'s' if days != -1 else ''} ago"
@@ -175,7 +193,7 @@ def receive(item: str, lot_number: str, expiry: str, by: str, received: str | No
 def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: bool,
           db: str | None) -> None:
     """List compounded lots by beyond-use date (or ingredient lots by expiry)."""
-    with opened(db, read_only=True) as register:
+    with reading(db) as register:
         if ingredients:
             found_ing = register.list_ingredients()
             if as_json:
@@ -193,7 +211,7 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
                             encoded=True)
             return
         found = register.iter_lots(status=status, expiring_within_days=expiring)
-        from compound.register.prescriptions import show_quantity
+        from compound.register.views import show_quantity
 
         # LEFT only for a lot partly dispensed (the column disappears when no lot is).
         rows = [[lot.lot_number, lot.status, lot.beyond_use_date.isoformat(),
@@ -210,8 +228,7 @@ def list_(expiring: str | None, status: str | None, ingredients: bool, as_json: 
 
 def _show_lot(lot: Lot) -> str:
     from compound.core.figures import format_percent
-    from compound.register.prescriptions import show_quantity
-    from compound.register.views import format_amount
+    from compound.register.views import format_amount, show_quantity
 
     status = lot.status
     if status == "expired":
@@ -261,8 +278,7 @@ def _show_lot(lot: Lot) -> str:
 
 def saved_summary(lot: Lot) -> str:
     """What ``plan … --save`` recorded, printed under the worksheet."""
-    from compound.register.prescriptions import show_quantity
-    from compound.register.views import format_amount
+    from compound.register.views import format_amount, show_quantity
 
     checked = f", checked by {lot.checked_by}" if lot.checked_by else ""
     used = ", ".join(f"{c.lot_number} {format_amount(c.amount, c.unit)}" for c in lot.components)
@@ -280,7 +296,7 @@ def saved_summary(lot: Lot) -> str:
 
 def _dispensing_table(found: list[Dispensing], who: str) -> list[str]:
     """DATE, RX, PATIENT (or LOT), QUANTITY, BY: one row per dispensing."""
-    from compound.register.prescriptions import show_quantity
+    from compound.register.views import show_quantity
 
     rows = [[d.dispensed_on.isoformat(), d.rx_number or "(no Rx)",
              (d.lot_number if who == "LOT" else
@@ -320,7 +336,7 @@ def show(lot: str, as_json: bool, db: str | None) -> None:
     """Show a lot: status, BUD, days left, stability window, components, history."""
     from compound.errors import RegisterError
 
-    with opened(db, read_only=True) as register:
+    with reading(db) as register:
         try:
             found = register.get(lot)
         except RegisterError:
@@ -407,7 +423,7 @@ def dispense(lot: str, quantity: str | None, rx: str | None, by: str, reason: st
     Example:
       compound lots dispense LDN-20250310-0001 --quantity 30 --rx RX1 --by AB
     """
-    from compound.register.prescriptions import show_quantity
+    from compound.register.views import show_quantity
 
     with opened(db) as register:
         found = register.dispense(lot, by, reason, quantity=quantity, rx=rx, as_of=as_of)
@@ -470,7 +486,7 @@ def trace(lot: str, as_json: bool, db: str | None) -> None:
 
 def _echo_recipients(found: list[dict[str, Any]]) -> None:
     """Who received the lots a recall reaches, for the pharmacist to contact."""
-    from compound.register.prescriptions import show_quantity
+    from compound.register.views import show_quantity
 
     given = [(f["lot_number"], d) for f in found for d in f.get("dispensings", [])]
     if not given:

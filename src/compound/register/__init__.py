@@ -11,16 +11,28 @@ Python API (stable)::
         reg.release(lot, by="CD")
         reg.verify().ok
 
-SQLAlchemy is imported by this package only: the rest of compound stays light.
+SQLAlchemy is imported by this package only: the rest of compound stays light. The names
+below are imported when first used, so a read-only command on SQLite (``lots list``,
+``lots show``, ``audit verify``: :mod:`compound.register.lite`) never imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from compound.register.audit import VerifyReport
-from compound.register.lots import Register, bud_fields
-from compound.register.replay import Problem
-from compound.register.summaries import LotSummary
-from compound.register.views import STATUSES, Component, Event, IngredientLot, Lot
+from compound._lazy import lazy_exports
 
-__all__ = ["STATUSES", "Component", "Event", "IngredientLot", "Lot", "LotSummary", "Problem", "Register",
-           "VerifyReport", "bud_fields"]
+_PUBLIC = {
+    "VerifyReport": "compound.register.audit",
+    "Register": "compound.register.lots",
+    "bud_fields": "compound.register.lots",
+    "Problem": "compound.register.replay",
+    "LotSummary": "compound.register.summaries",
+    "STATUSES": "compound.register.views",
+    "Component": "compound.register.views",
+    "Event": "compound.register.views",
+    "IngredientLot": "compound.register.views",
+    "Lot": "compound.register.views",
+}
+
+__all__ = sorted(_PUBLIC)
+
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC, lambda: list(globals()))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -46,6 +45,7 @@ from compound.register import (
     prescriptions,
     reading,
     receipt,
+    rows,
     schema,
     signing,
     summaries,
@@ -64,8 +64,6 @@ MOVES: Final = {
     "recall": ("recalled", ("quarantine", "released", "dispensed")),
     "destroy": ("destroyed", ("quarantine", "released", "recalled")),
 }
-
-_LOT_NUMBER_CHARS: Final = "A-Za-z0-9 ._/-"
 
 RECORD_BATCH: Final = 500
 """Lots per transaction in :meth:`Register.record_lots`."""
@@ -92,15 +90,7 @@ def _in_bulk(exc: CompoundError, index: int, recorded: list[str]) -> CompoundErr
     return exc
 
 
-def _lot_number_text(value: Any, field: str = "lot") -> str:
-    if not isinstance(value, str) or not re.fullmatch(
-            rf"[A-Za-z0-9][{_LOT_NUMBER_CHARS}]{{0,39}}", value.strip()):
-        raise InputError(
-            f"{field}: {value!r} is not a lot number.",
-            hint="Type the lot number as printed: letters, digits and . _ / - (at most 40).",
-            field=field,
-        )
-    return value.strip()
+_lot_number_text: Final = validate.lot_number_text
 
 
 def _same_number(table: sa.Table, number_: str) -> sa.ColumnElement[bool]:
@@ -646,15 +636,11 @@ class Register:
         return self.get(lot_no, today=today)
 
     def _lot_row(self, conn: sa.Connection, lot_no: str) -> Any:
-        row = conn.execute(sa.select(schema.lots).where(schema.lots.c.lot_number == lot_no)).first()
+        row = conn.execute(reading.lot_row_query(lot_no)).first()
         if row is not None:
             return row
-        if conn.execute(sa.select(schema.ingredient_lots.c.id).where(
-                schema.ingredient_lots.c.lot_number == lot_no)).first() is not None:
-            raise RegisterError(f"{lot_no} is an ingredient lot, not a compounded lot.",
-                                hint=f"compound lots trace {lot_no} lists the lots that used it.")
-        raise RegisterError(f"unknown lot {lot_no}.",
-                            hint="compound lots list shows the lots in this register.")
+        ingredient = conn.execute(reading.ingredient_id_query(lot_no)).first() is not None
+        raise rows.not_a_lot(lot_no, ingredient_lot=ingredient)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -667,11 +653,9 @@ class Register:
     def get_ingredient(self, lot: str, *, today: dt.date | None = None) -> views.IngredientLot:
         lot_no = _lot_number_text(lot)
         with db.read(self.engine) as conn:
-            row = conn.execute(sa.select(schema.ingredient_lots).where(
-                schema.ingredient_lots.c.lot_number == lot_no)).first()
+            row = conn.execute(reading.ingredient_query(lot_no)).first()
             if row is None:
-                raise RegisterError(f"unknown ingredient lot {lot_no}.",
-                                    hint="compound lots list --ingredients shows them.")
+                raise rows.unknown_ingredient(lot_no)
             return reading.ingredient(row, today or paths.today())
 
     def list_lots(self, status: str | None = None, expiring_within_days: int | None = None, *,
@@ -723,10 +707,8 @@ class Register:
 
     def list_ingredients(self, *, today: dt.date | None = None) -> list[views.IngredientLot]:
         with db.read(self.engine) as conn:
-            rows = conn.execute(sa.select(schema.ingredient_lots)
-                                .order_by(schema.ingredient_lots.c.expiry,
-                                          schema.ingredient_lots.c.lot_number))
-            return [reading.ingredient(r, today or paths.today()) for r in rows]
+            found = conn.execute(reading.INGREDIENTS_QUERY)
+            return [reading.ingredient(r, today or paths.today()) for r in found]
 
     def trace(self, lot: str, *, today: dt.date | None = None) -> list[dict[str, Any]]:
         """Every compounded lot made from this lot, directly or through sub-lots (for recalls)."""

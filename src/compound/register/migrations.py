@@ -173,6 +173,9 @@ _RECLAIM_AFTER: Final = frozenset({7})
 LATEST: Final = MIGRATIONS[-1][0]
 
 
+VERSION_QUERY: Final = sa.select(sa.func.max(schema.schema_version.c.version))
+
+
 def current_version(conn: sa.Connection) -> int:
     """The schema version of the database (0 for an empty database)."""
     inspector = sa.inspect(conn)
@@ -184,7 +187,7 @@ def current_version(conn: sa.Connection) -> int:
                 hint="Point --db or COMPOUND_DB at a new file or at an existing register.",
             )
         return 0
-    return int(conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar() or 0)
+    return int(conn.execute(VERSION_QUERY).scalar() or 0)
 
 
 def _too_new(version: int) -> RegisterError:

@@ -25,12 +25,12 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable
-from typing import Any, Final
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any, Final
 
 from compound.errors import IntegrityError
-from compound.register import schema
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 LEVEL: Final = 9
 """zlib level: a plan is written once and read rarely (~9.5 KB of JSON -> ~3 KB)."""
@@ -64,6 +64,10 @@ def decode(body: bytes, base_text: str | None = None) -> str:
 
 def _base(conn: sa.Connection, near: str | None) -> tuple[str, str] | None:
     """The plan stored whole that ``near`` (a stored plan's key) is, or is stored against."""
+    import sqlalchemy as sa
+
+    from compound.register import schema
+
     p = schema.plans
     row = (conn.execute(sa.select(p.c.sha256, p.c.base_sha256, p.c.body)
                         .where(p.c.sha256 == near)).first() if near is not None else None)
@@ -83,6 +87,10 @@ def store(conn: sa.Connection, text: str, near: str | None = None) -> str:
     Inside the caller's write transaction: writes are serialised (BEGIN IMMEDIATE, or
     the advisory lock on PostgreSQL), so looking first cannot race another writer.
     """
+    import sqlalchemy as sa
+
+    from compound.register import schema
+
     key = digest(text)
     p = schema.plans
     if conn.execute(sa.select(p.c.sha256).where(p.c.sha256 == key)).first() is not None:
@@ -97,11 +105,24 @@ def store(conn: sa.Connection, text: str, near: str | None = None) -> str:
     return key
 
 
-def text_of(conn: sa.Connection, key: str) -> str:
+def text_query(key: str) -> sa.Select[Any]:
+    """The stored plan ``key`` and its base's body (``base_body``), when it has one."""
+    import sqlalchemy as sa
+
+    from compound.register import schema
+
     p, b = schema.plans, schema.plans.alias("base")
-    row = conn.execute(sa.select(p.c.body, p.c.base_sha256, b.c.body.label("base_body"))
-                       .select_from(p.outerjoin(b, b.c.sha256 == p.c.base_sha256))
-                       .where(p.c.sha256 == key)).one()
+    return (sa.select(p.c.body, p.c.base_sha256, b.c.body.label("base_body"))
+            .select_from(p.outerjoin(b, b.c.sha256 == p.c.base_sha256))
+            .where(p.c.sha256 == key))
+
+
+def text_of(conn: sa.Connection, key: str) -> str:
+    return text_of_row(key, conn.execute(text_query(key)).one())
+
+
+def text_of_row(key: str, row: Any) -> str:
+    """The plan's text from its row of :func:`text_query`."""
     try:
         return decode(row.body, None if row.base_sha256 is None else decode(row.base_body))
     except (zlib.error, UnicodeDecodeError, TypeError):  # TypeError: its base is missing
@@ -117,8 +138,18 @@ def load(conn: sa.Connection, key: str) -> dict[str, Any]:
     return value
 
 
+def load_row(key: str, row: Any) -> dict[str, Any]:
+    """:func:`load` from the plan's row of :func:`text_query`."""
+    value: dict[str, Any] = json.loads(text_of_row(key, row))
+    return value
+
+
 def keys(conn: sa.Connection, batch: int = 1000) -> Iterable[str]:
     """Every stored plan's key, in order, ``batch`` per query."""
+    import sqlalchemy as sa
+
+    from compound.register import schema
+
     p = schema.plans
     last: str | None = None
     while True:

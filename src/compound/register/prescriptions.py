@@ -25,11 +25,12 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from compound.core import amounts
-from compound.core.figures import format_concentration, format_mass, format_number
+from compound.core.figures import format_concentration, format_mass
 from compound.errors import DateInputError, InputError, RegisterError, UnitInputError
 from compound.register import audit, plans, schema, validate
 from compound.register.entry import EntryDate
 from compound.register.replay import dispensing_record, prescription_record
+from compound.register.views import show_quantity
 
 FORMS: Final = {"capsules": "capsules", "liquid": "mL", "drops": "mL", "dilution": "mL"}
 """Prescribable forms (lot kinds) and the unit their quantity is counted in."""
@@ -163,12 +164,6 @@ def quantity_text(amount: float, unit: str) -> str:
     """An amount as exact text :func:`quantity_in` reads back to the same float (``100mL``)."""
     exact = format(Decimal(repr(float(amount))).normalize(), "f")
     return exact if unit == "capsules" else exact + unit
-
-
-def show_quantity(amount: float, unit: str) -> str:
-    if unit == "capsules":
-        return f"{int(amount)} capsule{'s' if amount != 1 else ''}"
-    return f"{format_number(amount)} {unit}"
 
 
 def find(conn: sa.Connection, number: str) -> Any:

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
 
 from compound.core.figures import json_number
-from compound.register import plans, schema, views
+from compound.register import plans, rows, schema, views
 
 
-def _history(conn: sa.Connection, lot_number: str | None) -> list[views.Event]:
+def history_query(lot_number: str | None) -> sa.Select[Any]:
     query = sa.select(schema.events).order_by(schema.events.c.seq)
     if lot_number is not None:
         query = query.where(schema.events.c.subject == lot_number)
-    return [views.Event(r.seq, r.at_utc, r.actor, r.action, r.subject, json.loads(r.payload))
-            for r in conn.execute(query)]
+    return query
+
+
+def _history(conn: sa.Connection, lot_number: str | None) -> list[views.Event]:
+    return [rows.event(r) for r in conn.execute(history_query(lot_number))]
 
 
 events = _history
 
 
-def _components(conn: sa.Connection, lot_id: int) -> list[views.Component]:
+def components_query(lot_id: int) -> sa.Select[Any]:
     c, ing, sub = schema.components, schema.ingredient_lots, schema.lots.alias("sub")
-    query = (
+    return (
         sa.select(c.c.amount, c.c.unit, ing.c.lot_number.label("ing_lot"), ing.c.item_key,
                   ing.c.item_name, ing.c.expiry, sub.c.lot_number.label("sub_lot"),
                   sub.c.kind, sub.c.description, sub.c.beyond_use_date)
@@ -34,40 +36,55 @@ def _components(conn: sa.Connection, lot_id: int) -> list[views.Component]:
                      .outerjoin(sub, c.c.sub_lot_id == sub.c.id))
         .where(c.c.lot_id == lot_id).order_by(c.c.position)
     )
-    out = []
-    for r in conn.execute(query):
-        if r.ing_lot is not None:
-            out.append(views.Component(r.ing_lot, "ingredient", r.item_key, r.item_name,
-                                       r.amount, r.unit, r.expiry))
-        else:
-            out.append(views.Component(r.sub_lot, "lot", r.kind, r.description, r.amount, r.unit,
-                                       r.beyond_use_date))
-    return out
 
 
-def _dispensing(r: Any) -> views.Dispensing:
-    return views.Dispensing(r.lot_number, r.position, r.rx_number, r.fill, r.quantity,
-                            r.quantity_unit, r.dispensed_on, r.dispensed_by, r.recorded_at,
-                            r.patient_name, r.patient_dob)
+def _components(conn: sa.Connection, lot_id: int) -> list[views.Component]:
+    return [rows.component(r) for r in conn.execute(components_query(lot_id))]
+
+
+def dispensings_query(where: Any) -> sa.Select[Any]:
+    d, t, p = schema.dispensings, schema.lots, schema.prescriptions
+    return (sa.select(d, t.c.lot_number, p.c.patient_name, p.c.patient_dob)
+            .select_from(d.join(t, d.c.lot_id == t.c.id)
+                         .outerjoin(p, d.c.rx_number == p.c.rx_number))
+            .where(where).order_by(d.c.dispensed_on, d.c.recorded_at, d.c.id))
 
 
 def dispensings(conn: sa.Connection, where: Any) -> list[views.Dispensing]:
     """Dispensings matching ``where`` (a condition on dispensings), with their patients."""
-    d, t, p = schema.dispensings, schema.lots, schema.prescriptions
-    query = (sa.select(d, t.c.lot_number, p.c.patient_name, p.c.patient_dob)
-             .select_from(d.join(t, d.c.lot_id == t.c.id)
-                          .outerjoin(p, d.c.rx_number == p.c.rx_number))
-             .where(where).order_by(d.c.dispensed_on, d.c.recorded_at, d.c.id))
-    return [_dispensing(r) for r in conn.execute(query)]
+    return [rows.dispensing(r) for r in conn.execute(dispensings_query(where))]
 
 
-def dispensed_totals(conn: sa.Connection, lot_ids: list[int] | None = None) -> dict[int, float]:
-    """Lot id -> total dispensed, for the given lots (or every lot)."""
+def dispensed_totals_query(lot_ids: list[int] | None = None) -> sa.Select[Any]:
     d = schema.dispensings
     query = sa.select(d.c.lot_id, sa.func.sum(d.c.quantity)).group_by(d.c.lot_id)
     if lot_ids is not None:
         query = query.where(d.c.lot_id.in_(lot_ids))
-    return {lot_id: float(total) for lot_id, total in conn.execute(query)}
+    return query
+
+
+def dispensed_totals(conn: sa.Connection, lot_ids: list[int] | None = None) -> dict[int, float]:
+    """Lot id -> total dispensed, for the given lots (or every lot)."""
+    return {lot_id: float(total)
+            for lot_id, total in conn.execute(dispensed_totals_query(lot_ids))}
+
+
+def lot_row_query(lot_number: str) -> sa.Select[Any]:
+    return sa.select(schema.lots).where(schema.lots.c.lot_number == lot_number)
+
+
+def ingredient_id_query(lot_number: str) -> sa.Select[Any]:
+    return sa.select(schema.ingredient_lots.c.id).where(
+        schema.ingredient_lots.c.lot_number == lot_number)
+
+
+def ingredient_query(lot_number: str) -> sa.Select[Any]:
+    return sa.select(schema.ingredient_lots).where(
+        schema.ingredient_lots.c.lot_number == lot_number)
+
+
+INGREDIENTS_QUERY: Final = sa.select(schema.ingredient_lots).order_by(
+    schema.ingredient_lots.c.expiry, schema.ingredient_lots.c.lot_number)
 
 
 def prescription(conn: sa.Connection, row: Any) -> views.Prescription:
@@ -83,32 +100,16 @@ def lot(conn: sa.Connection, row: Any, today: dt.date, *, full: bool = True,
         dispensed: float | None = None) -> views.Lot:
     if dispensed is None:
         dispensed = dispensed_totals(conn, [row.id]).get(row.id, 0.0)
-    return views.Lot(
-        lot_number=row.lot_number, kind=row.kind, description=row.description,
-        recorded_status=row.status, quantity=row.quantity, quantity_unit=row.quantity_unit,
-        compounded=row.compounded, beyond_use_date=row.beyond_use_date,
-        bud_limit=row.bud_limit, bud_source=row.bud_source,
-        stability_window_days=row.stability_window_days,
-        stability_window_end=row.stability_window_end, storage=row.storage,
-        compounded_by=row.compounded_by, checked_by=row.checked_by, recorded_at=row.recorded_at,
-        plan=plans.load(conn, row.plan_sha256) if full else {}, today=today,
-        components=_components(conn, row.id) if full else [],
-        history=_history(conn, row.lot_number) if full else [],
-        dispensed=dispensed,
-        dispensings=dispensings(conn, schema.dispensings.c.lot_id == row.id) if full else [],
-    )
+    if not full:
+        return rows.lot(row, today, dispensed=dispensed)
+    return rows.lot(row, today, dispensed=dispensed, plan=plans.load(conn, row.plan_sha256),
+                    components=_components(conn, row.id),
+                    history=_history(conn, row.lot_number),
+                    dispensings=dispensings(conn, schema.dispensings.c.lot_id == row.id))
 
 
 def ingredient(row: Any, today: dt.date) -> views.IngredientLot:
-    return views.IngredientLot(
-        lot_number=row.lot_number, item_key=row.item_key, item_kind=row.item_kind,
-        item_name=row.item_name, expiry=row.expiry, expiry_from_month=bool(row.expiry_from_month),
-        supplier=row.supplier, reference=row.reference, assay=row.assay_fraction,
-        water=row.water_fraction, tablet_weight_mg=row.tablet_weight_mg,
-        pack_stats=json.loads(row.pack_stats) if row.pack_stats else {},
-        received=row.received, received_by=row.received_by, recorded_at=row.recorded_at,
-        today=today,
-    )
+    return rows.ingredient(row, today)
 
 
 # What a list shows: every lot column but the plan's digest (the plan is read by ``lots show``).
@@ -146,13 +147,19 @@ def in_batches(conn: sa.Connection, query: sa.Select[Any],
     """
     after: list[Any] | None = None
     while True:
-        page = query if after is None else query.where(sa.tuple_(*keys) > sa.tuple_(*after))
-        rows = list(conn.execute(page.limit(batch)).all())
-        if rows:
-            yield rows
-        if len(rows) < batch:
+        found = list(conn.execute(page_query(query, keys, after, batch)).all())
+        if found:
+            yield found
+        if len(found) < batch:
             return
-        after = [getattr(rows[-1], key.name) for key in keys]
+        after = [getattr(found[-1], key.name) for key in keys]
+
+
+def page_query(query: sa.Select[Any], keys: Sequence[sa.Column[Any] | sa.Label[Any]],
+               after: Sequence[Any] | None, batch: int) -> sa.Select[Any]:
+    """One page of :func:`in_batches`: the ``batch`` rows after ``after`` (None: the first)."""
+    page = query if after is None else query.where(sa.tuple_(*keys) > sa.tuple_(*after))
+    return page.limit(batch)
 
 
 def iter_lots(conn: sa.Connection, today: dt.date, status: str | None,
@@ -160,9 +167,9 @@ def iter_lots(conn: sa.Connection, today: dt.date, status: str | None,
     """The lots of :func:`lots_query`, read :data:`LIST_BATCH` rows at a time."""
     t = schema.lots
     query = lots_query(today, status, expiring_within_days, full=full)
-    for rows in in_batches(conn, query, (t.c.beyond_use_date, t.c.lot_number), LIST_BATCH):
-        totals = dispensed_totals(conn, [r.id for r in rows])
-        for r in rows:
+    for page in in_batches(conn, query, (t.c.beyond_use_date, t.c.lot_number), LIST_BATCH):
+        totals = dispensed_totals(conn, [r.id for r in page])
+        for r in page:
             yield lot(conn, r, today, full=full, dispensed=totals.get(r.id, 0.0))
 
 

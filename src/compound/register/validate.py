@@ -207,3 +207,18 @@ def days(value: Any, field: str) -> int | None:
         raise InputError(f"{field}: {value!r} is not a whole number of days.", hint="e.g. 30d.",
                          field=field)
     return int(number)
+
+
+_LOT_NUMBER_CHARS: Final = "A-Za-z0-9 ._/-"
+
+
+def lot_number_text(value: Any, field: str = "lot") -> str:
+    """A lot number as typed (stripped): letters, digits and . _ / - (at most 40)."""
+    if not isinstance(value, str) or not re.fullmatch(
+            rf"[A-Za-z0-9][{_LOT_NUMBER_CHARS}]{{0,39}}", value.strip()):
+        raise InputError(
+            f"{field}: {value!r} is not a lot number.",
+            hint="Type the lot number as printed: letters, digits and . _ / - (at most 40).",
+            field=field,
+        )
+    return value.strip()

@@ -37,6 +37,13 @@ def effective_status(stored: str, beyond_use_date: dt.date, today: dt.date) -> s
     return "expired" if stored in ON_HAND and today > beyond_use_date else stored
 
 
+def show_quantity(amount: float, unit: str) -> str:
+    """A lot's quantity as a pharmacist reads it (``30 capsules``, ``100 mL``)."""
+    if unit == "capsules":
+        return f"{int(amount)} capsule{'s' if amount != 1 else ''}"
+    return f"{format_number(amount)} {unit}"
+
+
 def format_amount(amount: float, unit: str) -> str:
     if unit == "mg":
         return format_mass(amount)

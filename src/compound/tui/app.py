@@ -159,7 +159,7 @@ class CompoundApp(App[None]):
         so the first look at Lots or a save does not wait for it; and the other screens, which the
         first paint does without. Then read the Lots table's first page (an existing register,
         read-only), unless Lots is already up."""
-        import compound.register  # noqa: F401
+        import compound.register.lots  # noqa: F401
 
         for module in ("lots", "stability", "titrate", "batch", "labels", "help"):
             importlib.import_module(f"compound.tui.screens.{module}")
