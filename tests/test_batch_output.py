@@ -112,6 +112,19 @@ def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_
     assert bytes(builder.block(10, 20)).decode() == "".join(expected.splitlines(keepends=True)[10:20])
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 39), max_size=60), st.integers(40, 400))
+def test_unique_by_table_equals_numpy_unique(keys, bound):
+    """A block's (group, pattern) keys: the table (small range) and the sort give the same answer."""
+    from compound.batch.write_worksheet import _unique
+
+    keys = np.array(keys, dtype=np.int64)
+    unique, inverse = _unique(keys, bound)
+    expected, expected_inverse = np.unique(keys, return_inverse=True)
+    assert unique.tolist() == expected.tolist()
+    assert inverse.tolist() == expected_inverse.tolist()
+
+
 def test_group_rows_groups_identical_code_tuples_in_order_of_appearance():
     a = np.array([0, 1, 0, -1, 1, 0])
     b = np.array([5, 5, 5, 5, 5, 6])
