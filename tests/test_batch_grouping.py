@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,8 +46,16 @@ def test_a_rows_errors_are_the_same_alone_and_beside_a_readable_row():
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ldn-prescriptions.csv"
 
 
-def test_rows_that_differ_only_in_labels_share_a_group_and_a_blank_form_row_keeps_its_reason(tmp_path):
-    """The same groups from the pyarrow table (compound batch) and the DataFrame (plan_frame)."""
+@pytest.mark.parametrize("engine", [False, True])
+def test_rows_that_differ_only_in_labels_share_a_group_and_a_blank_form_row_keeps_its_reason(
+        tmp_path, monkeypatch, engine):
+    """The same groups from the pyarrow table (compound batch) and the DataFrame (plan_frame);
+    with ``engine``, the table by its dictionary codes (a large file's path: blank forms found
+    from the form column's dictionary)."""
+    if engine:
+        from compound.batch import group
+
+        monkeypatch.setattr(group, "ENGINE_ROWS", 0)
     path = tmp_path / "rx.csv"
     path.write_text("form,strength,count,rx,x_ward\n"
                     "capsules,4.5mg,30,RX1,W1\n"

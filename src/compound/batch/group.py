@@ -82,13 +82,15 @@ def _blanks(cells: Any) -> np.ndarray:
     return table[pc.fill_null(encoded.indices, len(table) - 1).to_numpy()]  # null: blank
 
 
-def _refine(gid: np.ndarray, first: np.ndarray, form_of_first: Any,
+def _refine(gid: np.ndarray, first: np.ndarray, blank: np.ndarray,
             others_given: Callable[[np.ndarray], np.ndarray],
             read_errors: Mapping[int, Any]) -> RowGroups:
-    """Split the groups by what is not in the planning cells (see the module documentation)."""
+    """Split the groups by what is not in the planning cells (see the module documentation).
+
+    ``blank``: per group, is its form cell blank (:func:`_blank`)?
+    """
     n = gid.size
     keys = [gid]
-    blank = _blanks(form_of_first)
     if blank.any():
         rows = np.flatnonzero(blank[gid])
         flag = np.zeros(n, dtype=np.int64)
@@ -120,7 +122,7 @@ def group_frame(frame: pd.DataFrame, read_errors: Mapping[int, Any] | None = Non
         return given
 
     form = frame["form"].iloc[first].tolist() if "form" in names else [None] * first.size
-    return _refine(gid, first, form, others_given, read_errors or {})
+    return _refine(gid, first, _blanks(form), others_given, read_errors or {})
 
 
 def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> RowGroups:
@@ -139,6 +141,7 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     n = table.num_rows
     names = list(table.column_names)
     planning = planning_columns(names)
+    blank: np.ndarray | None = None
     if n == 0:
         gid, first = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     elif n < ENGINE_ROWS:
@@ -149,7 +152,12 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
             # One memo over all chunks: a code means the same text in every chunk.
             encoded = pc.dictionary_encode(table.column(name), null_encoding="encode")
             codes.append(np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks]))
+            if name == "form":
+                # Each distinct form text read once, from the last chunk's dictionary (every entry
+                # of the memo), not each group's first form cell taken from the file's batches.
+                blank = _blanks(encoded.chunks[-1].dictionary.to_pylist())[codes[-1]]
         gid, first = group_rows(codes, n)
+        blank = blank[first] if blank is not None else None
 
     def others_given(rows: np.ndarray) -> np.ndarray:
         # str.strip, as columns.distinct reads a blank cell (rows without a form are few).
@@ -160,8 +168,10 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
                 given |= np.array([not _blank(v) for v in cells], dtype=bool)
         return given
 
-    form = take_rows(table, first, ["form"]).column("form") if "form" in names else [None] * first.size
-    return _refine(gid, first, form, others_given, read_errors or {})
+    if blank is None:
+        blank = _blanks(take_rows(table, first, ["form"]).column("form") if "form" in names
+                        else [None] * first.size)
+    return _refine(gid, first, blank, others_given, read_errors or {})
 
 
 def take_rows(table: Any, positions: np.ndarray, columns: list[str] | None = None) -> Any:
