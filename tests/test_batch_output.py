@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from compound.batch.coded import Coded
 from compound.batch.plan_explain import group_rows
+from compound.batch.plan_texts import group_texts, run_texts
 from compound.batch.write_cells import neutralise
-from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote, run_texts
+from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote
 from compound.core.rounding import number_texts, round_sig
 from compound.spreadsheet import neutralise_cell
 
@@ -172,3 +173,43 @@ def test_round_sig_scalar_fast_path_on_a_million_values():
     column = round_sig(values)
     scalar = np.array([round_sig(float(v)) for v in values])
     assert np.array_equal(column.view(np.int64), scalar.view(np.int64))
+
+
+_FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(
+    [0.0, -0.0, 0.5, 139.5, 1e-320, 5e-324, 2.0**62, 2.0**63, 1e300, float("nan")]))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # round_sig of a subnormal: NaN, as stated
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FLOATS, max_size=40), st.booleans(), st.integers(0, 3))
+def test_a_columns_group_texts_equal_number_text_of_each_value(values, count, repeat):
+    """Every value printed by the scalar rule, whether the column is constant (joined as one
+    scalar), all empty, or mixed (hashed by its bits: NaNs of any sign or payload are one)."""
+    column = np.array(values * (repeat + 1) or [np.nan], dtype=np.float64)
+    column[::3] = np.where(np.isnan(column[::3]), -np.nan, column[::3])  # a NaN with its sign bit set
+    if count:
+        column[np.isinf(column)] = 7.0  # an infinite count has no text (number_text raises)
+    kind = "count" if count else "amount"
+    got = group_texts(column, kind, np.arange(column.size), True)
+    expected = [number_text(float(v), count=count) for v in column]
+    if isinstance(got, pa.Scalar):
+        assert len(set(expected)) == 1 and got.as_py() == expected[0]
+    else:
+        assert got.to_pylist() == expected
+
+
+@pytest.mark.parametrize("codes", [[0, 0, 0], [-1, -1], [1, 0, -1, 1]])
+def test_a_text_columns_group_texts_quote_each_value_constant_or_not(codes):
+    col = Coded(np.array(codes), np.array(["=x", 'a"b'], dtype=object))
+    got = group_texts(col, "text", np.arange(len(codes)), True)
+    expected = [quote(col.values[c]) if c >= 0 else "" for c in codes]
+    assert isinstance(got, pa.Scalar) == (len(set(codes)) == 1)
+    assert ([got.as_py()] * len(codes) if isinstance(got, pa.Scalar) else got.to_pylist()) == expected
+
+
+def test_a_run_of_constant_columns_is_one_text_for_every_group():
+    lay = layout(["row", "a_mg", "b", "c"], {"row"})
+    runs = run_texts(lay, {"a_mg": np.full(3, 2.5), "b": np.full(3, np.nan),
+                           "c": Coded.of(["x"], np.zeros(3, dtype=np.int64))},
+                     {"a_mg": "amount", "b": "count", "c": "text"}, 3)
+    assert runs[0] is None and runs[1].to_pylist() == ['2.5,,"x"'] * 3

@@ -25,9 +25,10 @@ from compound.batch.columns import LABEL_FIELDS, is_pass_through
 from compound.batch.group import RowGroups, group_frame, group_table, take_rows
 from compound.batch.plan import RunCache, forms_present, plan_block
 from compound.batch.plan_chunk import Chunk
+from compound.batch.plan_texts import run_texts
 from compound.batch.summary import Summary
 from compound.batch.write_jsonl import JsonLines
-from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout, run_texts
+from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout
 
 if TYPE_CHECKING:
     import pandas as pd

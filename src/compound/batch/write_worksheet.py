@@ -3,9 +3,8 @@
 Rows that share every planning input share every computed column (see
 :mod:`compound.batch.group`), so the text of a group's columns (amounts
 rounded by the output rule, counts as whole numbers, text quoted and
-neutralised) is formatted once: numbers by the vectorised rule
-(:func:`compound.core.rounding.number_texts`, each distinct value of a column
-once, no Python string per value), text a distinct value at a time. A row is then a few pieces: its
+neutralised) is formatted once, as the groups are planned
+(:mod:`compound.batch.plan_texts`). A row is then a few pieces: its
 own cells (row number, prescription fields, carried-through columns) and,
 between them, "joints": the group's text with the separators and the quotes
 of the neighbouring cells (a joint depends on the group and on which of its
@@ -29,12 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from compound.batch.arrow import factorize, from_numpy
+from compound.batch.arrow import from_numpy
 from compound.batch.coded import Coded
-from compound.batch.plan_forms import AMOUNT, COUNT
 from compound.batch.write_cells import neutralise
 from compound.batch.write_set import HashingFile
-from compound.core.rounding import Texts, number_texts, round_sig
 from compound.core.rounding import number_text as number_text
 from compound.spreadsheet import neutralise_cell
 
@@ -79,25 +76,6 @@ def layout(names: Sequence[str], per_row: set[str]) -> Layout:
         else:
             runs[-1].append(name)
     return Layout(cells, runs)
-
-
-def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], groups: int,
-              spreadsheet: bool = True) -> list[Any]:
-    """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows.
-
-    One pyarrow string array per run (None for a run with no columns).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    first = np.arange(groups)
-    comma = pa.scalar(",", pa.large_string())
-    out = []
-    for run in lay.runs:
-        texts = [_group_texts(columns[name], kinds[name], first, spreadsheet) for name in run]
-        out.append((texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, comma))
-                   if run else None)
-    return out
 
 
 def cell_text(values: Any, *, spreadsheet: bool = True) -> Any:
@@ -328,36 +306,6 @@ def _affixes(has_before: bool, has_after: bool, before_given: bool, after_given:
         prefix += ","
     suffix = ("," if run and has_after else "") + ('"' if after_given else "") if has_after else "\n"
     return prefix, suffix
-
-
-def _group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> Any:
-    """One column's text for each group (read at the group's first row): a pyarrow array.
-
-    Text columns quote each distinct value once; number columns are printed by the vectorised
-    rule (:func:`~compound.core.rounding.number_texts`), each distinct value once.
-    """
-    import pyarrow as pa
-
-    if isinstance(col, Coded):
-        table = pa.array([*(quote(v, spreadsheet=spreadsheet) for v in col.values), ""],
-                         type=pa.large_string())
-        codes = col.codes[first]
-        return table.take(from_numpy(np.where(codes >= 0, codes, col.values.size)))
-    values = np.asarray(col, dtype=np.float64)[first]
-    if kind == AMOUNT:
-        values = round_sig(values)  # fewer distinct values to print (number_texts rounds them again: a no-op)
-    elif kind != COUNT:
-        raise TypeError(f"unexpected column type {type(col).__name__}")
-    codes, uniques = factorize(values)  # NaN: −1, printed as the last text (empty)
-    texts = number_texts(np.append(np.asarray(uniques, dtype=np.float64), np.nan), count=kind == COUNT)
-    return arrow_texts(texts).take(from_numpy(np.where(codes >= 0, codes, len(uniques))))
-
-
-def arrow_texts(texts: Texts) -> Any:
-    """A pyarrow ``large_string`` array over the kernel's buffers (no copy)."""
-    import pyarrow as pa
-
-    return pa.LargeStringArray.from_buffers(len(texts), pa.py_buffer(texts.offsets), pa.py_buffer(texts.data))
 
 
 class LineSink:
