@@ -247,6 +247,33 @@ def test_blocks_change_nothing_in_the_output(tmp_path):
     assert one.stock() == many.stock() and one.by_status == many.by_status
 
 
+def test_a_file_of_one_block_starts_no_thread_and_writes_the_same_files(tmp_path, monkeypatch):
+    """Issue 13: one block (the example's 51 rows) is read, planned, assembled and hashed in the
+    calling thread; in blocks of 4 rows the threads overlap the stages, with the same files."""
+    import threading
+
+    from compound.batch.run import Options, run_batch
+
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    run_batch(EXAMPLE, tmp_path / "one", options=Options())
+    assert started == []
+    run_batch(EXAMPLE, tmp_path / "many", options=Options(block_rows=4))
+    assert len(started) >= 2  # the worksheet cells, and blocks assembled while others are written
+    for name in ("worksheet.csv", "errors.csv"):
+        one, many = ((tmp_path / run / name).read_bytes() for run in ("one", "many"))
+        assert one == many, name
+    hashes = [json.loads((tmp_path / run / "summary.json").read_text())["manifest"]["files"]
+              for run in ("one", "many")]
+    assert hashes[0] == hashes[1]  # worksheet.csv hashed in the writing thread, or on its own
+
+
 def test_a_missing_column_makes_the_rows_that_need_it_errors(tmp_path, capsys):
     path = tmp_path / "rx.csv"
     path.write_text("form,strength,volume\ncapsules,4.5mg,\nliquid,1mg/mL,100mL\ntroche,3mg,\n",

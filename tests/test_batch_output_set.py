@@ -167,3 +167,17 @@ def test_an_output_path_under_a_file_is_one_clear_error(tmp_path):
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     with pytest.raises(InputError, match=r"cannot create .*afile/sub: .*afile is a file, not a folder\."):
         run_batch(new, tmp_path / "afile" / "sub")
+
+
+def test_hashing_file_hashes_small_and_large_writes_in_order(tmp_path, monkeypatch):
+    """Writes below INLINE_HASH are hashed in the caller's thread until a larger one goes to the
+    hashing thread; from then on every write queues behind it, so the order holds."""
+    import hashlib
+
+    monkeypatch.setattr(write_set, "INLINE_HASH", 8)
+    parts = [b"head\n", b"a" * 20, b"b\n", b"c" * 9, b"d"]
+    sink = write_set.HashingFile(tmp_path / "f.csv")
+    for part in parts:
+        sink.write(memoryview(part))
+    assert sink.close() == hashlib.sha256(b"".join(parts)).hexdigest()
+    assert (tmp_path / "f.csv").read_bytes() == b"".join(parts)

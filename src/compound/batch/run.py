@@ -125,9 +125,10 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
     if staging is not None:
         sinks = {WORKSHEET: LineSink(staging / WORKSHEET),
                  ERRORS: write_cells.CsvSink(staging / ERRORS)}
+    step = min(opts.block_rows, LINE_ROWS)  # rows assembled and written at a time
     try:
         with bar(rows.n, opts.progress, report=opts.report) as advance, \
-                ThreadPoolExecutor(max_workers=1) as prep:
+                _threads(1, rows.n > step) as prep:
             # The worksheet's own cells of each row (numbers, labels) are made ready on a second
             # thread (pyarrow kernels, which release the GIL) while the rows are grouped and planned.
             cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
@@ -140,7 +141,7 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
             cells.result()
             rows.release()  # ~90 MB of planning cells for a million rows, no longer read
         with bar(rows.n, opts.progress, "Writing", opts.report) as advance, \
-                ThreadPoolExecutor(max_workers=ASSEMBLERS) as pool:
+                _threads(ASSEMBLERS, rows.n > step) as pool:
             spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)
             cells = None  # the line builder holds them
             if WORKSHEET in sinks:
@@ -148,7 +149,6 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
             # Blocks are assembled by a pool of threads (pyarrow's take releases the GIL) and written
             # here, in order, while the next ones are assembled.
             pending: deque[tuple[Future[dict[str, Any]], int]] = deque()
-            step = min(opts.block_rows, LINE_ROWS)
             for start in range(0, max(rows.n, 1), step):
                 stop = min(start + step, rows.n)
                 pending.append((pool.submit(_block, spread, start, stop, sinks, jsonl is not None),
@@ -180,6 +180,34 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
 
         folder.publish(SUMMARY, manifest, known={WORKSHEET: sinks[WORKSHEET].sha256})
     return summary
+
+
+def _threads(workers: int, blocks: bool) -> Any:
+    """A pool of ``workers`` threads for a file of several blocks; for one block, no thread.
+
+    Threads overlap the stages of a large file; in a file of a few rows they only wait for
+    each other's imports (a 2-row run's start-up, issue 13).
+    """
+    return ThreadPoolExecutor(max_workers=workers) if blocks else _Inline()
+
+
+class _Inline:
+    """``ThreadPoolExecutor``'s ``submit`` run at once, in the calling thread."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @staticmethod
+    def submit(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args))
+        except Exception as exc:  # raised where the result is asked for, as from a thread
+            done.set_exception(exc)
+        return done
 
 
 def _block(spread: Spread, start: int, stop: int, sinks: dict[str, Any], jsonl: bool) -> dict[str, Any]:

@@ -222,24 +222,34 @@ def verify(folder: str | Path, manifest_name: str) -> list[str]:
     return problems
 
 
+#: Writes hashed in the writing thread (a small file's whole worksheet): a thread costs more.
+INLINE_HASH: Final = 1 << 20
+
+
 class HashingFile:
     """A binary file opened exclusively (never through a planted symlink), hashed as it is written.
 
     The hash runs on a thread of its own (hashlib releases the GIL), in the
-    order the blocks were written, while the next blocks are assembled.
+    order the blocks were written, while the next blocks are assembled; up to
+    the first write of :data:`INLINE_HASH` bytes or more, in the writing thread.
     """
 
     def __init__(self, path: Path) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         self.path = path
         self._fh: IO[bytes] = path.open("xb")
         self._sha = hashlib.sha256()
-        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pool: Any = None
         self._pending: list[Any] = []
 
     def write(self, data: Any) -> None:
         self._fh.write(data)
+        if not self._pending and len(data) < INLINE_HASH:
+            self._sha.update(data)  # nothing queued before it: in order; no thread for a small file
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending.append(self._pool.submit(self._sha.update, data))
         if len(self._pending) > 4:
             self._pending.pop(0).result()
@@ -249,12 +259,14 @@ class HashingFile:
         self._fh.close()
         for job in self._pending:
             job.result()
-        self._pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
         return self._sha.hexdigest()
 
     def abort(self) -> None:
         self._fh.close()
-        self._pool.shutdown(cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _fresh_name(parent: Path, prefix: str) -> Path:
