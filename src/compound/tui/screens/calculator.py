@@ -154,6 +154,10 @@ class CalculatorScreen(Screen[None]):
 
     def on_calculation_requested(self, event: CalculationRequested) -> None:
         numbers = dating.lot_numbers(event.values)
+        pane = self._panes.get(event.form)
+        if (pane is not None and pane.plan is not None and not numbers
+                and pane.computed_from == (self._generation, event.values)):
+            return  # on screen already, from these very inputs (and no register lots to read again)
         if numbers and not dating.compounded(event.values):
             self._failed(event.form, InputError(
                 "ingredient lots cap the beyond-use date, so they need the compounding date.",
@@ -188,6 +192,7 @@ class CalculatorScreen(Screen[None]):
         results = self._results(event.form)
         results.words = partial(spec.in_tui_words, extra=dating.DATING)
         results.show(plan, bud, lots)
+        results.computed_from = (generation, dict(event.values))
         self.post_message(PlanRefused(event.form, plan) if plan.refused
                           else PlanCalculated(event.form, plan))
 

@@ -15,7 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
@@ -101,6 +103,14 @@ class FlagBox(Checkbox):
         self.post_message(self.Submitted(self))
 
 
+class FieldInput(Input):
+    """Textual's Input, but the width of its text (its scrollable size, which every typed
+    character changes) does not lay the whole screen out again: the field's own size stays,
+    and the text scrolls within it as before."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+
 class PlanField(Vertical):
     """A labelled control for one keyword of a plan function."""
 
@@ -110,6 +120,9 @@ class PlanField(Vertical):
         self.control_id = f"{form_key}-{spec.name}"
         self._values = values
         self._found: Widget | None = None
+        self._shown = (spec.help, False)
+        """The hint on screen and whether it is an error: a keystroke that leaves it as it is
+        (most do) updates nothing; an update lays the whole screen out again."""
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -129,7 +142,7 @@ class PlanField(Vertical):
             return FlagBox(spec.placeholder, value=spec.initial() == "yes", id=self.control_id,
                            compact=True)
         suggestions = [value for _, value in spec.options()]
-        return Input(
+        return FieldInput(
             value=spec.initial(),
             placeholder=spec.placeholder,
             validators=[] if spec.kind == "text" else [AmountValidator(spec, self._values)],
@@ -170,9 +183,12 @@ class PlanField(Vertical):
         self._show(event.validation_result)
 
     def _show(self, result: ValidationResult | None) -> None:
-        hint = self.query_one(".field-hint", Static)
         failed = result is not None and not result.is_valid
-        hint.set_class(failed, "-error")
         text = "\n".join(result.failure_descriptions) if failed and result else self.spec.help
+        if (text, failed) == self._shown:  # as on screen: no update, so no layout of the screen
+            return
+        self._shown = (text, failed)
+        hint = self.query_one(".field-hint", Static)
+        hint.set_class(failed, "-error")
         hint.update(text)
         hint.display = bool(text)

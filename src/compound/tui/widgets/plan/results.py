@@ -20,6 +20,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from compound.core.rounding import (
@@ -45,6 +47,8 @@ _STATUS = {
 }
 # Keys of Plan.to_dict that are not results; everything else it prints is (amounts withheld
 # when refused, so a refused plan shows none).
+_PARTS = ("status", "bud", "findings", "amounts", "extra", "working")
+"""The pane's sections, top to bottom (each a :class:`_Part`, ``#<form>-<name>``)."""
 _NOT_RESULTS = frozenset({"kind", "status", "inputs", "findings", "steps", "beyond_use_date", "bud",
                           "lot_number"})
 # Longest suffix first: "_mg_per_ml" must win over "_ml".
@@ -225,8 +229,27 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+class _Part(Static):
+    """A section of the results pane; its height follows its content.
+
+    Textual lays the whole screen out again (~150 widgets, the form's mostly) when a layout
+    changes a widget's size, although that layout has already placed everything: a second
+    layout per calculation, for nothing. A part's size tells nothing more (it does not
+    scroll), so it is taken without asking for one.
+    """
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
 class PlanResults(VerticalScroll):
-    """Shows one plan; :meth:`clear` when its inputs change, so no stale number stays up."""
+    """Shows one plan; :meth:`clear` when its inputs change, so no stale number stays up.
+
+    A calculation, and a clear, lay the screen out once (twice when the scrollbar comes or
+    goes): the parts are updated together, a hidden part without a layout, and the pane's
+    own scrollable size is taken as the layout found it (as :class:`_Part`'s).
+    """
 
     def __init__(self, form_key: str) -> None:
         super().__init__(id=f"{form_key}-results", classes="plan-results")
@@ -243,32 +266,47 @@ class PlanResults(VerticalScroll):
         """Rewrites a message in the TUI's words (a field's label, not its CLI flag)."""
         self.shown: dict[str, tuple[str, str]] = {}
         """The amounts on screen: JSON key -> (label, value as printed)."""
+        self.computed_from: tuple[int, dict[str, str | bool]] | None = None
+        """The screen's input generation and the values the plan on screen was computed from."""
+        self._filled: dict[str, bool] = {}
+        """Which parts hold content (a part not named yet may)."""
 
     def compose(self) -> ComposeResult:
         key = self.form_key
-        yield Static(id=f"{key}-status", classes="plan-status")
-        yield Static(id=f"{key}-bud", classes="plan-bud")
-        yield Static(id=f"{key}-findings", classes="plan-findings")
-        yield Static(id=f"{key}-amounts", classes="plan-amounts")
-        yield Static(id=f"{key}-extra", classes="plan-extra")
-        yield Static(id=f"{key}-working", classes="plan-working")
+        for name in _PARTS:
+            yield _Part(id=f"{key}-{name}", classes=f"plan-{name}")
 
     def on_mount(self) -> None:
         self.clear("Fill in the form and press Enter (or ctrl+r) to calculate.")
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        # The scrollbars still follow (a scrollbar that comes or goes asks for its layout).
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
     def _part(self, name: str) -> Static:
         return self.query_one(f"#{self.form_key}-{name}", Static)
 
+    def _put(self, name: str, content: VisualType | None) -> None:
+        """Show ``content`` in a part, or hide the part (None): a hidden part is emptied
+        without a layout, and one already hidden and empty is left alone."""
+        part = self._part(name)
+        if content is not None:
+            part.update(content)
+            part.display = True
+        elif part.display or self._filled.get(name, True):
+            part.display = False
+            part.update("", layout=False)  # hidden: its size is no one's concern
+        self._filled[name] = content is not None
+
     def clear(self, message: str) -> None:
         self.plan, self.bud, self.ingredient_lots, self.saved_as = None, None, (), None
+        self.computed_from = None
         self._part("status").update(Text(message, style="dim"))
         self._part("status").set_classes("plan-status")
-        for name in ("bud", "findings", "extra", "working"):
-            self._part(name).update("")
-            self._part(name).display = False
+        for name in _PARTS[1:]:
+            self._put(name, None)
         self.shown = {}
-        self._part("amounts").update("")
-        self._part("amounts").display = False
 
     def show(self, plan: Plan, bud: BudResult | None = None,
              ingredient_lots: Sequence[IngredientLot] = ()) -> None:
@@ -293,8 +331,7 @@ class PlanResults(VerticalScroll):
             self.shown[key] = (step["label"] if step else label_for(key),
                                step["result"] if step else format_value(key, value))
         self._show_amounts()
-        self._part("extra").update(Text("\n\n").join(extra))
-        self._part("extra").display = bool(extra)
+        self._put("extra", Text("\n\n").join(extra) if extra else None)
         self._show_working(data, data.get("steps", []))
         self.scroll_home(animate=False)
 
@@ -307,10 +344,9 @@ class PlanResults(VerticalScroll):
         self._part("bud").update(self._bud_text)
 
     def _show_bud(self, data: dict[str, Any]) -> None:
-        part = self._part("bud")
         bud = data.get("bud")
         if not data.get("beyond_use_date") or not bud:
-            part.display = False
+            self._put("bud", None)
             return
         limit = bud["limit"]
         days = f" ({limit['days']} days)" if limit.get("days") else ""
@@ -321,21 +357,13 @@ class PlanResults(VerticalScroll):
             text.append(f"\nStability window {bud['stability_window_days']} days, to "
                         f"{bud['stability_window_end']}", style="dim")
         self._bud_text = text
-        part.update(text)
-        part.display = True
+        self._put("bud", text)
 
     def _show_amounts(self) -> None:
-        self._part("amounts").update(AmountsTable(list(self.shown.values())))
-        self._part("amounts").display = bool(self.shown)
+        self._put("amounts", AmountsTable(list(self.shown.values())) if self.shown else None)
 
     def _show_findings(self, findings: list[dict[str, Any]]) -> None:
-        self._part("findings").update(finding_lines(findings, self.words))
-        self._part("findings").display = bool(findings)
+        self._put("findings", finding_lines(findings, self.words) if findings else None)
 
     def _show_working(self, data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
-        working = self._part("working")
-        if not steps:
-            working.display = False
-            return
-        working.update(working_text(data, steps))
-        working.display = True
+        self._put("working", working_text(data, steps) if steps else None)

@@ -1,0 +1,143 @@
+"""A keystroke redraws what it changed, and lays the screen out only when a size changes
+(issue 12: a keystroke within one frame). Textual places every widget of the screen again
+(~150, the form's mostly) for each layout, so these count layouts and widget updates, never
+seconds (benchmarks/keystroke_benchmark.py times them).
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.screen import Screen
+from textual.widgets import Static
+
+from compound.tui.app import CompoundApp
+from compound.tui.messages import PlanCalculated
+from compound.tui.widgets.plan import PlanResults
+
+VALUES = {"strength": "4.5mg", "count": "30", "tablet_weight": "200mg", "fill_weight": "100mg"}
+
+
+@pytest.fixture
+def layouts(monkeypatch) -> list[Screen]:
+    """Each layout of a screen, as it happens."""
+    done: list[Screen] = []
+    layout = Screen._refresh_layout
+
+    def counted(screen, *args, **kwargs):
+        done.append(screen)
+        return layout(screen, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return done
+
+
+@pytest.fixture
+def updates(monkeypatch) -> list[str]:
+    """The id of each Static updated (a hint, a part of the results pane)."""
+    done: list[str] = []
+    update = Static.update
+
+    def counted(static, *args, **kwargs):
+        done.append(static.id or "")
+        return update(static, *args, **kwargs)
+
+    monkeypatch.setattr(Static, "update", counted)
+    return done
+
+
+async def filled(pilot) -> None:
+    for name, value in VALUES.items():
+        pilot.app.screen.query_one(f"#capsules-{name}").value = value
+    await pilot.pause()
+
+
+async def test_a_character_typed_into_a_valid_field_lays_nothing_out(layouts, updates):
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.screen.query_one("#capsules-count").focus()
+        await pilot.press("3")  # valid already: the hint stays the field's help
+        await pilot.pause()
+        layouts.clear()
+        updates.clear()
+        await pilot.press("0")
+        await pilot.pause()
+        assert app.screen.query_one("#capsules-count").value == "30"  # type: ignore[attr-defined]
+        assert layouts == []  # the text's width is the field's business (it scrolls within it)
+        assert updates == []  # the hint did not change: not updated
+
+
+async def test_a_hint_that_changes_is_shown(layouts):
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.screen.query_one("#capsules-count").focus()
+        await pilot.press("3", "x")
+        await pilot.pause()
+        hint = app.screen.query_one("#capsules-count-hint", Static)
+        assert hint.has_class("-error") and "3x" in str(hint.render())
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert not hint.has_class("-error") and "3x" not in str(hint.render())
+
+
+async def test_enter_revalidates_the_fields_without_redrawing_their_hints(updates):
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        updates.clear()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#capsules-results", PlanResults).plan is not None
+        assert not [name for name in updates if name.endswith("-hint")]
+
+
+async def test_a_calculation_lays_the_screen_out_once_its_scrollbar_stays(layouts):
+    # A refused plan (status and findings) fits in the pane: no scrollbar comes or goes, so one
+    # layout places the results; Textual asked for a second (the pane's and each part's new
+    # size), and revalidating the fields for a third.
+    app = CompoundApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").value = "60mg"  # type: ignore[attr-defined]
+        await pilot.pause()
+        app.screen.query_one("#capsules-strength").focus()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        layouts.clear()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert results.plan is not None and results.plan.refused
+        assert not results.show_vertical_scrollbar
+        assert len(layouts) == 1
+
+
+async def test_enter_again_on_the_same_inputs_computes_nothing(layouts):
+    messages: list = []
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        layouts.clear()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len({id(m) for m in messages if isinstance(m, PlanCalculated)}) == 1
+        assert layouts == []
+        await pilot.press("backspace", "g", "enter")  # the same text, typed again: computed
+        await pilot.pause()
+        assert len({id(m) for m in messages if isinstance(m, PlanCalculated)}) == 2
+        assert app.screen.query_one("#capsules-results", PlanResults).plan is not None
+
+
+async def test_a_cleared_part_holds_nothing(layouts):
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("backspace")
+        await pilot.pause()
+        for part in ("findings", "amounts", "extra", "working"):
+            widget = app.screen.query_one(f"#capsules-{part}", Static)
+            assert not widget.display and not str(widget.render()).strip()
