@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from compound.batch import write_cells, write_set
 from compound.batch.progress import Report, bar
@@ -41,6 +40,9 @@ from compound.batch.summary import Summary
 from compound.batch.write_jsonl import write_lines
 from compound.batch.write_worksheet import LineSink
 from compound.errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BLOCK_ROWS: Final = 100_000
 #: Rows assembled and written at a time (a few MB: the take runs in cache, the write reads it there).
@@ -188,7 +190,11 @@ def _threads(workers: int, blocks: bool) -> Any:
     Threads overlap the stages of a large file; in a file of a few rows they only wait for
     each other's imports (a 2-row run's start-up, issue 13).
     """
-    return ThreadPoolExecutor(max_workers=workers) if blocks else _Inline()
+    if not blocks:
+        return _Inline()
+    from concurrent.futures import ThreadPoolExecutor  # with logging: not for a file of one block
+
+    return ThreadPoolExecutor(max_workers=workers)
 
 
 class _Inline:
@@ -201,13 +207,23 @@ class _Inline:
         return None
 
     @staticmethod
-    def submit(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        done: Future[Any] = Future()
+    def submit(fn: Callable[..., Any], *args: Any) -> Any:
         try:
-            done.set_result(fn(*args))
+            return _Done(fn(*args), None)
         except Exception as exc:  # raised where the result is asked for, as from a thread
-            done.set_exception(exc)
-        return done
+            return _Done(None, exc)
+
+
+class _Done:
+    """A finished job: ``Future.result()`` without importing concurrent.futures."""
+
+    def __init__(self, value: Any, error: Exception | None) -> None:
+        self._value, self._error = value, error
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _block(spread: Spread, start: int, stop: int, sinks: dict[str, Any], jsonl: bool) -> dict[str, Any]:

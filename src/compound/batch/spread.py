@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,6 +30,8 @@ from compound.batch.write_jsonl import JsonLines
 from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import pandas as pd
 
 #: Distinct prescriptions a run's caches may hold after a block (each takes about 3 kB).
