@@ -154,7 +154,7 @@ def test_a_register_it_cannot_take_as_it_is_is_refused_as_before(tmp_path, monke
 READS = [["lots", "list"], ["lots", "list", "--json"], ["lots", "list", "--expiring", "30d"],
          ["lots", "list", "--status", "released", "--json"], ["lots", "list", "--ingredients"],
          ["lots", "show", "{lot}"], ["lots", "show", "{lot}", "--json"],
-         ["lots", "show", "NTX2403"]]
+         ["lots", "show", "NTX2403"], ["audit", "verify"], ["audit", "verify", "--json"]]
 
 
 def test_the_read_commands_do_not_import_sqlalchemy(path):
@@ -169,7 +169,7 @@ def test_the_read_commands_do_not_import_sqlalchemy(path):
         "    sys.argv = ['compound', *args]\n    out = io.StringIO()\n"
         "    with redirect_stdout(out):\n"
         "        try:\n            main()\n        except SystemExit as exc:\n"
-        "            assert not exc.code, (args, exc.code)\n"
+        "            assert not exc.code, (args, exc.code, out.getvalue())\n"
         "    seen[' '.join(args[:-2])] = [len(out.getvalue()), 'sqlalchemy' in sys.modules]\n"
         "print(json.dumps(seen))\n"
     )
@@ -180,3 +180,81 @@ def test_the_read_commands_do_not_import_sqlalchemy(path):
     for command, (printed, sqlalchemy) in seen.items():
         assert printed > 20, command
         assert not sqlalchemy, command
+
+
+def tamper(path, *statements, restore_triggers=True):
+    """An outsider's edit with the standard library: the guards dropped first, then put back."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    raw.execute("BEGIN")
+    for name, _ in saved:
+        raw.execute(f"DROP TRIGGER {name}")
+    for statement in statements:
+        raw.execute(statement)
+    if restore_triggers:
+        for _, sql in saved:
+            raw.execute(sql)
+    raw.execute("COMMIT")
+    raw.close()
+
+
+TAMPERS = {
+    "untouched": [],
+    "status": ["UPDATE lots SET status = 'recalled' WHERE status = 'quarantine'"],
+    "last event": ["DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)"],
+    "middle event": ["DELETE FROM events WHERE seq = 3"],
+    "payload": ["UPDATE events SET payload = replace(payload, '\"checked_by\":\"CD\"', "
+                "'\"checked_by\":\"XY\"') WHERE action = 'lot.record'"],
+    "component": ["UPDATE components SET amount = 4 WHERE position = 1"],
+    "expiry": ["UPDATE ingredient_lots SET expiry = '2030-01-01'"],
+    "dispensing": ["UPDATE dispensings SET quantity = 1 WHERE position = 1"],
+    "counter": ["UPDATE counters SET value = 0"],
+    "plan": ["UPDATE plans SET body = zeroblob(8)"],
+    "extra plan": ["INSERT INTO plans VALUES ('ab', zeroblob(4), NULL)"],
+    "orphan component": ["DELETE FROM lots WHERE lot_number = "
+                         "(SELECT max(lot_number) FROM lots)"],
+    "extra trigger": ["CREATE TRIGGER lots_quietly AFTER INSERT ON lots BEGIN SELECT 1; END"],
+    "dropped table": ["DROP TABLE components"],
+}
+
+
+@pytest.mark.parametrize("what", list(TAMPERS))
+def test_audit_verify_is_the_same_bytes_and_exit_code_both_ways(path, what, monkeypatch):
+    """Tamper detection on the lite reader: the same problems, text and JSON, and exit code 4."""
+    tamper(path, *TAMPERS[what], restore_triggers=what != "dropped table")
+    for args in ([], ["--json"]):
+        code, out = both("audit", "verify", *args, "--db", str(path), monkeypatch=monkeypatch)
+        assert code == (0 if what == "untouched" else 4), (what, out)
+    assert ("Audit trail verified" in run("audit", "verify", "--db", str(path),
+                                          monkeypatch=monkeypatch)[1]) == (what == "untouched")
+
+
+def test_audit_verify_with_a_key_and_anchors_is_the_same_both_ways(path, monkeypatch):
+    monkeypatch.setenv("COMPOUND_AUDIT_KEY", "k" * 40)
+    with Register.open(path) as register:
+        register.note(register.list_lots()[0].lot_number, "AB", "signed with the key")
+    code, out = both("audit", "verify", "--db", str(path), monkeypatch=monkeypatch)
+    assert code == 0 and "1 events carry a valid signature" in out
+    monkeypatch.setenv("COMPOUND_AUDIT_KEY", "j" * 40)
+    code, out = both("audit", "verify", "--db", str(path), monkeypatch=monkeypatch)
+    assert code == 4 and "its signature does not match the audit key" in out
+    monkeypatch.delenv("COMPOUND_AUDIT_KEY")
+    code, out = both("audit", "verify", "--db", str(path), monkeypatch=monkeypatch)
+    assert code == 0 and "1 events carry a signature" in out
+    with Register.open(path, read_only=True) as register:
+        head = register.head()
+    for anchor, holds in ((f"#{head.seq} {head.hash}", True), (head.hash, True),
+                          ("#3 " + "0" * 64, False), ("0" * 64, False),
+                          (f"#{head.seq + 5} {head.hash}", False)):
+        code, out = both("audit", "verify", "--anchor", anchor, "--db", str(path),
+                         monkeypatch=monkeypatch)
+        assert code == (0 if holds else 4), (anchor, out)
+    (path.parent / (path.name + ".anchor")).unlink()
+    code, out = both("audit", "verify", "--db", str(path), monkeypatch=monkeypatch)
+    assert code == 4 and "there is no anchor file" in out
+
+
+def test_a_register_named_by_its_sqlite_url_is_read_the_same_way(path, monkeypatch):
+    for args in (["lots", "list", "--json"], ["audit", "verify", "--json"]):
+        code, out = both(*args, "--db", f"sqlite:///{path}", monkeypatch=monkeypatch)
+        assert code == 0 and out.startswith(("[", "{"))

@@ -60,9 +60,10 @@ def opened(db: str | None, *, read_only: bool = False,
 
 @contextmanager
 def reading(db: str | None) -> Iterator[Any]:
-    """The register for ``lots list`` / ``lots show``: on an SQLite file at the current schema,
-    read with the standard library (:mod:`compound.register.lite`: SQLAlchemy is not even
-    imported); otherwise a read-only :class:`Register`, which refuses or explains as before."""
+    """The register for ``lots list``, ``lots show``, ``audit verify``: an SQLite file at the
+    current schema is read with the standard library (:mod:`compound.register.lite`:
+    SQLAlchemy is not even imported); anything else by a read-only :class:`Register`, which
+    refuses or explains as before."""
     from compound.register.lite import open_reader
 
     reader = open_reader(db)
@@ -563,11 +564,17 @@ def verify(anchor_text: str | None, key_file: str | None, as_json: bool, db: str
     signatures and the guards. Exit 4 if anything differs."""
     from compound.errors import IntegrityError
     from compound.register import anchor, signing
+    from compound.register.lite import Reader
 
     against = anchor.from_option(anchor_text) if anchor_text else None
-    key = signing.read_key_file(key_file) if key_file else None
-    with opened(db, read_only=True, audit_key=key) as register:
-        report = register.verify(against=against, origin="--anchor" if against else None)
+    key = signing.read_key_file(key_file) if key_file else signing.key_from_environment()
+    origin = "--anchor" if against else None
+    with reading(db) as register:
+        if isinstance(register, Reader):
+            report = register.verify(key=key, against=against, origin=origin)
+        else:
+            register.audit_key = key
+            report = register.verify(against=against, origin=origin)
         where = register.location
     if as_json:
         emit_json(report.to_dict())

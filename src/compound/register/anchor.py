@@ -25,15 +25,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
-
-import sqlalchemy as sa
 
 from compound import paths
 from compound.errors import InputError, RegisterError
-from compound.register import db, schema
+from compound.register import query
 from compound.register.replay import Problem
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 SUFFIX: Final = ".anchor"
 _HEAD_TEXT: Final = re.compile(r"#?(?P<seq>\d+)\s*[:\s]\s*(?:sha256\s+)?(?P<hash>[0-9a-f]{64})\b")
@@ -54,25 +55,28 @@ class Head:
         return {"seq": self.seq, "hash": self.hash}
 
 
-def head(conn: sa.Connection) -> Head | None:
+def head(conn: Any) -> Head | None:
     """The last event's number and hash (None for an empty trail)."""
+    import sqlalchemy as sa
+
+    from compound.register import schema
+
     row = conn.execute(sa.select(schema.events.c.seq, schema.events.c.hash)
                        .order_by(schema.events.c.seq.desc()).limit(1)).first()
     return Head(row.seq, row.hash) if row else None
 
 
-def anchor_problems(conn: sa.Connection, anchor: Head) -> list[Problem]:
+def anchor_problems(conn: Any, anchor: Head) -> list[Problem]:
     where = f"anchor {anchor}"
-    e = schema.events
     if anchor.seq is None:
-        found = conn.execute(sa.select(e.c.seq).where(e.c.hash == anchor.hash)).first()
+        found = query.rows(conn, "event_by_hash", hash_=anchor.hash).first()
         if found is None:
             return [Problem(where, "no event has this hash: the events up to it were deleted or "
                                    "rewritten.")]
         return []
-    found_hash = conn.execute(sa.select(e.c.hash).where(e.c.seq == anchor.seq)).scalar()
+    found_hash = query.scalar(conn, "event_hash", seq=anchor.seq)
     if found_hash is None:
-        last = conn.execute(sa.select(sa.func.max(e.c.seq))).scalar() or 0
+        last = query.scalar(conn, "last_seq") or 0
         return [Problem(where, f"the audit trail ends at event #{last}: the events after it, up "
                                f"to #{anchor.seq}, were deleted (the tail was cut).")]
     if found_hash != anchor.hash:
@@ -177,6 +181,8 @@ def anchored_write(engine: sa.Engine, *, key: bytes | None, path: Path | None,
     The anchor moves only forward and only while the chain still holds the
     event it names; a commit that fails leaves it as it was.
     """
+    from compound.register import db
+
     advance: Head | None = None
     with db.write(engine, audit_key=key) as conn:
         yield conn

@@ -47,13 +47,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any, Final
 
-import sqlalchemy as sa
-
 from compound import paths
-from compound.register import db, plans, schema, signing
+from compound.errors import IntegrityError
+from compound.register import guards, plans, query, signing
 from compound.register.anchor import Head, anchor_problems
+from compound.register.anchor import read as read_anchor
 from compound.register.replay import Problem, Replay
 
 GENESIS: Final = "0" * 64
@@ -149,12 +150,18 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_HEAD: Final = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(
-    schema.events.c.seq.desc()).limit(1)
-_INSERT_EVENT: Final = schema.events.insert()
+@cache
+def _statements() -> tuple[Any, Any]:
+    """The head query and the event insert (SQLAlchemy: imported by writers only)."""
+    import sqlalchemy as sa
+
+    from compound.register import schema
+
+    return (sa.select(schema.events.c.seq, schema.events.c.hash)
+            .order_by(schema.events.c.seq.desc()).limit(1), schema.events.insert())
 
 
-def append(conn: sa.Connection, *, actor: str, action: str, subject: str | None,
+def append(conn: Any, *, actor: str, action: str, subject: str | None,
            payload: dict[str, Any], clock: Callable[[], dt.datetime] = utc_now,
            plan_text: str | None = None) -> int:
     """Append one event inside the caller's write transaction; returns its number.
@@ -162,7 +169,8 @@ def append(conn: sa.Connection, *, actor: str, action: str, subject: str | None,
     ``plan_text``: the canonical JSON of the plan the payload names by digest at
     ``payload["lot"]["plan"]`` (stored by :func:`plans.store`); it is hashed inline.
     """
-    head = conn.execute(_HEAD).first()
+    head_query, insert_event = _statements()
+    head = conn.execute(head_query).first()
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utc_text(clock())
     body = _body(seq, at, actor, station(), action, subject, payload)
@@ -171,8 +179,10 @@ def append(conn: sa.Connection, *, actor: str, action: str, subject: str | None,
         plan_key = payload["lot"]["plan"]
         assert plan_key == plans.digest(plan_text), "the payload must name the plan by digest"
     digest = event_hash(prev, body, plan_text)
+    from compound.register import db
+
     key = conn.get_execution_options().get(db.AUDIT_KEY_OPTION)
-    conn.execute(_INSERT_EVENT, {
+    conn.execute(insert_event, {
         "seq": seq, "at_utc": at, "actor": actor, "station": station(), "action": action,
         "subject": subject, "payload": canonical_json(payload), "prev_hash": prev,
         "hash": digest, "mac": signing.sign(key, digest) if key else None,
@@ -204,26 +214,17 @@ class VerifyReport:
                 "problems": [p.to_dict() for p in self.problems], "notes": self.notes}
 
 
-def iter_events(conn: sa.Connection, batch: int = BATCH, *, with_plans: bool = True,
+def iter_events(conn: Any, batch: int = BATCH, *, with_plans: bool = True,
                 ) -> Iterator[Any]:
-    """Every event in order, ``batch`` rows per query (keyset paging on ``seq``), each with
-    the stored body of the plan it names (``plan_body``, None when it names none, the plan
-    is missing, or not ``with_plans``: a register without the plans table), and its base's
-    (``plan_base``, ``plan_base_body``) when it is stored against one."""
+    """Every event in order, ``batch`` (:data:`BATCH`) rows per query (keyset paging on
+    ``seq``), each with the stored body of the plan it names (``plan_body``, None when it
+    names none, the plan is missing, or not ``with_plans``: a register without the plans
+    table), and its base's (``plan_base``, ``plan_base_body``) when it is stored against one."""
     last = None
-    e, p, b = schema.events, schema.plans, schema.plans.alias("base")
+    name = "events" if with_plans else "events_bare"
     while True:
-        query = (sa.select(e, p.c.body.label("plan_body"), p.c.base_sha256.label("plan_base"),
-                           b.c.body.label("plan_base_body"))
-                 .select_from(e.outerjoin(p, p.c.sha256 == e.c.plan_sha256)
-                              .outerjoin(b, b.c.sha256 == p.c.base_sha256))
-                 if with_plans else sa.select(e, sa.null().label("plan_body"),
-                                              sa.null().label("plan_base"),
-                                              sa.null().label("plan_base_body")))
-        query = query.order_by(e.c.seq).limit(batch)
-        if last is not None:
-            query = query.where(schema.events.c.seq > last)
-        rows = conn.execute(query).all()
+        rows = (query.rows(conn, name + "_first") if last is None else
+                query.rows(conn, name + "_after", after_seq=last)).all()
         yield from rows
         if len(rows) < batch:
             return
@@ -352,25 +353,26 @@ def _normal_sql(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _triggers(conn: sa.Connection, report: VerifyReport) -> dict[str, str] | None:
+def _triggers(conn: Any, report: VerifyReport) -> dict[str, str] | None:
     """Every trigger's full definition by name, as the tool would write it."""
-    if conn.dialect.name == "sqlite":
-        check = conn.exec_driver_sql("PRAGMA quick_check").scalars().all()
+    dialect = query.dialect(conn)
+    if dialect == "sqlite":
+        check = [r[0] for r in query.driver_sql(conn, "PRAGMA quick_check")]
         if check != ["ok"]:
             report.problems.append(Problem("database file", "; ".join(map(str, check[:5]))))
-        return {name: _normal_sql(sql) for name, sql in conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
-    if conn.dialect.name == "postgresql":
+        return {name: _normal_sql(sql) for name, sql in query.driver_sql(
+            conn, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    if dialect == "postgresql":
         found = {}
-        for name, definition, enabled, function, body, language in conn.exec_driver_sql(
+        for name, definition, enabled, function, body, language in query.driver_sql(conn,
                 "SELECT t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, p.proname, p.prosrc, "
                 "l.lanname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
                 "JOIN pg_language l ON l.oid = p.prolang JOIN pg_class c ON c.oid = t.tgrelid "
                 "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"):
             # The trigger, unqualified; the function it runs, by its body; and whether it fires.
             text = re.sub(r"\b(ON|FUNCTION) \w+\.", r"\1 ", _normal_sql(definition))
-            if function != schema.PG_GUARD_FUNCTION or language != "plpgsql" or \
-                    _normal_sql(body) != _normal_sql(schema.PG_GUARD_BODY):
+            if function != guards.PG_GUARD_FUNCTION or language != "plpgsql" or \
+                    _normal_sql(body) != _normal_sql(guards.PG_GUARD_BODY):
                 text += f" -- it runs {function}(): {_normal_sql(body)[:60]!r}"
             if enabled != "O":
                 text += " -- it is disabled"
@@ -379,16 +381,16 @@ def _triggers(conn: sa.Connection, report: VerifyReport) -> dict[str, str] | Non
     return None  # pragma: no cover - database_url() admits only these two
 
 
-def _check_guards(conn: sa.Connection, report: VerifyReport) -> None:
+def _check_guards(conn: Any, report: VerifyReport) -> None:
     present = _triggers(conn, report)
     if present is None:  # pragma: no cover
         return
-    ddl = schema.guard_ddl(conn.dialect.name)
+    ddl = guards.guard_ddl(query.dialect(conn))
     # A table that is not there has no guards to check (only plans may be: a register from
     # before schema version 7; any other missing table fails the read of it first).
-    tables = set(sa.inspect(conn).get_table_names())
+    tables = set(query.table_names(conn))
     expected = {name: _normal_sql(sql.replace(" IF NOT EXISTS", ""))
-                for (name, table, _), sql in zip(schema.GUARDS, ddl[-len(schema.GUARDS):],
+                for (name, table, _), sql in zip(guards.GUARDS, ddl[-len(guards.GUARDS):],
                                                  strict=True) if table in tables}
     for name in sorted(expected.keys() - present.keys()):
         report.problems.append(Problem(
@@ -406,13 +408,13 @@ def _check_guards(conn: sa.Connection, report: VerifyReport) -> None:
             f"trigger {name}", "a trigger the tool never creates (added outside the tool)."))
 
 
-def verify(conn: sa.Connection, *, key: bytes | None = None,
+def verify(conn: Any, *, key: bytes | None = None,
            anchor: Head | None = None, anchor_origin: str | None = None) -> VerifyReport:
     """Re-walk the chain, replay it against the rows, check the anchor, signatures and guards."""
     report = VerifyReport()
     signatures = _Signatures(key)
     # Only a register made before schema version 7 lacks it (or one someone tampered with).
-    with_plans = sa.inspect(conn).has_table("plans")
+    with_plans = "plans" in query.table_names(conn)
     replay = Replay()
     for seq, action, payload in _walk_chain(iter_events(conn, BATCH, with_plans=with_plans),
                                             report, signatures):
@@ -425,3 +427,32 @@ def verify(conn: sa.Connection, *, key: bytes | None = None,
     report.notes.extend(signatures.notes(report.events))
     _check_guards(conn, report)
     return report
+
+
+def anchor_to_check(anchor_path: Path | None, against: Head | None,
+                    origin: str | None) -> tuple[Head | None, str | None, Path | None]:
+    """What ``verify`` checks the chain against: ``against``, else the register's anchor file;
+    and that file's path when it is missing (for :func:`note_missing_anchor`)."""
+    if against is None and anchor_path is not None:
+        found = read_anchor(anchor_path)
+        return found, f"anchor file {anchor_path}", anchor_path if found is None else None
+    return against, origin, None
+
+
+def note_missing_anchor(report: VerifyReport, missing: Path | None, *, sqlite: bool) -> None:
+    if missing is None or not report.events:
+        return
+    text = (f"there is no anchor file {missing}: a cut tail or a re-computed "
+            "chain cannot be detected without one. Give --anchor with a head from the "
+            "pharmacy's log (compound audit head).")
+    if sqlite:
+        # Every write of this register leaves one beside it: gone means deleted.
+        report.problems.append(Problem("anchor", text))
+    else:
+        report.notes.append(f"This station has {text}")
+
+
+def unreadable(reason: str) -> IntegrityError:
+    return IntegrityError(
+        f"the register's tables cannot be read for verification: {reason}.",
+        hint="The database was altered outside the tool; restore it from a backup.")

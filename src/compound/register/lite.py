@@ -1,13 +1,15 @@
 """The register read with the standard library's ``sqlite3``: no SQLAlchemy import.
 
-``lots list`` (and ``--json``, ``--status``, ``--expiring``, ``--ingredients``) and
-``lots show`` on an SQLite register start ~0.3 s sooner this way (issue 13: SQLAlchemy's
-import was most of their start-up). The SQL is the register's own, compiled from its
-SQLAlchemy statements (:mod:`compound.register.statements_sqlite`); the results are built
-by the same functions (:mod:`compound.register.rows`), so both ways print the same bytes.
+``lots list`` (and ``--json``, ``--status``, ``--expiring``, ``--ingredients``),
+``lots show`` and ``audit verify`` on an SQLite register start ~0.3 s sooner this way
+(issue 13: SQLAlchemy's import was most of their start-up). The SQL is the register's own,
+compiled from its SQLAlchemy statements (:mod:`compound.register.statements_sqlite`); the
+results are built by the same functions (:mod:`compound.register.rows`, and ``audit.verify``
+itself through :mod:`compound.register.query`), so both ways print the same bytes.
 
-Only a register this reader can take as it is opens here: a file at the schema version it
-reads. Anything else (a PostgreSQL or ``sqlite://`` URL, an older or newer schema, a file
+Only a register this reader can take as it is opens here: a file (named by its path or a
+plain ``sqlite:///`` URL) at the schema version it reads. Anything else (a PostgreSQL URL,
+an ``sqlite://`` URL with options, a missing file, an older or newer schema, a file
 that is no register or cannot be opened) is left to :class:`compound.register.Register`,
 which refuses, or explains, exactly as before: :func:`open_reader` returns None for it.
 Opening creates and changes nothing: the file is opened ``mode=ro`` (or ``immutable=1``)
@@ -25,10 +27,12 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote, unquote
 
 from compound import paths
 from compound.errors import InputError, RegisterError
-from compound.register import location, plans, rows, validate, views
+from compound.register import anchor, audit, location, plans, rows, validate, views
+from compound.register.anchor import Head
 from compound.register.statements_sqlite import LATEST, STATEMENTS
 
 LIST_BATCH: Final = 1000
@@ -65,7 +69,10 @@ class _Result:
 
 @cache
 def _row_type(name: str) -> Any:
-    return collections.namedtuple("Row", STATEMENTS[name][2], rename=True)  # type: ignore[misc]
+    """A row of statement ``name``: a tuple with its columns as attributes, and ``_mapping``
+    (column -> value) as SQLAlchemy's rows have."""
+    base = collections.namedtuple("Row", STATEMENTS[name][2], rename=True)  # type: ignore[misc]
+    return type("Row", (base,), {"__slots__": (), "_mapping": property(base._asdict)})
 
 
 def _stored(value: Any) -> Any:
@@ -78,6 +85,9 @@ def _stored(value: Any) -> Any:
 
 class Connection:
     """One read transaction on the register's file, running its statements by name."""
+
+    lite = True
+    """(compound.register.query tells the two readers' connections apart by it.)"""
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.raw = raw
@@ -117,14 +127,12 @@ def _unusable(exc: sqlite3.Error, path: Path) -> RegisterError:
 class Reader:
     """The read-only part of :class:`compound.register.Register` on an SQLite file."""
 
-    def __init__(self, raw: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, raw: sqlite3.Connection, path: Path, location: str | None = None) -> None:
         self._raw = raw
         self.path = path
+        """The file (for messages and its anchor file, spelt as Register spells them)."""
+        self.location = location or f"sqlite:///{path}"
         self.read_only = True
-
-    @property
-    def location(self) -> str:
-        return f"sqlite:///{self.path}"
 
     def close(self) -> None:
         self._raw.close()
@@ -210,6 +218,21 @@ class Reader:
             yield from rows.lots_json(_pages(conn, "json", today, status, days), totals, today)
 
 
+    def verify(self, *, key: bytes | None = None, against: Head | None = None,
+               origin: str | None = None) -> audit.VerifyReport:
+        """As :meth:`compound.register.Register.verify`: the chain, the replay against the
+        rows, the signatures (with ``key``), the guards and the anchor."""
+        anchor_path = Path(f"{self.path}{anchor.SUFFIX}")  # as anchor.default_path
+        against, origin, missing = audit.anchor_to_check(anchor_path, against, origin)
+        with self._read() as conn:
+            try:
+                report = audit.verify(conn, key=key, anchor=against, anchor_origin=origin)
+            except sqlite3.DatabaseError as exc:
+                raise audit.unreadable(str(exc)) from None
+        audit.note_missing_anchor(report, missing, sqlite=True)
+        return report
+
+
 def _one(found: list[Any]) -> Any:
     if len(found) != 1:  # as SQLAlchemy's Result.one()
         raise RegisterError("the register changed while it was read.", hint="Try again.")
@@ -250,20 +273,26 @@ def open_reader(target: str | None = None) -> Reader | None:
     A path that names no register is refused as a read-only Register refuses it."""
     url = location.database_url(target, read_only=True)
     prefix, suffix = "sqlite:///file:", "&uri=true"
-    if not (url.startswith(prefix) and url.endswith(suffix)):
-        return None
-    uri = url[len("sqlite:///"):-len(suffix)]
     raw = None
     try:
+        if url.startswith(prefix) and url.endswith(suffix):
+            uri = url[len("sqlite:///"):-len(suffix)]
+            named, where = Path(unquote(uri[len("file:"):uri.rindex("?")])), None
+        elif url.startswith("sqlite:///") and "?" not in url and Path(url[10:]).is_file():
+            # A register named by its sqlite:/// URL: opened read-only as its path would be.
+            named, where = Path(url[10:]), url
+            file = named.resolve()
+            uri = f"file:{quote(str(file))}?{location.read_only_mode(file)}"
+        else:
+            return None
         raw = sqlite3.connect(uri, uri=True, timeout=location.BUSY_TIMEOUT_MS / 1000,
                               isolation_level=None, check_same_thread=False)
         raw.execute(f"PRAGMA busy_timeout = {location.BUSY_TIMEOUT_MS}")
         raw.execute("PRAGMA query_only = ON")
-        path = Path(uri[len("file:"):uri.rindex("?")])
-        reader = Reader(raw, Path(_unquote(str(path))))
+        reader = Reader(raw, named, where)
         with reader._read() as conn:
             version = conn.run("schema_version").first()[0]
-    except (sqlite3.Error, RegisterError):
+    except (sqlite3.Error, RegisterError, OSError):
         if raw is not None:
             raw.close()
         return None
@@ -273,7 +302,3 @@ def open_reader(target: str | None = None) -> Reader | None:
     return reader
 
 
-def _unquote(text: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(text)

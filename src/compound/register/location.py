@@ -53,7 +53,7 @@ def database_url(target: str | Path | None = None, *, create: bool = False,
                 raise RegisterError(f"there is no register at {str(path)[:80]}.",
                                     hint=f"Create it with `compound lots init {path}` (or the "
                                          "first lots receive), or check --db / COMPOUND_DB.")
-            return f"sqlite:///file:{quote(str(path.resolve()))}?{_read_only_mode(path)}&uri=true"
+            return f"sqlite:///file:{quote(str(path.resolve()))}?{read_only_mode(path)}&uri=true"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -66,7 +66,7 @@ def database_url(target: str | Path | None = None, *, create: bool = False,
                             hint="Give a file path such as ~/compound/register.sqlite3.") from None
 
 
-def _read_only_mode(path: Path) -> str:
+def read_only_mode(path: Path) -> str:
     """``mode=ro``; or ``immutable=1`` where SQLite could not make the shared-memory file a
     WAL reader needs (a folder the user may only read) and no writer can be at work there."""
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")

@@ -29,7 +29,6 @@ from compound.errors import (
     CompoundError,
     DateInputError,
     InputError,
-    IntegrityError,
     RegisterError,
 )
 from compound.register import (
@@ -52,7 +51,7 @@ from compound.register import (
     validate,
     views,
 )
-from compound.register.replay import Problem, component_record, ingredient_record, lot_record
+from compound.register.replay import component_record, ingredient_record, lot_record
 
 LOT_PREFIX: Final = "LDN"
 """Generated lot numbers read ``LDN-YYYYMMDD-NNNN`` (compounding date, counter for that day)."""
@@ -804,31 +803,17 @@ class Register:
         A table that cannot be read at all (dropped, altered) is an integrity
         failure too, not a busy database.
         """
-        missing_anchor = None
-        if against is None and self.anchor_path is not None:
-            against = anchor.read(self.anchor_path)
-            origin = f"anchor file {self.anchor_path}"
-            if against is None:
-                missing_anchor = self.anchor_path
+        against, origin, missing_anchor = audit.anchor_to_check(self.anchor_path, against,
+                                                                origin)
         with db.read(self.engine) as conn:
             try:
                 report = audit.verify(conn, key=self.audit_key, anchor=against,
                                       anchor_origin=origin)
             except sa.exc.DBAPIError as exc:
-                reason = str(exc.orig) if exc.orig is not None else str(exc)
-                raise IntegrityError(
-                    f"the register's tables cannot be read for verification: {reason}.",
-                    hint="The database was altered outside the tool; restore it from a "
-                         "backup.") from None
-        if missing_anchor is not None and report.events:
-            text = (f"there is no anchor file {missing_anchor}: a cut tail or a re-computed "
-                    "chain cannot be detected without one. Give --anchor with a head from the "
-                    "pharmacy's log (compound audit head).")
-            if self.engine.url.get_backend_name() == "sqlite":
-                # Every write of this register leaves one beside it: gone means deleted.
-                report.problems.append(Problem("anchor", text))
-            else:
-                report.notes.append(f"This station has {text}")
+                raise audit.unreadable(str(exc.orig) if exc.orig is not None
+                                       else str(exc)) from None
+        audit.note_missing_anchor(report, missing_anchor,
+                                  sqlite=self.engine.url.get_backend_name() == "sqlite")
         return report
 
 

@@ -32,6 +32,9 @@ from compound.errors import IntegrityError
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+PLAN_BATCH: Final = 1000
+"""Plan keys read per query (:func:`keys`)."""
+
 LEVEL: Final = 9
 """zlib level: a plan is written once and read rarely (~9.5 KB of JSON -> ~3 KB)."""
 
@@ -144,20 +147,15 @@ def load_row(key: str, row: Any) -> dict[str, Any]:
     return value
 
 
-def keys(conn: sa.Connection, batch: int = 1000) -> Iterable[str]:
-    """Every stored plan's key, in order, ``batch`` per query."""
-    import sqlalchemy as sa
+def keys(conn: Any) -> Iterable[str]:
+    """Every stored plan's key, in order, :data:`PLAN_BATCH` per query."""
+    from compound.register import query
 
-    from compound.register import schema
-
-    p = schema.plans
     last: str | None = None
     while True:
-        query = sa.select(p.c.sha256).order_by(p.c.sha256).limit(batch)
-        if last is not None:
-            query = query.where(p.c.sha256 > last)
-        found = conn.execute(query).scalars().all()
+        found = [r[0] for r in (query.rows(conn, "plan_keys_first") if last is None else
+                                query.rows(conn, "plan_keys_after", after_key=last))]
         yield from found
-        if len(found) < batch:
+        if len(found) < PLAN_BATCH:
             return
         last = found[-1]

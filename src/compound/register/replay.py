@@ -16,9 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-import sqlalchemy as sa
-
-from compound.register import plans, schema
+from compound.register import plans, query
+from compound.register.columns import COLUMNS
 
 STATUS_ACTIONS: Final = {
     "lot.release": "released",
@@ -57,7 +56,7 @@ def _json_or_text(value: Any) -> Any:
 
 
 def ingredient_record(row: Mapping[str, Any]) -> dict[str, Any]:
-    out = {c.name: _plain(row[c.name]) for c in schema.ingredient_lots.columns if c.name != "id"}
+    out = {c: _plain(row[c]) for c in COLUMNS["ingredient_lots"] if c != "id"}
     out["expiry_from_month"] = bool(out["expiry_from_month"])
     out["pack_stats"] = _json_or_text(out["pack_stats"])
     return out
@@ -66,8 +65,7 @@ def ingredient_record(row: Mapping[str, Any]) -> dict[str, Any]:
 def lot_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """A lot as its ``lot.record`` event records it: its plan named by digest (the event's
     hash is of the plan inline; see :func:`compound.register.audit.event_text`)."""
-    out = {c.name: _plain(row[c.name]) for c in schema.lots.columns
-           if c.name not in ("id", "plan_sha256")}
+    out = {c: _plain(row[c]) for c in COLUMNS["lots"] if c not in ("id", "plan_sha256")}
     out["plan"] = row["plan_sha256"]
     return out
 
@@ -136,16 +134,13 @@ LOT_BATCH: Final = 1000
 """Lot rows read per query while comparing them with the replay (memory stays flat)."""
 
 
-def _lot_rows(conn: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
+def _lot_rows(conn: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every lot row as ``(lot number, compact record)``, :data:`LOT_BATCH` rows per query,
     each batch's components read with it."""
-    t = schema.lots
     last: str | None = None
     while True:
-        query = sa.select(t).order_by(t.c.lot_number).limit(LOT_BATCH)
-        if last is not None:
-            query = query.where(t.c.lot_number > last)
-        rows = conn.execute(query).all()
+        rows = (query.rows(conn, "lots_by_number_first") if last is None else
+                query.rows(conn, "lots_by_number_after", after_number=last)).all()
         used = _components_by_lot(conn, [r.id for r in rows])
         for r in rows:
             yield r.lot_number, _lot_state(lot_record(r._mapping), used.get(r.id, ()))
@@ -161,53 +156,33 @@ def component_record(lot_number: str, position: int, ingredient_lot: str | None,
 
 
 def prescription_record(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {c.name: _plain(row[c.name]) for c in schema.prescriptions.columns if c.name != "id"}
+    return {c: _plain(row[c]) for c in COLUMNS["prescriptions"] if c != "id"}
 
 
 def dispensing_record(lot_number: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A dispensing as its event records it: the lot by number, not by row id."""
-    out = {c.name: _plain(row[c.name]) for c in schema.dispensings.columns
-           if c.name not in ("id", "lot_id")}
+    out = {c: _plain(row[c]) for c in COLUMNS["dispensings"] if c not in ("id", "lot_id")}
     out["lot_number"] = lot_number
     return out
 
 
-def read_dispensings(conn: sa.Connection) -> list[dict[str, Any]]:
-    d, lot = schema.dispensings, schema.lots
-    query = (sa.select(lot.c.lot_number, d).select_from(d.join(lot, d.c.lot_id == lot.c.id))
-             .order_by(d.c.lot_id, d.c.position))
-    return [dispensing_record(r.lot_number, r._mapping) for r in conn.execute(query)]
+def read_dispensings(conn: Any) -> list[dict[str, Any]]:
+    return [dispensing_record(r.lot_number, r._mapping)
+            for r in query.rows(conn, "dispensings_all")]
 
 
-def _components_query(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """Component rows (and the id of their lot) with lot numbers in place of row ids."""
-    c, lot, sub, ing = (schema.components, schema.lots.alias("lot"), schema.lots.alias("sub"),
-                        schema.ingredient_lots)
-    return (
-        sa.select(c.c.lot_id, lot.c.lot_number, c.c.position,
-                  ing.c.lot_number.label("ingredient_lot"), sub.c.lot_number.label("sub_lot"),
-                  c.c.amount, c.c.unit)
-        .select_from(c.outerjoin(lot, c.c.lot_id == lot.c.id)
-                     .outerjoin(sub, c.c.sub_lot_id == sub.c.id)
-                     .outerjoin(ing, c.c.ingredient_lot_id == ing.c.id))
-        .where(where).order_by(c.c.lot_id, c.c.position)
-    )
-
-
-def _components_by_lot(conn: sa.Connection,
-                       lot_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _components_by_lot(conn: Any, lot_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The component records of these lots (by lot id), in order."""
     out: dict[int, list[dict[str, Any]]] = {}
     if lot_ids:
-        for r in conn.execute(_components_query(schema.components.c.lot_id.in_(lot_ids))):
+        for r in query.rows(conn, "components_of_lots", lot_ids=lot_ids):
             out.setdefault(r.lot_id, []).append(component_record(*r[1:]))
     return out
 
 
-def _orphan_components(conn: sa.Connection) -> list[dict[str, Any]]:
+def _orphan_components(conn: Any) -> list[dict[str, Any]]:
     """Component rows whose lot row is gone (lot number None)."""
-    return [component_record(*r[1:]) for r in conn.execute(_components_query(
-        schema.components.c.lot_id.not_in(sa.select(schema.lots.c.id))))]
+    return [component_record(*r[1:]) for r in query.rows(conn, "orphan_components")]
 
 
 class Replay:
@@ -313,31 +288,31 @@ class Replay:
                                              int(counter["value"]))
         return problems
 
-    def compare(self, conn: sa.Connection, *, with_plans: bool = True) -> list[Problem]:
+    def compare(self, conn: Any, *, with_plans: bool = True) -> list[Problem]:
         """Every difference between the rows and what the events say."""
         problems: list[Problem] = []
-        actual_versions = {r.version: dict(r._mapping) for r in conn.execute(
-            sa.select(schema.schema_version))}
+        actual_versions = {r.version: dict(r._mapping)
+                           for r in query.rows(conn, "schema_versions")}
         problems += self._diff("schema version", self.versions, actual_versions)
         problems += self._diff("ingredient lot", self.ingredients, {
             r.lot_number: ingredient_record(r._mapping)
-            for r in conn.execute(sa.select(schema.ingredient_lots))})
+            for r in query.rows(conn, "ingredient_lots_all")})
         lots, components = self._compare_lots(conn)
         problems += lots + components
         problems += self._diff("prescription", self.prescriptions, {
             r.rx_number: prescription_record(r._mapping)
-            for r in conn.execute(sa.select(schema.prescriptions))})
+            for r in query.rows(conn, "prescriptions_all")})
         problems += self._diff("dispensing", self.dispensings, {
             (d["lot_number"], d["position"]): d for d in read_dispensings(conn)})
         problems += self._diff("counter", {k: {"value": v} for k, v in self.counters.items()}, {
-            r.name: {"value": r.value} for r in conn.execute(sa.select(schema.counters))})
+            r.name: {"value": r.value} for r in query.rows(conn, "counters_all")})
         # A plan no event names (a missing one is reported by the event that names it).
         problems += [Problem(f"plan {key[:16]}", "it is stored, but no event records a lot made "
                                                  "with it (written outside the tool).")
                      for key in (plans.keys(conn) if with_plans else ()) if key not in self.plans]
         return problems
 
-    def _compare_lots(self, conn: sa.Connection) -> tuple[list[Problem], list[Problem]]:
+    def _compare_lots(self, conn: Any) -> tuple[list[Problem], list[Problem]]:
         """Lot rows (with their components) against the replay, streamed: the problems with
         lots, then those with components.
 
@@ -350,16 +325,14 @@ class Replay:
         got_components: dict[tuple[str | None, int], dict[str, Any]] = {}
 
         def recorded(number: str) -> dict[str, Any]:
-            payload = conn.execute(sa.select(schema.events.c.payload).where(
-                schema.events.c.seq == self.lots[number].recorded)).scalar_one()
+            payload = query.scalar(conn, "event_payload", seq=self.lots[number].recorded)
             event: dict[str, Any] = json.loads(payload)
             for comp in event["components"]:
                 want_components[(number, comp["position"])] = comp
             return event
 
         def row_of(number: str) -> Any:
-            row = conn.execute(sa.select(schema.lots).where(
-                schema.lots.c.lot_number == number)).one()
+            row = query.rows(conn, "lot_by_number", number=number).first()
             for comp in _components_by_lot(conn, [row.id]).get(row.id, []):
                 got_components[(number, comp["position"])] = comp
             return row

@@ -17,6 +17,7 @@ query, write the module again::
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import pprint
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from compound.register import listing, migrations, plans, reading, schema
+from compound.register import listing, migrations, plans, queries, reading, schema
 
 _DIALECT: Final = sqlite.dialect(paramstyle="named")
 
@@ -43,6 +44,10 @@ MARKERS: Final[dict[str, Any]] = {
     "key": "\x00key",
     "lot_id": -987_654_321,
     "lot_ids": [-123_456_789],
+    "seq": -555_000_001,
+    "after_seq": -555_000_002,
+    "after_key": "\x00after_key",
+    "hash_": "\x00hash",
 }
 
 FILTERS: Final = {"all": None, "expired": "expired", "on_hand": "quarantine", "other": "dispensed"}
@@ -114,6 +119,9 @@ def compile_all() -> dict[str, tuple[Any, ...]]:
     out["dispensings_of"] = _entry(
         reading.dispensings_query(schema.dispensings.c.lot_id == m["lot_id"]), m)
     out["plan"] = _entry(plans.text_query(m["key"]), m)
+    for name, build in queries.BUILDERS.items():  # audit verify's
+        arguments = inspect.signature(build).parameters
+        out[name] = _entry(build(**{a: m[a] for a in arguments}), m)
     return out
 
 

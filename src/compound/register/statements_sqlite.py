@@ -1506,4 +1506,391 @@ STATEMENTS: Final[dict[str, Any]] = {'schema_version': ('SELECT max(schema_versi
           'WHERE plans.sha256 = :sha256_1',
           (('sha256_1', 'key', None),),
           ('body', 'base_sha256', 'base_body'),
-          ('', '', ''))}
+          ('', '', '')),
+ 'events_first': ('SELECT events.seq, events.at_utc, events.actor, events.station, events.action, '
+                  'events.subject, events.payload, events.prev_hash, events.hash, events.mac, '
+                  'events.plan_sha256, plans.body AS plan_body, plans.base_sha256 AS plan_base, '
+                  'base.body AS plan_base_body \n'
+                  'FROM events LEFT OUTER JOIN plans ON plans.sha256 = events.plan_sha256 LEFT '
+                  'OUTER JOIN plans AS base ON base.sha256 = plans.base_sha256 ORDER BY '
+                  'events.seq\n'
+                  ' LIMIT :param_1 OFFSET :param_2',
+                  (('param_1', None, 1000), ('param_2', None, 0)),
+                  ('seq',
+                   'at_utc',
+                   'actor',
+                   'station',
+                   'action',
+                   'subject',
+                   'payload',
+                   'prev_hash',
+                   'hash',
+                   'mac',
+                   'plan_sha256',
+                   'plan_body',
+                   'plan_base',
+                   'plan_base_body'),
+                  ('', '', '', '', '', '', '', '', '', '', '', '', '', '')),
+ 'events_after': ('SELECT events.seq, events.at_utc, events.actor, events.station, events.action, '
+                  'events.subject, events.payload, events.prev_hash, events.hash, events.mac, '
+                  'events.plan_sha256, plans.body AS plan_body, plans.base_sha256 AS plan_base, '
+                  'base.body AS plan_base_body \n'
+                  'FROM events LEFT OUTER JOIN plans ON plans.sha256 = events.plan_sha256 LEFT '
+                  'OUTER JOIN plans AS base ON base.sha256 = plans.base_sha256 \n'
+                  'WHERE events.seq > :seq_1 ORDER BY events.seq\n'
+                  ' LIMIT :param_1 OFFSET :param_2',
+                  (('seq_1', 'after_seq', None), ('param_1', None, 1000), ('param_2', None, 0)),
+                  ('seq',
+                   'at_utc',
+                   'actor',
+                   'station',
+                   'action',
+                   'subject',
+                   'payload',
+                   'prev_hash',
+                   'hash',
+                   'mac',
+                   'plan_sha256',
+                   'plan_body',
+                   'plan_base',
+                   'plan_base_body'),
+                  ('', '', '', '', '', '', '', '', '', '', '', '', '', '')),
+ 'events_bare_first': ('SELECT events.seq, events.at_utc, events.actor, events.station, '
+                       'events.action, events.subject, events.payload, events.prev_hash, '
+                       'events.hash, events.mac, events.plan_sha256, NULL AS plan_body, NULL AS '
+                       'plan_base, NULL AS plan_base_body \n'
+                       'FROM events ORDER BY events.seq\n'
+                       ' LIMIT :param_1 OFFSET :param_2',
+                       (('param_1', None, 1000), ('param_2', None, 0)),
+                       ('seq',
+                        'at_utc',
+                        'actor',
+                        'station',
+                        'action',
+                        'subject',
+                        'payload',
+                        'prev_hash',
+                        'hash',
+                        'mac',
+                        'plan_sha256',
+                        'plan_body',
+                        'plan_base',
+                        'plan_base_body'),
+                       ('', '', '', '', '', '', '', '', '', '', '', '', '', '')),
+ 'events_bare_after': ('SELECT events.seq, events.at_utc, events.actor, events.station, '
+                       'events.action, events.subject, events.payload, events.prev_hash, '
+                       'events.hash, events.mac, events.plan_sha256, NULL AS plan_body, NULL AS '
+                       'plan_base, NULL AS plan_base_body \n'
+                       'FROM events \n'
+                       'WHERE events.seq > :seq_1 ORDER BY events.seq\n'
+                       ' LIMIT :param_1 OFFSET :param_2',
+                       (('seq_1', 'after_seq', None),
+                        ('param_1', None, 1000),
+                        ('param_2', None, 0)),
+                       ('seq',
+                        'at_utc',
+                        'actor',
+                        'station',
+                        'action',
+                        'subject',
+                        'payload',
+                        'prev_hash',
+                        'hash',
+                        'mac',
+                        'plan_sha256',
+                        'plan_body',
+                        'plan_base',
+                        'plan_base_body'),
+                       ('', '', '', '', '', '', '', '', '', '', '', '', '', '')),
+ 'schema_versions': ('SELECT schema_version.version, schema_version.description, '
+                     'schema_version.applied_at \n'
+                     'FROM schema_version',
+                     (),
+                     ('version', 'description', 'applied_at'),
+                     ('', '', '')),
+ 'ingredient_lots_all': ('SELECT ingredient_lots.id, ingredient_lots.lot_number, '
+                         'ingredient_lots.item_key, ingredient_lots.item_kind, '
+                         'ingredient_lots.item_name, ingredient_lots.expiry, '
+                         'ingredient_lots.expiry_from_month, ingredient_lots.supplier, '
+                         'ingredient_lots.reference, ingredient_lots.assay_fraction, '
+                         'ingredient_lots.water_fraction, ingredient_lots.tablet_weight_mg, '
+                         'ingredient_lots.pack_stats, ingredient_lots.received, '
+                         'ingredient_lots.received_by, ingredient_lots.recorded_at \n'
+                         'FROM ingredient_lots',
+                         (),
+                         ('id',
+                          'lot_number',
+                          'item_key',
+                          'item_kind',
+                          'item_name',
+                          'expiry',
+                          'expiry_from_month',
+                          'supplier',
+                          'reference',
+                          'assay_fraction',
+                          'water_fraction',
+                          'tablet_weight_mg',
+                          'pack_stats',
+                          'received',
+                          'received_by',
+                          'recorded_at'),
+                         ('',
+                          '',
+                          '',
+                          '',
+                          '',
+                          'date',
+                          'bool',
+                          '',
+                          '',
+                          '',
+                          '',
+                          '',
+                          '',
+                          'date',
+                          '',
+                          '')),
+ 'lots_by_number_first': ('SELECT lots.id, lots.lot_number, lots.kind, lots.description, '
+                          'lots.quantity, lots.quantity_unit, lots.plan_sha256, lots.compounded, '
+                          'lots.beyond_use_date, lots.bud_limit, lots.bud_source, '
+                          'lots.stability_window_days, lots.stability_window_end, lots.storage, '
+                          'lots.compounded_by, lots.checked_by, lots.status, lots.recorded_at \n'
+                          'FROM lots ORDER BY lots.lot_number\n'
+                          ' LIMIT :param_1 OFFSET :param_2',
+                          (('param_1', None, 1000), ('param_2', None, 0)),
+                          ('id',
+                           'lot_number',
+                           'kind',
+                           'description',
+                           'quantity',
+                           'quantity_unit',
+                           'plan_sha256',
+                           'compounded',
+                           'beyond_use_date',
+                           'bud_limit',
+                           'bud_source',
+                           'stability_window_days',
+                           'stability_window_end',
+                           'storage',
+                           'compounded_by',
+                           'checked_by',
+                           'status',
+                           'recorded_at'),
+                          ('',
+                           '',
+                           '',
+                           '',
+                           '',
+                           '',
+                           '',
+                           'date',
+                           'date',
+                           '',
+                           '',
+                           '',
+                           'date',
+                           '',
+                           '',
+                           '',
+                           '',
+                           '')),
+ 'lots_by_number_after': ('SELECT lots.id, lots.lot_number, lots.kind, lots.description, '
+                          'lots.quantity, lots.quantity_unit, lots.plan_sha256, lots.compounded, '
+                          'lots.beyond_use_date, lots.bud_limit, lots.bud_source, '
+                          'lots.stability_window_days, lots.stability_window_end, lots.storage, '
+                          'lots.compounded_by, lots.checked_by, lots.status, lots.recorded_at \n'
+                          'FROM lots \n'
+                          'WHERE lots.lot_number > :lot_number_1 ORDER BY lots.lot_number\n'
+                          ' LIMIT :param_1 OFFSET :param_2',
+                          (('lot_number_1', 'after_number', None),
+                           ('param_1', None, 1000),
+                           ('param_2', None, 0)),
+                          ('id',
+                           'lot_number',
+                           'kind',
+                           'description',
+                           'quantity',
+                           'quantity_unit',
+                           'plan_sha256',
+                           'compounded',
+                           'beyond_use_date',
+                           'bud_limit',
+                           'bud_source',
+                           'stability_window_days',
+                           'stability_window_end',
+                           'storage',
+                           'compounded_by',
+                           'checked_by',
+                           'status',
+                           'recorded_at'),
+                          ('',
+                           '',
+                           '',
+                           '',
+                           '',
+                           '',
+                           '',
+                           'date',
+                           'date',
+                           '',
+                           '',
+                           '',
+                           'date',
+                           '',
+                           '',
+                           '',
+                           '',
+                           '')),
+ 'components_of_lots': ('SELECT components.lot_id, lot.lot_number, components.position, '
+                        'ingredient_lots.lot_number AS ingredient_lot, sub.lot_number AS sub_lot, '
+                        'components.amount, components.unit \n'
+                        'FROM components LEFT OUTER JOIN lots AS lot ON components.lot_id = lot.id '
+                        'LEFT OUTER JOIN lots AS sub ON components.sub_lot_id = sub.id LEFT OUTER '
+                        'JOIN ingredient_lots ON components.ingredient_lot_id = '
+                        'ingredient_lots.id \n'
+                        'WHERE components.lot_id IN (__[POSTCOMPILE_lot_id_1]) ORDER BY '
+                        'components.lot_id, components.position',
+                        (('lot_id_1', 'lot_ids', None),),
+                        ('lot_id',
+                         'lot_number',
+                         'position',
+                         'ingredient_lot',
+                         'sub_lot',
+                         'amount',
+                         'unit'),
+                        ('', '', '', '', '', '', '')),
+ 'orphan_components': ('SELECT components.lot_id, lot.lot_number, components.position, '
+                       'ingredient_lots.lot_number AS ingredient_lot, sub.lot_number AS sub_lot, '
+                       'components.amount, components.unit \n'
+                       'FROM components LEFT OUTER JOIN lots AS lot ON components.lot_id = lot.id '
+                       'LEFT OUTER JOIN lots AS sub ON components.sub_lot_id = sub.id LEFT OUTER '
+                       'JOIN ingredient_lots ON components.ingredient_lot_id = '
+                       'ingredient_lots.id \n'
+                       'WHERE (components.lot_id NOT IN (SELECT lots.id \n'
+                       'FROM lots)) ORDER BY components.lot_id, components.position',
+                       (),
+                       ('lot_id',
+                        'lot_number',
+                        'position',
+                        'ingredient_lot',
+                        'sub_lot',
+                        'amount',
+                        'unit'),
+                       ('', '', '', '', '', '', '')),
+ 'event_payload': ('SELECT events.payload \nFROM events \nWHERE events.seq = :seq_1',
+                   (('seq_1', 'seq', None),),
+                   ('payload',),
+                   ('',)),
+ 'lot_by_number': ('SELECT lots.id, lots.lot_number, lots.kind, lots.description, lots.quantity, '
+                   'lots.quantity_unit, lots.plan_sha256, lots.compounded, lots.beyond_use_date, '
+                   'lots.bud_limit, lots.bud_source, lots.stability_window_days, '
+                   'lots.stability_window_end, lots.storage, lots.compounded_by, lots.checked_by, '
+                   'lots.status, lots.recorded_at \n'
+                   'FROM lots \n'
+                   'WHERE lots.lot_number = :lot_number_1',
+                   (('lot_number_1', 'number', None),),
+                   ('id',
+                    'lot_number',
+                    'kind',
+                    'description',
+                    'quantity',
+                    'quantity_unit',
+                    'plan_sha256',
+                    'compounded',
+                    'beyond_use_date',
+                    'bud_limit',
+                    'bud_source',
+                    'stability_window_days',
+                    'stability_window_end',
+                    'storage',
+                    'compounded_by',
+                    'checked_by',
+                    'status',
+                    'recorded_at'),
+                   ('',
+                    '',
+                    '',
+                    '',
+                    '',
+                    '',
+                    '',
+                    'date',
+                    'date',
+                    '',
+                    '',
+                    '',
+                    'date',
+                    '',
+                    '',
+                    '',
+                    '',
+                    '')),
+ 'prescriptions_all': ('SELECT prescriptions.id, prescriptions.rx_number, '
+                       'prescriptions.patient_name, prescriptions.patient_dob, '
+                       'prescriptions.prescriber, prescriptions.directions, '
+                       'prescriptions.strength, prescriptions.form, prescriptions.quantity, '
+                       'prescriptions.quantity_unit, prescriptions.refills, '
+                       'prescriptions.recorded_by, prescriptions.recorded_at \n'
+                       'FROM prescriptions',
+                       (),
+                       ('id',
+                        'rx_number',
+                        'patient_name',
+                        'patient_dob',
+                        'prescriber',
+                        'directions',
+                        'strength',
+                        'form',
+                        'quantity',
+                        'quantity_unit',
+                        'refills',
+                        'recorded_by',
+                        'recorded_at'),
+                       ('', '', '', 'date', '', '', '', '', '', '', '', '', '')),
+ 'dispensings_all': ('SELECT lots.lot_number, dispensings.id, dispensings.lot_id, '
+                     'dispensings.position, dispensings.rx_number, dispensings.fill, '
+                     'dispensings.quantity, dispensings.quantity_unit, dispensings.dispensed_on, '
+                     'dispensings.dispensed_by, dispensings.recorded_at \n'
+                     'FROM dispensings JOIN lots ON dispensings.lot_id = lots.id ORDER BY '
+                     'dispensings.lot_id, dispensings.position',
+                     (),
+                     ('lot_number',
+                      'id',
+                      'lot_id',
+                      'position',
+                      'rx_number',
+                      'fill',
+                      'quantity',
+                      'quantity_unit',
+                      'dispensed_on',
+                      'dispensed_by',
+                      'recorded_at'),
+                     ('', '', '', '', '', '', '', '', 'date', '', '')),
+ 'counters_all': ('SELECT counters.name, counters.value \nFROM counters',
+                  (),
+                  ('name', 'value'),
+                  ('', '')),
+ 'plan_keys_first': ('SELECT plans.sha256 \n'
+                     'FROM plans ORDER BY plans.sha256\n'
+                     ' LIMIT :param_1 OFFSET :param_2',
+                     (('param_1', None, 1000), ('param_2', None, 0)),
+                     ('sha256',),
+                     ('',)),
+ 'plan_keys_after': ('SELECT plans.sha256 \n'
+                     'FROM plans \n'
+                     'WHERE plans.sha256 > :sha256_1 ORDER BY plans.sha256\n'
+                     ' LIMIT :param_1 OFFSET :param_2',
+                     (('sha256_1', 'after_key', None),
+                      ('param_1', None, 1000),
+                      ('param_2', None, 0)),
+                     ('sha256',),
+                     ('',)),
+ 'event_by_hash': ('SELECT events.seq \nFROM events \nWHERE events.hash = :hash_1',
+                   (('hash_1', 'hash_', None),),
+                   ('seq',),
+                   ('',)),
+ 'event_hash': ('SELECT events.hash \nFROM events \nWHERE events.seq = :seq_1',
+                (('seq_1', 'seq', None),),
+                ('hash',),
+                ('',)),
+ 'last_seq': ('SELECT max(events.seq) AS max_1 \nFROM events', (), ('column_0',), ('',))}
