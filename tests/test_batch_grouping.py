@@ -200,3 +200,15 @@ def test_the_same_cells_in_different_chunks_of_the_file_share_a_group(monkeypatc
     assert groups.gid.tolist() == [0, 1, 1, 0, 2]
     assert groups.first.tolist() == [0, 1, 4]
     assert groups.sizes.tolist() == [2, 2, 1]
+
+
+def test_an_amount_cell_is_read_once_per_text_kind_and_column_and_a_refusal_raises_each_time():
+    from compound.batch.plan_forms import read_amount
+    from compound.core import units
+    from compound.errors import InputError
+
+    for _ in range(2):
+        assert read_amount("4.5mg", "mass", "strength") == units.coerce("4.5mg", "mass", field="strength")
+        assert read_amount("30", "count", "count") == 30.0
+        with pytest.raises(InputError, match="strength"):
+            read_amount("30", "mass", "strength")  # the same text, another kind: refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -110,13 +110,34 @@ def choice(cells: Cells, chunk: Chunk, rows: np.ndarray, choices: Sequence[str],
     return Choice(table, index)
 
 
+#: Amount cells read so far in this process: (text, kind, column) -> canonical value. A file of
+#: distinct prescriptions types the same few hundred strengths and counts in every block.
+_READ: dict[tuple[str, str, str], float] = {}
+_READ_LIMIT: Final = 100_000
+
+
+def read_amount(value: Any, kind: units.Kind, field: str) -> float:
+    """:func:`compound.core.units.coerce` of a cell, each distinct text once (refusals not kept:
+    they raise again, each time)."""
+    if not isinstance(value, str):
+        return units.coerce(value, kind, field=field)
+    key = (value, kind, field)
+    number = _READ.get(key)
+    if number is None:
+        number = units.coerce(value, kind, field=field)
+        if len(_READ) >= _READ_LIMIT:
+            _READ.clear()
+        _READ[key] = number
+    return number
+
+
 def amount(cells: Cells, chunk: Chunk, rows: np.ndarray, kind: units.Kind, *,
            positive: bool = False, example: str = "") -> np.ndarray:
     """An amount column in its canonical unit (NaN where empty or refused)."""
     field = cells.name
 
     def read(value: Any) -> float:
-        number = units.coerce(value, kind, field=field)
+        number = read_amount(value, kind, field)
         if positive and not number > 0:
             raise InputError(f"{field.replace('_', ' ')} must be greater than zero (got {value}).",
                              hint=f"Type a positive amount, e.g. {example}.", field=field)
