@@ -196,6 +196,7 @@ def test_label_and_carried_columns_pass_through_unchanged():
 
 
 def test_a_million_identical_cells_are_read_once(monkeypatch):
+    from compound.batch import plan_forms
     from compound.core import units
 
     calls = []
@@ -206,6 +207,7 @@ def test_a_million_identical_cells_are_read_once(monkeypatch):
         return real(text, kind, **kw)
 
     monkeypatch.setattr(units, "parse", counting)
+    monkeypatch.setattr(plan_forms, "_READ", {})  # nothing read before (cells are read once a process)
     out = plan_frame(frame(*[CAPSULES] * 2000))
     assert (out["capsules_to_prepare"] == 31).all()
     assert calls.count("4.5mg") == 1 and calls.count("200mg") == 1
