@@ -148,7 +148,7 @@ def test_planted_symlinks_are_never_written_through(tmp_path, monkeypatch):
     (victim / "keep.txt").write_text("keep", encoding="utf-8")
     # The staging folder's first name is taken by a symlink to the victim: the run takes another name.
     names = iter(["planted", "fresh"])
-    monkeypatch.setattr(write_set.secrets, "token_hex", lambda n: next(names))
+    monkeypatch.setattr(write_set, "_token", lambda: next(names))
     (tmp_path / ".out.compound-new-planted").symlink_to(victim, target_is_directory=True)
     run_batch(new, tmp_path / "out", options=Options(progress=False))
     assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]

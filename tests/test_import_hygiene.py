@@ -200,7 +200,8 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
         "        status = exc.code\n"
         "    seen.append([status, 'pandas' in sys.modules, 'pyarrow' in sys.modules,\n"
         "                 'pint' in sys.modules, 'numpy.ma' in sys.modules,\n"
-        "                 'concurrent.futures' in sys.modules, 'logging' in sys.modules])\n"
+        "                 'concurrent.futures' in sys.modules, 'logging' in sys.modules,\n"
+        "                 'importlib.resources' in sys.modules, 'secrets' in sys.modules])\n"
         "print(json.dumps(seen))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
@@ -214,8 +215,10 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
     # run hands Arrow its numbers as buffers (compound.batch.arrow.from_numpy)
     assert not any(s[4] for s in seen[:4])
     # A file of one block runs in the calling thread: no thread pool, nor the logging it imports
-    # (compound.batch.run._threads); seen after the first run, the only one in a fresh interpreter.
-    assert seen[0][5:] == [False, False]
+    # (compound.batch.run._threads); nor importlib.resources (and the zipfile and tempfile it
+    # imports: compound.paths finds its data beside itself) nor secrets (write_set's fresh names).
+    # Seen after the first run, the only one in a fresh interpreter.
+    assert seen[0][5:] == [False, False, False, False]
     assert (tmp_path / "a" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 4
     assert len(list((tmp_path / "b" / "worksheets").iterdir())) == 3
     assert (tmp_path / "d" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 2

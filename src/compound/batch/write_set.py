@@ -32,7 +32,6 @@ import errno
 import hashlib
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -269,8 +268,13 @@ class HashingFile:
             self._pool.shutdown(cancel_futures=True)
 
 
+def _token() -> str:
+    """12 random hex digits: ``secrets.token_hex(6)`` without importing secrets (and random, hmac)."""
+    return os.urandom(6).hex()
+
+
 def _fresh_name(parent: Path, prefix: str) -> Path:
-    return parent / (prefix + secrets.token_hex(6))
+    return parent / (prefix + _token())
 
 
 def _fresh_dir(parent: Path, prefix: str) -> Path:

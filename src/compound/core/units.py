@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Sequence
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -72,7 +72,7 @@ def _make_registry() -> dict[str, Any]:
     import pint
 
     registry: pint.UnitRegistry = pint.UnitRegistry(
-        filename=str(resources.files("compound.core") / "pharmacy_units.txt"),
+        filename=str(Path(__file__).with_name("pharmacy_units.txt")),  # not importlib.resources: 5 ms
         autoconvert_offset_to_baseunit=False,
     )
     pint.set_application_registry(registry)
