@@ -7,6 +7,7 @@ seconds (benchmarks/keystroke_benchmark.py times them).
 from __future__ import annotations
 
 import pytest
+from textual._compositor import Compositor
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -141,3 +142,28 @@ async def test_a_cleared_part_holds_nothing(layouts):
         for part in ("findings", "amounts", "extra", "working"):
             widget = app.screen.query_one(f"#capsules-{part}", Static)
             assert not widget.display and not str(widget.render()).strip()
+
+
+async def test_each_layout_places_the_widgets_once(layouts, monkeypatch):
+    # Textual 8.2.8 marks a layout's map stale when a widget updated before it was off
+    # screen, and placed every widget again at the next look-up: the screen keeps the map.
+    placed: list[bool] = []
+    arrange = Compositor._arrange_root
+
+    def counted(compositor, *args, **kwargs):
+        placed.append(True)
+        return arrange(compositor, *args, **kwargs)
+
+    monkeypatch.setattr(Compositor, "_arrange_root", counted)
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        layouts.clear()
+        placed.clear()
+        await pilot.press("enter")  # the parts come on screen (and go off it, below the fold)
+        await pilot.pause()
+        await pilot.press("backspace")  # and are hidden
+        await pilot.pause()
+        assert app.screen.query_one("#capsules-results", PlanResults).plan is None
+        assert layouts and len(placed) == len(layouts)

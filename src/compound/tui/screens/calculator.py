@@ -24,12 +24,14 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
+from textual._compositor import Compositor, ReflowResult
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import MountError
+from textual.widget import MountError, Widget
 from textual.widgets import Checkbox, Header, Input, Select, Static
 
 from compound.errors import CompoundError, InputError
@@ -55,6 +57,22 @@ if TYPE_CHECKING:
     from compound.tui.widgets.plan import PlanForm, PlanResults
 
 
+class _Compositor(Compositor):
+    """Textual 8.2.8's compositor, but a layout's map of every widget is kept.
+
+    A layout (``reflow``) places every widget of the screen, the same arrangement the
+    ``full_map`` property builds, yet leaves the map marked stale whenever a widget updated
+    just before it was not on screen (a part of the results pane being shown), so the first
+    look-up after it (the next widget asking its region) placed every widget again: a third
+    of a calculation's layout time, for the map it already had.
+    """
+
+    def reflow(self, parent: Widget, size: Size) -> ReflowResult:
+        result = super().reflow(parent, size)
+        self._full_map_invalidated = False  # this map is the full map
+        return result
+
+
 class CalculatorScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "calculate", "Calculate"),
                                              Binding("ctrl+s", "save_lot", "Save lot")]
@@ -65,6 +83,7 @@ class CalculatorScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._compositor = _Compositor()
         self._generation = 0
         """Counts input changes: a worker's answer for older inputs is dropped."""
         self._panes: dict[str, PlanResults] = {}
