@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from textual.app import App
-from textual.widgets import Footer, Header, TabbedContent
+from textual.widgets import Footer, Header, Input, TabbedContent
 
 from compound.tui import forms
 from compound.tui.app import CompoundApp
@@ -81,6 +81,51 @@ async def test_a_prescription_typed_right_after_start_is_planned():
         assert shown["tablet_powder_mg"] == "540 mg"
         assert text_of(app, "#capsules-status").startswith(("OK", "WARNING"))
         assert len(posted(messages, PlanCalculated)) == 1
+
+
+async def test_keys_typed_before_the_first_form_exists_land_in_it_in_order(monkeypatch):
+    # The first form is built when the test says, so every key below is typed before any field
+    # exists; they are handed to the form, Tabs and Enter included, once it has the cursor.
+    build = CalculatorScreen._build_first
+
+    async def not_yet(self: CalculatorScreen) -> None:
+        pass
+
+    monkeypatch.setattr(CalculatorScreen, "_build_first", not_yet)
+    messages: list = []
+    app = CompoundApp()
+    async with App.run_test(app, size=(100, 30), message_hook=messages.append) as pilot:
+        await pilot.press(*"4.5mg", "tab", *"30", *["tab"] * 7, *"200mg", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CalculatorScreen)
+        assert not screen.query(PlanField) and not app.first_form_built.is_set()
+        await build(screen)
+        await app.first_form_built.wait()
+        for _ in range(10):  # the handed-on keys pass through the fields' queues, then Enter
+            await pilot.pause()
+            if posted(messages, PlanCalculated):
+                break
+        assert screen.query_one("#capsules-strength", Input).value == "4.5mg"
+        assert screen.query_one("#capsules-count", Input).value == "30"
+        assert screen.query_one("#capsules-tablet_weight", Input).value == "200mg"
+        assert amounts(app)["api_required_mg"] == "135 mg"
+        assert len(posted(messages, PlanCalculated)) == 1
+        await pilot.press("x")  # once the form is up, keys go straight to the focused field
+        assert screen.query_one("#capsules-tablet_weight", Input).value == "200mgx"
+
+
+async def test_quit_is_not_held_while_the_first_form_is_built(monkeypatch):
+    async def never(self: CalculatorScreen) -> None:
+        pass
+
+    monkeypatch.setattr(CalculatorScreen, "_build_first", never)
+    app = CompoundApp()
+    async with App.run_test(app, size=(100, 30)) as pilot:
+        await pilot.press("4", "ctrl+q")
+        await pilot.pause()
+        assert app._exit  # quitting: it was not held for a form that never comes
+        assert app._held_keys is not None and [k.key for k in app._held_keys] == ["4"]
 
 
 async def test_another_tab_opened_before_the_first_form_is_built_gets_its_form():

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.events import Resize
+from textual.events import Event, Key, Resize
 from textual.message import Message
 from textual.screen import Screen
 
@@ -83,6 +83,9 @@ MODES_SHOWN: tuple[Mode, ...] = (
 )
 
 
+QUIT_KEYS = ("ctrl+q", "ctrl+c")
+"""Never held while the first form is built: they act at once."""
+
 NARROW = 110
 """Terminal width (columns) below which forms take their narrow layout (80×24 included)."""
 
@@ -120,6 +123,9 @@ class CompoundApp(App[None]):
         """Set once Formulate's first form is built, right after the first paint."""
         self.lots_read_ahead: tuple[list[LotSummary], int] | None = None
         """The Lots table's first page, read after the first paint so F3 shows rows at once."""
+        self._held_keys: list[Key] | None = [] if screen == "formulate" else None
+        """Keys typed while Formulate's first form is built (a pharmacist who starts typing at
+        once): handed on, in order, once its first field has the cursor. None: not holding."""
 
     def on_mount(self) -> None:
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
@@ -133,9 +139,22 @@ class CompoundApp(App[None]):
         if not isinstance(self.screen, CalculatorScreen) or self.first_form_built.is_set():
             self._warm_up()
 
-    def on_calculator_screen_ready(self) -> None:
+    async def on_event(self, event: Event) -> None:
+        if (self._held_keys is not None and isinstance(event, Key) and not event.is_forwarded
+                and event.key not in QUIT_KEYS):
+            self._held_keys.append(Key(event.key, event.character))
+            return
+        await super().on_event(event)
+
+    async def on_calculator_screen_ready(self) -> None:
         if not self.first_form_built.is_set():
             self.first_form_built.set()
+            # Handed on here, in this handler: a key that arrives meanwhile waits in the app's
+            # queue behind them, so the order typed is kept (a Tab moves on to the next field
+            # before the keys after it are handed on, as when typed into the form).
+            held, self._held_keys = self._held_keys or [], None
+            for key in held:
+                await super().on_event(key)
             self._warm_up()
 
     @asynccontextmanager

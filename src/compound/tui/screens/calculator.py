@@ -11,9 +11,9 @@ ctrl+s saves the plan as a lot (also in a worker).
 The first paint shows the header and a line that says the form is loading; the
 tab strip, the footer and the form follow right after it (:meth:`_open`), so the
 first frame waits neither for the planning modules (pint, numpy) nor for styling
-the form's ~300 widgets. Keys typed in that moment (a few frames, before
-any field is on screen) are not kept for the form. Other tabs are built when first
-opened.
+the form's ~300 widgets. Keys typed in that moment are held by the app and handed
+to the form, in the order typed, once its first field has the cursor
+(:meth:`CompoundApp.on_calculator_screen_ready`). Other tabs are built when first opened.
 """
 
 from __future__ import annotations
