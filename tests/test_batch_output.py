@@ -213,3 +213,18 @@ def test_a_run_of_constant_columns_is_one_text_for_every_group():
                            "c": Coded.of(["x"], np.zeros(3, dtype=np.int64))},
                      {"a_mg": "amount", "b": "count", "c": "text"}, 3)
     assert runs[0] is None and runs[1].to_pylist() == ['2.5,,"x"'] * 3
+
+
+def test_a_run_mixing_constant_and_varying_columns_joins_them_in_order():
+    """Neighbouring constants are joined before the run: the same text as column by column."""
+    names = ["row", "a_mg", "b", "c_mg", "d", "e", "f_mg", "g", "h"]
+    n = 4
+    columns = {"a_mg": np.full(n, 2.5), "b": np.full(n, np.nan), "c_mg": np.arange(n) + 0.25,
+               "d": Coded.of(["x"], np.zeros(n, dtype=np.int64)), "e": np.full(n, 3.0),
+               "f_mg": np.array([1.0, np.nan, 1.0, 7.0]), "g": Coded.of(["y"], np.full(n, -1)),
+               "h": np.full(n, 9.0)}
+    kinds = {"a_mg": "amount", "b": "count", "c_mg": "amount", "d": "text", "e": "count",
+             "f_mg": "amount", "g": "text", "h": "count"}
+    runs = run_texts(layout(names, {"row"}), columns, kinds, n)
+    f = ["1", "", "1", "7"]
+    assert runs[1].to_pylist() == [f'2.5,,{i + 0.25},"x",3,{f[i]},,9' for i in range(n)]

@@ -43,9 +43,16 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
         if not run:
             out.append(None)
             continue
-        texts = [group_texts(columns[name], kinds[name], first, spreadsheet) for name in run]
-        if all(isinstance(t, pa.Scalar) for t in texts):  # the same text for every group
-            line = pa.array([",".join(t.as_py() for t in texts)], type=pa.large_string())
+        texts: list[Any] = []
+        for name in run:
+            text = group_texts(columns[name], kinds[name], first, spreadsheet)
+            if isinstance(text, pa.Scalar) and texts and isinstance(texts[-1], pa.Scalar):
+                # Neighbouring constants joined here, once: the join costs as much per scalar
+                # as per column (it broadcasts each to every group).
+                text = pa.scalar(texts.pop().as_py() + "," + text.as_py(), pa.large_string())
+            texts.append(text)
+        if len(texts) == 1 and isinstance(texts[0], pa.Scalar):  # the same text for every group
+            line = pa.array([texts[0].as_py()], type=pa.large_string())
             out.append(line.take(from_numpy(np.zeros(groups, dtype=np.int64))))
         elif len(texts) == 1:
             out.append(texts[0])
