@@ -27,6 +27,7 @@ from compound.core import dates, units
 from compound.errors import DateInputError, UnitInputError
 from compound.planning.drops import _DROP_DOSE as DROP_DOSE  # the plan's own "9 drops" pattern
 from compound.tui.forms import FieldSpec
+from compound.tui.widgets.plan.sized import SizedByLayout
 
 Values = Mapping[str, str | bool]
 
@@ -111,7 +112,11 @@ class FieldInput(Input):
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
-class PlanField(Vertical):
+class FieldHint(SizedByLayout, Static):
+    """What to type, or what is wrong with what was typed, under a field."""
+
+
+class PlanField(SizedByLayout, Vertical):
     """A labelled control for one keyword of a plan function."""
 
     def __init__(self, form_key: str, spec: FieldSpec, values: Callable[[], Values] = dict) -> None:
@@ -129,7 +134,7 @@ class PlanField(Vertical):
         with Horizontal(classes="field-row"):
             yield Label(spec.label, classes="field-label")
             yield self._control()
-        hint = Static(spec.help, id=f"{self.control_id}-hint", classes="field-hint", markup=False)
+        hint = FieldHint(spec.help, id=f"{self.control_id}-hint", classes="field-hint", markup=False)
         hint.display = bool(spec.help)
         yield hint
 

@@ -16,9 +16,10 @@ from textual.widgets import Button, Input, Select, Static
 from compound.tui.forms import FormSpec, dating
 from compound.tui.messages import CalculationRequested
 from compound.tui.widgets.plan.field import FlagBox, PlanField
+from compound.tui.widgets.plan.sized import SizedByLayout
 
 
-class PlanForm(VerticalScroll):
+class PlanForm(SizedByLayout, VerticalScroll):
     """The fields of one preparation type and a Calculate button."""
 
     def __init__(self, spec: FormSpec, *, dating: bool = True) -> None:

@@ -30,6 +30,7 @@ from compound.core.rounding import (
     format_number,
     format_volume,
 )
+from compound.tui.widgets.plan.sized import SizedByLayout
 
 if TYPE_CHECKING:
     from compound.planning.base import Plan
@@ -229,26 +230,16 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-class _Part(Static):
-    """A section of the results pane; its height follows its content.
-
-    Textual lays the whole screen out again (~150 widgets, the form's mostly) when a layout
-    changes a widget's size, although that layout has already placed everything: a second
-    layout per calculation, for nothing. A part's size tells nothing more (it does not
-    scroll), so it is taken without asking for one.
-    """
-
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
-                      layout: bool = True) -> bool:
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
+class _Part(SizedByLayout, Static):
+    """A section of the results pane; its height follows its content."""
 
 
-class PlanResults(VerticalScroll):
+class PlanResults(SizedByLayout, VerticalScroll):
     """Shows one plan; :meth:`clear` when its inputs change, so no stale number stays up.
 
     A calculation, and a clear, lay the screen out once (twice when the scrollbar comes or
     goes): the parts are updated together, a hidden part without a layout, and the pane's
-    own scrollable size is taken as the layout found it (as :class:`_Part`'s).
+    own scrollable size is taken as the layout found it (:class:`SizedByLayout`).
     """
 
     def __init__(self, form_key: str) -> None:
@@ -279,10 +270,24 @@ class PlanResults(VerticalScroll):
     def on_mount(self) -> None:
         self.clear("Fill in the form and press Enter (or ctrl+r) to calculate.")
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
-                      layout: bool = True) -> bool:
-        # The scrollbars still follow (a scrollbar that comes or goes asks for its layout).
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
+    def _fit_scrollbar(self) -> None:
+        """Bring or take away the scrollbar now, for the content just put in, so that the
+        layout this content asks for places it too. Textual decides it after a layout, from
+        the height that layout found, and asks for a second layout of the whole screen to
+        place it (a plan overflows the pane and the message that clears it does not, so it
+        did on most keystrokes). If this guess were wrong, Textual's check after the layout
+        would still correct it."""
+        gutter = self.styles.gutter  # padding and border (not a region look-up: see _Compositor)
+        content = Size(self.size.width - gutter.width, self.size.height - gutter.height)
+        # The children's width: the scrollbar's column is kept, shown or not (CSS).
+        inner = Size(content.width - self.styles.scrollbar_size_vertical, content.height)
+        if not content or inner.width <= 0 or self.show_horizontal_scrollbar:
+            return  # not laid out yet
+        self._clear_arrangement_cache()  # the parts just changed
+        show = self.arrange(inner).total_region.bottom > content.height
+        if show != self.show_vertical_scrollbar:
+            self.show_vertical_scrollbar = show
+            self.vertical_scrollbar.display = show
 
     def _part(self, name: str) -> Static:
         return self.query_one(f"#{self.form_key}-{name}", Static)
@@ -307,6 +312,7 @@ class PlanResults(VerticalScroll):
         for name in _PARTS[1:]:
             self._put(name, None)
         self.shown = {}
+        self._fit_scrollbar()
 
     def show(self, plan: Plan, bud: BudResult | None = None,
              ingredient_lots: Sequence[IngredientLot] = ()) -> None:
@@ -333,6 +339,7 @@ class PlanResults(VerticalScroll):
         self._show_amounts()
         self._put("extra", Text("\n\n").join(extra) if extra else None)
         self._show_working(data, data.get("steps", []))
+        self._fit_scrollbar()
         self.scroll_home(animate=False)
 
     def saved(self, lot_number: str) -> None:
