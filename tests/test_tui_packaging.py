@@ -22,8 +22,9 @@ def test_wheel_contains_the_stylesheet_and_help(tmp_path, monkeypatch):
 
 
 def test_the_app_points_at_files_that_exist():
-    from compound.tui.app import CompoundApp
+    from compound.tui.app import STYLESHEET
     from compound.tui.screens.help import HELP
 
-    assert (ROOT / "src" / "compound" / "tui" / str(CompoundApp.CSS_PATH)).is_file()
+    assert STYLESHEET.resolve() == ROOT / "src" / "compound" / "tui" / "compound.tcss"
+    assert STYLESHEET.is_file()
     assert HELP.is_file()

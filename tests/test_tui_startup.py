@@ -7,11 +7,9 @@ what is imported, never how long it took.
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from textual.app import App
 from textual.widgets import Footer, Header, Input, TabbedContent
@@ -28,7 +26,6 @@ from test_tui_app import amounts, posted, text_of
 class Watched(CompoundApp):
     """Records what the screen holds when the first frame has been drawn."""
 
-    CSS_PATH = str(Path(inspect.getfile(CompoundApp)).with_name(str(CompoundApp.CSS_PATH)))
     first_frame: list[str] | None = None
 
     def on_mount(self) -> None:

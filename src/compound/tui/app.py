@@ -86,6 +86,9 @@ MODES_SHOWN: tuple[Mode, ...] = (
 QUIT_KEYS = ("ctrl+q", "ctrl+c")
 """Never held while the first form is built: they act at once."""
 
+STYLESHEET = Path(__file__).with_name("compound.tcss")
+"""The app's layout and theme; added after the first frame on Formulate (:meth:`load_stylesheet`)."""
+
 NARROW = 110
 """Terminal width (columns) below which forms take their narrow layout (80×24 included)."""
 
@@ -98,7 +101,8 @@ def screenshot_dir() -> Path:
 class CompoundApp(App[None]):
     TITLE = "compound"
     SUB_TITLE = "LDN compounding"
-    CSS_PATH = "compound.tcss"
+    # No CSS_PATH: Textual would parse STYLESHEET (~5-8 ms of CPU) and match its rules before the
+    # first frame, whose shell (a Header, a line of text) none of them style.
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {m.key: m.screen for m in MODES_SHOWN}
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(m.binding, f"mode('{m.key}')", m.title) for m in MODES_SHOWN),
@@ -126,14 +130,33 @@ class CompoundApp(App[None]):
         self._held_keys: list[Key] | None = [] if screen == "formulate" else None
         """Keys typed while Formulate's first form is built (a pharmacist who starts typing at
         once): handed on, in order, once its first field has the cursor. None: not holding."""
+        self._stylesheet: str | None = STYLESHEET.read_text(encoding="utf-8")
+        """compound.tcss, until it is added to the app's stylesheet."""
+
+    def load_stylesheet(self) -> None:
+        """Add compound.tcss to the app's stylesheet (once) and restyle what is mounted.
+
+        On Formulate this waits for the first frame (its shell needs none of it) and comes
+        before the form is built; any other first screen gets it before it is shown. Each new
+        source is parsed once (Textual caches the others), unlike a screen's CSS_PATH, whose
+        first showing reparses every source."""
+        if self._stylesheet is None:
+            return
+        css, self._stylesheet = self._stylesheet, None
+        self.stylesheet.add_source(css, read_from=(str(STYLESHEET), ""), is_default_css=False)
+        self.stylesheet.update(self)
+        self.refresh(layout=True)
 
     def on_mount(self) -> None:
+        if self.first_screen != "formulate":
+            self.load_stylesheet()
         # Not DEFAULT_MODE: with it, headless runs lost key presses (engineering notes B.2).
         self.switch_mode(self.first_screen)
         self._fit(self.size.width)
         self.call_after_refresh(self._first_painted)
 
     def _first_painted(self) -> None:
+        self.load_stylesheet()
         # Warm up after the first paint and, on Formulate, after its first form is built, so
         # that neither competes with it.
         if not isinstance(self.screen, CalculatorScreen) or self.first_form_built.is_set():
@@ -199,9 +222,11 @@ class CompoundApp(App[None]):
         self.set_class(width < NARROW, "-narrow")
 
     async def action_mode(self, key: str) -> None:
+        self.load_stylesheet()
         await self.switch_mode(key)
 
     def action_help(self) -> None:
+        self.load_stylesheet()
         from compound.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):

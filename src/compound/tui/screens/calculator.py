@@ -117,6 +117,7 @@ class CalculatorScreen(Screen[None]):
         async with self._opening:
             if self._opened:
                 return
+            self.app.load_stylesheet()  # type: ignore[attr-defined]  # already, after the first frame
             tabs = TabbedContent(id="forms")
             for spec in forms.FORMS:
                 tabs.compose_add_child(TabPane(spec.title, Horizontal(
