@@ -154,7 +154,8 @@ def test_a_register_it_cannot_take_as_it_is_is_refused_as_before(tmp_path, monke
 READS = [["lots", "list"], ["lots", "list", "--json"], ["lots", "list", "--expiring", "30d"],
          ["lots", "list", "--status", "released", "--json"], ["lots", "list", "--ingredients"],
          ["lots", "show", "{lot}"], ["lots", "show", "{lot}", "--json"],
-         ["lots", "show", "NTX2403"], ["audit", "verify"], ["audit", "verify", "--json"]]
+         ["lots", "show", "NTX2403"], ["audit", "verify"], ["audit", "verify", "--json"],
+         ["audit", "head"], ["audit", "log", "--json"], ["audit", "log", "--lot", "{lot}"]]
 
 
 def test_the_read_commands_do_not_import_sqlalchemy(path):
@@ -252,6 +253,26 @@ def test_audit_verify_with_a_key_and_anchors_is_the_same_both_ways(path, monkeyp
     (path.parent / (path.name + ".anchor")).unlink()
     code, out = both("audit", "verify", "--db", str(path), monkeypatch=monkeypatch)
     assert code == 4 and "there is no anchor file" in out
+
+
+def test_audit_head_and_log_are_the_same_both_ways(path, monkeypatch):
+    import datetime as dt
+
+    from compound import paths
+
+    monkeypatch.setattr(paths, "system_now", lambda: dt.datetime(2026, 12, 7, 7, 0, tzinfo=dt.UTC))
+    with Register.open(path, read_only=True) as register:
+        lot = register.list_lots()[2].lot_number
+    for args in (["audit", "head"], ["audit", "head", "--json"], ["audit", "log"],
+                 ["audit", "log", "--json"], ["audit", "log", "--lot", lot],
+                 ["audit", "log", "--lot", "NTX2403", "--json"], ["audit", "log", "--lot", "X"]):
+        code, out = both(*args, "--db", str(path), monkeypatch=monkeypatch)
+        assert code == 0 and (out.strip() or args[-1] == "X"), args
+    assert "2026-12-07T07:00:00" in run("audit", "head", "--db", str(path),
+                                        monkeypatch=monkeypatch)[1]
+    tamper(path, "DELETE FROM events WHERE seq > 3")
+    code, out = both("audit", "head", "--db", str(path), monkeypatch=monkeypatch)
+    assert out.startswith("#3 ")
 
 
 def test_a_register_named_by_its_sqlite_url_is_read_the_same_way(path, monkeypatch):

@@ -60,7 +60,7 @@ def opened(db: str | None, *, read_only: bool = False,
 
 @contextmanager
 def reading(db: str | None) -> Iterator[Any]:
-    """The register for ``lots list``, ``lots show``, ``audit verify``: an SQLite file at the
+    """The register for ``lots list``, ``lots show``, ``audit verify/head/log``: an SQLite file at the
     current schema is read with the standard library (:mod:`compound.register.lite`:
     SQLAlchemy is not even imported); anything else by a read-only :class:`Register`, which
     refuses or explains as before."""
@@ -613,7 +613,7 @@ def head(as_json: bool, db: str | None) -> None:
     """
     from compound.register.audit import utc_now, utc_text
 
-    with opened(db, read_only=True) as register:
+    with reading(db) as register:
         found = register.head()
         where = register.location
     at = utc_text(utc_now())
@@ -655,7 +655,7 @@ def new_key(output: str) -> None:
 @db_option
 def log(lot: str | None, as_json: bool, db: str | None) -> None:
     """List the audit events (who, when in UTC, what)."""
-    with opened(db, read_only=True) as register:
+    with reading(db) as register:
         events = register.events(lot.strip() if lot else None)
     if as_json:
         emit_json([e.to_dict() for e in events])

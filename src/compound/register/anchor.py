@@ -57,12 +57,7 @@ class Head:
 
 def head(conn: Any) -> Head | None:
     """The last event's number and hash (None for an empty trail)."""
-    import sqlalchemy as sa
-
-    from compound.register import schema
-
-    row = conn.execute(sa.select(schema.events.c.seq, schema.events.c.hash)
-                       .order_by(schema.events.c.seq.desc()).limit(1)).first()
+    row = query.rows(conn, "head").first()
     return Head(row.seq, row.hash) if row else None
 
 

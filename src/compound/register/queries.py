@@ -92,5 +92,6 @@ BUILDERS: Final[dict[str, Callable[..., sa.Select[Any]]]] = {
     "event_by_hash": lambda hash_: sa.select(_e.c.seq).where(_e.c.hash == hash_),
     "event_hash": lambda seq: sa.select(_e.c.hash).where(_e.c.seq == seq),
     "last_seq": lambda: sa.select(sa.func.max(_e.c.seq)),
+    "head": lambda: sa.select(_e.c.seq, _e.c.hash).order_by(_e.c.seq.desc()).limit(1),
 }
 """Name -> builder; its parameters are named as :data:`statements.MARKERS` names them."""

@@ -114,6 +114,7 @@ def compile_all() -> dict[str, tuple[Any, ...]]:
     out["ingredient_id"] = _entry(reading.ingredient_id_query(m["number"]), m)
     out["ingredient"] = _entry(reading.ingredient_query(m["number"]), m)
     out["ingredients"] = _entry(reading.INGREDIENTS_QUERY, m)
+    out["history"] = _entry(reading.history_query(None), m)
     out["history_of"] = _entry(reading.history_query(m["subject"]), m)
     out["components_of"] = _entry(reading.components_query(m["lot_id"]), m)
     out["dispensings_of"] = _entry(

@@ -1439,6 +1439,23 @@ STATEMENTS: Final[dict[str, Any]] = {'schema_version': ('SELECT max(schema_versi
                   'received_by',
                   'recorded_at'),
                  ('', '', '', '', '', 'date', 'bool', '', '', '', '', '', '', 'date', '', '')),
+ 'history': ('SELECT events.seq, events.at_utc, events.actor, events.station, events.action, '
+             'events.subject, events.payload, events.prev_hash, events.hash, events.mac, '
+             'events.plan_sha256 \n'
+             'FROM events ORDER BY events.seq',
+             (),
+             ('seq',
+              'at_utc',
+              'actor',
+              'station',
+              'action',
+              'subject',
+              'payload',
+              'prev_hash',
+              'hash',
+              'mac',
+              'plan_sha256'),
+             ('', '', '', '', '', '', '', '', '', '', '')),
  'history_of': ('SELECT events.seq, events.at_utc, events.actor, events.station, events.action, '
                 'events.subject, events.payload, events.prev_hash, events.hash, events.mac, '
                 'events.plan_sha256 \n'
@@ -1893,4 +1910,10 @@ STATEMENTS: Final[dict[str, Any]] = {'schema_version': ('SELECT max(schema_versi
                 (('seq_1', 'seq', None),),
                 ('hash',),
                 ('',)),
- 'last_seq': ('SELECT max(events.seq) AS max_1 \nFROM events', (), ('column_0',), ('',))}
+ 'last_seq': ('SELECT max(events.seq) AS max_1 \nFROM events', (), ('column_0',), ('',)),
+ 'head': ('SELECT events.seq, events.hash \n'
+          'FROM events ORDER BY events.seq DESC\n'
+          ' LIMIT :param_1 OFFSET :param_2',
+          (('param_1', None, 1), ('param_2', None, 0)),
+          ('seq', 'hash'),
+          ('', ''))}
