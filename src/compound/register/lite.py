@@ -2,10 +2,11 @@
 
 ``lots list`` (and ``--json``, ``--status``, ``--expiring``, ``--ingredients``),
 ``lots show``, ``audit verify`` (and ``audit head``, ``audit log``) on an SQLite register
-start ~0.3 s sooner this way (issue 13: SQLAlchemy's import was most of their start-up). The SQL is the register's own,
-compiled from its SQLAlchemy statements (:mod:`compound.register.statements_sqlite`); the
-results are built by the same functions (:mod:`compound.register.rows`, and ``audit.verify``
-itself through :mod:`compound.register.query`), so both ways print the same bytes.
+start ~0.3 s sooner this way (issue 13: SQLAlchemy's import was most of their start-up).
+The SQL is the register's own, compiled from its SQLAlchemy statements
+(:mod:`compound.register.statements_sqlite`); the results are built by the same functions
+(:mod:`compound.register.rows`, and ``audit.verify`` itself through
+:mod:`compound.register.query`), so both ways print the same bytes.
 
 Only a register this reader can take as it is opens here: a file (named by its path or a
 plain ``sqlite:///`` URL) at the schema version it reads. Anything else (a PostgreSQL URL,
