@@ -191,3 +191,27 @@ async def test_the_scrollbar_comes_and_goes_in_the_layout_of_the_content(layouts
             # "g": the hint is the field's help again (its height changes), the pane was clear.
             assert len(layouts) == 1, key
         assert results.plan is not None
+
+
+async def test_a_part_of_the_results_is_measured_once_per_content(monkeypatch):
+    # Measuring wraps the text (the working is long): the pane measures its parts to place its
+    # scrollbar, the screen's layout asks again, at the same width.
+    measured: list[tuple[str, int]] = []
+    measure = Static.get_content_height
+
+    def counted(static, container, viewport, width):
+        if (static.id or "").startswith("capsules-") and not (static.id or "").endswith("-hint"):
+            measured.append((static.id or "", width))
+        return measure(static, container, viewport, width)
+
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        await pilot.press("enter", "backspace", "g")  # the results' scrollbar made, once
+        await pilot.pause()
+        monkeypatch.setattr(Static, "get_content_height", counted)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#capsules-results", PlanResults).plan is not None
+        assert measured and len(measured) == len({part for part, _ in measured})  # once each

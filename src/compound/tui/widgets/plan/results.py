@@ -231,7 +231,26 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 class _Part(SizedByLayout, Static):
-    """A section of the results pane; its height follows its content."""
+    """A section of the results pane; its height follows its content.
+
+    Its height at a width is measured once per content: the pane measures it to place its
+    scrollbar (:meth:`PlanResults._fit_scrollbar`), then the screen's layout asks again
+    (measuring wraps the text: the working is the longest).
+    """
+
+    def __init__(self, *, id: str, classes: str) -> None:  # noqa: A002 (Textual's name)
+        super().__init__(id=id, classes=classes)
+        self._heights: dict[int, int] = {}
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        self._heights = {}
+        super().update(content, layout=layout)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().get_content_height(container, viewport, width)
+        return height
 
 
 class PlanResults(SizedByLayout, VerticalScroll):
@@ -278,7 +297,8 @@ class PlanResults(SizedByLayout, VerticalScroll):
         did on most keystrokes). If this guess were wrong, Textual's check after the layout
         would still correct it."""
         gutter = self.styles.gutter  # padding and border (not a region look-up: see _Compositor)
-        content = Size(self.size.width - gutter.width, self.size.height - gutter.height)
+        outer = self.outer_size
+        content = Size(outer.width - gutter.width, outer.height - gutter.height)
         # The children's width: the scrollbar's column is kept, shown or not (CSS).
         inner = Size(content.width - self.styles.scrollbar_size_vertical, content.height)
         if not content or inner.width <= 0 or self.show_horizontal_scrollbar:
