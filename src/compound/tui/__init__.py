@@ -11,12 +11,11 @@ importing Textual, for the CLI's ``--help``."""
 
 
 def run(screen: str = "formulate") -> None:
-    """Open the TUI on ``screen``. The catalog is read right after the first paint (not before
-    it): a broken one closes the app and is raised here, once the terminal is restored, as a
-    CatalogError (exit 5 with its message via compound.cli.main), not a traceback."""
+    """Open the TUI on ``screen``. A broken catalog fails here, before the screen is taken over."""
+    from compound.tui import forms
+
+    forms.preflight()  # raises CatalogError (exit 5 via compound.cli.main), not a traceback
+
     from compound.tui.app import CompoundApp
 
-    app = CompoundApp(screen)
-    app.run()
-    if app.catalog_error is not None:
-        raise app.catalog_error
+    CompoundApp(screen).run()

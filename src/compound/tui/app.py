@@ -23,7 +23,6 @@ from textual.events import Event, Key, Resize
 from textual.message import Message
 from textual.screen import Screen
 
-from compound.errors import CompoundError
 from compound.tui import forms, store
 from compound.tui.messages import LotSaved
 from compound.tui.screens.calculator import CalculatorScreen
@@ -131,10 +130,6 @@ class CompoundApp(App[None]):
         self._held_keys: list[Key] | None = [] if screen == "formulate" else None
         """Keys typed while Formulate's first form is built (a pharmacist who starts typing at
         once): handed on, in order, once its first field has the cursor. None: not holding."""
-        self.catalog_checked = asyncio.Event()
-        """Set once the catalog has been read for the forms (after the first paint), or has failed."""
-        self.catalog_error: CompoundError | None = None
-        """A broken catalog: the app exits (code 5) and :func:`compound.tui.run` raises this."""
         self._stylesheet: str | None = STYLESHEET.read_text(encoding="utf-8")
         """compound.tcss, until it is added to the app's stylesheet."""
 
@@ -161,7 +156,6 @@ class CompoundApp(App[None]):
         self.call_after_refresh(self._first_painted)
 
     def _first_painted(self) -> None:
-        self._read_catalog()
         self.load_stylesheet()
         # Warm up after the first paint and, on Formulate, after its first form is built, so
         # that neither competes with it.
@@ -196,27 +190,10 @@ class CompoundApp(App[None]):
         async with super().run_test(headless=headless, size=size, tooltips=tooltips,
                                     notifications=notifications,
                                     message_hook=message_hook) as pilot:
-            await asyncio.wait_for(self.catalog_checked.wait(), timeout=60)
-            if isinstance(self.screen, CalculatorScreen) and self.catalog_error is None:
+            if isinstance(self.screen, CalculatorScreen):
                 await asyncio.wait_for(self.first_form_built.wait(), timeout=60)
                 await pilot.pause()
             yield pilot
-
-    @work(thread=True, group="catalog")
-    def _read_catalog(self) -> None:
-        """Read every catalog value the forms need (:func:`forms.preflight`: files, so in a
-        thread) after the first paint, not before it; the first form waits for it."""
-        try:
-            forms.preflight()
-        except CompoundError as exc:
-            self.call_from_thread(self._catalog_failed, exc)
-            return
-        self.call_from_thread(self.catalog_checked.set)
-
-    def _catalog_failed(self, error: CompoundError) -> None:
-        self.catalog_error = error
-        self.catalog_checked.set()
-        self.exit(return_code=5)
 
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:

@@ -3,7 +3,7 @@
 The forms are data (:mod:`.spec`); the TUI renders them and calls the plan
 function the CLI calls, so it never does arithmetic of its own and accepts and
 refuses exactly what the command line does. Nothing here imports Textual: the
-specs can be tested, and the catalog read in a worker thread, without the app.
+specs can be tested, and the catalog read, before the app starts.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ def by_key(key: str) -> FormSpec:
 
 
 def preflight() -> None:
-    """Read every catalog value the forms need, so a broken catalog fails before a form is built.
+    """Read every catalog value the forms need, so a broken catalog fails before the app starts.
 
-    The app calls it in a worker right after its first paint (the first form waits for it).
-    Raises :class:`~compound.errors.CatalogError`: the app closes and
-    :func:`compound.tui.run` raises it (exit 5 from the CLI), not a traceback.
+    Raises :class:`~compound.errors.CatalogError` (exit 5 from the CLI) rather
+    than a traceback inside the running app.
     """
     for form in FORMS:
         for spec in form.fields:

@@ -1,54 +1,41 @@
 """Catalog-driven choices and the fields every form shares (the CLI's source/common options).
 
 Defaults and choices are read from the catalog (rules.toml, capsule_sizes.csv,
-balances.csv, ...) when the form is built, never written here as numbers. The catalog
-loader (tomllib, csv) is imported when a value is first read, not with these specs, so the
-TUI's first frame needs neither; :func:`compound.tui.forms.preflight` reads it all in a
-worker right after that frame, before the first form is built.
+balances.csv, ...) when the form is built, never written here as numbers. Only the
+catalog loader is imported (not the planning modules, which bring pint and numpy), so
+:func:`compound.tui.forms.preflight` reads the catalog before the app starts for a few ms.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from compound.catalog import loader
+from compound.catalog.loader import rule
 from compound.tui.forms.spec import Choices, FieldSpec
-
-
-def table(name: str) -> tuple[dict[str, str], ...]:
-    from compound.catalog import loader
-
-    return loader.table(name)
-
-
-def rule(section: str) -> dict[str, Any]:
-    from compound.catalog.loader import rule as read
-
-    return read(section)
 
 
 def capsule_sizes() -> Choices:
     return tuple((f"#{r['key']} ({r['volume_ml']} mL)", r["key"])
-                 for r in table("capsule_sizes"))
+                 for r in loader.table("capsule_sizes"))
 
 
 def balances() -> Choices:
-    return tuple((r.get("name") or r["key"], r["key"]) for r in table("balances"))
+    return tuple((r.get("name") or r["key"], r["key"]) for r in loader.table("balances"))
 
 
 def fillers() -> Choices:
     """Filler keys and aliases: the suggestions for the filler field."""
     names: list[str] = []
-    for row in table("excipients"):
+    for row in loader.table("excipients"):
         names += [row["key"], *(a.strip() for a in row.get("aliases", "").split(";") if a.strip())]
     return tuple((n, n) for n in names)
 
 
 def vehicles() -> Choices:
-    return tuple((r.get("name") or r["key"], r["key"]) for r in table("vehicles"))
+    return tuple((r.get("name") or r["key"], r["key"]) for r in loader.table("vehicles"))
 
 
 def products() -> Choices:
-    rows = table("products")
+    rows = loader.table("products")
     return (("Default for the source", ""),
             *((r["key"], r["key"]) for r in rows))  # the key, as --product takes it
 

@@ -118,9 +118,6 @@ class CalculatorScreen(Screen[None]):
             if self._opened:
                 return
             self.app.load_stylesheet()  # type: ignore[attr-defined]  # already, after the first frame
-            await self.app.catalog_checked.wait()  # type: ignore[attr-defined]  # the forms' values
-            if self.app.catalog_error is not None:  # type: ignore[attr-defined]  # the app exits
-                return
             tabs = TabbedContent(id="forms")
             for spec in forms.FORMS:
                 tabs.compose_add_child(TabPane(spec.title, Horizontal(
