@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+from rich.style import Style
 from textual.app import App
 from textual.widgets import Footer, Header, Input, TabbedContent
 
@@ -21,6 +22,15 @@ from compound.tui.messages import PlanCalculated
 from compound.tui.screens.calculator import CalculatorScreen
 from compound.tui.widgets.plan import PlanField, PlanForm
 from test_tui_app import amounts, posted, text_of
+
+
+def top_line(app: CompoundApp) -> list[tuple[str, object]]:
+    """The screen's first line as seen: each cell's character and style, a blank's background
+    only (its foreground colour is not seen; links and meta, such as click actions, neither)."""
+    strip = app.screen._compositor.render_strips()[0]
+    return [(char, style.clear_meta_and_links() if char != " " else style.bgcolor)
+            for segment in strip for char in segment.text
+            for style in [segment.style or Style()]]
 
 
 class Watched(CompoundApp):
@@ -37,6 +47,7 @@ class Watched(CompoundApp):
         self.first_frame = [type(w).__name__ for w in screen.walk_children()]
         assert isinstance(screen, CalculatorScreen)
         self.first_frame_text = str(screen.query_one("#forms-loading").render())
+        self.first_top_line = top_line(self)
 
 
 async def test_the_first_frame_is_the_shell_and_the_first_form_follows_unasked():
@@ -44,7 +55,7 @@ async def test_the_first_frame_is_the_shell_and_the_first_form_follows_unasked()
     async with App.run_test(app, size=(100, 30)) as pilot:  # Textual's: no wait for the form
         await pilot.pause()
         assert app.first_frame is not None
-        assert "Header" in app.first_frame
+        assert "ShellHeader" in app.first_frame and "Header" not in app.first_frame
         assert not {"TabbedContent", "Footer", "PlanForm", "PlanField"} & set(app.first_frame)
         assert app.first_frame_text == "Loading the capsules form…"
 
@@ -53,6 +64,12 @@ async def test_the_first_frame_is_the_shell_and_the_first_form_follows_unasked()
         screen = app.screen
         assert not screen.query("#forms-loading")
         assert screen.query_one(Header) and screen.query_one(Footer)
+        assert not screen.query("ShellHeader")
+        # The shell's one-widget header looks like Textual's Header that replaces it: the same
+        # characters in the same places, in the same colours.
+        assert "⭘" in "".join(char for char, _ in app.first_top_line)
+        assert "compound — LDN compounding" in "".join(char for char, _ in app.first_top_line)
+        assert app.first_top_line == top_line(app)
         form = screen.query_one("#capsules-form", PlanForm)
         assert len(form.query(PlanField)) == len(forms.CAPSULES.fields) + len(DATING)
         assert app.focused is screen.query_one("#capsules-strength")

@@ -8,8 +8,9 @@ inputs it was not computed from. With a compounding date the plan gets its
 BUD; ingredient lots named are read from the register in a worker, and
 ctrl+s saves the plan as a lot (also in a worker).
 
-The first paint shows the header and a line that says the form is loading; the
-tab strip, the footer and the form follow right after it (:meth:`_open`), so the
+The first paint shows a one-widget look-alike of the header (:class:`ShellHeader`) and a
+line that says the form is loading; Textual's Header, the tab strip, the footer and the form
+follow right after it (:meth:`_open`), so the
 first frame waits neither for the planning modules (pint, numpy) nor for styling
 the form's ~300 widgets. Keys typed in that moment are held by the app and handed
 to the form, in the order typed, once its first field has the cursor
@@ -32,7 +33,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import MountError, Widget
-from textual.widgets import Checkbox, Header, Input, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from compound.errors import CompoundError, InputError
 from compound.tui import forms, store
@@ -46,6 +47,7 @@ from compound.tui.messages import (
 )
 from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.sign import AS_OF, BY, CHECKED_BY, LATE_REASON, SignModal, in_words
+from compound.tui.widgets.shell import ShellHeader
 
 SAVE_ASKS = (BY, CHECKED_BY, AS_OF, LATE_REASON)
 """The save dialog: initials, and a late entry's date and reason (``plan … --save --as-of``)."""
@@ -94,7 +96,7 @@ class CalculatorScreen(Screen[None]):
         """The tabs, the footer and the first form are up."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ShellHeader()
         yield Static(f"Loading the {forms.FORMS[0].title.lower()} form…", id="forms-loading",
                      classes="plan-loading")
 
@@ -112,7 +114,7 @@ class CalculatorScreen(Screen[None]):
         after-refresh callback), and put the cursor in the form. The tab strip and the footer
         cost about as much as the rest of the first frame; the other tabs' forms are built
         when first opened."""
-        from textual.widgets import Footer, TabbedContent, TabPane
+        from textual.widgets import Footer, Header, TabbedContent, TabPane
 
         async with self._opening:
             if self._opened:
@@ -122,14 +124,16 @@ class CalculatorScreen(Screen[None]):
             for spec in forms.FORMS:
                 tabs.compose_add_child(TabPane(spec.title, Horizontal(
                     id=f"{spec.key}-panel", classes="plan-panel"), id=spec.key))
-            footer = Footer()
-            tabs.display = footer.display = False  # shown with the first form, in one frame
+            header, footer = Header(), Footer()
+            # Shown with the first form, in one frame, in place of the shell's lines.
+            header.display = tabs.display = footer.display = False
+            shell = self.query_one(ShellHeader)
             loading = self.query_one("#forms-loading")
-            await self.mount(tabs, footer, before=loading)
+            await self.mount(header, tabs, footer, before=loading)
             form = await self._build(forms.FORMS[0].key)
-            tabs.display = footer.display = True
-            loading.display = False
-            await loading.remove()
+            header.display = tabs.display = footer.display = True
+            shell.display = loading.display = False
+            await self.remove_children([shell, loading])
             self._opened = True
             if self.focused is None:
                 form.fields()[0].control.focus()
