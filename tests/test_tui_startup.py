@@ -164,4 +164,7 @@ def test_the_first_paint_needs_neither_the_planning_modules_nor_pint_nor_numpy()
     loaded = set(json.loads(out.stdout))
     assert "compound.tui.forms.shared" in loaded and "compound.catalog.loader" in loaded
     assert not {"pint", "numpy", "compound.core.units", "compound.tui.widgets.plan"} & loaded
+    # Nor what only a calculation or a save needs: imported after the first frame.
+    assert not {"compound.tui.store", "compound.tui.messages", "compound.tui.screens.error",
+                "compound.tui.screens.sign", "compound.tui.forms.dating"} & loaded
     assert not [m for m in loaded if m.startswith("compound.planning")]

@@ -23,14 +23,14 @@ from textual.events import Event, Key, Resize
 from textual.message import Message
 from textual.screen import Screen
 
-from compound.tui import forms, store
-from compound.tui.messages import LotSaved
+from compound.tui import forms
 from compound.tui.screens.calculator import CalculatorScreen
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
     from compound.register import LotSummary
+    from compound.tui.messages import LotSaved
 
 
 def styled(made: Screen) -> Screen:
@@ -202,9 +202,11 @@ class CompoundApp(App[None]):
         first paint does without. Then read the Lots table's first page (an existing register,
         read-only), unless Lots is already up."""
         import compound.register.lots  # noqa: F401
+        from compound.tui import store
 
-        for module in ("lots", "stability", "titrate", "batch", "labels", "help"):
+        for module in ("lots", "stability", "titrate", "batch", "labels", "help", "error", "sign"):
             importlib.import_module(f"compound.tui.screens.{module}")
+        importlib.import_module("compound.tui.forms.dating")
         if self.first_screen != "lots":
             from compound.tui.screens.lots import FIRST_PAGE
 

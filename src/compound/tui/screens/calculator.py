@@ -36,27 +36,27 @@ from textual.widget import MountError, Widget
 from textual.widgets import Checkbox, Input, Select, Static
 
 from compound.errors import CompoundError, InputError
-from compound.tui import forms, store
-from compound.tui.forms import dating
-from compound.tui.messages import (
-    CalculationFailed,
-    CalculationRequested,
-    LotSaved,
-    PlanCalculated,
-    PlanRefused,
-)
-from compound.tui.screens.error import ErrorModal
-from compound.tui.screens.sign import AS_OF, BY, CHECKED_BY, LATE_REASON, SignModal, in_words
+from compound.tui import forms
 from compound.tui.widgets.shell import ShellHeader
 
-SAVE_ASKS = (BY, CHECKED_BY, AS_OF, LATE_REASON)
-"""The save dialog: initials, and a late entry's date and reason (``plan … --save --as-of``)."""
+# Imported where used, after the first frame (issue 12): the dating fields, the messages, the
+# error and sign dialogs and the register's front door (compound.tui.store); the warm-up
+# imports them with the other screens.
 
 if TYPE_CHECKING:
     from textual.widgets import TabbedContent
 
     from compound.register import IngredientLot
+    from compound.tui.messages import CalculationRequested
+    from compound.tui.screens.sign import Ask
     from compound.tui.widgets.plan import PlanForm, PlanResults
+
+
+def save_asks() -> tuple[Ask, ...]:
+    """The save dialog: initials, and a late entry's date and reason (``plan … --save --as-of``)."""
+    from compound.tui.screens.sign import AS_OF, BY, CHECKED_BY, LATE_REASON
+
+    return (BY, CHECKED_BY, AS_OF, LATE_REASON)
 
 
 class _Compositor(Compositor):
@@ -177,6 +177,8 @@ class CalculatorScreen(Screen[None]):
             self.active_form.submit()
 
     def on_calculation_requested(self, event: CalculationRequested) -> None:
+        from compound.tui.forms import dating
+
         numbers = dating.lot_numbers(event.values)
         pane = self._panes.get(event.form)
         if (pane is not None and pane.plan is not None and not numbers
@@ -195,6 +197,8 @@ class CalculatorScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="ingredient-lots")
     def _read_lots(self, event: CalculationRequested, numbers: list[str], generation: int) -> None:
+        from compound.tui import store
+
         try:
             found = store.ingredient_lots(numbers)
         except CompoundError as exc:
@@ -203,6 +207,9 @@ class CalculatorScreen(Screen[None]):
         self.app.call_from_thread(self._finish, event, found, generation)
 
     def _finish(self, event: CalculationRequested, lots: list[IngredientLot], generation: int) -> None:
+        from compound.tui.forms import dating
+        from compound.tui.messages import PlanCalculated, PlanRefused
+
         if generation != self._generation:  # the inputs changed while the lots were read
             return
         spec = forms.by_key(event.form)
@@ -224,6 +231,10 @@ class CalculatorScreen(Screen[None]):
         return self._panes[form]
 
     def _failed(self, form: str, error: CompoundError) -> None:
+        from compound.tui.forms import dating
+        from compound.tui.messages import CalculationFailed
+        from compound.tui.screens.error import ErrorModal
+
         self._results(form).clear("Not calculated: see the message.")
         self.post_message(CalculationFailed(form, error))
         words = partial(forms.by_key(form).in_tui_words, extra=dating.DATING)
@@ -257,12 +268,16 @@ class CalculatorScreen(Screen[None]):
         assert plan is not None and bud is not None
         detail = (f"{plan.kind}: BUD {bud.beyond_use_date}, from "
                   f"{', '.join(lot.lot_number for lot in results.ingredient_lots)}")
-        self.app.push_screen(SignModal("Save as a lot (quarantine)", detail, SAVE_ASKS,
+        from compound.tui.screens.sign import SignModal
+
+        self.app.push_screen(SignModal("Save as a lot (quarantine)", detail, save_asks(),
                                        verb="Save"),
                              partial(self._save, form, self._generation))
 
     def _failed_save(self, form: str, error: CompoundError,
                      words: Callable[[str], str] = str) -> None:
+        from compound.tui.screens.error import ErrorModal
+
         self.app.push_screen(ErrorModal(error, words), lambda _: self._focus_field(form, error))
 
     def _save(self, form: str, generation: int, signed: dict[str, str] | None) -> None:
@@ -273,17 +288,22 @@ class CalculatorScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="save-lot")
     def _save_worker(self, form: str, results: PlanResults, signed: dict[str, str]) -> None:
+        from compound.tui import store
+        from compound.tui.screens.sign import in_words
+
         assert results.plan is not None and results.bud is not None
         try:
             number = store.save_lot(results.plan, results.bud, results.ingredient_lots,
                                     by=signed["by"], checked_by=signed.get("checked_by"),
                                     as_of=signed["as_of"], reason=signed["reason"])
         except CompoundError as exc:
-            self.app.call_from_thread(self._failed_save, form, exc, in_words(SAVE_ASKS))
+            self.app.call_from_thread(self._failed_save, form, exc, in_words(save_asks()))
             return
         self.app.call_from_thread(self._saved, form, results, number)
 
     def _saved(self, form: str, results: PlanResults, number: str) -> None:
+        from compound.tui.messages import LotSaved
+
         results.saved(number)
         self.post_message(LotSaved(form, number))
         self.notify(f"Saved as lot {number}, in quarantine.", title="Lot saved")
