@@ -81,7 +81,8 @@ def round_sig(x: npt.ArrayLike, sig: int = SIGNIFICANT_FIGURES) -> npt.NDArray[n
     scale_up = _POWERS_OF_TEN[np.minimum(digits[pos], _BEYOND)]
     res[pos] = np.round(v[pos] * scale_up) / scale_up
     scale_down = _POWERS_OF_TEN[np.minimum(-digits[~pos], _BEYOND)]
-    res[~pos] = np.round(v[~pos] / scale_down) * scale_down
+    with np.errstate(over="ignore"):  # a value near the float maximum rounds to inf, as the scalar rule says
+        res[~pos] = np.round(v[~pos] / scale_down) * scale_down
     out[finite] = res
     return out
 
