@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import sqlalchemy as sa
 
 from compound.errors import RegisterError
+from compound.register import location
 from compound.register.location import BUSY_TIMEOUT_MS, database_url  # noqa: F401 (re-exported)
 
 # Any constant: the key of the one advisory lock that serialises writers on PostgreSQL.
@@ -100,28 +101,19 @@ def _unusable(exc: sa.exc.DBAPIError, engine: sa.Engine, *,
               committing: bool = False) -> RegisterError:
     # Drivers (psycopg) add lines of detail: the first says what happened.
     reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
-    if "not a database" in reason:  # SQLite on a file that is something else (text, a PDF, ...)
-        where = unquote(str(engine.url.database).removeprefix("file:"))  # a read-only URI
-        return RegisterError(f"{where} is not a register: {reason}.",
-                             hint="Point --db or COMPOUND_DB at a register file, or at a new "
-                                  "file to start one.")
-    if "locked" in reason or "busy" in reason:
-        return RegisterError(
-            f"the register is busy: another station or process kept it locked for more than "
-            f"{BUSY_TIMEOUT_MS // 1000} s. Nothing was saved.", hint="Try again in a moment.")
+    where = unquote(str(engine.url.database).removeprefix("file:"))  # a read-only URI
+    lost = None
     if exc.connection_invalidated and committing:
-        return RegisterError(
+        lost = RegisterError(
             f"the connection to the register's database was lost while saving ({reason}): "
             "the change may or may not have been saved.",
             hint="Look before trying again: compound lots list / lots show (or audit log).")
-    if exc.connection_invalidated:
-        return RegisterError(
+    elif exc.connection_invalidated:
+        lost = RegisterError(
             f"the connection to the register's database was lost ({reason}). Nothing was saved.",
             hint="The server may have restarted: try again in a moment; every earlier save is "
                  "kept.")
-    return RegisterError(f"the register database cannot be used: {reason}. Nothing was saved.",
-                         hint="Check the path or URL given by --db or COMPOUND_DB, its "
-                              "permissions, and that the database server is running.")
+    return location.unusable(reason, where, lost=lost)
 
 
 def _unreadable(exc: sa.exc.DatabaseError) -> bool:

@@ -109,20 +109,8 @@ class Connection:
 
 
 def _unusable(exc: sqlite3.Error, path: Path) -> RegisterError:
-    """As :func:`compound.register.db._unusable` words a failed read."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "not a database" in reason:
-        return RegisterError(f"{path} is not a register: {reason}.",
-                             hint="Point --db or COMPOUND_DB at a register file, or at a new "
-                                  "file to start one.")
-    if "locked" in reason or "busy" in reason:
-        return RegisterError(
-            f"the register is busy: another station or process kept it locked for more than "
-            f"{location.BUSY_TIMEOUT_MS // 1000} s. Nothing was saved.",
-            hint="Try again in a moment.")
-    return RegisterError(f"the register database cannot be used: {reason}. Nothing was saved.",
-                         hint="Check the path or URL given by --db or COMPOUND_DB, its "
-                              "permissions, and that the database server is running.")
+    return location.unusable(reason, str(path))
 
 
 class Reader:

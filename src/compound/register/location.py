@@ -78,3 +78,25 @@ def read_only_mode(path: Path) -> str:
             "without write access to its folder cannot see.",
             hint="Ask the pharmacy for a copy taken after compound was closed on every station.")
     return "immutable=1"
+
+
+def unusable(reason: str, where: str, *, lost: RegisterError | None = None) -> RegisterError:
+    """What a failed database call tells the pharmacist, from the driver's first line
+    ``reason``: both readers (SQLAlchemy's and the standard library's) word it alike.
+
+    ``where``: the register file, for SQLite's "not a database"; ``lost``: what to say when
+    it is neither that nor a lock, because the server connection dropped (SQLAlchemy's path).
+    """
+    if "not a database" in reason:  # SQLite on a file that is something else (text, a PDF, ...)
+        return RegisterError(f"{where} is not a register: {reason}.",
+                             hint="Point --db or COMPOUND_DB at a register file, or at a new "
+                                  "file to start one.")
+    if "locked" in reason or "busy" in reason:
+        return RegisterError(
+            f"the register is busy: another station or process kept it locked for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} s. Nothing was saved.", hint="Try again in a moment.")
+    if lost is not None:
+        return lost
+    return RegisterError(f"the register database cannot be used: {reason}. Nothing was saved.",
+                         hint="Check the path or URL given by --db or COMPOUND_DB, its "
+                              "permissions, and that the database server is running.")
