@@ -206,7 +206,6 @@ class Reader:
             totals = {i: float(t) for i, t in conn.run("dispensed_totals").all()}
             yield from rows.lots_json(_pages(conn, "json", today, status, days), totals, today)
 
-
     def head(self) -> Head | None:
         """The audit chain's last event (number and hash)."""
         with self._read() as conn:
