@@ -32,21 +32,8 @@ Targets: issue 12, a batch as a whole process ≤ 2 × the whole-process pyarrow
 the ``distinct`` file ≤ 4 × that floor in ≤ 600 MB; issue 4, planning ≤ 3 × bare numpy. The
 machine is shared: read medians and ranges, and the load average printed with them.
 
-Measured (2 cores, 2026-12-07, ``--rows 1000000 --scenario typical``): at 06:31 UTC, load
-4.3–5.1, with the child running ``run_batch`` alone (pyarrow then imports pandas): whole
-processes 3.53× (2.68–5.37) the pyarrow process, compound 3.05 s (2.91–4.29), peak 384 MB,
-``--runs 3``. At 07:04, load 6.3–8.6, the child running the command, after the block keys'
-table (assembling the lines 0.26 → 0.13 s CPU in process): 3.34× (3.13–4.29), pyarrow 1.70 s
-(1.27–2.13), compound 5.96 s (5.32–6.83), peak 331 MB (322–343), ``--runs 5``. At such loads
-both processes wait for a core most of the time: CPU (user + system) is steadier, about 1.3–2.0 s
-for the command against 0.5–0.6 s for the pyarrow process.
-
-``--rows 1000000 --scenario distinct --runs 3`` (455,854 distinct prescriptions): at 06:31 UTC,
-load 4.3, ``run_batch`` alone: compound 5.74 s (5.71–6.49), pyarrow 0.78 s (0.74–1.16), 7.3×
-(5.6–7.8), peak 590 MB (562–610). At 07:25, load 2.4–3.5, the command, after planning's
-dictionary forms, the amount cache and constant columns joined once: compound 4.58 s
-(3.93–4.89), pyarrow 0.55 s (0.40–0.55), 8.3× (7.2–12.3), peak 560 MB (544–562); planning
-alone 2.11 s, grouping 0.21 s. The 4× target is not met.
+Figures: README.md, Development → Performance (the commit, the machine's load and the
+command with each).
 """
 
 from __future__ import annotations

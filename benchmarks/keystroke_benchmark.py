@@ -24,21 +24,8 @@ Two measurements, each printed for ``--repeat`` runs (a fresh app each), medians
 
 One frame at 60 Hz is 16.7 ms.
 
-Figures (Dec 7 2026, shared two-core machine at load 0.4-1.1; ``--repeat 1 --keystrokes 20``
-run 3 times, alternating with the tree before the keystroke work, 2b5af53; medians of each
-run, the range across runs; CPU ms from key to last frame, 100x30):
-
-=====================================  =====================  =====================  =======
-key                                    before (2b5af53)       after (d6ac5ed)        layouts
-=====================================  =====================  =====================  =======
-Enter                                  50.4 (49.5-51.9)       25.1 (24.9-31.2)       3 → 1
-a character that clears the results    27.2 (27.1-28.4)       14.3 (14.3-17.4)       3 → 1
-a character into a clear form          11.1 (10.6-11.1)       4.4 (4.1-4.6)          1 → 0
-=====================================  =====================  =====================  =======
-
-Wall: Enter 100 ms (100-109) → 54 ms (46-54); 80x24, one run: Enter 58.7 → 26.5 ms CPU. At
-load 2.0-4.4 (920a1b7): Enter 61.0 → 37.0 ms CPU. The pilot's view: repainted 66-77 ms after
-Enter before, 51-66 ms after (its own pause ~31 ms).
+Figures: README.md, Development → Performance (the commit, the machine's load and the
+command with each).
 """
 
 from __future__ import annotations

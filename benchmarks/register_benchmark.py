@@ -12,14 +12,15 @@ high-water mark from ``wait4``):
 
 * ``compound audit verify`` (issue 13: linear, ≤ 30 s and ≤ 200 MB at 100,000 lots);
 * ``compound lots list --json`` (≤ 2 s and ≤ 150 MB at 100,000 lots; on SQLite it reads with
-  the standard library, no SQLAlchemy import: Dec 7 2026, 100,000 lots, 3 runs at load ~4.2,
-  1.06 s median (0.98–2.54), ~1.0 s CPU, 32 MB, against 1.50 s (1.32–2.02), ~1.33 s CPU, 51 MB
-  for the commit before, same file, output identical);
+  the standard library, no SQLAlchemy import);
 * ``compound lots list --status released`` and ``--expiring 7d`` (filtered in SQL);
 * ``compound plan capsules … --save`` into the full register (flat at any size);
 * the register file's size per lot (≤ 5 KB).
 
 Register writes are dated by the real clock, so the lots are compounded today.
+
+Figures: README.md, Development → Performance (the commit, the machine's load and the
+command with each).
 """
 
 from __future__ import annotations

@@ -28,13 +28,8 @@ two fresh copies of this checkout's ``src/compound`` and ``data/`` put first on 
 whatever ``__pycache__`` the checkout holds: "compiled" (bytecode written once beforehand)
 and "source" (none, never written). Third-party packages are as installed (compiled).
 
-Measured for ``compound batch`` (2 rows), 2026-12-07, ``--runs 5``: at 06:35 UTC, load 3.4–3.8,
-compiled 0.458 s (0.327–0.672), CPU 0.373 s against the floor's 0.359 s / 0.332 s; at 07:07,
-load 9–10, after a one-block file stopped starting threads and importing concurrent.futures,
-importlib.resources and secrets: 1.495 s (0.929–1.894), CPU 0.404 s against the floor's
-1.252 s / 0.393 s. Wall time at those loads is mostly waiting for a core. The same 2-row
-command against the session's starting code, 20 interleaved runs at load 10, CPU median
-0.409 -> 0.387 s (the floor 0.374 s). A quiet machine printed 0.381 s (0.340–0.480) before.
+Figures: README.md, Development → Performance (the commit, the machine's load and the
+command with each).
 """
 
 from __future__ import annotations

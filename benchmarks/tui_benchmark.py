@@ -30,33 +30,12 @@ Measured (issue 12's targets in brackets):
 4. ``compound --screen lots``: process start → the Lots table's first rows painted, in fresh
    headless interpreters (medians and ranges of ``--repeat``).
 
-First paint (part 1), Dec 7 2026, ``--lots 1000 --repeat 7`` at load average 3.7, at ae869c1
-(stylesheet after the first frame, no start-up reparses): compound 299 ms best, 519 median
-(299–638) against the bare app's 275, 350 median (275–513): 1.09 × best to best, 1.48 ×
-median to median; CPU 244 ms, 289 median (244–386) against 198, 212 median (198–279): 1.23 × /
-1.36 ×; first form painted and focused 1153 ms best, 1488 median. Before (568cf68), on a
-quiet machine (load 0.7, ``--repeat 5``): 307 ms (307–405) against 212 (212–303), 1.44 × wall,
-1.56 × CPU. In process, medians of 15 alternating runs (load ~4): compound's CPU on top of the
-shared imports up to its first frame 83 ms before, 61 ms after; the bare app's run 19 ms.
-
-Figures (the Lots part; two cores shared with other builds, Dec 2026). After, at 7f902c4:
-``python benchmarks/tui_benchmark.py --lots 100000 --repeat 5`` at load average ~4.5. Before,
-at d90f0e9 (v5 register, no covering index or read-ahead): the same measurement (this file's
-``lots_shown``) 3 times at load ~4; its first run read a cold 1.6 GB file (the 55 s).
-
-===========================  ==================================  ==================================
-                             before (d90f0e9)                    after (7f902c4)
-===========================  ==================================  ==================================
-F3 → first rows painted      0.54 s (0.45–0.95), CPU 0.44        0.225 s (0.176–0.251), CPU 0.11
-F3 → every lot read          4.7 s (4.2–55.2), CPU 3.5 (2.8–7.6)  1.64 s (1.59–1.99), CPU 0.85
-===========================  ==================================  ==================================
-
-``compound --screen lots``: process start → first rows painted 0.84 s (0.79–1.91), headless;
-the Formulate screen's first paint was 0.80 s (best of 3) in the same session.
+Figures: README.md, Development → Performance (the commit, the machine's load and the
+command with each).
 
 The big register is a copy: one lot is recorded through the register's API (plan JSON and
 all), then its row is inserted ``--lots`` times with new lot numbers and dates, straight into
-SQLite (about 1.6 GB for 100,000 lots; reused with ``--db``). It is not a verifiable
+SQLite (about 80 MB for 100,000 lots at schema v7; reused with ``--db``). It is not a verifiable
 register (no audit events for the copies), only a realistic table to read.
 """
 
