@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from fresh import run_in_one_interpreter
+
 HEAVY = ["textual", "rich", "pandas", "sqlalchemy", "sqlite3", "click"]
 
 
@@ -103,18 +105,7 @@ def test_register_reads_import_neither_pint_nor_numpy(register_with_lots):
     """
     path, lot = register_with_lots
     commands = [[a.format(lot=lot) for a in args] + ["--db", path] for args in READS]
-    code = (
-        "import json, sys\nfrom compound.cli import main\nseen = {}\n"
-        f"for args in {commands!r}:\n"
-        "    sys.argv = ['compound', *args]\n"
-        "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        "    seen[' '.join(args[:-2])] = sorted({m.split('.')[0] for m in sys.modules})\n"
-        "print(json.dumps(seen))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout
-    seen = json.loads(out.strip().splitlines()[-1])
-    assert len(seen) == len(READS)
+    seen = {command: ran["modules"] for command, ran in run_in_one_interpreter(commands).items()}
     for command, loaded in seen.items():
         assert "sqlite3" in loaded, command  # it really read the register (lots list and
         # lots show without SQLAlchemy: test_register_lite)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
 
 from compound.cli import cli
 from compound.register import Register, lite, reading, statements
+from fresh import run_in_one_interpreter
 from test_register_listing import FILTERS, TODAYS, fill
 
 
@@ -163,24 +162,10 @@ def test_the_read_commands_do_not_import_sqlalchemy(path):
     with Register.open(path, read_only=True) as register:
         lot = register.list_lots()[2].lot_number
     commands = [[a.format(lot=lot) for a in args] + ["--db", str(path)] for args in READS]
-    code = (
-        "import io, json, sys\nfrom contextlib import redirect_stdout\n"
-        "from compound.cli import main\nseen = {}\n"
-        f"for args in {commands!r}:\n"
-        "    sys.argv = ['compound', *args]\n    out = io.StringIO()\n"
-        "    with redirect_stdout(out):\n"
-        "        try:\n            main()\n        except SystemExit as exc:\n"
-        "            assert not exc.code, (args, exc.code, out.getvalue())\n"
-        "    seen[' '.join(args[:-2])] = [len(out.getvalue()), 'sqlalchemy' in sys.modules]\n"
-        "print(json.dumps(seen))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout
-    seen = json.loads(out.strip().splitlines()[-1])
-    assert len(seen) == len(READS)
-    for command, (printed, sqlalchemy) in seen.items():
-        assert printed > 20, command
-        assert not sqlalchemy, command
+    for command, ran in run_in_one_interpreter(commands).items():
+        assert ran["code"] in (0, None), (command, ran)
+        assert ran["printed"] > 20, command
+        assert "sqlalchemy" not in ran["modules"], command
 
 
 def tamper(path, *statements, restore_triggers=True):
