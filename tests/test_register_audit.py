@@ -21,6 +21,7 @@ from compound.cli import main
 from compound.register import Register, audit, schema
 from compound.register.audit import GENESIS, canonical_json
 from registers import Outsider
+from test_register_api import lot_args
 
 NTX, MCC = "NTX2403", "MCC-7781"
 LOT = "LDN-20250310-0001"
@@ -572,13 +573,9 @@ def test_a_lot_and_component_written_outside_the_tool_are_named(url, outsider):
 
 def test_components_changed_on_one_lot_of_many_are_named_with_their_lot(url, outsider):
     with Register.open(url) as reg:
-        second = reg.record_lots([dict(
-            kind="capsules", description=f"Naltrexone HCl capsules {n}", quantity=30,
-            quantity_unit="capsules", plan={"n": n}, compounded="2025-03-10",
-            beyond_use_date="2025-09-05", bud_limit="rule: nonaqueous-solid (180 days)",
-            bud_source="USP <795> (2023) Table 4", stability_window_days=None, storage="room",
-            compounded_by="AB", checked_by="CD", components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")])
-            for n in range(4)])[2]
+        second = reg.record_lots([lot_args(description=f"Naltrexone HCl capsules {n}",
+                                           plan={"n": n}, stability_window_days=None)
+                                  for n in range(4)])[2]
     lot_id = outsider.scalar("SELECT id FROM lots WHERE lot_number = :n", n=second)
     outsider.run(f"UPDATE components SET amount = 2 WHERE lot_id = {lot_id} AND position = 2",
                  f"DELETE FROM components WHERE lot_id = {lot_id} AND position = 1")

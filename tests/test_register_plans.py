@@ -22,6 +22,7 @@ from compound.errors import IntegrityError
 from compound.register import Register, anchor, migrations
 from compound.register.audit import GENESIS, canonical_json
 from registers import Outsider
+from test_register_api import lot_args
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "register_v5.json").read_text("utf-8"))
 V5_HEAD = anchor.Head(FIXTURE["head"]["seq"], FIXTURE["head"]["hash"])
@@ -200,12 +201,8 @@ def receive(reg):
 
 
 def record(reg, plan):
-    return reg.record_lot(
-        kind="capsules", description="Naltrexone HCl capsules", quantity=30,
-        quantity_unit="capsules", plan=plan, compounded="2025-03-10",
-        beyond_use_date="2025-09-05", bud_limit="rule: nonaqueous-solid (180 days)",
-        bud_source="USP <795> (2023) Table 4", stability_window_days=None, storage="room",
-        compounded_by="AB", checked_by="CD", components=[(NTX, 3, "tablets"), (MCC, 2.1, "g")])
+    return reg.record_lot(**lot_args(description="Naltrexone HCl capsules", plan=plan,
+                                     stability_window_days=None))
 
 
 NOISE = "".join(f"{i * 7919 % 10007:05d}" for i in range(600))  # 3,000 digits zlib keeps ~half of
