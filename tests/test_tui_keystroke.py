@@ -6,6 +6,9 @@ seconds (benchmarks/keystroke_benchmark.py times them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from textual._compositor import Compositor
 from textual.screen import Screen
@@ -18,32 +21,29 @@ from compound.tui.widgets.plan import PlanResults
 VALUES = {"strength": "4.5mg", "count": "30", "tablet_weight": "200mg", "fill_weight": "100mg"}
 
 
+def recorded(monkeypatch, owner: type, name: str, what: Callable[[Any], Any] = lambda o: o) -> list:
+    """Each call of ``owner.name``, as it happens: ``what`` of the object it is called on."""
+    done: list = []
+    original = getattr(owner, name)
+
+    def counted(obj, *args, **kwargs):
+        done.append(what(obj))
+        return original(obj, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return done
+
+
 @pytest.fixture
 def layouts(monkeypatch) -> list[Screen]:
     """Each layout of a screen, as it happens."""
-    done: list[Screen] = []
-    layout = Screen._refresh_layout
-
-    def counted(screen, *args, **kwargs):
-        done.append(screen)
-        return layout(screen, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counted)
-    return done
+    return recorded(monkeypatch, Screen, "_refresh_layout")
 
 
 @pytest.fixture
 def updates(monkeypatch) -> list[str]:
     """The id of each Static updated (a hint, a part of the results pane)."""
-    done: list[str] = []
-    update = Static.update
-
-    def counted(static, *args, **kwargs):
-        done.append(static.id or "")
-        return update(static, *args, **kwargs)
-
-    monkeypatch.setattr(Static, "update", counted)
-    return done
+    return recorded(monkeypatch, Static, "update", lambda static: static.id or "")
 
 
 async def filled(pilot) -> None:
@@ -147,14 +147,7 @@ async def test_a_cleared_part_holds_nothing(layouts):
 async def test_each_layout_places_the_widgets_once(layouts, monkeypatch):
     # Textual 8.2.8 marks a layout's map stale when a widget updated before it was off
     # screen, and placed every widget again at the next look-up: the screen keeps the map.
-    placed: list[bool] = []
-    arrange = Compositor._arrange_root
-
-    def counted(compositor, *args, **kwargs):
-        placed.append(True)
-        return arrange(compositor, *args, **kwargs)
-
-    monkeypatch.setattr(Compositor, "_arrange_root", counted)
+    placed = recorded(monkeypatch, Compositor, "_arrange_root")
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await filled(pilot)
