@@ -206,3 +206,44 @@ def test_column_texts_examples():
     assert texts.data.dtype == np.uint8 and texts.offsets[-1] == texts.data.size  # no str objects
     assert number_texts(np.array([31.0, 2.7, -3.0, 1e20]), count=True).tolist() == \
         ["31", "2", "-3", "100000000000000000000"]
+
+
+def _mass_by_rounding_twice(mg: float) -> str:
+    """format_mass as first written: round, pick the unit, scale and round the scaled value again."""
+    value = float(round_sig(mg))
+    if value != 0 and abs(value) < 0.1:
+        return f"{format_number(value * 1000)} mcg"
+    if abs(value) >= 10_000:
+        return f"{format_number(value / 1000)} g"
+    return f"{format_number(value)} mg"
+
+
+def _concentration_by_rounding_twice(mg_per_ml: float) -> str:
+    value = float(round_sig(mg_per_ml))
+    if value != 0 and abs(value) < 0.1:
+        return f"{format_number(value * 1000)} mcg/mL"
+    return f"{format_number(value)} mg/mL"
+
+
+# Near the unit thresholds (0.1 and 10,000) and their rounding edges, plus anything at all.
+thresholds = st.sampled_from([0.1, 10_000.0, 0.09999, 0.099995, 9999.5, 9999.49, 0.0999949])
+near_thresholds = st.builds(lambda t, k: t * (1 + k * 2.0**-52), thresholds, st.integers(-8, 8))
+
+
+@settings(max_examples=2000)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64), near_thresholds,
+                 st.floats(1e-9, 1e9), st.floats(-1e9, -1e-9)))
+def test_mass_and_concentration_move_the_point_as_rounding_the_scaled_value_prints(x):
+    # format_mass rounds once and moves the decimal point for mcg or g; the scaled value,
+    # rounded again, must print the same (it would not if the unit were picked on the unrounded x).
+    assert format_mass(x) == _mass_by_rounding_twice(x)
+    assert format_concentration(x) == _concentration_by_rounding_twice(x)
+
+
+@pytest.mark.parametrize(("mg", "text"), [
+    (0.099995, "0.1 mg"), (0.0999949, "99.99 mcg"), (9999.5, "10 g"), (9999.49, "9999 mg"),
+    (-0.05, "-50 mcg"), (-0.0, "0 mg"), (float("nan"), "— mg"), (float("inf"), "— g"),
+    (5e-310, "— mg"), (1.7976931348623157e308, "— g"), (1e-7, "0.0001 mcg"),
+])
+def test_mass_units_at_their_edges(mg, text):
+    assert format_mass(mg) == text

@@ -25,6 +25,7 @@ SIGNIFICANT_FIGURES: Final = 4
 # The double nearest 10**k, k = 0..308 (float() of the decimal text is correctly rounded;
 # C pow and numpy's power loop are not, past 10**22). The array path indexes this table too.
 POWERS_OF_TEN: Final = tuple(float(f"1e{k}") for k in range(309))
+_POWERS: Final = len(POWERS_OF_TEN)
 
 
 def round_float(x: float, sig: int = SIGNIFICANT_FIGURES) -> float:
@@ -32,10 +33,10 @@ def round_float(x: float, sig: int = SIGNIFICANT_FIGURES) -> float:
     if not math.isfinite(x) or x == 0:
         return x
     digits = sig - 1 - math.floor(math.log10(abs(x)))
-    if 0 <= digits < len(POWERS_OF_TEN):
+    if 0 <= digits < _POWERS:
         scale = POWERS_OF_TEN[digits]
         return round(x * scale) / scale
-    if 0 < -digits < len(POWERS_OF_TEN):
+    if 0 < -digits < _POWERS:
         scale = POWERS_OF_TEN[-digits]
         return round(x / scale) * scale
     # Subnormals (below ~1e-305): 10**digits overflows in the array path, which gives NaN.
@@ -51,21 +52,21 @@ def rounded_decimal(x: float, sig: int = SIGNIFICANT_FIGURES) -> tuple[int, int]
     decimal itself: beyond about 1e±22, where the powers of ten are inexact, the float
     :func:`round_float` returns may print with noise (``5.998999999999999e-255``); this never does.
     """
-    if not math.isfinite(x):
-        return None
     if x == 0:
         return 0, 0
+    if not math.isfinite(x):
+        return None
     digits = sig - 1 - math.floor(math.log10(abs(x)))
-    if 0 <= digits < len(POWERS_OF_TEN):
+    if 0 <= digits < _POWERS:
         whole = round(x * POWERS_OF_TEN[digits])
-    elif 0 < -digits < len(POWERS_OF_TEN):
+    elif 0 < -digits < _POWERS:
         whole = round(x / POWERS_OF_TEN[-digits])
         if math.isinf(whole * POWERS_OF_TEN[-digits]):
             return None  # rounded beyond the largest float (1.7975e308): round_float gives inf
     else:
         return None
     exponent = -digits
-    while whole % 10 == 0:
+    while not whole % 10:
         whole //= 10
         exponent += 1
     return whole, exponent
@@ -119,13 +120,30 @@ def json_number(x: float, sig: int = SIGNIFICANT_FIGURES) -> int | float | None:
 
 
 def format_mass(mg: float) -> str:
-    """A mass for people: mcg below 0.1 mg, g from 10 g, else mg (``4.5 mg``)."""
-    value = round_float(float(mg))
-    if value != 0 and abs(value) < 0.1:
-        return f"{format_number(value * 1000)} mcg"
-    if abs(value) >= 10_000:
-        return f"{format_number(value / 1000)} g"
-    return f"{format_number(value)} mg"
+    """A mass for people: mcg below 0.1 mg, g from 10 g, else mg (``4.5 mg``).
+
+    The unit is chosen on the rounded value, and the mcg or g text is the same decimal with its
+    point moved (exactly what rounding ``value × 1000`` again prints, property-tested), so one
+    rounding serves both: the TUI prints some fifty masses per keystroke.
+    """
+    return _scaled(float(mg), "mg", "mcg", "g")
+
+
+def _scaled(x: float, unit: str, small: str, large: str | None) -> str:
+    """``x`` rounded, printed in ``small`` (×1000) below 0.1, in ``large`` (÷1000) from 10,000."""
+    parts = rounded_decimal(x)
+    if parts is None:  # NaN, inf, subnormal: as rounding and formatting them always printed
+        value = round_float(x)
+        return f"{format_number(value)} {large if large and abs(value) >= 10_000 else unit}"
+    whole, exponent = parts
+    if whole == 0:
+        return f"0 {unit}"
+    leading = len(str(abs(whole))) - 1 + exponent  # the power of ten of the first digit
+    if leading < -1:
+        return f"{decimal_text(whole, exponent + 3)} {small}"
+    if large and leading >= 4:
+        return f"{decimal_text(whole, exponent - 3)} {large}"
+    return f"{decimal_text(whole, exponent)} {unit}"
 
 
 def format_volume(ml: float) -> str:
@@ -134,10 +152,7 @@ def format_volume(ml: float) -> str:
 
 def format_concentration(mg_per_ml: float) -> str:
     """``1 mg/mL``; below 0.1 mg/mL in mcg/mL (``20 mcg/mL``)."""
-    value = round_float(float(mg_per_ml))
-    if value != 0 and abs(value) < 0.1:
-        return f"{format_number(value * 1000)} mcg/mL"
-    return f"{format_number(value)} mg/mL"
+    return _scaled(float(mg_per_ml), "mg/mL", "mcg/mL", None)
 
 
 def format_percent(fraction: float) -> str:
