@@ -1,4 +1,4 @@
-"""Test isolation: every test runs with its own today, catalog overlay and register.
+"""Test isolation: every test runs with its own today, catalog overlay, cache and register.
 
 A developer's own overlay catalog or register must never change a result, so
 the environment seams in compound.paths are pointed at temporary locations.
@@ -41,6 +41,7 @@ if not os.environ.get("CI"):
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPOUND_CATALOG", str(tmp_path / "no-overlay"))
+    monkeypatch.setenv("COMPOUND_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COMPOUND_DB", str(tmp_path / "register.sqlite3"))
     monkeypatch.setenv("COMPOUND_TODAY", "2025-03-10")
     monkeypatch.setattr(paths, "system_now", lambda: TEST_NOW)

@@ -12,6 +12,8 @@ test's result:
   (audits of the past). It never dates a register write: see :func:`real_today`.
 * ``COMPOUND_PHARMACY``: the pharmacy profile printed on labels (a TOML file);
   default ``<user config dir>/pharmacy.toml``.
+* ``COMPOUND_CACHE``: files compound can always rebuild (the checked catalog's snapshot);
+  default the user cache directory.
 
 The real clock (:func:`system_now`) has no environment seam on purpose: nothing
 a user can type or set turns a refused write into a recorded one. Tests replace
@@ -88,6 +90,16 @@ def pharmacy_profile() -> Path:
     from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False) / "pharmacy.toml"
+
+
+def cache_dir() -> Path:
+    """Where compound keeps what it can rebuild: ``COMPOUND_CACHE`` or the user cache directory."""
+    env = os.environ.get("COMPOUND_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
 
 
 def station_data_dir() -> Path:

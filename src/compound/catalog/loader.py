@@ -3,16 +3,14 @@
 Every CSV row must name its ``source``. An overlay directory holds files with
 the same names as the shipped ones; a row whose key matches a shipped row
 replaces the fields it fills in, and a new key adds a row. An overlay TOML file
-is merged key by key over the shipped one. Nothing is cached across processes;
-within one process each table is read once.
+is merged key by key over the shipped one. Within one process each table is read
+once; across processes, only :mod:`compound.catalog.checked` keeps what a check read
+(:func:`snapshot`, :func:`prime`), for as long as the files are unchanged.
 """
 
 from __future__ import annotations
 
-import csv
-import tomllib
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,18 @@ from compound import paths
 from compound.errors import CatalogError
 
 Row = dict[str, str]
+TableKey = tuple[str, tuple[str, ...]]
+
+# Read once per process: what table() and rules() have returned, by their arguments. (Not
+# functools.cache: a checked catalog's snapshot primes them, and csv and tomllib are imported
+# only when a file is read, so a primed start needs neither.)
+_tables: dict[TableKey, tuple[Row, ...]] = {}
+_rules: dict[str, dict[str, Any]] = {}
 
 
 def _read_csv(path: Path, key: tuple[str, ...]) -> list[Row]:
+    import csv
+
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(
@@ -55,9 +62,15 @@ def _merge(base: list[Row], extra: Iterable[Row], key: tuple[str, ...]) -> list[
     return list(merged.values())
 
 
-@cache
 def table(name: str, key: tuple[str, ...] = ("key",)) -> tuple[Row, ...]:
     """Rows of ``data/<name>.csv`` with overlays applied; every row has a source."""
+    rows = _tables.get((name, key))
+    if rows is None:
+        rows = _tables[name, key] = _read_table(name, key)
+    return rows
+
+
+def _read_table(name: str, key: tuple[str, ...]) -> tuple[Row, ...]:
     shipped = paths.data_dir() / f"{name}.csv"
     rows = _read_csv(shipped, key) if shipped.exists() else []
     for directory in paths.overlay_dirs():
@@ -83,9 +96,17 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@cache
 def rules(name: str = "rules") -> dict[str, Any]:
     """``data/<name>.toml`` with overlays merged key by key."""
+    merged = _rules.get(name)
+    if merged is None:
+        merged = _rules[name] = _read_rules(name)
+    return merged
+
+
+def _read_rules(name: str) -> dict[str, Any]:
+    import tomllib
+
     def load(path: Path) -> dict[str, Any]:
         try:
             with path.open("rb") as fh:
@@ -114,8 +135,20 @@ def rule(section: str) -> dict[str, Any]:
 
 def clear_cache() -> None:
     """Forget tables read so far (tests that change COMPOUND_CATALOG call this)."""
-    table.cache_clear()
-    rules.cache_clear()
+    _tables.clear()
+    _rules.clear()
+
+
+def snapshot() -> tuple[dict[TableKey, tuple[Row, ...]], dict[str, dict[str, Any]]]:
+    """What this process has read so far: the tables and the rules, by their arguments."""
+    return dict(_tables), dict(_rules)
+
+
+def prime(tables: dict[TableKey, tuple[Row, ...]], rules: dict[str, dict[str, Any]]) -> None:
+    """Take these as read (a :func:`snapshot` of the same files, by
+    :mod:`compound.catalog.checked`), without reading a file."""
+    _tables.update(tables)
+    _rules.update(rules)
 
 
 def lookup(name: str, key: str, *, what: str, key_column: str = "key") -> Row:

@@ -8,6 +8,8 @@ specs can be tested, and the catalog read, before the app starts.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from compound.tui.forms.capsules import CAPSULES
 from compound.tui.forms.liquids import DILUTION, DROPS, LIQUID
 from compound.tui.forms.spec import Choices, FieldKind, FieldSpec, FormSpec
@@ -27,9 +29,17 @@ def preflight() -> None:
     """Read every catalog value the forms need, so a broken catalog fails before the app starts.
 
     Raises :class:`~compound.errors.CatalogError` (exit 5 from the CLI) rather
-    than a traceback inside the running app.
+    than a traceback inside the running app. A check that passed is not redone while the
+    catalog's files (and this code) are unchanged: its values are taken from the cache
+    (:mod:`compound.catalog.checked`).
     """
+    from compound.catalog import checked
+
+    stamp = checked.stamp(Path(__file__).parent)
+    if checked.restore(stamp):
+        return
     for form in FORMS:
         for spec in form.fields:
             spec.initial()
             spec.options()
+    checked.save(stamp)
