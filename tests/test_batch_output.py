@@ -190,7 +190,7 @@ def test_a_columns_group_texts_equal_number_text_of_each_value(values, count, re
     if count:
         column[np.isinf(column)] = 7.0  # an infinite count has no text (number_text raises)
     kind = "count" if count else "amount"
-    got = group_texts(column, kind, np.arange(column.size), True)
+    got = group_texts(column, kind, column.size, True)
     expected = [number_text(float(v), count=count) for v in column]
     if isinstance(got, pa.Scalar):
         assert len(set(expected)) == 1 and got.as_py() == expected[0]
@@ -198,10 +198,25 @@ def test_a_columns_group_texts_equal_number_text_of_each_value(values, count, re
         assert got.to_pylist() == expected
 
 
+def test_a_count_columns_small_whole_numbers_are_printed_from_a_table_of_them():
+    """Counts from 0 to a few hundred (some empty, some not whole, -0.0) are printed from a
+    table of the whole numbers up to the largest: each group's text is number_text's."""
+    rng = np.random.default_rng(3)
+    column = rng.integers(0, 300, 5000).astype(np.float64)
+    column[::7] = np.nan
+    column[1::11] += 0.75
+    column[2::13] = -0.0
+    got = group_texts(column, "count", column.size, True)
+    assert got.to_pylist() == [number_text(float(v), count=True) for v in column]
+    column[5] = -3.0  # a negative count: hashed, printed the same way
+    got = group_texts(column, "count", column.size, True)
+    assert got.to_pylist() == [number_text(float(v), count=True) for v in column]
+
+
 @pytest.mark.parametrize("codes", [[0, 0, 0], [-1, -1], [1, 0, -1, 1]])
 def test_a_text_columns_group_texts_quote_each_value_constant_or_not(codes):
     col = Coded(np.array(codes), np.array(["=x", 'a"b'], dtype=object))
-    got = group_texts(col, "text", np.arange(len(codes)), True)
+    got = group_texts(col, "text", len(codes), True)
     expected = [quote(col.values[c]) if c >= 0 else "" for c in codes]
     assert isinstance(got, pa.Scalar) == (len(set(codes)) == 1)
     assert ([got.as_py()] * len(codes) if isinstance(got, pa.Scalar) else got.to_pylist()) == expected

@@ -36,7 +36,6 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    first = np.arange(groups)
     comma = pa.scalar(",", pa.large_string())
     out: list[Any] = []
     for run in lay.runs:
@@ -45,7 +44,7 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
             continue
         texts: list[Any] = []
         for name in run:
-            text = group_texts(columns[name], kinds[name], first, spreadsheet)
+            text = group_texts(columns[name], kinds[name], groups, spreadsheet)
             if isinstance(text, pa.Scalar) and texts and isinstance(texts[-1], pa.Scalar):
                 # Neighbouring constants joined here, once: the join costs as much per scalar
                 # as per column (it broadcasts each to every group).
@@ -61,33 +60,55 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
     return out
 
 
-def group_texts(col: Any, kind: str, first: np.ndarray, spreadsheet: bool) -> Any:
-    """One column's text for each group (read at the group's first row): a pyarrow array, or a
+def group_texts(col: Any, kind: str, groups: int, spreadsheet: bool) -> Any:
+    """One column's text for each of the first ``groups`` groups: a pyarrow array, or a
     ``large_string`` scalar when every group's text is the same (never null: empty is "")."""
     import pyarrow as pa
 
     if isinstance(col, Coded):
-        codes = col.codes[first]
+        codes = col.codes[:groups]
         if codes.size and bool((codes == codes[0]).all()):
             return pa.scalar(quote(col.values[codes[0]], spreadsheet=spreadsheet) if codes[0] >= 0
                              else "", pa.large_string())
         table = pa.array([*(quote(v, spreadsheet=spreadsheet) for v in col.values), ""],
                          type=pa.large_string())
         return table.take(from_numpy(np.where(codes >= 0, codes, col.values.size)))
-    values = np.asarray(col, dtype=np.float64)[first]
-    if kind == AMOUNT:
-        values = round_sig(values)  # fewer distinct values to print (number_texts rounds them again: a no-op)
-    elif kind != COUNT:
+    if kind not in (AMOUNT, COUNT):
         raise TypeError(f"unexpected column type {type(col).__name__}")
+    count = kind == COUNT
+    values = np.asarray(col, dtype=np.float64)[:groups]
     empty = np.isnan(values)
-    if values.size and (bool(empty.all()) or (not empty.any() and bool((values == values[0]).all()))):
-        return pa.scalar(number_texts(values[:1], count=kind == COUNT).tolist()[0], pa.large_string())
-    # Every NaN made the one NaN, and the values hashed as their bits: one dictionary entry per
-    # distinct float (NaN printed empty), with no validity mask to build, fill or convert.
-    bits = np.where(empty, np.nan, values).view(np.int64)
-    encoded = from_numpy(bits).dictionary_encode()
+    sparse = bool(empty.any())
+    constant = bool(empty.all()) if sparse else bool((values == values[0]).all())
+    if values.size and constant:
+        return pa.scalar(number_texts(values[:1], count=count).tolist()[0], pa.large_string())
+    if count and (whole := _small_counts(values, empty)) is not None:
+        # A count's text is its whole part's: each whole number up to the largest printed once.
+        top = int(whole.max()) + 1
+        table = arrow_texts(number_texts(np.append(np.arange(top, dtype=np.float64), np.nan), count=True))
+        return table.take(from_numpy(np.where(empty, top, whole)))
+    # The values given (only those: a column may be mostly empty), rounded first when amounts
+    # (fewer distinct values to print; number_texts rounds them again, a no-op), hashed as their
+    # bits: each distinct float printed once, and empty ("") after them.
+    given = values[~empty] if sparse else values
+    if not count:
+        given = round_sig(given)
+    encoded = from_numpy(given.view(np.int64)).dictionary_encode()
     uniques = encoded.dictionary.to_numpy(zero_copy_only=False).view(np.float64)
-    return arrow_texts(number_texts(uniques, count=kind == COUNT)).take(encoded.indices)
+    table = arrow_texts(number_texts(np.append(uniques, np.nan), count=count))
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    if sparse:
+        index = np.where(empty, uniques.size, 0).astype(index.dtype)
+        index[~empty] = encoded.indices.to_numpy(zero_copy_only=False)
+    return table.take(from_numpy(index))
+
+
+def _small_counts(values: np.ndarray, empty: np.ndarray) -> np.ndarray | None:
+    """The whole parts of a count column (0 where empty), when all lie in 0 … ~2 × its size."""
+    given = np.where(empty, 0.0, values)
+    if float(given.min()) < 0 or float(given.max()) >= max(1024, 2 * values.size):
+        return None
+    return given.astype(np.int64)  # truncates toward zero, as number_texts does
 
 
 def arrow_texts(texts: Texts) -> Any:
