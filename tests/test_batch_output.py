@@ -213,6 +213,49 @@ def test_a_count_columns_small_whole_numbers_are_printed_from_a_table_of_them():
     assert got.to_pylist() == [number_text(float(v), count=True) for v in column]
 
 
+def _amounts(rng, n):
+    """Amounts of every magnitude the table covers and beyond, with the cases rounding is about."""
+    values = rng.uniform(1, 10, n) * 10.0 ** rng.integers(-12, 15, n)
+    values[::5] = np.round(values[::5], 2)  # prescriptions' hundredths, and their products
+    values[1::5] = rng.integers(1, 10_000, values[1::5].size) + 0.5  # ties at the 4th figure
+    values[2::17] = 10.0 ** rng.integers(-9, 13, values[2::17].size)  # powers of ten
+    values[3::17] = np.nextafter(10.0 ** rng.integers(-9, 13, values[3::17].size), 0)  # just below
+    values[4::17] = 9999.5 * 10.0 ** rng.integers(-12, 9, values[4::17].size)  # rounds up a figure
+    values[5::23] = np.nan
+    values[6::23] = 0.0
+    values[7::29] = -0.0
+    return values
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # round_sig of a subnormal: NaN, as stated
+@pytest.mark.parametrize("extra", [None, -2.5, np.inf, 5e-324, 1e300])
+def test_a_large_amount_columns_texts_from_the_table_equal_number_text_of_each_value(extra):
+    """A block's amounts printed from the run's table of rounded decimals (or, with a negative,
+    infinite, subnormal or huge value among them, a distinct value at a time): every text is
+    the scalar rule's, and that of the value round_sig rounds it to; each table entry is its
+    rounded decimal's."""
+    from compound.batch.plan_texts import DECIMALS, DECIMALS_FROM
+
+    rng = np.random.default_rng(5)
+    values = _amounts(rng, 3 * DECIMALS_FROM)
+    in_range = np.isnan(values) | (values == 0) | ((values > 2e-9) & (values < 9e11))
+    for column in (values[in_range], values):
+        if extra is not None:
+            column = np.append(column, extra)
+        got = group_texts(column, "amount", column.size, True)
+        assert got.to_pylist() == [number_text(float(v)) for v in column]
+        assert got.to_pylist() == number_texts(round_sig(column)).tolist()
+    assert DECIMALS.texts(values[in_range], np.isnan(values[in_range])) is not None  # the table's path
+    assert DECIMALS.texts(values, np.isnan(values)) is None  # beyond it: hashed
+    slots, table = DECIMALS._state
+    for d, slot in slots.items():
+        kept = np.arange(DECIMALS.size, dtype=np.float64)
+        rounded = kept / 10.0**d if d >= 0 else kept * 10.0**-d
+        texts = table.slice(slot * DECIMALS.size, DECIMALS.size).to_pylist()
+        sample = rng.integers(1000, DECIMALS.size, 300)
+        assert [texts[k] for k in sample] == [number_text(float(rounded[k])) for k in sample]
+
+
 @pytest.mark.parametrize("codes", [[0, 0, 0], [-1, -1], [1, 0, -1, 1]])
 def test_a_text_columns_group_texts_quote_each_value_constant_or_not(codes):
     col = Coded(np.array(codes), np.array(["=x", 'a"b'], dtype=object))

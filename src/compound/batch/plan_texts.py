@@ -16,7 +16,7 @@ otherwise be hashed, printed and taken for every group.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from compound.batch.arrow import from_numpy
 from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
 from compound.batch.write_worksheet import Layout, quote
+from compound.core.figures import POWERS_OF_TEN, SIGNIFICANT_FIGURES
 from compound.core.rounding import Texts, number_texts, round_sig
 
 
@@ -87,6 +88,8 @@ def group_texts(col: Any, kind: str, groups: int, spreadsheet: bool) -> Any:
         top = int(whole.max()) + 1
         table = arrow_texts(number_texts(np.append(np.arange(top, dtype=np.float64), np.nan), count=True))
         return table.take(from_numpy(np.where(empty, top, whole)))
+    if not count and values.size >= DECIMALS_FROM and (texts := DECIMALS.texts(values, empty)) is not None:
+        return texts
     # The values given (only those: a column may be mostly empty), rounded first when amounts
     # (fewer distinct values to print; number_texts rounds them again, a no-op), hashed as their
     # bits: each distinct float printed once, and empty ("") after them.
@@ -109,6 +112,86 @@ def _small_counts(values: np.ndarray, empty: np.ndarray) -> np.ndarray | None:
     if float(given.min()) < 0 or float(given.max()) >= max(1024, 2 * values.size):
         return None
     return given.astype(np.int64)  # truncates toward zero, as number_texts does
+
+
+class DecimalTexts:
+    """The text of every amount the rule rounds to, by its exponent and digits: printed once
+    per process, so that a block's amount column is one take (no hash, nothing printed).
+
+    An amount rounds to ``kept × 10**−digits`` (``kept`` a whole number up to 10**sig, ``digits``
+    from its magnitude; :func:`compound.core.rounding.round_sig`, whose operations
+    :meth:`texts` repeats). The table holds, for each ``digits`` met so far, the text of every
+    ``kept`` from 0 to 10**sig (printed by :func:`~compound.core.rounding.number_texts`, from
+    the same rounded float), then "" (empty) and "0". Negative, infinite, or very large or small
+    amounts are left to the caller (None): a block's column holds them rarely.
+    """
+
+    #: The ``digits`` the table covers: amounts from about 1e-9 to 1e12.
+    LOWEST, HIGHEST = -8, 12
+
+    def __init__(self, sig: int = SIGNIFICANT_FIGURES) -> None:
+        self.sig = sig
+        self.size = 10**sig + 1
+        # One snapshot (the segments' slots and their joined table), replaced as a whole: a run
+        # in another thread reads either the old table or the new one, each consistent.
+        self._state: tuple[dict[int, int], Any] = ({}, None)
+
+    def texts(self, values: np.ndarray, empty: np.ndarray) -> Any:
+        """Each value's text (a pyarrow ``large_string`` array; "" where ``empty``), or None."""
+        zero = values == 0
+        given = ~empty & ~zero
+        v = np.where(given, values, 1.0)
+        if not (float(v.min()) > 0 and float(v.max()) < np.inf):
+            return None  # negative or infinite: printed one distinct value at a time
+        digits = self.sig - 1 - np.floor(np.log10(v)).astype(np.int64)
+        low, high = int(digits.min()), int(digits.max())
+        if low < self.LOWEST or high > self.HIGHEST:
+            return None
+        if low >= 0:  # amounts below 10**(sig − 1), the usual case: one branch
+            kept = np.round(v * _POWERS[digits])
+        else:
+            scale = _POWERS[np.abs(digits)]
+            kept = np.where(digits >= 0, np.round(v * scale), np.round(v / scale))
+        if float(kept.max()) >= self.size:
+            return None
+        met = np.bincount(digits - self.LOWEST, minlength=self.HIGHEST - self.LOWEST + 1)
+        slots, table = self._cover((np.flatnonzero(met) + self.LOWEST).tolist())
+        base = np.zeros(met.size, dtype=np.int64)
+        for d, slot in slots.items():
+            base[d - self.LOWEST] = slot * self.size
+        index = base[digits - self.LOWEST] + kept.astype(np.int64)
+        ends = len(slots) * self.size
+        if not given.all():
+            index = np.where(empty, ends, np.where(zero, ends + 1, index))
+        return table.take(from_numpy(index))
+
+    def _cover(self, digits: list[int]) -> tuple[dict[int, int], Any]:
+        """Print the segments of ``digits`` not yet in the table: the slot of every segment, and
+        the table they are in."""
+        import pyarrow as pa
+
+        slots, table = self._state
+        new = [d for d in digits if d not in slots]
+        if not new:
+            return slots, table
+        slots = dict(slots)
+        parts = [table.slice(0, len(slots) * self.size)] if table is not None else []
+        kept = np.arange(self.size, dtype=np.float64)
+        for d in new:
+            slots[d] = len(slots)
+            rounded = kept / _POWERS[d] if d >= 0 else kept * _POWERS[-d]  # round_sig's operations
+            parts.append(arrow_texts(number_texts(rounded)))
+        parts.append(arrow_texts(number_texts(np.array([np.nan, 0.0]))))
+        self._state = (slots, pa.concat_arrays(parts))
+        return self._state
+
+
+#: 10**0 … 10**22 (exact doubles), the table round_sig scales by.
+_POWERS: Final = np.array(POWERS_OF_TEN[:23])
+#: Columns of at least this many groups are printed from :data:`DECIMALS` (a file of a few
+#: prescriptions prints its few amounts, not a table of 10,001 texts).
+DECIMALS_FROM: Final = 4096
+DECIMALS: Final = DecimalTexts()
 
 
 def arrow_texts(texts: Texts) -> Any:
