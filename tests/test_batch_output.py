@@ -192,10 +192,9 @@ def test_a_columns_group_texts_equal_number_text_of_each_value(values, count, re
     kind = "count" if count else "amount"
     got = group_texts(column, kind, column.size, True)
     expected = [number_text(float(v), count=count) for v in column]
-    if isinstance(got, pa.Scalar):
-        assert len(set(expected)) == 1 and got.as_py() == expected[0]
-    else:
-        assert got.to_pylist() == expected
+    if got.pick is None:
+        assert len(set(expected)) == 1
+    assert got.texts(column.size) == expected
 
 
 def test_a_count_columns_small_whole_numbers_are_printed_from_a_table_of_them():
@@ -207,10 +206,10 @@ def test_a_count_columns_small_whole_numbers_are_printed_from_a_table_of_them():
     column[1::11] += 0.75
     column[2::13] = -0.0
     got = group_texts(column, "count", column.size, True)
-    assert got.to_pylist() == [number_text(float(v), count=True) for v in column]
+    assert got.texts(column.size) == [number_text(float(v), count=True) for v in column]
     column[5] = -3.0  # a negative count: hashed, printed the same way
     got = group_texts(column, "count", column.size, True)
-    assert got.to_pylist() == [number_text(float(v), count=True) for v in column]
+    assert got.texts(column.size) == [number_text(float(v), count=True) for v in column]
 
 
 def _amounts(rng, n):
@@ -243,15 +242,16 @@ def test_a_large_amount_columns_texts_from_the_table_equal_number_text_of_each_v
         if extra is not None:
             column = np.append(column, extra)
         got = group_texts(column, "amount", column.size, True)
-        assert got.to_pylist() == [number_text(float(v)) for v in column]
-        assert got.to_pylist() == number_texts(round_sig(column)).tolist()
+        assert got.texts(column.size) == [number_text(float(v)) for v in column]
+        assert got.texts(column.size) == number_texts(round_sig(column)).tolist()
     assert DECIMALS.texts(values[in_range], np.isnan(values[in_range])) is not None  # the table's path
     assert DECIMALS.texts(values, np.isnan(values)) is None  # beyond it: hashed
-    slots, table = DECIMALS._state
+    slots, table, after_comma = DECIMALS._state
     for d, slot in slots.items():
         kept = np.arange(DECIMALS.size, dtype=np.float64)
         rounded = kept / 10.0**d if d >= 0 else kept * 10.0**-d
         texts = table.slice(slot * DECIMALS.size, DECIMALS.size).to_pylist()
+        assert after_comma.slice(slot * DECIMALS.size, DECIMALS.size).to_pylist() == ["," + t for t in texts]
         sample = rng.integers(1000, DECIMALS.size, 300)
         assert [texts[k] for k in sample] == [number_text(float(rounded[k])) for k in sample]
 
@@ -261,8 +261,8 @@ def test_a_text_columns_group_texts_quote_each_value_constant_or_not(codes):
     col = Coded(np.array(codes), np.array(["=x", 'a"b'], dtype=object))
     got = group_texts(col, "text", len(codes), True)
     expected = [quote(col.values[c]) if c >= 0 else "" for c in codes]
-    assert isinstance(got, pa.Scalar) == (len(set(codes)) == 1)
-    assert ([got.as_py()] * len(codes) if isinstance(got, pa.Scalar) else got.to_pylist()) == expected
+    assert (got.pick is None) == (len(set(codes)) == 1)
+    assert got.texts(len(codes)) == expected
 
 
 def test_a_run_of_constant_columns_is_one_text_for_every_group():
@@ -286,3 +286,22 @@ def test_a_run_mixing_constant_and_varying_columns_joins_them_in_order():
     runs = run_texts(layout(names, {"row"}), columns, kinds, n)
     f = ["1", "", "1", "7"]
     assert runs[1].to_pylist() == [f'2.5,,{i + 0.25},"x",3,{f[i]},,9' for i in range(n)]
+
+
+@pytest.mark.parametrize("groups", [0, 1, 5000])
+def test_a_runs_text_is_its_columns_texts_joined_by_commas(groups):
+    """One take from the columns' tables (the decimals' table shared by two amount columns, one
+    of them first) gives each group's texts end to end, as joining them by hand does."""
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0.1, 500, groups)
+    b = np.where(rng.random(groups) < 0.2, np.nan, rng.uniform(1, 9000, groups))
+    c = Coded.of(["weighed", 'say "x"'], rng.integers(-1, 2, groups))
+    d = rng.integers(0, 90, groups).astype(np.float64)
+    columns = {"a_mg": a, "b": Coded.of(["k"], np.zeros(groups, dtype=np.int64)), "c_mg": b,
+               "d": np.full(groups, 7.0), "e": c, "f": d}
+    kinds = {"a_mg": "amount", "b": "text", "c_mg": "amount", "d": "count", "e": "text", "f": "count"}
+    runs = run_texts(layout(["row", *columns], {"row"}), columns, kinds, groups)
+    expected = [",".join([number_text(float(a[g])), '"k"', number_text(float(b[g])), "7",
+                          quote(c.values[c.codes[g]]) if c.codes[g] >= 0 else "",
+                          number_text(float(d[g]), count=True)]) for g in range(groups)]
+    assert runs[0] is None and runs[1].to_pylist() == expected

@@ -6,16 +6,21 @@ by the output rule, counts as whole numbers, text quoted and neutralised) is
 made once, here, as the groups are planned; :mod:`compound.batch.write_worksheet`
 then puts each row's own cells between these runs.
 
-Numbers are printed by the vectorised rule
-(:func:`compound.core.rounding.number_texts`), each distinct value of a block's
-column once; text a distinct value at a time. A column that holds one text for
-the whole block (a constant fill weight, a trituration nobody needs) is joined
-as a scalar: a file of distinct prescriptions has many, and each would
-otherwise be hashed, printed and taken for every group.
+A block's column is a small table of texts and, per group, which one
+(:class:`Picked`): text a distinct value at a time; counts from a table of the
+whole numbers; amounts from the process's table of rounded decimals
+(:class:`DecimalTexts`), or each distinct value printed once by the vectorised
+rule (:func:`compound.core.rounding.number_texts`). A run of columns is then
+one ``take`` from its columns' tables (each but the first with a comma before
+every text): the taken texts of a group lie end to end, and are its line of
+the run. A column that holds one text for the whole block (a constant fill
+weight, a trituration nobody needs) is joined with its constant neighbours
+first: a file of distinct prescriptions has many.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -28,66 +33,118 @@ from compound.core.figures import POWERS_OF_TEN, SIGNIFICANT_FIGURES
 from compound.core.rounding import Texts, number_texts, round_sig
 
 
+@dataclass(frozen=True)
+class Picked:
+    """A column's text for each group: ``table[pick[g]]``, or ``table[0]`` for every group when
+    ``pick`` is None (``table``: a pyarrow ``large_string`` array)."""
+
+    table: Any
+    pick: np.ndarray | None
+    after_comma: Any = None
+    """``table`` with a comma before each text, when it is kept already (a shared table)."""
+
+    @classmethod
+    def constant(cls, text: str) -> Picked:
+        import pyarrow as pa
+
+        return cls(pa.array([text], type=pa.large_string()), None)
+
+    def commas(self) -> Any:
+        """``table`` with a comma before each text."""
+        return self.after_comma if self.after_comma is not None else _after_comma(self.table)
+
+    def texts(self, groups: int) -> list[str]:
+        """Each group's text, as Python strings (for tests and small runs)."""
+        table = self.table.to_pylist()
+        return [table[0]] * groups if self.pick is None else [table[p] for p in self.pick.tolist()]
+
+
 def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], groups: int,
               spreadsheet: bool = True) -> list[Any]:
     """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows.
 
-    One pyarrow string array per run (None for a run with no columns).
+    One pyarrow ``large_string`` array per run (None for a run with no columns).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    comma = pa.scalar(",", pa.large_string())
     out: list[Any] = []
     for run in lay.runs:
         if not run:
             out.append(None)
             continue
-        texts: list[Any] = []
+        texts: list[Picked] = []
         for name in run:
             text = group_texts(columns[name], kinds[name], groups, spreadsheet)
-            if isinstance(text, pa.Scalar) and texts and isinstance(texts[-1], pa.Scalar):
-                # Neighbouring constants joined here, once: the join costs as much per scalar
-                # as per column (it broadcasts each to every group).
-                text = pa.scalar(texts.pop().as_py() + "," + text.as_py(), pa.large_string())
+            if text.pick is None and texts and texts[-1].pick is None:
+                # Neighbouring constants joined here, once: one text fewer to take for every group.
+                text = Picked.constant(texts.pop().texts(1)[0] + "," + text.texts(1)[0])
             texts.append(text)
-        if len(texts) == 1 and isinstance(texts[0], pa.Scalar):  # the same text for every group
-            line = pa.array([texts[0].as_py()], type=pa.large_string())
-            out.append(line.take(from_numpy(np.zeros(groups, dtype=np.int64))))
-        elif len(texts) == 1:
-            out.append(texts[0])
-        else:
-            out.append(pc.binary_join_element_wise(*texts, comma))
+        out.append(_join(texts, groups))
     return out
 
 
-def group_texts(col: Any, kind: str, groups: int, spreadsheet: bool) -> Any:
-    """One column's text for each of the first ``groups`` groups: a pyarrow array, or a
-    ``large_string`` scalar when every group's text is the same (never null: empty is "")."""
+def _join(texts: list[Picked], groups: int) -> Any:
+    """The columns' texts joined by commas, for each group: one take from their tables.
+
+    The index is a matrix, a line per group and a column per text (its table's place among the
+    tables, plus its pick): taken in that order, a group's texts lie end to end. Tables shared
+    by several columns (the decimals) are concatenated once.
+    """
+    import pyarrow as pa
+
+    k = len(texts)
+    tables: list[Any] = []
+    start: dict[int, int] = {}
+    size = 0
+    index = np.empty((groups, k), dtype=np.int64)
+    for j, text in enumerate(texts):
+        table = text.table if j == 0 else text.commas()
+        if id(table) not in start:
+            start[id(table)] = size
+            tables.append(table)
+            size += len(table)
+        index[:, j] = start[id(table)] + (text.pick if text.pick is not None else 0)
+    taken = pa.concat_arrays(tables).take(from_numpy(index.reshape(-1)))
+    if k == 1:
+        return taken
+    ends = np.frombuffer(taken.buffers()[1], dtype=np.int64)[taken.offset:taken.offset + groups * k + 1]
+    data = taken.buffers()[2] if groups else pa.py_buffer(b"")
+    return pa.LargeStringArray.from_buffers(groups, pa.py_buffer(np.ascontiguousarray(ends[::k])), data)
+
+
+def _after_comma(table: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    empty = pa.scalar("", pa.large_string())
+    return pc.binary_join_element_wise(pa.scalar(",", pa.large_string()), table, empty)
+
+
+def group_texts(col: Any, kind: str, groups: int, spreadsheet: bool) -> Picked:
+    """One column's text for each of the first ``groups`` groups (never null: empty is "")."""
     import pyarrow as pa
 
     if isinstance(col, Coded):
         codes = col.codes[:groups]
         if codes.size and bool((codes == codes[0]).all()):
-            return pa.scalar(quote(col.values[codes[0]], spreadsheet=spreadsheet) if codes[0] >= 0
-                             else "", pa.large_string())
+            return Picked.constant(quote(col.values[codes[0]], spreadsheet=spreadsheet) if codes[0] >= 0
+                                   else "")
         table = pa.array([*(quote(v, spreadsheet=spreadsheet) for v in col.values), ""],
                          type=pa.large_string())
-        return table.take(from_numpy(np.where(codes >= 0, codes, col.values.size)))
+        return Picked(table, np.where(codes >= 0, codes, col.values.size))
     if kind not in (AMOUNT, COUNT):
         raise TypeError(f"unexpected column type {type(col).__name__}")
     count = kind == COUNT
     values = np.asarray(col, dtype=np.float64)[:groups]
     empty = np.isnan(values)
     sparse = bool(empty.any())
-    constant = bool(empty.all()) if sparse else bool((values == values[0]).all())
-    if values.size and constant:
-        return pa.scalar(number_texts(values[:1], count=count).tolist()[0], pa.large_string())
+    if not values.size:
+        return Picked.constant("")
+    if bool(empty.all()) if sparse else bool((values == values[0]).all()):
+        return Picked.constant(number_texts(values[:1], count=count).tolist()[0])
     if count and (whole := _small_counts(values, empty)) is not None:
         # A count's text is its whole part's: each whole number up to the largest printed once.
         top = int(whole.max()) + 1
         table = arrow_texts(number_texts(np.append(np.arange(top, dtype=np.float64), np.nan), count=True))
-        return table.take(from_numpy(np.where(empty, top, whole)))
+        return Picked(table, np.where(empty, top, whole))
     if not count and values.size >= DECIMALS_FROM and (texts := DECIMALS.texts(values, empty)) is not None:
         return texts
     # The values given (only those: a column may be mostly empty), rounded first when amounts
@@ -103,7 +160,7 @@ def group_texts(col: Any, kind: str, groups: int, spreadsheet: bool) -> Any:
     if sparse:
         index = np.where(empty, uniques.size, 0).astype(index.dtype)
         index[~empty] = encoded.indices.to_numpy(zero_copy_only=False)
-    return table.take(from_numpy(index))
+    return Picked(table, index)
 
 
 def _small_counts(values: np.ndarray, empty: np.ndarray) -> np.ndarray | None:
@@ -134,10 +191,10 @@ class DecimalTexts:
         self.size = 10**sig + 1
         # One snapshot (the segments' slots and their joined table), replaced as a whole: a run
         # in another thread reads either the old table or the new one, each consistent.
-        self._state: tuple[dict[int, int], Any] = ({}, None)
+        self._state: tuple[dict[int, int], Any, Any] = ({}, None, None)
 
-    def texts(self, values: np.ndarray, empty: np.ndarray) -> Any:
-        """Each value's text (a pyarrow ``large_string`` array; "" where ``empty``), or None."""
+    def texts(self, values: np.ndarray, empty: np.ndarray) -> Picked | None:
+        """Each value's text ("" where ``empty``), or None."""
         zero = values == 0
         given = ~empty & ~zero
         v = np.where(given, values, 1.0)
@@ -155,7 +212,7 @@ class DecimalTexts:
         if float(kept.max()) >= self.size:
             return None
         met = np.bincount(digits - self.LOWEST, minlength=self.HIGHEST - self.LOWEST + 1)
-        slots, table = self._cover((np.flatnonzero(met) + self.LOWEST).tolist())
+        slots, table, after_comma = self._cover((np.flatnonzero(met) + self.LOWEST).tolist())
         base = np.zeros(met.size, dtype=np.int64)
         for d, slot in slots.items():
             base[d - self.LOWEST] = slot * self.size
@@ -163,17 +220,17 @@ class DecimalTexts:
         ends = len(slots) * self.size
         if not given.all():
             index = np.where(empty, ends, np.where(zero, ends + 1, index))
-        return table.take(from_numpy(index))
+        return Picked(table, index, after_comma)
 
-    def _cover(self, digits: list[int]) -> tuple[dict[int, int], Any]:
+    def _cover(self, digits: list[int]) -> tuple[dict[int, int], Any, Any]:
         """Print the segments of ``digits`` not yet in the table: the slot of every segment, and
-        the table they are in."""
+        the table they are in (and it with a comma before each text)."""
         import pyarrow as pa
 
-        slots, table = self._state
+        slots, table, after_comma = self._state
         new = [d for d in digits if d not in slots]
         if not new:
-            return slots, table
+            return slots, table, after_comma
         slots = dict(slots)
         parts = [table.slice(0, len(slots) * self.size)] if table is not None else []
         kept = np.arange(self.size, dtype=np.float64)
@@ -182,7 +239,8 @@ class DecimalTexts:
             rounded = kept / _POWERS[d] if d >= 0 else kept * _POWERS[-d]  # round_sig's operations
             parts.append(arrow_texts(number_texts(rounded)))
         parts.append(arrow_texts(number_texts(np.array([np.nan, 0.0]))))
-        self._state = (slots, pa.concat_arrays(parts))
+        table = pa.concat_arrays(parts)
+        self._state = (slots, table, _after_comma(table))
         return self._state
 
 
