@@ -212,3 +212,49 @@ def test_an_amount_cell_is_read_once_per_text_kind_and_column_and_a_refusal_rais
         assert read_amount("30", "count", "count") == 30.0
         with pytest.raises(InputError, match="strength"):
             read_amount("30", "mass", "strength")  # the same text, another kind: refused
+
+
+def test_a_column_of_one_text_is_read_as_constant_only_when_every_cell_holds_it():
+    """Large files skip hashing a column whose cells are all the same text (or all empty)."""
+    import pyarrow as pa
+
+    from compound.batch.group import _constant
+
+    def chunked(*chunks: list[str | None]) -> pa.ChunkedArray:
+        return pa.chunked_array([pa.array(c, type=pa.string()) for c in chunks], type=pa.string())
+
+    assert _constant(chunked(["mcc", "mcc"], ["mcc"]))
+    assert _constant(chunked([None, None], [None]))
+    assert _constant(chunked(["", ""]))  # empty text, not null: one text
+    assert _constant(pa.chunked_array([pa.array(["x", "mcc", "mcc", "y"]).slice(1, 2)]))  # a slice
+    assert not _constant(chunked(["mcc", "mcc"], ["mcd"]))  # same length, other bytes, next chunk
+    assert not _constant(chunked(["mcc", None]))
+    assert not _constant(chunked(["mcc", "mc"]))
+    assert not _constant(chunked(["ab", "a"], ["ba"]))  # the same bytes, cut differently
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_grouping_by_a_table_of_combinations_equals_hashing_them(monkeypatch, dense):
+    """The large files' grouping of dictionary codes (a table of every combination, or past
+    its size, hashing the combined codes) numbers groups as group_rows does."""
+    import numpy as np
+
+    from compound.batch import group
+    from compound.batch.plan_explain import group_rows
+
+    hashed: list[int] = []
+    monkeypatch.setattr(group, "group_rows",
+                        lambda codes, n, by_hash=group.group_rows: hashed.append(n) or by_hash(codes, n))
+    if not dense:
+        monkeypatch.setattr(group, "DENSE_PER_ROW", 0)
+        monkeypatch.setattr(group, "DENSE_MIN", 0)
+    rng = np.random.default_rng(7)
+    widths = [1, 5, 3, 7]
+    n = 2000
+    codes = [rng.integers(0, w, n).astype(np.int32) for w in widths]
+    gid, first = group._group_codes(codes, widths, n)
+    want_gid, want_first = group_rows(codes, n)
+    assert gid.tolist() == want_gid.tolist()
+    assert first.tolist() == want_first.tolist()
+    assert hashed == ([] if dense else [n])
+    assert group._group_codes([], [], 3)[0].tolist() == [0, 0, 0]

@@ -147,16 +147,23 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     elif n < ENGINE_ROWS:
         gid, first = group_rows([distinct(table.column(c), n).codes for c in planning], n)
     else:
-        codes = []
+        codes, widths = [], []
         for name in planning:
+            column = table.column(name)
+            if _constant(column):
+                # The same cell in every row splits no group (most files' form, filler, ...).
+                if name == "form":
+                    blank = np.broadcast_to(_blanks(column.slice(0, 1))[:1], (n,))
+                continue
             # One memo over all chunks: a code means the same text in every chunk.
-            encoded = pc.dictionary_encode(table.column(name), null_encoding="encode")
+            encoded = pc.dictionary_encode(column, null_encoding="encode")
             codes.append(np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks]))
+            widths.append(len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0)
             if name == "form":
                 # Each distinct form text read once, from the last chunk's dictionary (every entry
                 # of the memo), not each group's first form cell taken from the file's batches.
                 blank = _blanks(encoded.chunks[-1].dictionary.to_pylist())[codes[-1]]
-        gid, first = group_rows(codes, n)
+        gid, first = _group_codes(codes, widths, n)
         blank = blank[first] if blank is not None else None
 
     def others_given(rows: np.ndarray) -> np.ndarray:
@@ -172,6 +179,74 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
         blank = _blanks(take_rows(table, first, ["form"]).column("form") if "form" in names
                         else [None] * first.size)
     return _refine(gid, first, blank, others_given, read_errors or {})
+
+
+def _constant(column: Any) -> bool:
+    """Does every cell of a pyarrow string column hold the same text (or every cell none)?
+
+    Read from the buffers (lengths, then bytes against the first cell's), a few ms for a million
+    cells, where dictionary-encoding the column hashes each of them.
+    """
+    import pyarrow as pa
+
+    if column.null_count not in (0, len(column)):
+        return False
+    if column.null_count or len(column) == 0:
+        return True
+    first: bytes | None = None
+    for chunk in column.chunks:
+        if len(chunk) == 0:
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return False
+        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
+        size = int(offsets[1] - offsets[0])
+        if not np.all(np.diff(offsets) == size):
+            return False
+        buffer = chunk.buffers()[2]
+        data = (np.frombuffer(buffer, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+                if buffer is not None and size else np.zeros(0, dtype=np.uint8))
+        first = bytes(data[:size]) if first is None else first
+        if len(first) != size or (size and not np.array_equal(data.reshape(-1, size),
+                                                              np.broadcast_to(np.frombuffer(first, np.uint8),
+                                                                              (len(chunk), size)))):
+            return False
+    return True
+
+
+#: Largest product of the columns' distinct counts grouped through a table of every combination
+#: (a few MB), per row of the file; past it, by hashing the rows' combined codes.
+DENSE_PER_ROW: Final = 4
+#: ... and at least this many combinations (a small file's table is small anyway).
+DENSE_MIN: Final = 1 << 16
+
+
+def _group_codes(codes: list[np.ndarray], widths: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~compound.batch.plan_explain.group_rows` of dictionary codes (``0 … width − 1``, no −1).
+
+    When every combination of the codes fits a table of a few entries per row, each row's
+    combination indexes that table directly: no hash of a million combined keys.
+    """
+    cardinality = 1
+    for width in widths:
+        cardinality *= max(width, 1)
+    if not codes:
+        return np.zeros(n, dtype=np.int64), np.zeros(1 if n else 0, dtype=np.int64)
+    if cardinality > max(DENSE_PER_ROW * n, DENSE_MIN) or n >= 2**31:
+        return group_rows(codes, n)
+    key = np.asarray(codes[0], dtype=np.int64)
+    for c, width in zip(codes[1:], widths[1:], strict=True):
+        key = key * width + c
+    # Each combination's first row: written in reverse, the first write of a position wins last.
+    at = np.full(cardinality, n, dtype=np.int32)  # int32: the tables of a million rows take 4 B a slot
+    at[key[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int32)
+    used = np.flatnonzero(at < n)
+    starts = at[used].astype(np.int64)
+    order = np.argsort(starts, kind="stable")  # groups numbered in order of first appearance
+    number = np.empty(cardinality, dtype=np.int32)
+    number[used[order]] = np.arange(used.size, dtype=np.int32)
+    return number[key].astype(np.int64), starts[order]
 
 
 def take_rows(table: Any, positions: np.ndarray, columns: list[str] | None = None) -> Any:
