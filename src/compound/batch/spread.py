@@ -224,7 +224,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     for b0 in range(0, max(len(groups), 1), block_rows):
         b1 = min(b0 + block_rows, len(groups))
         positions = groups.first[b0:b1]
-        errors = {i: read_errors[int(p)] for i, p in enumerate(positions.tolist()) if p in read_errors}
+        errors = ({i: read_errors[int(p)] for i, p in enumerate(positions.tolist()) if p in read_errors}
+                  if read_errors else {})
         planned = plan_block(rows.take(positions), forms=forms, read_errors=errors, cache=cache)
         cols, kinds = planned.output_columns()
         if spread is None:
