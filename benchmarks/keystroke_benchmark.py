@@ -80,9 +80,14 @@ class Frames:
         for owner, name, original in self._patched:
             setattr(owner, name, original)
 
-    async def settled(self, quiet: float = 0.1) -> None:
-        """Sleep until no frame has been written for ``quiet`` seconds. (Not the pilot's
-        pause: it posts a message to every widget, work that would be counted as the app's.)"""
+    async def settled(self, quiet: float = 0.1, first: float = 5.0) -> None:
+        """Sleep until a frame has been written (at most ``first`` seconds) and then none for
+        ``quiet`` seconds. (Not the pilot's pause: it posts a message to every widget, work
+        that would be counted as the app's.) A key whose first frame comes later than
+        ``quiet`` (a full garbage collection, ~0.1 s, can fall in it) is timed, not lost."""
+        deadline = time.perf_counter() + first
+        while not self.frames and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
         seen = -1
         while seen != self.frames:
             seen = self.frames

@@ -7,7 +7,6 @@ tablets), not read back from the code.
 from __future__ import annotations
 
 import pytest
-from textual.geometry import Region
 from textual.widgets import Checkbox, Select
 
 from compound.tui.app import CompoundApp
@@ -20,9 +19,7 @@ from compound.tui.widgets.plan import PlanResults
 def amounts(app: CompoundApp, form: str = "capsules") -> dict[str, str]:
     """The amounts on screen by JSON key, as printed (the pane's own record of its table)."""
     results = app.screen.query_one(f"#{form}-results", PlanResults)
-    table = app.screen.query_one(f"#{form}-amounts")
-    lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
-    printed = "\n".join(line.text for line in lines)
+    printed = results.text("amounts")
     for label, value in results.shown.values():  # the record matches what is drawn
         assert any(label[:20] in line and line.rstrip().endswith(value) for line in printed.splitlines())
     return {key: value for key, (_, value) in results.shown.items()}
@@ -35,6 +32,11 @@ def posted(messages: list, kind: type) -> list:
 
 def text_of(app: CompoundApp, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
+
+
+def section(app: CompoundApp, name: str, form: str = "capsules") -> str:
+    """What a section of a form's results pane draws ("" when it is not shown)."""
+    return app.screen.query_one(f"#{form}-results", PlanResults).text(name)
 
 
 async def fill(pilot, **values: str | bool) -> None:
@@ -70,8 +72,8 @@ async def test_typed_capsule_plan_from_tablets():
         assert shown["tablets_to_crush"].startswith("3")
         assert shown["tablet_powder_mg"] == "558 mg"
         assert "api_to_weigh_mg" not in shown  # not the API route: null, not shown
-        assert text_of(app, "#capsules-status").startswith(("OK", "WARNING"))
-        assert "Working" in text_of(app, "#capsules-working")
+        assert section(app, "status").startswith(("OK", "WARNING"))
+        assert "Working" in section(app, "working")
 
         calculated = posted(messages, PlanCalculated)
         assert len(calculated) == 1
@@ -93,13 +95,13 @@ async def test_a_refused_plan_shows_the_refusal_and_no_amounts():
         assert posted(messages, PlanRefused)
         assert not posted(messages, PlanCalculated)
         assert amounts(app) == {}
-        assert not app.screen.query_one("#capsules-amounts").display
-        assert not app.screen.query_one("#capsules-working").display
-        assert not app.screen.query_one("#capsules-extra").display
-        assert text_of(app, "#capsules-status").startswith("REFUSED")
-        findings = text_of(app, "#capsules-findings")
+        assert not section(app, "amounts")
+        assert not section(app, "working")
+        assert not section(app, "extra")
+        assert section(app, "status").startswith("REFUSED")
+        findings = section(app, "findings")
         assert "REFUSED" in findings and "DOSE_BAND_ABOVE_LDN" in findings
-        assert "mg" not in text_of(app, "#capsules-status")  # no quantity in the verdict
+        assert "mg" not in section(app, "status")  # no quantity in the verdict
 
 
 async def test_opioid_use_is_refused_until_a_reason_is_given():
@@ -110,13 +112,13 @@ async def test_opioid_use_is_refused_until_a_reason_is_given():
         await fill(pilot, strength="4.5mg", count="30", tablet_weight="200mg", opioid_use=True)
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert "OPIOID_USE" in text_of(app, "#capsules-findings")
+        assert "OPIOID_USE" in section(app, "findings")
         assert amounts(app) == {}
 
         await fill(pilot, override_opioid="prescriber confirmed, opioid-free 14 days")
         await pilot.press("ctrl+r")
         await pilot.pause()
-        findings = text_of(app, "#capsules-findings")
+        findings = section(app, "findings")
         assert "OPIOID_USE_OVERRIDDEN" in findings and "prescriber confirmed" in findings
         assert amounts(app)["api_required_mg"] == "135 mg"  # 4.5 mg × 30 capsules, no overage
         refused, calculated = posted(messages, PlanRefused), posted(messages, PlanCalculated)
@@ -162,7 +164,7 @@ async def test_changing_an_input_clears_the_results():
         await pilot.pause()
         results = app.screen.query_one("#capsules-results", PlanResults)
         assert results.plan is None and amounts(app) == {}
-        assert "Inputs changed" in text_of(app, "#capsules-status")
+        assert "Inputs changed" in section(app, "status")
 
 
 async def test_the_api_route_shows_the_api_fields_only():
@@ -219,15 +221,14 @@ async def test_a_new_calculation_updates_the_results_pane_in_place():
         await pilot.press("ctrl+r")
         await pilot.pause()
         results = app.screen.query_one("#capsules-results", PlanResults)
-        parts = list(results.children)
         first = amounts(app)
         await fill(pilot, strength="3mg")  # the pane is cleared for the changed input
         assert results.plan is None
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert list(results.children) == parts  # the same widgets, not new ones
-        assert all(part.is_attached for part in parts)
+        assert app.screen.query_one("#capsules-results") is results  # drawn again, not mounted
+        assert not results.children
         second = amounts(app)
         assert first["api_required_mg"] == "135 mg" and second["api_required_mg"] == "90 mg"
-        working = str(app.screen.query_one("#capsules-working").render())
+        working = section(app, "working")
         assert "3 mg" in working and "4.5 mg" not in working

@@ -18,7 +18,7 @@ from compound.tui.screens.error import ErrorModal
 from compound.tui.screens.help import HELP
 from compound.tui.widgets.plan import PlanField
 from compound.tui.widgets.plan.field import FlagBox
-from test_tui_workflow import settle, text
+from test_tui_workflow import section, settle, text
 
 
 def drawn(widget) -> list[str]:
@@ -64,7 +64,7 @@ async def test_at_80x24_finding_codes_and_amounts_are_whole():
         assert codes
         results = screen.query_one("#liquid-results")
         assert results.region.right <= 80
-        lines = drawn(screen.query_one("#liquid-findings"))
+        lines = section(app, "findings", "liquid").splitlines()
         for code in codes:  # each code whole, on one line, with its colon
             assert any(f"{code}:" in line for line in lines), (code, lines)
         found_words = {w for line in lines for w in re.findall(r"[A-Z][A-Z0-9_]{3,}", line)}
@@ -89,7 +89,7 @@ async def test_a_checkbox_shows_x_only_when_ticked_space_ticks_it_enter_calculat
         await pilot.press("enter")  # calculates (refused: opioids without an override)
         await pilot.pause()
         assert box.value is True
-        assert str(screen.query_one("#capsules-status").render()).startswith("REFUSED")
+        assert section(app, "status").startswith("REFUSED")
 
 
 async def test_keys_typed_ahead_land_in_the_field_focused_when_each_was_typed():
@@ -114,7 +114,7 @@ async def test_enter_in_a_dating_field_calculates_and_shows_the_bud():
         screen.query_one("#capsules-compounded").focus()
         await pilot.press(*"2025-03-10", "enter")
         await settle(pilot)
-        assert "Beyond-use date  2025-09-05" in text(app, "#capsules-bud")
+        assert "Beyond-use date  2025-09-05" in section(app, "bud")
 
 
 async def test_errors_name_the_tui_field_not_the_cli_flag():

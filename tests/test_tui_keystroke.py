@@ -1,7 +1,9 @@
 """A keystroke redraws what it changed, and lays the screen out only when a size changes
 (issue 12: a keystroke within one frame). Textual places every widget of the screen again
-(~150, the form's mostly) for each layout, so these count layouts and widget updates, never
-seconds (benchmarks/keystroke_benchmark.py times them).
+(~150, the form's mostly) for each layout, so these count layouts, widget updates and text
+wrapping, never seconds (benchmarks/keystroke_benchmark.py times them). A calculation and
+the keystroke that clears it lay nothing out: the results pane is one widget that draws
+its lines itself, at a size that does not follow its content.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 
 import pytest
 from textual._compositor import Compositor
+from textual.content import Content
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -92,23 +96,97 @@ async def test_enter_revalidates_the_fields_without_redrawing_their_hints(update
         assert not [name for name in updates if name.endswith("-hint")]
 
 
-async def test_a_calculation_lays_the_screen_out_once_its_scrollbar_stays(layouts):
-    # A refused plan (status and findings) fits in the pane: no scrollbar comes or goes, so one
-    # layout places the results; Textual asked for a second (the pane's and each part's new
-    # size), and revalidating the fields for a third.
+async def typed_into_strength(pilot, key: str) -> None:
+    """A key typed after "4.5" of "4.5mg": "2" makes 4.25mg, "delete" 4.5mg again (valid both,
+    so the field's hint stays its help: only the pane changes)."""
+    strength = pilot.app.screen.query_one("#capsules-strength")
+    strength.cursor_position = 2
+    await pilot.press(key)
+    await pilot.pause()
+
+
+def scrollbar_drawn(results: PlanResults) -> list[str]:
+    """The pane's scrollbar as drawn: a line of it per row, "" where it is blank."""
+    bar = results.vertical_scrollbar
+    return [line.text.strip() + ("#" if any(s.style and s.style.reverse for s in line) else "")
+            for line in bar.render_lines(Region(0, 0, bar.size.width, bar.size.height))]
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (120, 40)])
+async def test_a_calculation_and_the_key_that_clears_it_lay_nothing_out(layouts, updates, size):
+    # Enter fills the pane (a plan overflows it: the scrollbar's thumb comes), a character typed
+    # clears it (the thumb goes), and back: the screen is laid out for none of them, and no
+    # widget of the pane is updated (it has none: it draws its lines itself).
     app = CompoundApp()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await filled(pilot)
-        app.screen.query_one("#capsules-strength").value = "60mg"  # type: ignore[attr-defined]
-        await pilot.pause()
         app.screen.query_one("#capsules-strength").focus()
         results = app.screen.query_one("#capsules-results", PlanResults)
-        layouts.clear()
         await pilot.press("enter")
         await pilot.pause()
-        assert results.plan is not None and results.plan.refused
-        assert not results.show_vertical_scrollbar
-        assert len(layouts) == 1
+        for key, calculated in (("2", False), ("delete", False), ("enter", True), ("2", False),
+                                ("enter", True)):
+            layouts.clear()
+            updates.clear()
+            if key == "enter":
+                await pilot.press("enter")
+                await pilot.pause()
+            else:
+                await typed_into_strength(pilot, key)
+            assert (results.plan is not None) is calculated, key
+            assert layouts == [], key
+            assert updates == [], key
+            assert not results.children
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_the_scrollbar_follows_the_content_in_the_same_frame(layouts, size):
+    # The scrollbar is always placed (one that comes and goes lays the screen out): its thumb is
+    # drawn when the content overflows the pane, and nothing (a blank column) when it fits.
+    app = CompoundApp()
+    async with app.run_test(size=size) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        await pilot.pause()
+        assert results.show_vertical_scrollbar
+        assert not any(scrollbar_drawn(results))  # the message that invites a calculation fits
+        for key, scrolls in (("enter", True), ("2", False), ("delete", False), ("enter", True)):
+            layouts.clear()
+            if key == "enter":
+                await pilot.press("enter")
+                await pilot.pause()
+            else:
+                await typed_into_strength(pilot, key)
+            overflows = results.virtual_size.height > results.scrollable_content_region.height
+            assert overflows is scrolls, key
+            assert results.vertical_scrollbar.window_virtual_size == results.virtual_size.height
+            assert any(scrollbar_drawn(results)) is scrolls, key
+            assert layouts == [], key
+
+
+async def test_the_results_scroll_from_the_keyboard():
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        top = results.render_line(0).text
+        assert top.strip().startswith(("OK", "WARNING"))
+        results.focus()
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert results.scroll_offset.y > 0 and results.render_line(0).text != top
+        before = scrollbar_drawn(results)
+        await pilot.press("end")
+        await pilot.pause()
+        assert results.scroll_offset.y == results.max_scroll_y > 0
+        assert scrollbar_drawn(results) != before  # the thumb moved down
+        await pilot.press("home")
+        await pilot.pause()
+        assert results.scroll_offset.y == 0 and results.render_line(0).text == top
 
 
 async def test_enter_again_on_the_same_inputs_computes_nothing(layouts):
@@ -130,18 +208,22 @@ async def test_enter_again_on_the_same_inputs_computes_nothing(layouts):
         assert app.screen.query_one("#capsules-results", PlanResults).plan is not None
 
 
-async def test_a_cleared_part_holds_nothing(layouts):
+async def test_a_cleared_pane_holds_nothing_but_its_message():
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await filled(pilot)
         app.screen.query_one("#capsules-strength").focus()
         await pilot.press("enter")
         await pilot.pause()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        assert results.text("working")
         await pilot.press("backspace")
         await pilot.pause()
+        assert list(results.sections) == ["status"]
+        assert results.text("status").startswith("Inputs changed")
         for part in ("findings", "amounts", "extra", "working"):
-            widget = app.screen.query_one(f"#capsules-{part}", Static)
-            assert not widget.display and not str(widget.render()).strip()
+            assert results.look(part) is None and results.text(part) == ""
+        assert results.virtual_size.height == 3  # the message, wrapped at 100 columns, and a blank
 
 
 async def test_each_layout_places_the_widgets_once(layouts, monkeypatch):
@@ -152,59 +234,67 @@ async def test_each_layout_places_the_widgets_once(layouts, monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         await filled(pilot)
         app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")  # the parts come on screen (and go off it, below the fold)
+        await pilot.press("enter")
         await pilot.pause()
         layouts.clear()
         placed.clear()
-        await pilot.press("backspace")  # and are hidden (a calculation that brings the scrollbar
-        await pilot.pause()  # arranges once more, inside Textual's layout: not counted here)
+        await pilot.press("backspace")  # "4.5m": the field's error hint appears (it had none)
+        await pilot.pause()
         assert app.screen.query_one("#capsules-results", PlanResults).plan is None
+        assert app.screen.query_one("#capsules-strength-hint").has_class("-error")
         assert layouts and len(placed) == len(layouts)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
-async def test_the_scrollbar_comes_and_goes_in_the_layout_of_the_content(layouts, size):
-    # A plan overflows the pane, the message that clears it does not: the scrollbar is placed
-    # in the one layout the new content asks for, not in a second one after it.
-    app = CompoundApp()
-    async with app.run_test(size=size) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        results = app.screen.query_one("#capsules-results", PlanResults)
-        await pilot.press("enter", "backspace", "g")  # the scrollbar made (a layout, once)
-        await pilot.pause()
-        for key, scrolls in (("enter", True), ("backspace", False), ("g", False), ("enter", True)):
-            layouts.clear()
-            await pilot.press(key)
-            await pilot.pause()
-            assert results.show_vertical_scrollbar is scrolls
-            assert results.vertical_scrollbar.display is scrolls
-            assert (results.virtual_size.height > results.container_size.height) is scrolls
-            # "backspace": the hint turns to an error and the pane clears, one layout for both;
-            # "g": the hint is the field's help again (its height changes), the pane was clear.
-            assert len(layouts) == 1, key
-        assert results.plan is not None
+async def test_the_text_is_wrapped_once_per_calculation(monkeypatch):
+    # The pane renders its sections once, at its width, for the scrollbar's thumb and for every
+    # frame after it; Textual's own Static wrapped a text to measure it and again to draw it.
+    wraps: list[str] = []
 
+    def counting(original):
+        def counted(content, *args, **kwargs):
+            if content.plain.startswith("Working"):
+                wraps.append(content.plain)
+            return original(content, *args, **kwargs)
+        return counted
 
-async def test_a_part_of_the_results_is_measured_once_per_content(monkeypatch):
-    # Measuring wraps the text (the working is long): the pane measures its parts to place its
-    # scrollbar, the screen's layout asks again, at the same width.
-    measured: list[tuple[str, int]] = []
-    measure = Static.get_content_height
-
-    def counted(static, container, viewport, width):
-        if (static.id or "").startswith("capsules-") and not (static.id or "").endswith("-hint"):
-            measured.append((static.id or "", width))
-        return measure(static, container, viewport, width)
-
+    for name in ("render_strips", "get_height"):
+        monkeypatch.setattr(Content, name, counting(getattr(Content, name)))
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await filled(pilot)
         app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter", "backspace", "g")  # the results' scrollbar made, once
-        await pilot.pause()
-        monkeypatch.setattr(Static, "get_content_height", counted)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen.query_one("#capsules-results", PlanResults).plan is not None
-        assert measured and len(measured) == len({part for part, _ in measured})  # once each
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        results.focus()
+        await pilot.press("pagedown", "pagedown", "end")  # scrolling draws the lines made
+        await pilot.pause()
+        assert results.plan is not None and results.scroll_offset.y > 0
+        assert len(wraps) == 1
+
+
+async def test_the_lines_made_once_follow_a_change_of_theme():
+    # The pane keeps the lines it made (colours in them): after a theme switch the verdict is
+    # drawn on the new theme's error colour and the findings on its background, not the old's.
+    from textual.color import Color
+
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-strength").value = "60mg"  # type: ignore[attr-defined]
+        app.screen.query_one("#capsules-strength").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        assert results.look("status") == "refused"
+        findings = results.text("status").count("\n") + 2  # the line after the verdict's space
+        backgrounds = []
+        for theme in ("textual-light", "textual-dark"):
+            app.theme = theme
+            await pilot.pause()
+            error = Color.parse(app.theme_variables["error"]).rich_color
+            assert {segment.style.bgcolor for segment in results.render_line(0)} == {error}, theme
+            background = results.visual_style.rich_style.bgcolor
+            assert {segment.style.bgcolor for segment in results.render_line(findings)} == {background}
+            backgrounds.append(background)
+        assert backgrounds[0] != backgrounds[1]

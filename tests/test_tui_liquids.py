@@ -6,7 +6,6 @@ domain.md §2.2), not read back from the code.
 
 from __future__ import annotations
 
-from textual.geometry import Region
 from textual.widgets import Input, Select
 
 from compound.tui.app import CompoundApp
@@ -31,12 +30,15 @@ async def open_form(pilot, form: str, **values: str) -> None:
 def amounts(app: CompoundApp, form: str) -> dict[str, str]:
     """The amounts on screen by JSON key, as printed (the pane's own record of its table)."""
     results = app.screen.query_one(f"#{form}-results", PlanResults)
-    table = app.screen.query_one(f"#{form}-amounts")
-    lines = table.render_lines(Region(0, 0, table.size.width, table.size.height))
-    printed = "\n".join(line.text for line in lines)
+    printed = results.text("amounts")
     for label, value in results.shown.values():  # the record matches what is drawn
         assert any(label[:20] in line and line.rstrip().endswith(value) for line in printed.splitlines())
     return {key: value for key, (_, value) in results.shown.items()}
+
+
+def section(app: CompoundApp, form: str, name: str) -> str:
+    """What a section of a form's results pane draws ("" when it is not shown)."""
+    return app.screen.query_one(f"#{form}-results", PlanResults).text(name)
 
 
 def posted(messages: list, kind: type) -> list:
@@ -58,7 +60,7 @@ async def test_oral_liquid_from_tablets_in_the_fawcett_vehicle():
         assert shown["tablets_to_crush"] == "2 tablets"
         assert shown["dose_volume_ml"] == "4.5 mL"
         assert shown["days_supply"] == "22 days"
-        extra = str(app.screen.query_one("#liquid-extra").render())
+        extra = section(app, "liquid", "extra")
         assert "Ascorbic acid, amount 500 mg" in extra
         assert len(posted(messages, PlanCalculated)) == 1
 
@@ -89,8 +91,8 @@ async def test_a_liquid_dose_above_10mg_is_refused_with_no_amounts():
         await pilot.pause()
         assert posted(messages, PlanRefused) and not posted(messages, PlanCalculated)
         assert amounts(app, "liquid") == {}
-        assert "DOSE_BAND_ABOVE_LDN" in str(app.screen.query_one("#liquid-findings").render())
-        assert not app.screen.query_one("#liquid-extra").display
+        assert "DOSE_BAND_ABOVE_LDN" in section(app, "liquid", "findings")
+        assert not section(app, "liquid", "extra")
 
 
 async def test_drops_dose_in_drops_needs_a_calibration_then_plans():
@@ -130,4 +132,4 @@ async def test_a_microgram_dilution_weighs_at_least_the_mwq():
         plan = app.screen.query_one("#dilution-results").plan
         assert plan is not None and plan.amounts["api_to_weigh_mg"] >= 120
         assert shown["dose_volume_ml"] == "5 mL"  # 5 mcg ÷ 1 mcg/mL
-        assert "Stages" in str(app.screen.query_one("#dilution-extra").render())
+        assert "Stages" in section(app, "dilution", "extra")

@@ -21,7 +21,7 @@ from compound.tui.forms.dating import DATING
 from compound.tui.messages import PlanCalculated
 from compound.tui.screens.calculator import CalculatorScreen
 from compound.tui.widgets.plan import PlanField, PlanForm
-from test_tui_app import amounts, posted, text_of
+from test_tui_app import amounts, posted, section
 
 
 def top_line(app: CompoundApp) -> list[tuple[str, object]]:
@@ -93,7 +93,7 @@ async def test_a_prescription_typed_right_after_start_is_planned():
         assert shown["api_required_mg"] == "135 mg"
         assert shown["tablets_to_crush"].startswith("3")
         assert shown["tablet_powder_mg"] == "540 mg"
-        assert text_of(app, "#capsules-status").startswith(("OK", "WARNING"))
+        assert section(app, "status").startswith(("OK", "WARNING"))
         assert len(posted(messages, PlanCalculated)) == 1
 
 

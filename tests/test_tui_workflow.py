@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from textual.color import Color
 from textual.geometry import Region
 
 from compound.register import Register
@@ -47,6 +48,11 @@ async def set_values(pilot, form: str = "capsules", **values: str) -> None:
     await pilot.pause()
 
 
+def section(app: CompoundApp, name: str, form: str = "capsules") -> str:
+    """What a section of a form's results pane draws ("" when it is not shown)."""
+    return app.screen.query_one(f"#{form}-results", PlanResults).text(name)
+
+
 def text(app: CompoundApp, selector: str) -> str:
     """What the widget draws, line by line (works for Rich tables as for plain text)."""
     widget = app.screen.query_one(selector)
@@ -72,7 +78,7 @@ async def test_prescription_to_saved_lot_to_lots_table_to_release_to_label(tmp_p
         results = app.screen.query_one("#capsules-results", PlanResults)
         assert results.plan is not None and results.bud is not None
         # 2025-03-10 + 180 - 1 days = 2025-09-05 (Day 1 counting); NTX2403 expires 2026-05-31, later.
-        assert "Beyond-use date  2025-09-05" in text(app, "#capsules-bud")
+        assert "Beyond-use date  2025-09-05" in section(app, "bud")
         assert [lot.lot_number for lot in results.ingredient_lots] == ["NTX2403"]
 
         await pilot.press("ctrl+s")
@@ -82,7 +88,7 @@ async def test_prescription_to_saved_lot_to_lots_table_to_release_to_label(tmp_p
         await settle(pilot)
         saved = [m for m in messages if isinstance(m, LotSaved)]
         assert saved and saved[0].lot_number == "LDN-20250310-0001"
-        assert "Saved as lot LDN-20250310-0001" in text(app, "#capsules-bud")
+        assert "Saved as lot LDN-20250310-0001" in section(app, "bud")
 
         await pilot.press("f3")
         await settle(pilot)
@@ -134,9 +140,12 @@ async def test_a_refused_plan_is_unmistakable_and_is_not_saved():
         app.screen.query_one("#capsules-strength").focus()
         await pilot.press("enter")
         await settle(pilot)
-        status = app.screen.query_one("#capsules-status")
-        assert status.has_class("-refused")
-        assert str(status.render()).startswith("REFUSED")
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        assert results.look("status") == "refused"
+        assert section(app, "status").startswith("REFUSED")
+        # On the theme's error colour, edge to edge (the pane's first line is the verdict's).
+        error = Color.parse(app.theme_variables["error"]).rich_color
+        assert {segment.style.bgcolor for segment in results.render_line(0)} == {error}
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ErrorModal)

@@ -64,9 +64,10 @@ class _Compositor(Compositor):
 
     A layout (``reflow``) places every widget of the screen, the same arrangement the
     ``full_map`` property builds, yet leaves the map marked stale whenever a widget updated
-    just before it was not on screen (a part of the results pane being shown), so the first
-    look-up after it (the next widget asking its region) placed every widget again: a third
-    of a calculation's layout time, for the map it already had.
+    just before it was not on screen (a field's hint that appears, for a character that makes
+    the field invalid), so the first look-up after it (the next widget asking its region)
+    placed every widget again: a third of that keystroke's layout time, for the map it
+    already had. (A calculation, and the keystroke that clears it, lay nothing out.)
     """
 
     def reflow(self, parent: Widget, size: Size) -> ReflowResult:

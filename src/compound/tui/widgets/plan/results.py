@@ -9,7 +9,7 @@ formatted results come from the plan's own working steps.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -17,12 +17,14 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual import events
 from textual.content import Content
 from textual.geometry import Size
-from textual.visual import VisualType
-from textual.widgets import Static
+from textual.reactive import Reactive
+from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
+from textual.strip import Strip
+from textual.visual import Visual, VisualType, visualize
 
 from compound.core.rounding import (
     format_concentration,
@@ -30,7 +32,6 @@ from compound.core.rounding import (
     format_number,
     format_volume,
 )
-from compound.tui.widgets.plan.sized import SizedByLayout
 
 if TYPE_CHECKING:
     from compound.planning.base import Plan
@@ -49,7 +50,7 @@ _STATUS = {
 # Keys of Plan.to_dict that are not results; everything else it prints is (amounts withheld
 # when refused, so a refused plan shows none).
 _PARTS = ("status", "bud", "findings", "amounts", "extra", "working")
-"""The pane's sections, top to bottom (each a :class:`_Part`, ``#<form>-<name>``)."""
+"""The pane's sections, top to bottom (:meth:`PlanResults.text` reads one back)."""
 _NOT_RESULTS = frozenset({"kind", "status", "inputs", "findings", "steps", "beyond_use_date", "bud",
                           "lot_number"})
 # Longest suffix first: "_mg_per_ml" must win over "_ml".
@@ -230,39 +231,50 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-class _Part(SizedByLayout, Static):
-    """A section of the results pane; its height follows its content.
+class _GutterWhenAll(ScrollBarRender):
+    """The scrollbar, drawn as an empty column while everything fits (no thumb to draw).
 
-    Its height at a width is measured once per content: the pane measures it to place its
-    scrollbar (:meth:`PlanResults._fit_scrollbar`), then the screen's layout asks again
-    (measuring wraps the text: the working is the longest).
+    The pane's scrollbar is always placed (``overflow-y: scroll``): one that comes and goes
+    lays the whole screen out (Textual places it as a widget), on most calculations and clears
+    (a plan overflows the pane, the message that clears it does not). The column looks as
+    ``scrollbar-gutter: stable`` left it before: blank until there is something to scroll.
     """
 
-    def __init__(self, *, id: str, classes: str) -> None:  # noqa: A002 (Textual's name)
-        super().__init__(id=id, classes=classes)
-        self._heights: dict[int, int] = {}
-
-    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        self._heights = {}
-        super().update(content, layout=layout)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = super().get_content_height(container, viewport, width)
-        return height
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.window_size and self.virtual_size > self.window_size:
+            yield from super().__rich_console__(console, options)
+            return
+        blank = Segment(" " * (options.max_width or 1))
+        for _ in range(options.height or 1):
+            yield blank
+            yield Segment.line()
 
 
-class PlanResults(SizedByLayout, VerticalScroll):
+_INSET = {"refused": 1, "warning": 1, "bud": 2}
+"""The cells a section's band or edge takes left of its text."""
+
+
+class PlanResults(ScrollView, can_focus=True):
     """Shows one plan; :meth:`clear` when its inputs change, so no stale number stays up.
 
-    A calculation, and a clear, lay the screen out once (twice when the scrollbar comes or
-    goes): the parts are updated together, a hidden part without a layout, and the pane's
-    own scrollable size is taken as the layout found it (:class:`SizedByLayout`).
+    One widget that draws its lines itself (Textual's line API): the sections (status, BUD,
+    findings, amounts, nested objects, working) are rendered once per width into a list of
+    lines, and a frame draws the lines in view. A calculation or a clear changes what it
+    draws and its scrollable height, never its size: the screen is not laid out again (a
+    layout places every widget of the screen, ~150, the form's mostly), and the text is
+    wrapped once.
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "plan-results--refused", "plan-results--warning", "plan-results--edge"}
+    """The refused and warning verdicts (a band of colour) and the BUD's edge (compound.tcss)."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """Its scrollable size is its own business: the pane's size does not follow its content."""
 
     def __init__(self, form_key: str) -> None:
         super().__init__(id=f"{form_key}-results", classes="plan-results")
+        self.set_reactive(PlanResults.auto_links, False)  # no links: not a pass over every line
         self.form_key = form_key
         self.plan: Plan | None = None
         self.bud: BudResult | None = None
@@ -278,72 +290,38 @@ class PlanResults(SizedByLayout, VerticalScroll):
         """The amounts on screen: JSON key -> (label, value as printed)."""
         self.computed_from: tuple[int, dict[str, str | bool]] | None = None
         """The screen's input generation and the values the plan on screen was computed from."""
-        self._filled: dict[str, bool] = {}
-        """Which parts hold content (a part not named yet may)."""
-
-    def compose(self) -> ComposeResult:
-        key = self.form_key
-        for name in _PARTS:
-            yield _Part(id=f"{key}-{name}", classes=f"plan-{name}")
+        self.sections: dict[str, tuple[VisualType, str]] = {}
+        """What is shown, top to bottom: section name -> (content, look: "" or "refused",
+        "warning", "bud")."""
+        self._drawn: tuple[tuple[object, ...], list[Strip], dict[str, tuple[int, int, int]]] | None = None
+        """The sections' lines for a width and styles (a theme's colours are in them), and each
+        section's first and end line and the cells its edge or band takes on the left."""
 
     def on_mount(self) -> None:
+        self.vertical_scrollbar.renderer = _GutterWhenAll
         self.clear("Fill in the form and press Enter (or ctrl+r) to calculate.")
 
-    def _fit_scrollbar(self) -> None:
-        """Bring or take away the scrollbar now, for the content just put in, so that the
-        layout this content asks for places it too. Textual decides it after a layout, from
-        the height that layout found, and asks for a second layout of the whole screen to
-        place it (a plan overflows the pane and the message that clears it does not, so it
-        did on most keystrokes). If this guess were wrong, Textual's check after the layout
-        would still correct it."""
-        gutter = self.styles.gutter  # padding and border (not a region look-up: see _Compositor)
-        outer = self.outer_size
-        content = Size(outer.width - gutter.width, outer.height - gutter.height)
-        # The children's width: the scrollbar's column is kept, shown or not (CSS).
-        inner = Size(content.width - self.styles.scrollbar_size_vertical, content.height)
-        if not content or inner.width <= 0 or self.show_horizontal_scrollbar:
-            return  # not laid out yet
-        self._clear_arrangement_cache()  # the parts just changed
-        show = self.arrange(inner).total_region.bottom > content.height
-        if show != self.show_vertical_scrollbar:
-            self.show_vertical_scrollbar = show
-            self.vertical_scrollbar.display = show
-
-    def _part(self, name: str) -> Static:
-        return self.query_one(f"#{self.form_key}-{name}", Static)
-
-    def _put(self, name: str, content: VisualType | None) -> None:
-        """Show ``content`` in a part, or hide the part (None): a hidden part is emptied
-        without a layout, and one already hidden and empty is left alone."""
-        part = self._part(name)
-        if content is not None:
-            part.update(content)
-            part.display = True
-        elif part.display or self._filled.get(name, True):
-            part.display = False
-            part.update("", layout=False)  # hidden: its size is no one's concern
-        self._filled[name] = content is not None
+    # ---- what is shown ----
 
     def clear(self, message: str) -> None:
         self.plan, self.bud, self.ingredient_lots, self.saved_as = None, None, (), None
         self.computed_from = None
-        self._part("status").update(Text(message, style="dim"))
-        self._part("status").set_classes("plan-status")
-        for name in _PARTS[1:]:
-            self._put(name, None)
         self.shown = {}
-        self._fit_scrollbar()
+        self._set({"status": (Text(message, style="dim"), "")})
 
     def show(self, plan: Plan, bud: BudResult | None = None,
              ingredient_lots: Sequence[IngredientLot] = ()) -> None:
         self.plan, self.bud, self.ingredient_lots, self.saved_as = plan, bud, ingredient_lots, None
         data = plan.to_dict()
         word, style, advice = _STATUS[data["status"]]
-        status = Text.assemble((f"{word}  ", style), (advice, ""))
-        self._part("status").update(status)
-        self._part("status").set_classes(f"plan-status -{data['status']}")
-        self._show_bud(data)
-        self._show_findings(data["findings"])
+        look = data["status"] if data["status"] in ("refused", "warning") else ""
+        sections: dict[str, tuple[VisualType, str]] = {
+            "status": (Text.assemble((f"{word}  ", style), (advice, "")), look)}
+        bud_text = self._bud(data)
+        if bud_text is not None:
+            sections["bud"] = (bud_text, "bud")
+        if data["findings"]:
+            sections["findings"] = (finding_lines(data["findings"], self.words), "")
         steps = {s["key"]: s for s in data.get("steps", [])}
         self.shown = {}
         extra: list[Text] = []
@@ -356,10 +334,13 @@ class PlanResults(SizedByLayout, VerticalScroll):
             step = steps.get(key)
             self.shown[key] = (step["label"] if step else label_for(key),
                                step["result"] if step else format_value(key, value))
-        self._show_amounts()
-        self._put("extra", Text("\n\n").join(extra) if extra else None)
-        self._show_working(data, data.get("steps", []))
-        self._fit_scrollbar()
+        if self.shown:
+            sections["amounts"] = (AmountsTable(list(self.shown.values())), "")
+        if extra:
+            sections["extra"] = (Text("\n\n").join(extra), "")
+        if data.get("steps"):
+            sections["working"] = (working_text(data, data["steps"]), "")
+        self._set(sections)
         self.scroll_home(animate=False)
 
     def saved(self, lot_number: str) -> None:
@@ -368,13 +349,12 @@ class PlanResults(SizedByLayout, VerticalScroll):
         self._bud_text.append_text(Text.assemble(
             ("\nSaved as lot ", "bold"), (lot_number, "bold green"),
             " (quarantine: release it from Lots after the final check)."))
-        self._part("bud").update(self._bud_text)
+        self._set({**self.sections, "bud": (self._bud_text, "bud")})
 
-    def _show_bud(self, data: dict[str, Any]) -> None:
+    def _bud(self, data: dict[str, Any]) -> Text | None:
         bud = data.get("bud")
         if not data.get("beyond_use_date") or not bud:
-            self._put("bud", None)
-            return
+            return None
         limit = bud["limit"]
         days = f" ({limit['days']} days)" if limit.get("days") else ""
         text = Text.assemble(("Beyond-use date  ", "bold"), (data["beyond_use_date"], "bold"),
@@ -384,13 +364,84 @@ class PlanResults(SizedByLayout, VerticalScroll):
             text.append(f"\nStability window {bud['stability_window_days']} days, to "
                         f"{bud['stability_window_end']}", style="dim")
         self._bud_text = text
-        self._put("bud", text)
+        return text
 
-    def _show_amounts(self) -> None:
-        self._put("amounts", AmountsTable(list(self.shown.values())) if self.shown else None)
+    def look(self, name: str) -> str | None:
+        """How a section is marked ("refused", "warning", "bud" or ""), None if not shown."""
+        found = self.sections.get(name)
+        return None if found is None else found[1]
 
-    def _show_findings(self, findings: list[dict[str, Any]]) -> None:
-        self._put("findings", finding_lines(findings, self.words) if findings else None)
+    def text(self, name: str) -> str:
+        """What a section draws at the pane's width, line by line ("" when it is not shown)."""
+        _, lines, spans = self._lines()
+        start, end, inset = spans.get(name, (0, 0, 0))
+        return "\n".join(line.text[inset:].rstrip() for line in lines[start:end])
 
-    def _show_working(self, data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
-        self._put("working", working_text(data, steps) if steps else None)
+    # ---- drawing ----
+
+    def _set(self, sections: dict[str, tuple[VisualType, str]]) -> None:
+        """Show these sections: their lines are made for the pane's width now (the height
+        they take decides the scrollbar's thumb), and the pane is drawn again, not laid out."""
+        self.sections = sections
+        self._drawn = None
+        self._measure()
+        self.refresh()
+
+    def _measure(self) -> None:
+        """Set the scrollable size for the lines at the pane's width, and the scrollbar's
+        thumb (Textual sets both in a layout, from the size a layout found)."""
+        width, lines, _ = self._lines()
+        if not width:
+            return  # not laid out yet: the first layout's resize measures
+        self.virtual_size = Size(width, len(lines))
+        bar = self.vertical_scrollbar
+        bar.window_virtual_size = len(lines)
+        bar.window_size = self.scrollable_content_region.height
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._measure()
+
+    def _lines(self) -> tuple[int, list[Strip], dict[str, tuple[int, int, int]]]:
+        width = self.scrollable_content_region.width
+        key = (width, self.visual_style, *(self.get_visual_style(name)
+                                           for name in sorted(self.COMPONENT_CLASSES)))
+        if self._drawn is None or self._drawn[0] != key:
+            lines: list[Strip] = []
+            spans: dict[str, tuple[int, int, int]] = {}
+            if width > 0:
+                base = self.visual_style
+                blank = Strip.blank(width, base.rich_style)
+                for name, (content, look) in self.sections.items():
+                    start = len(lines)
+                    lines += self._section(content, look, width)
+                    spans[name] = (start, len(lines), _INSET.get(look, 0))
+                    lines.append(blank)  # the space below each section
+            self._drawn = (key, lines, spans)
+        return width, self._drawn[1], self._drawn[2]
+
+    def _section(self, content: VisualType, look: str, width: int) -> list[Strip]:
+        """A section's lines: a verdict on its band of colour (a cell of it either side), the
+        BUD behind a thick edge, the rest as they come."""
+        if look in ("refused", "warning"):
+            style = self.get_visual_style(f"plan-results--{look}")
+            band = Strip.blank(1, style.rich_style)
+            return [Strip.join([band, line, band])
+                    for line in self._render(content, width - 2, style)]
+        if look == "bud":
+            base = self.visual_style
+            edge = Strip([Segment("█", self.get_visual_style("plan-results--edge").rich_style),
+                          Segment(" ", base.rich_style)], 2)
+            return [Strip.join([edge, line]) for line in self._render(content, width - 2, base)]
+        return self._render(content, width, self.visual_style)
+
+    def _render(self, content: VisualType, width: int, style: Any) -> list[Strip]:
+        visual = visualize(self, content, markup=False)
+        return Visual.to_strips(self, visual, max(width, 1), None, style, pad=True)
+
+    def render_line(self, y: int) -> Strip:
+        width, lines, _ = self._lines()
+        index = self.scroll_offset.y + y
+        if 0 <= index < len(lines):
+            return lines[index]
+        return Strip.blank(width, self.visual_style.rich_style)
