@@ -258,3 +258,22 @@ def test_grouping_by_a_table_of_combinations_equals_hashing_them(monkeypatch, de
     assert first.tolist() == want_first.tolist()
     assert hashed == ([] if dense else [n])
     assert group._group_codes([], [], 3)[0].tolist() == [0, 0, 0]
+
+
+def test_a_large_files_columns_encoded_on_a_pool_give_the_same_groups(tmp_path, monkeypatch):
+    """compound batch encodes a large file's planning columns on its threads: the same groups."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from compound.batch import group
+
+    monkeypatch.setattr(group, "ENGINE_ROWS", 0)
+    path = tmp_path / "rx.csv"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(text + text.split("\n", 1)[1], encoding="utf-8")
+    table = read_prescriptions(path).table
+    alone = group_table(table)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pooled = group_table(table, pool=pool)
+    assert len(alone) < table.num_rows
+    for name in ("gid", "first", "sizes"):
+        assert getattr(pooled, name).tolist() == getattr(alone, name).tolist(), name

@@ -125,7 +125,7 @@ def group_frame(frame: pd.DataFrame, read_errors: Mapping[int, Any] | None = Non
     return _refine(gid, first, _blanks(form), others_given, read_errors or {})
 
 
-def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> RowGroups:
+def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: Any = None) -> RowGroups:
     """Group the rows of a pyarrow table of text columns (names already normalised).
 
     Below :data:`ENGINE_ROWS` rows the columns are factorised one by one, as
@@ -135,6 +135,8 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     differ, which only splits a group), and the rows are grouped by their tuples of codes
     (:func:`~compound.batch.plan_explain.group_rows`): a few int arrays, where Arrow's hash
     group-by listing each group's rows held about 200 MB for a million distinct rows.
+
+    ``pool``: an executor (``submit``) on whose threads the large files' columns are encoded.
     """
     import pyarrow.compute as pc
 
@@ -147,22 +149,34 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None) -> Row
     elif n < ENGINE_ROWS:
         gid, first = group_rows([distinct(table.column(c), n).codes for c in planning], n)
     else:
-        codes, widths = [], []
-        for name in planning:
+        def encode(name: str) -> tuple[np.ndarray | None, int, np.ndarray | None]:
+            """A column's codes and their count (None: one text in every row), and for the form
+            column, whether each row's form is blank."""
             column = table.column(name)
             if _constant(column):
                 # The same cell in every row splits no group (most files' form, filler, ...).
-                if name == "form":
-                    blank = np.broadcast_to(_blanks(column.slice(0, 1))[:1], (n,))
-                continue
+                return None, 1, (np.broadcast_to(_blanks(column.slice(0, 1))[:1], (n,))
+                                 if name == "form" else None)
             # One memo over all chunks: a code means the same text in every chunk.
             encoded = pc.dictionary_encode(column, null_encoding="encode")
-            codes.append(np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks]))
-            widths.append(len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0)
-            if name == "form":
-                # Each distinct form text read once, from the last chunk's dictionary (every entry
-                # of the memo), not each group's first form cell taken from the file's batches.
-                blank = _blanks(encoded.chunks[-1].dictionary.to_pylist())[codes[-1]]
+            codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
+            dictionary = encoded.chunks[-1].dictionary if encoded.num_chunks else None
+            # Each distinct form text read once, from the last chunk's dictionary (every entry of
+            # the memo), not each group's first form cell taken from the file's batches.
+            form = (_blanks(dictionary.to_pylist())[codes] if name == "form" and dictionary is not None
+                    else None)
+            return codes, len(dictionary) if dictionary is not None else 0, form
+
+        # Arrow's hash releases the GIL: with a pool, the columns are encoded on its threads.
+        jobs = [pool.submit(encode, name) for name in planning] if pool is not None else None
+        codes, widths = [], []
+        for k, name in enumerate(planning):
+            column_codes, width, form_blank = jobs[k].result() if jobs is not None else encode(name)
+            if column_codes is not None:
+                codes.append(column_codes)
+                widths.append(width)
+            if form_blank is not None:
+                blank = form_blank
         gid, first = _group_codes(codes, widths, n)
         blank = blank[first] if blank is not None else None
 

@@ -130,11 +130,13 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
     step = min(opts.block_rows, LINE_ROWS)  # rows assembled and written at a time
     try:
         with bar(rows.n, opts.progress, report=opts.report) as advance, \
-                _threads(1, rows.n > step) as prep:
-            # The worksheet's own cells of each row (numbers, labels) are made ready on a second
-            # thread (pyarrow kernels, which release the GIL) while the rows are grouped and planned.
+                _threads(2, rows.n > step) as prep:
+            # The worksheet's own cells of each row (numbers, labels) are made ready on a thread
+            # (pyarrow kernels, which release the GIL) while the rows are grouped (their columns
+            # encoded on the pool's threads: the second takes them while the first makes the cells,
+            # then both) and planned.
             cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
-            groups = rows.groups(read.read_errors)
+            groups = rows.groups(read.read_errors, prep)
             spread = plan_groups(rows, groups, read.read_errors,
                                  block_rows=min(opts.block_rows, GROUP_ROWS),
                                  summary=summary, jsonl=jsonl is not None, advance=advance, cells=cells)

@@ -49,9 +49,10 @@ class Rows:
         self.names: list[str] = list(table.column_names) if table is not None else list(frame.columns)
         self.n = int(table.num_rows) if table is not None else len(frame)  # type: ignore[arg-type]
 
-    def groups(self, read_errors: dict[int, Any]) -> RowGroups:
+    def groups(self, read_errors: dict[int, Any], pool: Any = None) -> RowGroups:
+        """The rows' groups (``pool``: an executor whose threads may encode a large file's columns)."""
         if self.table is not None:
-            return group_table(self.table, read_errors)
+            return group_table(self.table, read_errors, pool)
         return group_frame(self._frame, read_errors)  # type: ignore[arg-type]
 
     def forms(self, first: np.ndarray) -> list[str]:
