@@ -85,8 +85,7 @@ def restore(stamped: Stamp) -> bool:
     """Take the values saved under this very stamp as read (:func:`loader.prime`); False when
     there are none (first start, a file changed, a cache that cannot be read)."""
     try:
-        with _file(stamped).open("rb") as fh:
-            saved = marshal.load(fh)
+        saved = marshal.loads(_file(stamped).read_bytes())  # (marshal.load reads a file in bits)
     except (OSError, EOFError, ValueError, TypeError):
         return False
     if not (isinstance(saved, tuple) and len(saved) == 3 and saved[0] == stamped
