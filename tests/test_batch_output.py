@@ -207,6 +207,10 @@ def test_a_count_columns_small_whole_numbers_are_printed_from_a_table_of_them():
     column[2::13] = -0.0
     got = group_texts(column, "count", column.size, True)
     assert got.texts(column.size) == [number_text(float(v), count=True) for v in column]
+    column[6] = 3000.0  # beyond the first table (0 … 1023): the next power of two's
+    got = group_texts(column, "count", column.size, True)
+    assert len(got.table) == 4097
+    assert got.texts(column.size) == [number_text(float(v), count=True) for v in column]
     column[5] = -3.0  # a negative count: hashed, printed the same way
     got = group_texts(column, "count", column.size, True)
     assert got.texts(column.size) == [number_text(float(v), count=True) for v in column]

@@ -20,6 +20,7 @@ first: a file of distinct prescriptions has many.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -141,10 +142,11 @@ def group_texts(col: Any, kind: str, groups: int, spreadsheet: bool) -> Picked:
     if bool(empty.all()) if sparse else bool((values == values[0]).all()):
         return Picked.constant(number_texts(values[:1], count=count).tolist()[0])
     if count and (whole := _small_counts(values, empty)) is not None:
-        # A count's text is its whole part's: each whole number up to the largest printed once.
-        top = int(whole.max()) + 1
-        table = arrow_texts(number_texts(np.append(np.arange(top, dtype=np.float64), np.nan), count=True))
-        return Picked(table, np.where(empty, top, whole))
+        # A count's text is its whole part's: a table of the whole numbers up to a power of two
+        # beyond the largest (printed once per process), then "".
+        size = max(1024, 1 << int(whole.max()).bit_length())
+        table, after_comma = _whole_numbers(size)
+        return Picked(table, np.where(empty, size, whole), after_comma)
     if not count and values.size >= DECIMALS_FROM and (texts := DECIMALS.texts(values, empty)) is not None:
         return texts
     # The values given (only those: a column may be mostly empty), rounded first when amounts
@@ -169,6 +171,13 @@ def _small_counts(values: np.ndarray, empty: np.ndarray) -> np.ndarray | None:
     if float(given.min()) < 0 or float(given.max()) >= max(1024, 2 * values.size):
         return None
     return given.astype(np.int64)  # truncates toward zero, as number_texts does
+
+
+@functools.cache
+def _whole_numbers(size: int) -> tuple[Any, Any]:
+    """The texts of the counts 0 … ``size − 1``, then "", and the same with a comma before each."""
+    table = arrow_texts(number_texts(np.append(np.arange(size, dtype=np.float64), np.nan), count=True))
+    return table, _after_comma(table)
 
 
 class DecimalTexts:
