@@ -21,7 +21,9 @@ Measured (issue 12's targets in brackets):
    compiled at each start wherever PYTHONDONTWRITEBYTECODE was set), and the app's own
    ``on_mount`` runs once (the script's ``Bench.on_mount`` called it a second time before
    Textual did, and its after-paint stylesheet load ran before the figure was taken).
-   Then, the same way, process start →
+   compound's catalog check is kept from the untimed run (:mod:`compound.catalog.checked`), as
+   after any first start; a fourth run in each round starts with an empty cache, as the first
+   start after a catalog file changed. Then, the same way, process start →
    the first form (capsules) built, focused and painted: when a pharmacist can type.
 2. a keystroke's recompute + repaint [within one frame, 1/60 s]: what Enter runs in the
    capsule form (read the fields, plan, fill the results pane; the strength alternates
@@ -97,7 +99,7 @@ def fresh_env() -> dict[str, str]:
     PYTHONDONTWRITEBYTECODE (set in some shells and CI) or a checkout's editable install,
     compound's own modules were compiled from source at every start, the bare app's never:
     ~13 ms of CPU that no installed compound pays. The bytecode goes to a temporary folder
-    (PYTHONPYCACHEPREFIX), written by an untimed first run of each app (:func:`warm_up`)."""
+    (PYTHONPYCACHEPREFIX), written by an untimed first run of each app (:func:`first_paints`)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     # The untimed run also leaves the catalog's check in a cache of its own
     # (compound.catalog.checked): the runs measured are starts after the first, as most are.
@@ -105,12 +107,16 @@ def fresh_env() -> dict[str, str]:
 
 
 def run_app(imports: str, *flags: str) -> list[str]:
-    """Run one app in a fresh interpreter; its output lines (the seconds first)."""
+    """Run one app in a fresh interpreter; its output lines (the seconds first). ``--cold``: with
+    an empty cache, as the first start after a catalog file changed (its check read again)."""
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "first_paint.py"
         script.write_text(FIRST_PAINT.format(imports=imports), encoding="utf-8")
+        env = fresh_env()
+        if "--cold" in flags:
+            env["COMPOUND_CACHE"] = str(Path(folder) / "empty-cache")
         out = subprocess.run([sys.executable, str(script), repr(time.time()), *flags],
-                             capture_output=True, text=True, check=True, env=fresh_env())
+                             capture_output=True, text=True, check=True, env=env)
     return out.stdout.strip().splitlines()[-2 if "--modules" in flags else -1:]
 
 
@@ -125,14 +131,16 @@ def third_party_modules() -> list[str]:
 
 def first_paints(bare: str, repeat: int) -> list[tuple[list[float], list[float]]]:
     """Seconds from process start, wall clock and the process's CPU time: the bare app's first
-    paint, compound's first paint, and compound's first form painted; the runs alternate so
-    that load falls on each alike (the CPU time is the figure the load disturbs least)."""
-    times: list[tuple[list[float], list[float]]] = [([], []) for _ in range(3)]
+    paint, compound's first paint, compound's first form painted, and compound's first paint
+    when its catalog check is not kept (``--cold``); the runs alternate so that load falls on
+    each alike (the CPU time is the figure the load disturbs least)."""
+    times: list[tuple[list[float], list[float]]] = [([], []) for _ in range(4)]
     run_app(bare)  # untimed: they write the bytecode (:func:`fresh_env`)
     run_app(COMPOUND_APP, "--form")
     for _ in range(repeat):
         for n, (imports, flags) in enumerate([(bare, ()), (COMPOUND_APP, ()),
-                                              (COMPOUND_APP, ("--form",))]):
+                                              (COMPOUND_APP, ("--form",)),
+                                              (COMPOUND_APP, ("--cold",))]):
             wall, cpu = run_app(imports, *flags)[0].split()
             times[n][0].append(float(wall))
             times[n][1].append(float(cpu))
@@ -311,14 +319,15 @@ def main() -> None:
     os.environ.pop("COMPOUND_TODAY", None)
 
     modules = third_party_modules()
-    bare, ours, form = first_paints("from textual.app import App\n" + "".join(
+    bare, ours, form, cold = first_paints("from textual.app import App\n" + "".join(
         f"import {m}\n" for m in modules), args.repeat)
     print(f"first paint (best of {args.repeat}, load average {os.getloadavg()[0]:.1f}): "
           f"compound {figure(ours[0])}, bare Textual app importing {', '.join(modules)}: "
           f"{figure(bare[0])} ({ratios(ours[0], bare[0])}; target ≤ 1.1 ×); "
           f"CPU time {figure(ours[1])} against {figure(bare[1])} "
           f"({ratios(ours[1], bare[1])}); compound's first form painted and focused: "
-          f"{figure(form[0])} (CPU {figure(form[1])})")
+          f"{figure(form[0])} (CPU {figure(form[1])}); the first start after a catalog file "
+          f"changed (the check read again): CPU {figure(cold[1])} ({ratios(cold[1], bare[1])})")
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["COMPOUND_DB"] = str(Path(folder) / "empty.sqlite3")
