@@ -16,7 +16,7 @@ from textual._compositor import Compositor
 from textual.content import Content
 from textual.geometry import Region
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Select, Static
 
 from compound.tui.app import CompoundApp
 from compound.tui.messages import PlanCalculated
@@ -298,3 +298,29 @@ async def test_the_lines_made_once_follow_a_change_of_theme():
             assert {segment.style.bgcolor for segment in results.render_line(findings)} == {background}
             backgrounds.append(background)
         assert backgrounds[0] != backgrounds[1]
+
+
+async def test_a_changed_field_clears_the_results_as_it_changes():
+    # A text field clears the pane the moment its text changes (drawn in the frame that draws
+    # the character), not when its Changed message has climbed the form a frame later; a
+    # choice clears it when its message arrives.
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        strength = app.screen.query_one("#capsules-strength", Input)
+        strength.focus()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        for change in ("text", "dating text", "choice"):
+            await pilot.press("enter")
+            await pilot.pause()
+            assert results.plan is not None
+            if change == "text":
+                strength.value = "4.25mg"
+            elif change == "dating text":
+                app.screen.query_one("#capsules-compounded", Input).value = "2025-03-10"
+            else:
+                app.screen.query_one("#capsules-source", Select).value = "api"
+                assert results.plan is not None  # its message is on its way
+                await pilot.pause()
+            assert results.plan is None, change
+            assert results.text("status").startswith("Inputs changed"), change

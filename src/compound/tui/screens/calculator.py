@@ -149,6 +149,9 @@ class CalculatorScreen(Screen[None]):
                 results = PlanResults(key)
                 await panel.mount(PlanForm(forms.by_key(key)), results)
                 self._panes[key] = results
+                changed = partial(self._changed, key)
+                for field in panel.query(Input):  # the pane is cleared as the text changes
+                    self.watch(field, "value", changed, init=False)
         return panel.query_one(f"#{key}-form", PlanForm)
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -317,13 +320,17 @@ class CalculatorScreen(Screen[None]):
             if found:
                 found.first().focus()
 
-    @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
-    def _inputs_changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
-        form = event.control.id.split("-", 1)[0] if event.control.id else None
-        if form is None:
-            return
+    def _choice_changed(self, event: Select.Changed | Checkbox.Changed) -> None:
+        if event.control.id:
+            self._changed(event.control.id.split("-", 1)[0])
+
+    def _changed(self, form: str) -> None:
+        """An input of ``form`` changed: clear its plan. A text field's change comes here as it
+        is made (a watcher, not its Changed message, which climbs the form's widgets one
+        message at a time): the pane is cleared in the frame that draws the character typed,
+        not in a second frame a frame's time later."""
         self._generation += 1
         pane = self._panes.get(form)
         if pane is not None and pane.plan is not None:
