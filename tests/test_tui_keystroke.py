@@ -16,6 +16,7 @@ from textual._compositor import Compositor
 from textual.content import Content
 from textual.geometry import Region
 from textual.screen import Screen
+from textual.visual import Visual
 from textual.widgets import Input, Select, Static
 
 from compound.tui.app import CompoundApp
@@ -245,20 +246,31 @@ async def test_each_layout_places_the_widgets_once(layouts, monkeypatch):
         assert layouts and len(placed) == len(layouts)
 
 
-async def test_the_text_is_wrapped_once_per_calculation(monkeypatch):
-    # The pane renders its sections once, at its width, for the scrollbar's thumb and for every
-    # frame after it; Textual's own Static wrapped a text to measure it and again to draw it.
-    wraps: list[str] = []
+async def test_the_text_is_wrapped_once_and_drawn_where_it_is_seen(monkeypatch):
+    # A calculation wraps the pane's text once, at its width (its number of lines is the
+    # scrollable height), and draws the lines in view; scrolling draws the others, once each.
+    # Textual's own Static wrapped a text to measure it and again to draw all of it.
+    wrapped: list[str] = []
+    drawn: list[tuple[int, int]] = []  # each line the pane draws: what it is drawn from, which
 
-    def counting(original):
+    def counting(original, name):
         def counted(content, *args, **kwargs):
-            if content.plain.startswith("Working"):
-                wraps.append(content.plain)
+            if "\nAs entered: " in content.plain:  # the whole working, not one of its lines
+                wrapped.append(name)
             return original(content, *args, **kwargs)
         return counted
 
-    for name in ("render_strips", "get_height"):
-        monkeypatch.setattr(Content, name, counting(getattr(Content, name)))
+    for name in ("wrap", "render_strips", "get_height"):
+        monkeypatch.setattr(Content, name, counting(getattr(Content, name), name))
+    to_strips = Visual.to_strips
+
+    def drawing(widget, visual, *args, **kwargs):
+        strips = to_strips(widget, visual, *args, **kwargs)
+        if isinstance(widget, PlanResults) and widget.plan is not None:
+            drawn.extend((id(visual), line) for line in range(len(strips)))
+        return strips
+
+    monkeypatch.setattr(Visual, "to_strips", drawing)
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await filled(pilot)
@@ -266,11 +278,16 @@ async def test_the_text_is_wrapped_once_per_calculation(monkeypatch):
         await pilot.press("enter")
         await pilot.pause()
         results = app.screen.query_one("#capsules-results", PlanResults)
+        assert results.plan is not None and len(wrapped) == 1
+        in_view = results.scrollable_content_region.height
+        amounts = results.text("amounts").count("\n") + 1  # a table: drawn whole, ~20 lines
+        assert 0 < len(drawn) <= in_view + amounts < results.virtual_size.height
         results.focus()
         await pilot.press("pagedown", "pagedown", "end")  # scrolling draws the lines made
         await pilot.pause()
-        assert results.plan is not None and results.scroll_offset.y > 0
-        assert len(wraps) == 1
+        assert results.scroll_offset.y > 0
+        assert len(wrapped) == 1
+        assert len(drawn) == len(set(drawn))  # each line once
 
 
 async def test_the_lines_made_once_follow_a_change_of_theme():

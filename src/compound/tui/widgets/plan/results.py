@@ -251,6 +251,8 @@ class _GutterWhenAll(ScrollBarRender):
 
 
 _INSET = {"refused": 1, "warning": 1, "bud": 2}
+_Row = Strip | tuple[Content, str, int]
+"""A line of the pane: drawn, or a line of wrapped text, its section's look and width."""
 """The cells a section's band or edge takes left of its text."""
 
 
@@ -293,9 +295,11 @@ class PlanResults(ScrollView, can_focus=True):
         self.sections: dict[str, tuple[VisualType, str]] = {}
         """What is shown, top to bottom: section name -> (content, look: "" or "refused",
         "warning", "bud")."""
-        self._drawn: tuple[tuple[object, ...], list[Strip], dict[str, tuple[int, int, int]]] | None = None
+        self._drawn: tuple[tuple[object, ...], list[_Row], dict[str, tuple[int, int, int]]] | None = None
         """The sections' lines for a width and styles (a theme's colours are in them), and each
         section's first and end line and the cells its edge or band takes on the left."""
+        self._strips: dict[int, Strip] = {}
+        """The wrapped lines drawn so far (by line number), for the lines above."""
 
     def on_mount(self) -> None:
         self.vertical_scrollbar.renderer = _GutterWhenAll
@@ -373,9 +377,9 @@ class PlanResults(ScrollView, can_focus=True):
 
     def text(self, name: str) -> str:
         """What a section draws at the pane's width, line by line ("" when it is not shown)."""
-        _, lines, spans = self._lines()
+        _, rows, spans = self._lines()
         start, end, inset = spans.get(name, (0, 0, 0))
-        return "\n".join(line.text[inset:].rstrip() for line in lines[start:end])
+        return "\n".join(self._strip(rows, n).text[inset:].rstrip() for n in range(start, end))
 
     # ---- drawing ----
 
@@ -390,58 +394,79 @@ class PlanResults(ScrollView, can_focus=True):
     def _measure(self) -> None:
         """Set the scrollable size for the lines at the pane's width, and the scrollbar's
         thumb (Textual sets both in a layout, from the size a layout found)."""
-        width, lines, _ = self._lines()
+        width, rows, _ = self._lines()
         if not width:
             return  # not laid out yet: the first layout's resize measures
-        self.virtual_size = Size(width, len(lines))
+        self.virtual_size = Size(width, len(rows))
         bar = self.vertical_scrollbar
-        bar.window_virtual_size = len(lines)
+        bar.window_virtual_size = len(rows)
         bar.window_size = self.scrollable_content_region.height
         self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     def on_resize(self, event: events.Resize) -> None:
         self._measure()
 
-    def _lines(self) -> tuple[int, list[Strip], dict[str, tuple[int, int, int]]]:
+    def _lines(self) -> tuple[int, list[_Row], dict[str, tuple[int, int, int]]]:
+        """The pane's lines at its width: text is wrapped for all of them (their number is
+        the scrollable height), and drawn when first shown (:meth:`_strip`)."""
         width = self.scrollable_content_region.width
         key = (width, self.visual_style, *(self.get_visual_style(name)
                                            for name in sorted(self.COMPONENT_CLASSES)))
         if self._drawn is None or self._drawn[0] != key:
-            lines: list[Strip] = []
+            rows: list[_Row] = []
             spans: dict[str, tuple[int, int, int]] = {}
             if width > 0:
-                base = self.visual_style
-                blank = Strip.blank(width, base.rich_style)
+                blank = Strip.blank(width, self.visual_style.rich_style)
                 for name, (content, look) in self.sections.items():
-                    start = len(lines)
-                    lines += self._section(content, look, width)
-                    spans[name] = (start, len(lines), _INSET.get(look, 0))
-                    lines.append(blank)  # the space below each section
-            self._drawn = (key, lines, spans)
+                    start = len(rows)
+                    rows += self._rows(content, look, width)
+                    spans[name] = (start, len(rows), _INSET.get(look, 0))
+                    rows.append(blank)  # the space below each section
+            self._drawn = (key, rows, spans)
+            self._strips = {}
         return width, self._drawn[1], self._drawn[2]
 
-    def _section(self, content: VisualType, look: str, width: int) -> list[Strip]:
-        """A section's lines: a verdict on its band of colour (a cell of it either side), the
-        BUD behind a thick edge, the rest as they come."""
-        if look in ("refused", "warning"):
-            style = self.get_visual_style(f"plan-results--{look}")
-            band = Strip.blank(1, style.rich_style)
-            return [Strip.join([band, line, band])
-                    for line in self._render(content, width - 2, style)]
-        if look == "bud":
-            base = self.visual_style
-            edge = Strip([Segment("█", self.get_visual_style("plan-results--edge").rich_style),
-                          Segment(" ", base.rich_style)], 2)
-            return [Strip.join([edge, line]) for line in self._render(content, width - 2, base)]
-        return self._render(content, width, self.visual_style)
-
-    def _render(self, content: VisualType, width: int, style: Any) -> list[Strip]:
+    def _rows(self, content: VisualType, look: str, width: int) -> list[_Row]:
+        """A section's lines: text wrapped (drawn later), anything else drawn now."""
+        inner = max(width - 2 * bool(look), 1)  # a band's cell either side, or the BUD's edge
         visual = visualize(self, content, markup=False)
-        return Visual.to_strips(self, visual, max(width, 1), None, style, pad=True)
+        if isinstance(visual, Content):
+            return [(line, look, inner) for line in visual.wrap(inner)]
+        return [self._decorate(strip, look)
+                for strip in Visual.to_strips(self, visual, inner, None, self._style(look), pad=True)]
+
+    def _style(self, look: str) -> Any:
+        return (self.get_visual_style(f"plan-results--{look}") if look in ("refused", "warning")
+                else self.visual_style)
+
+    def _decorate(self, line: Strip, look: str) -> Strip:
+        """A verdict on its band of colour (a cell of it either side), the BUD behind a thick
+        edge, the rest as it comes."""
+        if look in ("refused", "warning"):
+            band = Strip.blank(1, self._style(look).rich_style)
+            return Strip.join([band, line, band])
+        if look == "bud":
+            edge = Strip([Segment("█", self.get_visual_style("plan-results--edge").rich_style),
+                          Segment(" ", self.visual_style.rich_style)], 2)
+            return Strip.join([edge, line])
+        return line
+
+    def _strip(self, rows: list[_Row], index: int) -> Strip:
+        row = rows[index]
+        if isinstance(row, Strip):
+            return row
+        strip = self._strips.get(index)
+        if strip is None:
+            line, look, inner = row
+            style = self._style(look)
+            drawn = Visual.to_strips(self, line, inner, 1, style, pad=True)
+            strip = self._decorate(drawn[0] if drawn else Strip.blank(inner, style.rich_style), look)
+            self._strips[index] = strip
+        return strip
 
     def render_line(self, y: int) -> Strip:
-        width, lines, _ = self._lines()
+        width, rows, _ = self._lines()
         index = self.scroll_offset.y + y
-        if 0 <= index < len(lines):
-            return lines[index]
+        if 0 <= index < len(rows):
+            return self._strip(rows, index)
         return Strip.blank(width, self.visual_style.rich_style)
