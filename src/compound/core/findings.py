@@ -124,10 +124,24 @@ class FindingColumns:
         return out
 
     def worst(self) -> IntArray:
-        """Per row, its most severe finding (−1: none)."""
-        if not self.rules:
-            return np.full(self.n, -1, dtype=np.int64)
-        return self.severities().max(axis=0)  # type: ignore[no-any-return]
+        """Per row, its most severe finding (−1: none).
+
+        Without the (rules × rows) matrix: the rules of one severity for every row (most of
+        them) are or-ed by that severity, so a block of 25,000 plans takes a few boolean passes.
+        """
+        out = np.full(self.n, -1, dtype=np.int64)
+        fixed: dict[int, BoolArray] = {}
+        for rule in self.rules:
+            level = _constant(rule.severity)
+            if level is None:
+                np.maximum(out, np.where(rule.present, rule.severity, -1), out=out)
+            elif level in fixed:
+                fixed[level] |= rule.present
+            else:
+                fixed[level] = np.array(rule.present, dtype=bool)  # a copy: or-ed into below
+        for level, present in fixed.items():
+            np.maximum(out, np.where(present, level, -1), out=out)
+        return out
 
     def identity(self, messages_from: Severity = Severity.WARNING) -> list[IntArray]:
         """Integer columns on which two rows agree when their findings show alike.
@@ -137,15 +151,23 @@ class FindingColumns:
         messages of milder findings may differ).
         """
         out: list[IntArray] = []
-        for rule, severity in zip(self.rules, self.severities(), strict=True):
+        for rule in self.rules:
             if not rule.present.any():
                 continue
+            severity = np.where(rule.present, rule.severity, -1)
             code = rule.code_id if rule.code_id is not None else np.zeros(self.n, dtype=np.int64)
             out.append(np.where(rule.present, (severity + 1) * (int(code.max()) + 1) + code, -1))
             shown = rule.present & (severity >= messages_from)
             if shown.any() and rule.keys:
                 out.append(_key_ids(rule.keys.values(), shown))
         return out
+
+
+def _constant(severity: IntArray) -> int | None:
+    """The severity of every row when a rule has one for all (a broadcast scalar), else None."""
+    if severity.ndim == 1 and severity.size and severity.strides[0] == 0:
+        return int(severity[0])
+    return None
 
 
 def _key_ids(keys: Iterable[npt.NDArray[Any]], rows: BoolArray) -> IntArray:
