@@ -77,6 +77,17 @@ def test_lines_join_group_text_and_row_fields():
                                                    '3,"q""x",,,\n')
     assert bytes(builder.block(2, 3)).decode() == '3,"q""x",,,\n'
 
+    assert builder._joints[0] is None  # nothing goes before the row number: no empty piece a row
+
+
+@pytest.mark.parametrize("rx", [["A", "B"], ["A", None], [None, None]])
+def test_a_line_starting_with_a_text_cell_opens_its_quote_only_where_it_is_given(rx):
+    lay = layout(["rx", "amount_mg"], {"rx"})
+    runs = run_texts(lay, {"amount_mg": np.array([139.5])}, {"amount_mg": "amount"}, 1)
+    cells = {"rx": cell_text(pa.array(rx, pa.string()))}
+    builder = LineBuilder(lay, runs, cells, np.zeros(2, dtype=np.int64))
+    assert bytes(builder.block(0, 2)).decode() == "".join(f"{quote(r)},139.5\n" for r in rx)
+
 
 def test_lines_quote_each_row_cell_by_whether_it_and_its_neighbours_are_empty():
     """Adjacent row cells, a run between them, and cells after the last run; formulas neutralised."""
