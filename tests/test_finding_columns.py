@@ -42,6 +42,22 @@ def test_rows_list_their_findings_in_rule_order_and_each_message_is_built_once()
     assert found.worst().tolist() == [0, 1, 1, 0]
 
 
+def test_rows_at_once_are_the_rows_one_at_a_time_built_once():
+    made: list[tuple[str, float]] = []
+    rules = _columns(made).rules
+    # A broadcast severity (one for every row) and a per-row one agree on the worst.
+    found = FindingColumns(4, [*rules, ColumnRule("REFUSE_LAST", np.array([False, False, False, True]),
+                                  np.broadcast_to(np.int64(2), (4,)), {}, lambda: Finding(
+                                      "REFUSE_LAST", Severity.REFUSAL, "no"))])
+    assert found.worst().tolist() == [0, 1, 1, 2]
+    at_once = found.rows([3, 1, 2, 1])
+    assert [[f.message for f in row] for row in at_once] == [
+        ["2.0 mg", "no"], ["2.0 mg", "over 5.0"], ["1.0 mg", "over 6.0"], ["2.0 mg", "over 5.0"]]
+    assert at_once == [found.row(i) for i in (3, 1, 2, 1)]
+    assert sorted(made) == [("INFO_AMOUNT", 1.0), ("INFO_AMOUNT", 2.0), ("WARN_LIMIT", 5.0),
+                            ("WARN_LIMIT", 6.0)]  # each distinct message once
+
+
 def test_identity_tells_rows_apart_by_codes_and_shown_messages_only():
     found = _columns([])
     ids = np.stack(found.identity(), axis=1)

@@ -351,6 +351,7 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     plan_group[errors] = -1
     bud_group[errors] = -1
     pair_inverse, pair_first = group_rows([np.append(shown_of, -1)[plan_group], bud_group], n)
+    findings.prefetch(plan_group[pair_first])
     pairs = [_pair(findings[int(plan_group[i])] if plan_group[i] >= 0 else (),
                    bud_findings[int(bud_group[i])] if bud_group[i] >= 0 else ()) for i in pair_first]
     worst = np.array([p.worst for p in pairs] + [-1])[pair_inverse]
@@ -415,6 +416,15 @@ class _GroupFindings:
             if g >= start:
                 return out.group_findings[g - start]  # type: ignore[no-any-return]
         raise IndexError(g)
+
+    def prefetch(self, groups: np.ndarray) -> None:
+        """Build these groups' findings at once, where a form's are built when asked for."""
+        groups = groups[groups >= 0]
+        for start, out in self._parts:
+            prefetch = getattr(out.group_findings, "prefetch", None)
+            if prefetch is not None:
+                mine = groups[(groups >= start) & (groups < start + len(out.group_findings))]
+                prefetch((mine - start).tolist())
 
     def worst(self) -> np.ndarray:
         parts = [out.group_worst if out.group_worst is not None else

@@ -69,6 +69,12 @@ class LazyFindings(Sequence[tuple[Finding, ...]]):
     def __len__(self) -> int:
         return self._columns.n
 
+    def prefetch(self, indices: Sequence[int]) -> None:
+        """Build these rows at once (:meth:`~compound.core.findings.FindingColumns.rows`)."""
+        wanted = [i for i in dict.fromkeys(indices) if i not in self._rows]
+        for i, found in zip(wanted, self._columns.rows(wanted), strict=True):
+            self._rows[i] = tuple(sorted(found, key=lambda f: -f.severity))
+
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]

@@ -116,6 +116,26 @@ class FindingColumns:
         """Every finding of row ``i``, in rule order."""
         return [self.finding(r, i) for r, rule in enumerate(self.rules) if rule.present[i]]
 
+    def rows(self, indices: Iterable[int]) -> list[list[Finding]]:
+        """``[self.row(i) for i in indices]``, each rule's presence and keys read once for them all
+        (a block's worksheet asks for the few hundred rows whose findings show differently)."""
+        at = np.fromiter(indices, dtype=np.int64)
+        out: list[list[Finding]] = [[] for _ in range(at.size)]
+        for r, rule in enumerate(self.rules):
+            where = np.flatnonzero(rule.present[at])
+            if where.size == 0:
+                continue
+            names = list(rule.keys)
+            columns = [rule.keys[name][at[where]].tolist() for name in names]
+            made = self._made[r]
+            for j, key in zip(where.tolist(), zip(*columns, strict=True) if columns else [()] * where.size,
+                              strict=True):
+                found = made.get(key)
+                if found is None:
+                    found = made[key] = rule.make(**dict(zip(names, key, strict=True)))
+                out[j].append(found)
+        return out
+
     def severities(self) -> IntArray:
         """(rules × rows) severities, −1 where a row does not have the finding."""
         out = np.full((len(self.rules), self.n), -1, dtype=np.int64)
