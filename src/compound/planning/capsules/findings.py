@@ -74,17 +74,25 @@ def capacity_range_mg(ctx: CapsuleContext) -> tuple[float, float]:
 
 
 def _fill_and_check_weight(add: Callable[..., None], r: core.CapsuleResult,
-                           per_context: Callable[..., Any], rows: Any, sizes: Any) -> None:
+                           per_context: Callable[..., Any], rows: Any,
+                           size_of: Callable[[CapsuleContext], Any]) -> None:
     """A fill weight far below what the size holds, and a capsule too light to check-weigh alone."""
     rule = resolve.rule("capsule")
     fraction = float(rule["min_fill_fraction_of_capacity"])
     low = per_context(lambda c: capacity_range_mg(c)[0], np.float64)
     high = per_context(lambda c: capacity_range_mg(c)[1], np.float64)
     fill = r.fill_weight_mg
-    if isinstance(sizes, str):
-        names, size = [sizes], 0
-    else:
-        names, size = np.unique(sizes.astype(str), return_inverse=True)
+    # Each context's capsule size as a number into ``names``, read once per context (not a sort
+    # of every row's size text: a block of 25,000 plans shares a handful of contexts).
+    names: list[str] = []
+
+    def name_of(c: CapsuleContext) -> int:
+        key = str(size_of(c))
+        if key not in names:
+            names.append(key)
+        return names.index(key)
+
+    size = per_context(name_of, np.int64)
 
     def far_below(fill: float, low: float, high: float, size: int) -> Finding:
         return Finding(
@@ -400,7 +408,7 @@ def _apply_rules(r: core.CapsuleResult, contexts: Sequence[CapsuleContext], ci: 
         assay=r.assay_used)
     refused = out.refused()
     _fill_and_check_weight(add, r, per_context, consequences & ew.not_(refused),
-                           per_context(lambda c: c.capsule_size["key"], object))
+                           lambda c: c.capsule_size["key"])
     add("BASIS_BASE", Severity.WARNING,
         lambda strength, c: _source.base_basis_finding(
             [("strength per capsule", _as_written(strength, ctx(c)), "mg")], "base",
