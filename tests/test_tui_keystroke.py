@@ -341,3 +341,28 @@ async def test_a_changed_field_clears_the_results_as_it_changes():
                 await pilot.pause()
             assert results.plan is None, change
             assert results.text("status").startswith("Inputs changed"), change
+
+
+async def test_the_results_can_be_selected_with_the_mouse_and_copied():
+    # The pane draws its lines itself: it also says which text is under the mouse, shows what
+    # is selected, and hands it over (as Textual's Static did), the BUD's edge left out.
+    app = CompoundApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await filled(pilot)
+        app.screen.query_one("#capsules-compounded").value = "2025-03-10"  # type: ignore[attr-defined]
+        app.screen.query_one("#capsules-strength").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        results = app.screen.query_one("#capsules-results", PlanResults)
+        bud = results.text("status").count("\n") + 2  # the BUD's first line
+        x, y = results.content_region.offset
+        await pilot.mouse_down(offset=(x + 3, y + bud))  # on "Beyond-use date", past its edge
+        await pilot.hover(offset=(x + 30, y + bud + 1))
+        await pilot.mouse_up(offset=(x + 30, y + bud + 1))
+        await pilot.pause()
+        selected = app.screen.get_selected_text()
+        assert selected is not None
+        assert selected.startswith("eyond-use date  2025-09-05") and "█" not in selected
+        style = app.screen.get_component_rich_style("screen--selection")
+        assert any(segment.style and segment.style.bgcolor == style.bgcolor
+                   for segment in results.render_line(bud))

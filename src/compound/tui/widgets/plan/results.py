@@ -23,6 +23,7 @@ from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBarRender
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.visual import Visual, VisualType, visualize
 
@@ -452,21 +453,47 @@ class PlanResults(ScrollView, can_focus=True):
         return line
 
     def _strip(self, rows: list[_Row], index: int) -> Strip:
-        row = rows[index]
-        if isinstance(row, Strip):
-            return row
+        """A line drawn; its text carries its place (Textual's offsets) for selecting with the
+        mouse: column 0 is where the section's text starts, right of a band or edge."""
         strip = self._strips.get(index)
         if strip is None:
-            line, look, inner = row
-            style = self._style(look)
-            drawn = Visual.to_strips(self, line, inner, 1, style, pad=True)
-            strip = self._decorate(drawn[0] if drawn else Strip.blank(inner, style.rich_style), look)
+            row = rows[index]
+            if isinstance(row, Strip):
+                strip = row.apply_offsets(0, index)
+            else:
+                line, look, inner = row
+                style = self._style(look)
+                drawn = Visual.to_strips(self, line, inner, 1, style, pad=True, apply_selection=False)
+                strip = self._decorate((drawn[0] if drawn else Strip.blank(inner, style.rich_style))
+                                       .apply_offsets(0, index), look)
             self._strips[index] = strip
         return strip
+
+    def _inset(self, rows: list[_Row], index: int) -> int:
+        row = rows[index]
+        return 0 if isinstance(row, Strip) else _INSET.get(row[1], 0)
 
     def render_line(self, y: int) -> Strip:
         width, rows, _ = self._lines()
         index = self.scroll_offset.y + y
-        if 0 <= index < len(rows):
-            return self._strip(rows, index)
-        return Strip.blank(width, self.visual_style.rich_style)
+        if not 0 <= index < len(rows):
+            return Strip.blank(width, self.visual_style.rich_style)
+        strip = self._strip(rows, index)
+        selection = self.text_selection
+        span = selection.get_span(index) if selection is not None else None
+        if span is not None:  # what the mouse selected, in the screen's selection colours
+            inset = self._inset(rows, index)
+            start, end = span
+            end = strip.cell_length if end == -1 else min(inset + end, strip.cell_length)
+            start = min(inset + start, end)
+            before, chosen, after = strip.divide([start, end, strip.cell_length])[:3]
+            shade = Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
+            strip = Strip.join([before, Strip(Segment.apply_style(chosen, post_style=shade)), after])
+        return strip
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text selected with the mouse: the sections' text as drawn, line by line."""
+        _, rows, _ = self._lines()
+        text = "\n".join(self._strip(rows, n).text[self._inset(rows, n):].rstrip()
+                         for n in range(len(rows)))
+        return selection.extract(text), "\n"
