@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -26,3 +28,18 @@ def test_unknown_command_is_a_usage_error():
     result = CliRunner().invoke(cli, ["nope"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+def test_the_command_keeps_openblas_to_one_thread_unless_told_otherwise(monkeypatch):
+    """compound makes no BLAS call: the command's process does not start OpenBLAS's spinning threads."""
+    from compound.cli import main
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")  # so that the test's end restores what was there
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
