@@ -234,7 +234,10 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     columns["product"] = Coded.of(table["product"], g)
 
     # Findings a column at a time: each distinct message is built once, and only when shown.
-    used, context_of = np.unique(g, return_inverse=True)  # planned rows' contexts all resolved
+    # The contexts the planned rows use (all resolved), numbered in order: np.unique's answer,
+    # from a count of the few contexts rather than a sort of every row (1 ms of a 25k block).
+    present = np.bincount(g) > 0
+    used, context_of = np.flatnonzero(present), (np.cumsum(present) - 1)[g]
     found = planning.finding_columns(result, [resolved[int(u)].ctx for u in used],  # type: ignore[union-attr]
                                      context_of.ravel())
     group_shown = group_rows(found.identity(), ok_idx.size)[0]

@@ -191,13 +191,24 @@ def _constant(severity: IntArray) -> int | None:
 
 
 def _key_ids(keys: Iterable[npt.NDArray[Any]], rows: BoolArray) -> IntArray:
-    """Per row in ``rows``, an id shared by exactly the rows with equal keys (−1 elsewhere)."""
+    """Per row in ``rows``, an id shared by exactly the rows with equal keys (−1 elsewhere).
+
+    Each key is numbered by its sorted distinct values and the numbers joined in mixed radix,
+    then numbered once more (the same ids as numbering after every key, with a sort fewer a key).
+    """
     ids = np.zeros(int(rows.sum()), dtype=np.int64)
+    span = 1  # Python int: the product of the widths, checked before it could overflow
     for column in keys:
         _, inverse = np.unique(np.asarray(column)[rows], return_inverse=True)
+        inverse = inverse.ravel().astype(np.int64)
         width = int(inverse.max()) + 1 if inverse.size else 1
-        _, ids = np.unique(ids * width + inverse.ravel(), return_inverse=True)
-        ids = ids.ravel().astype(np.int64)
+        if span * width >= 1 << 62:
+            _, ids = np.unique(ids, return_inverse=True)
+            ids = ids.ravel().astype(np.int64)
+            span = int(ids.max()) + 1 if ids.size else 1
+        ids = ids * width + inverse
+        span *= width
+    _, ids = np.unique(ids, return_inverse=True)
     out = np.full(rows.size, -1, dtype=np.int64)
-    out[rows] = ids
+    out[rows] = ids.ravel()
     return out
