@@ -250,12 +250,31 @@ def _arrow_distinct(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow.compute as pc
 
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    encoded = array.dictionary_encode()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    dictionary = encoded.dictionary
+    if _one_text(array):
+        # A column with one text in every row (a file's form, filler, capsule size): comparing
+        # with it is a quarter of a hash encoding.
+        codes = np.zeros(len(array), dtype=np.int64)
+        dictionary = array.slice(0, 1)
+    else:
+        encoded = array.dictionary_encode()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        dictionary = encoded.dictionary
     blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(dictionary)), 0)
     return (codes, dictionary.to_numpy(zero_copy_only=False).astype(object),
             blank.to_numpy(zero_copy_only=False).astype(bool))
+
+
+def _one_text(array: Any) -> bool:
+    """Whether every cell of a pyarrow text array holds the same text (none missing)."""
+    import pyarrow.compute as pc
+
+    n = len(array)
+    if n == 0 or array.null_count:
+        return False
+    first = array[0]
+    if array[n - 1] != first or array[n // 2] != first:  # most columns that vary show it here
+        return False
+    return bool(pc.all(pc.equal(array, first)).as_py())
 
 
 def read_boolean(raw: Any, field: str) -> bool:
