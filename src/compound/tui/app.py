@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import importlib
 import os
 from collections.abc import AsyncGenerator, Callable, Iterable
@@ -212,6 +213,14 @@ class CompoundApp(App[None]):
 
             page = store.existing_lot_page(FIRST_PAGE)
             self.call_from_thread(setattr, self, "lots_read_ahead", page)
+        # Everything imported so far lives as long as the app: out of the collector's sight, a
+        # full collection walks only what the session made (80-100 ms -> a few ms, and one
+        # keystroke in about twenty used to pay for it). Let go when the app ends (on_unmount).
+        if self.is_running:
+            gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # a process that goes on after the app (tests, the Python API) collects as usual
 
     def on_lot_saved(self, event: LotSaved) -> None:
         self.lots_read_ahead = None  # it lacks the new lot: Lots reads for itself
