@@ -49,6 +49,10 @@ class Cells:
         positions) and index ``missing`` too.
         """
         k = len(self.uniques)
+        if k == 0:  # an absent or empty column (most optional ones): every row reads ``missing``
+            table = np.empty(1, dtype=dtype)
+            table[:] = missing
+            return table, np.zeros(self.codes.size, dtype=np.int64)
         index = np.where(self.codes >= 0, self.codes, k)
         used = np.zeros(k + 1, dtype=bool)
         used[index] = True
