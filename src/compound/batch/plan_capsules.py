@@ -156,8 +156,12 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     reason_text = text(cells["override_opioid"])
 
     # The catalog, once per distinct combination of the options that pick it.
+    # (A column with no text in these rows, as most optional ones, is the same in every row: left
+    # out, the groups and their numbering are unchanged.)
+    typed = [n for n in _CONTEXT + _GIVEN if len(cells[n].uniques)]
     ctx_inverse, ctx_first = group_rows(
-        [cells[n].codes for n in _CONTEXT] + [cells[n].given.astype(np.int64) for n in _GIVEN], rows.size)
+        [cells[n].codes for n in _CONTEXT if n in typed]
+        + [cells[n].given.astype(np.int64) for n in _GIVEN if n in typed], rows.size)
     # Only the _CONTEXT cells decide whether a group can be resolved: they are the same in every
     # member, whereas the _GIVEN columns are grouped by presence alone (an unreadable tablet
     # weight in one row must not leave its group unresolved, nor depend on which row is first).
