@@ -95,3 +95,13 @@ def test_every_row_of_a_block_has_the_findings_of_its_own_plan(rows):
         shown = " | ".join(f"{'REFUSED' if f['severity'] == 'refusal' else 'WARNING'} {f['code']}: "
                            f"{f['message']}" for f in expected if f["severity"] != "info")
         assert (texts[i] if isinstance(texts[i], str) else "") == shown, row
+
+
+def test_identity_is_the_same_whether_a_rule_has_one_severity_or_one_per_row():
+    rules = _columns([]).rules
+    broadcast = [ColumnRule(r.code, r.present, np.broadcast_to(r.severity[:1], (4,)), r.keys, r.make)
+                 for r in rules]
+    ids = np.stack(FindingColumns(4, rules).identity(), axis=1)
+    fast = np.stack(FindingColumns(4, broadcast).identity(), axis=1)
+    assert fast.tolist() == ids.tolist()
+    assert FindingColumns(4, broadcast).worst().tolist() == [0, 1, 1, 0]

@@ -174,6 +174,13 @@ class FindingColumns:
         for rule in self.rules:
             if not rule.present.any():
                 continue
+            level = _constant(rule.severity)
+            if level is not None and rule.code_id is None:
+                # One code at one severity (most rules): (level + 1) × 1 + 0 where present.
+                out.append(np.where(rule.present, np.int64(level + 1), np.int64(-1)))
+                if level >= messages_from and rule.keys:
+                    out.append(_key_ids(rule.keys.values(), np.asarray(rule.present, dtype=bool)))
+                continue
             severity = np.where(rule.present, rule.severity, -1)
             code = rule.code_id if rule.code_id is not None else np.zeros(self.n, dtype=np.int64)
             out.append(np.where(rule.present, (severity + 1) * (int(code.max()) + 1) + code, -1))
