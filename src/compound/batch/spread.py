@@ -108,6 +108,7 @@ class Spread:
     labels: list[str]
     passthrough: list[str]
     status: list[str] = field(default_factory=list)
+    """Per group, its status, form and errors text: kept only for ``--worksheets``."""
     forms: list[str | None] = field(default_factory=list)
     errors: list[str | None] = field(default_factory=list)
     error_lines: Any = None
@@ -180,7 +181,9 @@ class Spread:
         return self._json.block(start, stop)
 
     def sheet_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row: its status, form and errors text (for ``--worksheets``)."""
+        """Per row: its status, form and errors text (for ``--worksheets``: planned with
+        ``plan_groups(..., worksheets=True)``)."""
+        assert len(self.status) == len(self.groups), "plan_groups(..., worksheets=True) first"
         gid = self.groups.gid[start:stop]
         status, forms, errors = (np.array(v, dtype=object)[gid]
                                  for v in (self.status, self.forms, self.errors))
@@ -207,12 +210,15 @@ def _fragment(record: dict[str, Any]) -> str:
 
 def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
                 summary: Summary, jsonl: bool = False, spreadsheet: bool = True,
+                worksheets: bool = False,
                 advance: Callable[[int], None] = lambda n: None,
                 cells: Future[dict[str, Any]] | None = None) -> Spread:
     """Plan the first row of every group, ``block_rows`` groups at a time.
 
     ``cells``: the worksheet's per-row cells (:func:`worksheet_cells`), if another thread is
-    preparing them meanwhile.
+    preparing them meanwhile. ``worksheets``: keep each group's status, form and errors text as
+    Python objects (:meth:`Spread.sheet_rows`, for ``--worksheets``; ~1 ms a block of 25k
+    groups, and a list of each, when nothing reads them).
     """
     import pyarrow as pa
 
@@ -237,9 +243,10 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             runs = [[] for _ in lay.runs]
         for run, texts in zip(runs, run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet), strict=True):
             run.append(texts)
-        spread.status.extend(planned.status.to_objects().tolist())
-        spread.forms.extend(planned.form.to_objects().tolist())
-        spread.errors.extend(planned.errors.to_objects().tolist())
+        if worksheets:
+            spread.status.extend(planned.status.to_objects().tolist())
+            spread.forms.extend(planned.form.to_objects().tolist())
+            spread.errors.extend(planned.errors.to_objects().tolist())
         summary.add(planned, weights=groups.sizes[b0:b1])
         line_tables.append(write_cells.arrow_table(
             planned.chunk.log.columns(np.arange(b0, b1, dtype=np.int64)), counts=["row"],
