@@ -140,7 +140,7 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
             spread = plan_groups(rows, groups, read.read_errors,
                                  block_rows=min(opts.block_rows, GROUP_ROWS),
                                  summary=summary, jsonl=jsonl is not None, worksheets=opts.worksheets,
-                                 advance=advance, cells=cells)
+                                 advance=advance, cells=cells, pool=prep)
         del read
         if jsonl is None and not opts.worksheets and cells is not None:
             cells.result()

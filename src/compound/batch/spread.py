@@ -212,13 +212,15 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
                 summary: Summary, jsonl: bool = False, spreadsheet: bool = True,
                 worksheets: bool = False,
                 advance: Callable[[int], None] = lambda n: None,
-                cells: Future[dict[str, Any]] | None = None) -> Spread:
+                cells: Future[dict[str, Any]] | None = None, pool: Any = None) -> Spread:
     """Plan the first row of every group, ``block_rows`` groups at a time.
 
     ``cells``: the worksheet's per-row cells (:func:`worksheet_cells`), if another thread is
     preparing them meanwhile. ``worksheets``: keep each group's status, form and errors text as
     Python objects (:meth:`Spread.sheet_rows`, for ``--worksheets``; ~1 ms a block of 25k
-    groups, and a list of each, when nothing reads them).
+    groups, and a list of each, when nothing reads them). ``pool``: an executor (``submit``) on
+    whose thread the next block's rows are taken from the file while a block is planned (Arrow's
+    take releases the GIL: ~3 ms a block of 25k distinct rows off the planning thread).
     """
     import pyarrow as pa
 
@@ -228,12 +230,22 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     line_tables = []
     runs: list[list[Any]] = []
     json_parts: tuple[list[Any], list[Any]] = ([], [])
-    for b0 in range(0, max(len(groups), 1), block_rows):
+    starts = range(0, max(len(groups), 1), block_rows)
+
+    def take(b0: int) -> Any:
+        return rows.take(groups.first[b0:b0 + block_rows])
+
+    taken = pool.submit(take, 0) if pool is not None else None
+    for b0 in starts:
         b1 = min(b0 + block_rows, len(groups))
         positions = groups.first[b0:b1]
         errors = ({i: read_errors[int(p)] for i, p in enumerate(positions.tolist()) if p in read_errors}
                   if read_errors else {})
-        planned = plan_block(rows.take(positions), forms=forms, read_errors=errors, cache=cache)
+        block = taken.result() if taken is not None else take(b0)
+        taken = (pool.submit(take, b0 + block_rows)
+                 if pool is not None and b0 + block_rows < len(groups) else None)
+        planned = plan_block(block, forms=forms, read_errors=errors, cache=cache)
+        del block
         cols, kinds = planned.output_columns()
         if spread is None:
             labels, carried = list(planned.labels), list(planned.passthrough)
