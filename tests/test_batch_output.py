@@ -12,7 +12,7 @@ from compound.batch.coded import Coded
 from compound.batch.plan_explain import group_rows
 from compound.batch.plan_texts import group_texts, run_texts
 from compound.batch.write_cells import neutralise
-from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote
+from compound.batch.write_worksheet import LineBuilder, cell_text, layout, number_text, quote, with_affixes
 from compound.core.rounding import number_texts, round_sig
 from compound.spreadsheet import neutralise_cell
 
@@ -105,6 +105,37 @@ def test_lines_quote_each_row_cell_by_whether_it_and_its_neighbours_are_empty():
                                                    '2,"capsules",,"\'=cmd","ok","-3",\n'
                                                    '3,"capsules","R3",,"ok","n","\'+x"\n'
                                                    '4,"capsules",,,"ok",,\n')
+
+
+@pytest.mark.parametrize(("rx", "patient", "note"), [
+    (["R1", "R2", "R3"], ["P", "Q", "=x"], ["n", "m", "o"]),  # every cell given: every run joined
+    ([None, None, None], ["P", "Q", "R"], [None, None, None]),  # never given: joined too
+    (["R1", None, "R3"], ["P", "Q", "R"], ["n", None, None]),  # sometimes: those runs not joined
+])
+def test_runs_joined_with_their_neighbours_quotes_write_the_same_lines(rx, patient, note):
+    """A run whose neighbouring cells are given in every row (or in none) is planned with their
+    quotes and separators around it: the lines are the same as when each block adds them."""
+    names = ["row", "form", "rx", "amount_mg", "patient", "count", "note", "status", "route"]
+    per_row = {"row", "rx", "patient", "note"}
+    per_group = {"form": Coded.of(["capsules"], np.array([0, 0])), "amount_mg": np.array([139.5, np.nan]),
+                 "count": np.array([31.0, 4.0]), "status": Coded.of(["ok"], np.array([0, 0])),
+                 "route": Coded.of(["weighed"], np.array([0, -1]))}
+    kinds = {"form": "text", "amount_mg": "amount", "count": "count", "status": "text", "route": "text"}
+    rows = {"row": pa.array(["1", "2", "3"]), "rx": pa.array(rx, pa.string()),
+            "patient": pa.array(patient, pa.string()), "note": pa.array(note, pa.string())}
+    gid = np.array([1, 0, 1])
+    lines = []
+    nulls = {n: (rows[n].null_count, 3) for n in per_row - {"row"}}
+    for lay in (layout(names, per_row), with_affixes(layout(names, per_row), nulls)):
+        cells = {n: cell_text(v) if n != "row" else v for n, v in rows.items()}
+        builder = LineBuilder(lay, run_texts(lay, per_group, kinds, 2), cells, gid)
+        lines.append(bytes(builder.block(0, 3)).decode())
+        joined = [j is not None and j.joined for j in builder._joints]
+    assert lines[0] == lines[1] == "".join(
+        f'{i + 1},"capsules",{quote(rx[i])},{("139.5", "")[g]},{quote(patient[i])},{(31, 4)[g]},'
+        f'{quote(note[i])},"ok",{(quote("weighed"), "")[g]}\n' for i, g in enumerate(gid.tolist()))
+    rx_, patient_, note_ = (len({v is None for v in c}) == 1 for c in (rx, patient, note))  # fixed?
+    assert joined == [False, rx_, rx_ and patient_, patient_ and note_, note_]
 
 
 def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_by_hand():

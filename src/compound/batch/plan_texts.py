@@ -64,26 +64,47 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
               spreadsheet: bool = True) -> list[Any]:
     """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows.
 
-    One pyarrow ``large_string`` array per run (None for a run with no columns).
+    One pyarrow ``large_string`` array per run (None for a run with no columns). A run with
+    affixes (:attr:`Layout.affixes`: the neighbouring cells' quotes and the separators, the same
+    in every row) has them joined on, in the same take: the line builder then takes its texts as
+    they are, not joined again for every block of lines.
     """
     out: list[Any] = []
-    for run in lay.runs:
+    for j, run in enumerate(lay.runs):
         if not run:
             out.append(None)
             continue
-        texts: list[Picked] = []
+        prefix, suffix = (lay.affixes[j] or ("", "")) if j < len(lay.affixes) else ("", "")
+        # (text, after a comma?): a prefix ends with its separator and a suffix starts with it
+        # (:func:`~compound.batch.write_worksheet._affixes`), the comma of the text beside it.
+        comma = prefix.endswith(",")
+        prefix = prefix[:-1] if comma else prefix
+        texts: list[tuple[Picked, bool]] = [(Picked.constant(prefix), False)] if prefix else []
         for name in run:
-            text = group_texts(columns[name], kinds[name], groups, spreadsheet)
-            if text.pick is None and texts and texts[-1].pick is None:
-                # Neighbouring constants joined here, once: one text fewer to take for every group.
-                text = Picked.constant(texts.pop().texts(1)[0] + "," + text.texts(1)[0])
-            texts.append(text)
-        out.append(_join(texts, groups))
+            texts.append((group_texts(columns[name], kinds[name], groups, spreadsheet),
+                          comma or bool(texts)))
+        if suffix:
+            comma = suffix.startswith(",")
+            texts.append((Picked.constant(suffix[1:] if comma else suffix), comma))
+        out.append(_join(_constants_joined(texts), groups))
     return out
 
 
-def _join(texts: list[Picked], groups: int) -> Any:
-    """The columns' texts joined by commas, for each group: one take from their tables.
+def _constants_joined(texts: list[tuple[Picked, bool]]) -> list[tuple[Picked, bool]]:
+    """Neighbouring constants joined here, once: one text fewer to take for every group."""
+    out: list[tuple[Picked, bool]] = []
+    for text, comma in texts:
+        if text.pick is None and out and out[-1][0].pick is None:
+            last, last_comma = out.pop()
+            text = Picked.constant(last.texts(1)[0] + ("," if comma else "") + text.texts(1)[0])
+            comma = last_comma
+        out.append((text, comma))
+    return out
+
+
+def _join(texts: list[tuple[Picked, bool]], groups: int) -> Any:
+    """The texts joined (each a comma after the one before it, where marked), for each group:
+    one take from their tables.
 
     The index is a matrix, a line per group and a column per text (its table's place among the
     tables, plus its pick): taken in that order, a group's texts lie end to end. Tables shared
@@ -96,8 +117,8 @@ def _join(texts: list[Picked], groups: int) -> Any:
     start: dict[int, int] = {}
     size = 0
     at: list[int] = []  # each text's table's place
-    for j, text in enumerate(texts):
-        table = text.table if j == 0 else text.commas()
+    for text, comma in texts:
+        table = text.commas() if comma else text.table
         if id(table) not in start:
             start[id(table)] = size
             tables.append(table)
@@ -106,7 +127,7 @@ def _join(texts: list[Picked], groups: int) -> Any:
     # Taken as ``string`` with int32 indices (a block's few MB): Arrow takes those ~30% faster
     # than ``large_string`` with int64 ones (measured); the run is handed on as ``large_string``.
     index = np.empty((groups, k), dtype=np.int32 if size < 2**31 else np.int64)
-    for j, text in enumerate(texts):
+    for j, (text, _) in enumerate(texts):
         index[:, j] = at[j] + (text.pick if text.pick is not None else 0)
     taken = pa.concat_arrays(tables).cast(pa.string()).take(from_numpy(index.reshape(-1)))
     ends = np.frombuffer(taken.buffers()[1], dtype=np.int32)[taken.offset:taken.offset + groups * k + 1]

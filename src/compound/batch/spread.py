@@ -27,7 +27,7 @@ from compound.batch.plan_chunk import Chunk
 from compound.batch.plan_texts import run_texts
 from compound.batch.summary import Summary
 from compound.batch.write_jsonl import JsonLines
-from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout
+from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout, with_affixes
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -251,6 +251,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             labels, carried = list(planned.labels), list(planned.passthrough)
             names = list(cols)
             lay = layout(names, {"row", *labels, *carried})
+            lay = with_affixes(lay, {n: (rows.raw_text(n).null_count, rows.n)
+                                     for n in lay.cells if n != "row"})
             spread = Spread(rows, groups, names, lay, [], labels, carried, cells=cells)
             runs = [[] for _ in lay.runs]
         for run, texts in zip(runs, run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet), strict=True):

@@ -64,6 +64,33 @@ class Layout:
     """The per-row columns, in order (``row`` is not quoted; the others are text)."""
     runs: list[list[str]]
     """``runs[j]``: the group-level columns just before ``cells[j]``; the last, after the last cell."""
+    affixes: tuple[tuple[str, str] | None, ...] = ()
+    """Per run, when its neighbouring cells are given in every row or in none: the quotes and
+    separators around it (:func:`_affixes`), which :mod:`~compound.batch.plan_texts` then joins
+    into each group's run text (no per-row join at write time). None, or no entry: the run is
+    only its columns, and each block of lines adds its affixes."""
+
+
+def with_affixes(lay: Layout, nulls: dict[str, tuple[int, int]]) -> Layout:
+    """``lay`` with the affixes of every run whose neighbouring cells are never, or always, empty.
+
+    ``nulls``: per quoted cell, its (empty cells, rows), as the cells' validity will be (the row
+    number is never empty and not quoted).
+    """
+    def values(name: str) -> list[int]:
+        if name == "row":
+            return [0]  # not quoted: no quote either side, as LineBuilder reads it
+        empty, rows = nulls[name]
+        return [v for v in (0, 1) if (empty < rows if v else empty > 0)] or [1]
+
+    out: list[tuple[str, str] | None] = []
+    for j, run in enumerate(lay.runs):
+        before = values(lay.cells[j - 1]) if j > 0 else [0]
+        after = values(lay.cells[j]) if j < len(lay.cells) else [0]
+        fixed = run and len(before) == 1 and len(after) == 1
+        out.append(_affixes(j > 0, j < len(lay.cells), bool(before[0]), bool(after[0]), True)
+                   if fixed else None)
+    return Layout(lay.cells, lay.runs, tuple(out))
 
 
 def layout(names: Sequence[str], per_row: set[str]) -> Layout:
@@ -131,6 +158,8 @@ class _Joint:
     """The run's text per group (one chunk per planned block); None for a joint without a run."""
     bounds: np.ndarray | None = None
     """The first group of each chunk, and the number of groups last."""
+    joined: bool = False
+    """The run's texts hold the affixes already (:attr:`Layout.affixes`): taken as they are."""
 
     def pattern(self, start: int, stop: int) -> Any:
         """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
@@ -141,8 +170,8 @@ class _Joint:
             pattern = pattern + self.after[start:stop]
         return pattern
 
-    def texts(self, keys: np.ndarray) -> Any:
-        """The joint's text for each ``group × 4 + pattern`` of ``keys`` (ascending)."""
+    def texts(self, keys: np.ndarray) -> list[Any]:
+        """The joint's text for each ``group × 4 + pattern`` of ``keys`` (ascending), in parts."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -151,10 +180,12 @@ class _Joint:
         cuts = np.searchsorted(groups, self.bounds)
         parts = [self.chunks[c].take(from_numpy(groups[lo:hi] - self.bounds[c]))
                  for c, (lo, hi) in enumerate(itertools.pairwise(cuts.tolist())) if hi > lo]
+        if self.joined:
+            return parts  # copied once more only by the block's concatenation of its pieces
         runs = pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
         at = from_numpy(keys & 3)
         prefix, suffix = self.affixes
-        return pc.binary_join_element_wise(prefix.take(at), runs, suffix.take(at), _large(""))
+        return [pc.binary_join_element_wise(prefix.take(at), runs, suffix.take(at), _large(""))]
 
 
 class LineBuilder:
@@ -225,7 +256,11 @@ class LineBuilder:
             bounds = np.cumsum([0] + [len(c) for c in chunks]).astype(np.int64)
             pair = (pa.array([a for a, _ in affixes], type=pa.large_string()),
                     pa.array([b for _, b in affixes], type=pa.large_string()))
-            self._joints.append(_Joint(fixed, *varying, pair, chunks, bounds))
+            joined = j < len(lay.affixes) and lay.affixes[j] is not None
+            if joined and (varying != (None, None) or affixes[fixed] != lay.affixes[j]):
+                raise ValueError(f"run {j}'s texts were joined with {lay.affixes[j]!r}, "
+                                 f"its cells need {affixes[fixed]!r}")
+            self._joints.append(_Joint(fixed, *varying, pair, chunks, bounds, joined))
         runs.clear()  # the joints hold the runs' chunks now
 
     def block(self, start: int, stop: int) -> memoryview:
@@ -248,9 +283,9 @@ class LineBuilder:
                 elif rows:
                     keys, inverse = _unique(gid * 4 + pattern, self._keys)
                     texts = joint.texts(keys)
-                    pieces.append(texts)
+                    pieces.extend(texts)
                     order.append(base + inverse.reshape(-1))
-                    base += len(texts)
+                    base += keys.size
             if j < len(self._cells):
                 pieces.extend(self._cells[j].slice(start, rows).chunks)
                 order.append(np.arange(base, base + rows))
