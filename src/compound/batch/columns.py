@@ -186,6 +186,46 @@ class Distinct:
         return int(self.codes.size)
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A column of a large file as grouping dictionary-encoded it, kept for the groups' first rows
+    (the rows planned), so that a block of them is factorised without hashing its cells again.
+
+    ``codes``: per group, its cell's entry of ``values`` (None: one text in every row, entry 0);
+    ``blank``: per entry, empty, whitespace or missing (read as −1, as :func:`distinct` does).
+    """
+
+    codes: np.ndarray | None
+    values: np.ndarray
+    blank: np.ndarray
+
+    def block(self, start: int, stop: int) -> Distinct:
+        """:func:`distinct` of the cells of groups ``start`` … ``stop − 1``: the same codes and
+        distinct texts, in order of first appearance in the block."""
+        n = stop - start
+        if self.codes is None:
+            codes = np.zeros(n, dtype=np.int64)
+        else:
+            codes = self.codes[start:stop].astype(np.int64)
+        k = self.values.size
+        at = np.full(k, n, dtype=np.int64)  # each entry's first row in the block
+        at[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+        used = np.flatnonzero((at < n) & ~self.blank)
+        order = used[np.argsort(at[used], kind="stable")]
+        number = np.full(k, -1, dtype=np.int64)
+        number[order] = np.arange(order.size, dtype=np.int64)
+        return Distinct(number[codes], self.values[order])
+
+
+def encoded(codes: np.ndarray | None, dictionary: Any) -> Encoded:
+    """:class:`Encoded` of a pyarrow dictionary (a null entry reads as blank)."""
+    import pyarrow.compute as pc
+
+    blank = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(dictionary)), 0), True)
+    return Encoded(codes, dictionary.to_numpy(zero_copy_only=False).astype(object),
+                   blank.to_numpy(zero_copy_only=False).astype(bool))
+
+
 def _blank_uniques(uniques: np.ndarray, all_text: bool = False) -> np.ndarray:
     """True for each distinct value that is empty text, whitespace or missing."""
     import pandas as pd

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from compound.batch.arrow import from_numpy
-from compound.batch.columns import LABEL_FIELDS, distinct, is_pass_through
+from compound.batch.columns import LABEL_FIELDS, Encoded, distinct, encoded, is_pass_through
 from compound.batch.plan_explain import group_rows
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 #: Rows from which Arrow's multithreaded group-by is worth importing its query engine for.
 ENGINE_ROWS: Final = 50_000
+#: Distinct texts of a column up to which its codes are kept for the planner (2 bytes a group).
+KEPT_WIDTH: Final = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class RowGroups:
     """Per group, the position of its first row (the one that is planned)."""
     sizes: np.ndarray
     """Per group, its number of rows."""
+    encoded: dict[str, Encoded] = field(default_factory=dict, compare=False)
+    """A large file's planning columns as grouping encoded them, per group (for the planner;
+    emptied once planned)."""
 
     def __len__(self) -> int:
         return int(self.first.size)
@@ -149,14 +154,14 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
     elif n < ENGINE_ROWS:
         gid, first = group_rows([distinct(table.column(c), n).codes for c in planning], n)
     else:
-        def encode(name: str) -> tuple[np.ndarray | None, int, np.ndarray | None]:
-            """A column's codes and their count (None: one text in every row), and for the form
-            column, whether each row's form is blank."""
+        def encode(name: str) -> tuple[np.ndarray | None, int, np.ndarray | None, Any]:
+            """A column's codes and their count (None: one text in every row), for the form
+            column whether each row's form is blank, and the column's distinct texts."""
             column = table.column(name)
             if _constant(column):
                 # The same cell in every row splits no group (most files' form, filler, ...).
                 return None, 1, (np.broadcast_to(_blanks(column.slice(0, 1))[:1], (n,))
-                                 if name == "form" else None)
+                                 if name == "form" else None), column.slice(0, 1).combine_chunks()
             # One memo over all chunks: a code means the same text in every chunk.
             encoded = pc.dictionary_encode(column, null_encoding="encode")
             codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
@@ -165,18 +170,21 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
             # the memo), not each group's first form cell taken from the file's batches.
             form = (_blanks(dictionary.to_pylist())[codes] if name == "form" and dictionary is not None
                     else None)
-            return codes, len(dictionary) if dictionary is not None else 0, form
+            return codes, len(dictionary) if dictionary is not None else 0, form, dictionary
 
         # Arrow's hash releases the GIL: with a pool, the columns are encoded on its threads.
         jobs = [pool.submit(encode, name) for name in planning] if pool is not None else None
         codes, widths = [], []
+        kept: dict[str, tuple[np.ndarray | None, Any]] = {}
         for k, name in enumerate(planning):
-            column_codes, width, form_blank = jobs[k].result() if jobs is not None else encode(name)
+            column_codes, width, form_blank, dictionary = jobs[k].result() if jobs is not None else encode(name)
             if column_codes is not None:
                 codes.append(column_codes)
                 widths.append(width)
             if form_blank is not None:
                 blank = form_blank
+            if dictionary is not None and width <= KEPT_WIDTH:
+                kept[name] = (column_codes, dictionary)
         gid, first = _group_codes(codes, widths, n)
         blank = blank[first] if blank is not None else None
 
@@ -192,7 +200,13 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
     if blank is None:
         blank = _blanks(take_rows(table, first, ["form"]).column("form") if "form" in names
                         else [None] * first.size)
-    return _refine(gid, first, blank, others_given, read_errors or {})
+    groups = _refine(gid, first, blank, others_given, read_errors or {})
+    if n < ENGINE_ROWS:
+        return groups
+    # Each kept column's code at each group's first row (a group's rows share it).
+    return replace(groups, encoded={
+        name: encoded(c[groups.first].astype(np.uint16) if c is not None else None, dictionary)
+        for name, (c, dictionary) in kept.items()})
 
 
 def _constant(column: Any) -> bool:

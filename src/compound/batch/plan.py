@@ -34,7 +34,7 @@ import numpy as np
 
 from compound.batch.arrow import factorize
 from compound.batch.coded import Coded
-from compound.batch.columns import COLUMNS, FORMS, LABEL_FIELDS, check_header, is_pass_through
+from compound.batch.columns import COLUMNS, FORMS, LABEL_FIELDS, Distinct, check_header, is_pass_through
 from compound.batch.plan_chunk import Chunk
 from compound.batch.plan_explain import Members, group_rows
 from compound.batch.plan_forms import AMOUNT, COUNT, TEXT, FormOutput, StockLine
@@ -289,16 +289,16 @@ def _errors_by_row(chunk: Chunk) -> dict[int, list[dict[str, Any]]]:
 
 def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] | None = None,
                read_errors: dict[int, tuple[str, str]] | None = None,
-               cache: RunCache | None = None) -> Planned:
+               cache: RunCache | None = None, known: dict[str, Distinct] | None = None) -> Planned:
     """Plan a block of rows whose columns are already checked and normalised.
 
     ``forms`` fixes the computed columns (a run passes the forms of the whole
     file, so every block has the same columns); ``read_errors`` are malformed
     records (block position -> (message, raw text)); ``cache`` carries what
-    earlier blocks of the same run resolved.
+    earlier blocks of the same run resolved; ``known``: columns of the block already factorised.
     """
     cache = cache or RunCache()
-    chunk = Chunk(frame, first_row)
+    chunk = Chunk(frame, first_row, known)
     n = chunk.n
     log = chunk.log
     form = _read_form(chunk, read_errors or {})

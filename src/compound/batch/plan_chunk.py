@@ -88,6 +88,8 @@ class Chunk:
 
     frame: pd.DataFrame | Any
     first_row: int = 1
+    known: dict[str, Distinct] | None = None
+    """Columns already factorised (grouping's codes, :meth:`compound.batch.columns.Encoded.block`)."""
     log: ErrorLog = field(init=False)
     _distinct: dict[str, Distinct] = field(default_factory=dict, init=False)
     _arrow: bool = field(init=False)
@@ -95,6 +97,8 @@ class Chunk:
     def __post_init__(self) -> None:
         self._arrow = type(self.frame).__module__.partition(".")[0] == "pyarrow"
         self.log = ErrorLog(self.n)
+        if self.known:
+            self._distinct.update(self.known)
 
     @property
     def n(self) -> int:

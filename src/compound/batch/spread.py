@@ -232,8 +232,11 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     json_parts: tuple[list[Any], list[Any]] = ([], [])
     starts = range(0, max(len(groups), 1), block_rows)
 
-    def take(b0: int) -> Any:
-        return rows.take(groups.first[b0:b0 + block_rows])
+    def take(b0: int) -> tuple[Any, dict[str, Any]]:
+        """A block's rows, and its columns grouping factorised already."""
+        b1 = min(b0 + block_rows, len(groups))
+        return (rows.take(groups.first[b0:b1]),
+                {name: column.block(b0, b1) for name, column in groups.encoded.items()})
 
     taken = pool.submit(take, 0) if pool is not None else None
     for b0 in starts:
@@ -241,11 +244,11 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         positions = groups.first[b0:b1]
         errors = ({i: read_errors[int(p)] for i, p in enumerate(positions.tolist()) if p in read_errors}
                   if read_errors else {})
-        block = taken.result() if taken is not None else take(b0)
+        block, known = taken.result() if taken is not None else take(b0)
         taken = (pool.submit(take, b0 + block_rows)
                  if pool is not None and b0 + block_rows < len(groups) else None)
-        planned = plan_block(block, forms=forms, read_errors=errors, cache=cache)
-        del block
+        planned = plan_block(block, forms=forms, read_errors=errors, cache=cache, known=known)
+        del block, known
         cols, kinds = planned.output_columns()
         if spread is None:
             labels, carried = list(planned.labels), list(planned.passthrough)
@@ -276,6 +279,7 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             json_parts[1].append(pa.array(middles, type=pa.large_string()))
         advance(int(groups.sizes[b0:b1].sum()))
         cache.trim(CACHE_LIMIT)
+    groups.encoded.clear()  # planned: grouping's codes are no longer read
     assert spread is not None
     # Kept as chunks (one per planned block): a block of lines takes what it uses from them.
     spread.runs = [pa.chunked_array(parts) if parts[0] is not None else None for parts in runs]
