@@ -24,7 +24,8 @@ def _table(n: int) -> pa.Table:
 
 
 @pytest.mark.parametrize("block", [1, 7, 50, 1000])
-def test_kept_codes_give_each_block_the_same_codes_and_texts(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+def test_kept_codes_give_each_block_the_same_codes_and_texts(monkeypatch: pytest.MonkeyPatch,
+                                                            block: int) -> None:
     monkeypatch.setattr(group, "ENGINE_ROWS", 10)  # the large-file path, on a small file
     table = _table(600)
     groups = group_table(table)

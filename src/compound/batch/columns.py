@@ -203,10 +203,8 @@ class Encoded:
         """:func:`distinct` of the cells of groups ``start`` … ``stop − 1``: the same codes and
         distinct texts, in order of first appearance in the block."""
         n = stop - start
-        if self.codes is None:
-            codes = np.zeros(n, dtype=np.int64)
-        else:
-            codes = self.codes[start:stop].astype(np.int64)
+        codes = (np.zeros(n, dtype=np.int64) if self.codes is None
+                 else self.codes[start:stop].astype(np.int64))
         k = self.values.size
         at = np.full(k, n, dtype=np.int64)  # each entry's first row in the block
         at[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)

@@ -177,7 +177,8 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
         codes, widths = [], []
         kept: dict[str, tuple[np.ndarray | None, Any]] = {}
         for k, name in enumerate(planning):
-            column_codes, width, form_blank, dictionary = jobs[k].result() if jobs is not None else encode(name)
+            column_codes, width, form_blank, dictionary = (jobs[k].result() if jobs is not None
+                                                           else encode(name))
             if column_codes is not None:
                 codes.append(column_codes)
                 widths.append(width)
