@@ -138,6 +138,38 @@ def test_runs_joined_with_their_neighbours_quotes_write_the_same_lines(rx, patie
     assert joined == [False, rx_, rx_ and patient_, patient_ and note_, note_]
 
 
+@pytest.mark.parametrize("joined", [False, True])
+def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(joined):
+    """Many groups beside a block's rows (a file of distinct prescriptions): each row's run text is
+    taken in its chunk's turn, not by the sorted keys; the lines are the same either way."""
+    rng = np.random.default_rng(7)
+    groups, n = 3000, 5000
+    gid = rng.integers(0, groups, n)
+    rx = [f"R{i}" for i in range(n)]
+    note = [None if joined or rng.random() < 0.4 else f"n{i}" for i in range(n)]  # fixed or mixed
+    lay = layout(["row", "rx", "amount_mg", "count", "note", "route"], {"row", "rx", "note"})
+    if joined:
+        lay = with_affixes(lay, {"rx": (0, n), "note": (n, n)})
+    amount, count = np.arange(groups) % 997 + 0.5, np.arange(groups) % 13
+    route = Coded.of(["weighed", "=x"], np.arange(groups) % 3 - 1)
+    parts = [run_texts(lay, {"amount_mg": amount[b:b + 1000], "count": count[b:b + 1000].astype(float),
+                             "route": Coded(route.codes[b:b + 1000], route.values)},
+                       {"amount_mg": "amount", "count": "count", "route": "text"}, 1000)
+             for b in range(0, groups, 1000)]  # three chunks, as plan_groups plans them
+    runs = [pa.chunked_array([p[j] for p in parts]) if parts[0][j] is not None else None
+            for j in range(len(lay.runs))]
+    cells = {"row": pa.array([str(i + 1) for i in range(n)]), "rx": cell_text(pa.array(rx)),
+             "note": cell_text(pa.array(note, pa.string()))}
+    builder = LineBuilder(lay, runs, cells, gid)
+    assert [j is not None and j.joined for j in builder._joints] == [False, False, joined, joined]
+    route_text = ['', '"weighed"', "\"'=x\""]
+    expected = "".join(f"{i + 1},{quote(rx[i])},{amount[g]},{count[g]},{quote(note[i])},{route_text[g % 3]}\n"
+                       for i, g in enumerate(gid.tolist()))
+    blocks = "".join(bytes(builder.block(a, min(a + 300, n))).decode() for a in range(0, n, 300))
+    assert blocks == expected  # 300 rows: 8 × 300 < 4 × 3000 keys, each row taken
+    assert bytes(builder.block(0, n)).decode() == expected  # 5000 rows: the sorted keys
+
+
 def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_by_hand():
     """More (group, empty-cell) pairs than rows: the joint table keeps only the pairs that occur."""
     rng = np.random.default_rng(1)
