@@ -270,12 +270,14 @@ def _group_codes(codes: list[np.ndarray], widths: list[int], n: int) -> tuple[np
     # Each combination's first row: written in reverse, the first write of a position wins last.
     at = np.full(cardinality, n, dtype=np.int32)  # int32: the tables of a million rows take 4 B a slot
     at[key[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int32)
-    used = np.flatnonzero(at < n)
-    starts = at[used].astype(np.int64)
-    order = np.argsort(starts, kind="stable")  # groups numbered in order of first appearance
+    # The first rows, marked and read back in row order: the groups numbered in order of first
+    # appearance without sorting them (an argsort of 456k starts, ~25 ms, for the distinct file).
+    is_first = np.zeros(n, dtype=bool)
+    is_first[at[at < n]] = True
+    starts = np.flatnonzero(is_first)
     number = np.empty(cardinality, dtype=np.int32)
-    number[used[order]] = np.arange(used.size, dtype=np.int32)
-    return number[key].astype(np.int64), starts[order]
+    number[key[starts]] = np.arange(starts.size, dtype=np.int32)
+    return number[key].astype(np.int64), starts.astype(np.int64)
 
 
 def take_rows(table: Any, positions: np.ndarray, columns: list[str] | None = None) -> Any:
