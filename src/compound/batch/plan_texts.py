@@ -244,12 +244,14 @@ class DecimalTexts:
             kept = np.where(digits >= 0, np.round(v * scale), np.round(v / scale))
         if float(kept.max()) >= self.size:
             return None
-        met = np.bincount(digits - self.LOWEST, minlength=self.HIGHEST - self.LOWEST + 1)
-        slots, table, after_comma = self._cover((np.flatnonzero(met) + self.LOWEST).tolist())
-        base = np.zeros(met.size, dtype=np.int64)
+        # Every segment from the lowest to the highest (a few not met are printed once per process,
+        # not looked for in every column: a bincount of each column cost more).
+        slots, table, after_comma = self._cover(list(range(low, high + 1)))
+        base = np.zeros(self.HIGHEST - self.LOWEST + 1, dtype=np.int64)
         for d, slot in slots.items():
-            base[d - self.LOWEST] = slot * self.size
-        index = base[digits - self.LOWEST] + kept.astype(np.int64)
+            base[d] = slot * self.size  # negative digits from the end: ``digits`` index it as they are
+        index = kept.astype(np.int64)
+        index += base[digits]
         ends = len(slots) * self.size
         if not given.all():
             index = np.where(empty, ends, np.where(zero, ends + 1, index))
