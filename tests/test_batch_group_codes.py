@@ -42,3 +42,15 @@ def test_kept_codes_give_each_block_the_same_codes_and_texts(monkeypatch: pytest
 
 def test_a_small_file_keeps_no_codes() -> None:
     assert group_table(_table(60)).encoded == {}
+
+
+def test_the_forms_of_a_large_file_are_read_from_the_kept_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compound.batch.plan import forms_present
+    from compound.batch.spread import Rows
+
+    monkeypatch.setattr(group, "ENGINE_ROWS", 10)
+    forms = [" Liquid", "drops", None, "", "DROPS ", "drops"] * 10
+    table = _table(len(forms)).set_column(0, "form", pa.array(forms, pa.string()))
+    groups = group_table(table)
+    assert forms_present(groups.encoded["form"].values) == ["liquid", "drops"]
+    assert Rows(table=table).forms(groups.first) == ["liquid", "drops"]

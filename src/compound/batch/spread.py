@@ -224,7 +224,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     """
     import pyarrow as pa
 
-    forms = rows.forms(groups.first)
+    form = groups.encoded.get("form")  # the form column's distinct cells, as grouping found them
+    forms = forms_present(form.values) if form is not None else rows.forms(groups.first)
     cache = RunCache()
     spread: Spread | None = None
     line_tables = []
