@@ -15,7 +15,9 @@ one ``take`` from its columns' tables (each but the first with a comma before
 every text): the taken texts of a group lie end to end, and are its line of
 the run. A column that holds one text for the whole block (a constant fill
 weight, a trituration nobody needs) is joined with its constant neighbours
-first: a file of distinct prescriptions has many.
+first: a file of distinct prescriptions has many. A run whose neighbouring
+cells are the same in every row (:attr:`~compound.batch.write_worksheet.Layout.affixes`)
+takes their quotes and separators as its first and last texts.
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ neutralised) is formatted once, as the groups are planned
 own cells (row number, prescription fields, carried-through columns) and,
 between them, "joints": the group's text with the separators and the quotes
 of the neighbouring cells (a joint depends on the group and on which of its
-two neighbours is empty). All pieces sit in one Arrow string array, and a
-block of lines is a single ``take`` of it: the taken array's data buffer *is*
-the block of the file, written as it is.
+two neighbours is empty). Where the neighbours are given in every row, or in
+none (:attr:`Layout.affixes`), the group's text is planned with their quotes
+and separators already around it, and a block takes it as it is. All pieces
+sit in one Arrow string array, and a block of lines is a single ``take`` of
+it: the taken array's data buffer *is* the block of the file, written as it is.
 
 Why not ``pyarrow.csv.write_csv``: on this machine it formats float64 at
 about 110 ms per million values (measured), and a worksheet has some forty
