@@ -58,15 +58,19 @@ class Summary:
             rows_of = w[rows]
             item = line.item.codes
             width = 1 if line.detail is None else line.detail.values.size + 1
-            detail = np.zeros_like(item) if line.detail is None else line.detail.codes + 1
-            pair = np.where(item >= 0, item * width + detail, -1)
-            known = keep & np.isfinite(amounts) & (pair >= 0)
-            unknown = keep & ~np.isfinite(amounts) & (pair >= 0)
+            # Each row's (item, detail) pair; rows without an item count nowhere.
+            pair = item if line.detail is None else item * width + (line.detail.codes + 1)
+            valid = keep & (item >= 0)
+            finite = np.isfinite(amounts)
             size = int(line.item.values.size * width)
             # A planned row stands for rows_of identical rows: its amount counts that many times.
-            totals = np.bincount(pair[known], weights=amounts[known] * rows_of[known], minlength=size)
-            counts = np.bincount(pair[known], weights=rows_of[known], minlength=size).astype(np.int64)
-            missing = np.bincount(pair[unknown], weights=rows_of[unknown], minlength=size).astype(np.int64)
+            known = np.flatnonzero(valid & finite)
+            at, rows_known = pair[known], rows_of[known]
+            totals = np.bincount(at, weights=amounts[known] * rows_known, minlength=size)
+            counts = np.bincount(at, weights=rows_known, minlength=size).astype(np.int64)
+            unknown = np.flatnonzero(valid & ~finite)
+            missing = (np.bincount(pair[unknown], weights=rows_of[unknown], minlength=size).astype(np.int64)
+                       if unknown.size else np.zeros(size, dtype=np.int64))
             for p in np.flatnonzero((counts > 0) | (missing > 0)):
                 name = str(line.item.values[p // width])
                 d = p % width
