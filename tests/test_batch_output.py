@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -138,8 +140,10 @@ def test_runs_joined_with_their_neighbours_quotes_write_the_same_lines(rx, patie
     assert joined == [False, rx_, rx_ and patient_, patient_ and note_, note_]
 
 
+@pytest.mark.parametrize(("cuts", "step"), [((0, 1000, 2000, 3000), 1000), ((0, 1100, 2200, 3000), 1100),
+                                             ((0, 1200, 2000, 3000), 0), ((0, 1000, 2000, 2500, 3000), 0)])
 @pytest.mark.parametrize("joined", [False, True])
-def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(joined):
+def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(joined, cuts, step):
     """Many groups beside a block's rows (a file of distinct prescriptions): each row's run text is
     taken in its chunk's turn, not by the sorted keys; the lines are the same either way."""
     rng = np.random.default_rng(7)
@@ -152,16 +156,17 @@ def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(j
         lay = with_affixes(lay, {"rx": (0, n), "note": (n, n)})
     amount, count = np.arange(groups) % 997 + 0.5, np.arange(groups) % 13
     route = Coded.of(["weighed", "=x"], np.arange(groups) % 3 - 1)
-    parts = [run_texts(lay, {"amount_mg": amount[b:b + 1000], "count": count[b:b + 1000].astype(float),
-                             "route": Coded(route.codes[b:b + 1000], route.values)},
-                       {"amount_mg": "amount", "count": "count", "route": "text"}, 1000)
-             for b in range(0, groups, 1000)]  # three chunks, as plan_groups plans them
+    parts = [run_texts(lay, {"amount_mg": amount[b:e], "count": count[b:e].astype(float),
+                             "route": Coded(route.codes[b:e], route.values)},
+                       {"amount_mg": "amount", "count": "count", "route": "text"}, e - b)
+             for b, e in itertools.pairwise(cuts)]  # chunks as plan_groups plans them, or not
     runs = [pa.chunked_array([p[j] for p in parts]) if parts[0][j] is not None else None
             for j in range(len(lay.runs))]
     cells = {"row": pa.array([str(i + 1) for i in range(n)]), "rx": cell_text(pa.array(rx)),
              "note": cell_text(pa.array(note, pa.string()))}
     builder = LineBuilder(lay, runs, cells, gid)
     assert [j is not None and j.joined for j in builder._joints] == [False, False, joined, joined]
+    assert builder._joints[2].step == step  # chunks of one size but a shorter last: found by division
     route_text = ['', '"weighed"', "\"'=x\""]
     expected = "".join(f"{i + 1},{quote(rx[i])},{amount[g]},{count[g]},{quote(note[i])},{route_text[g % 3]}\n"
                        for i, g in enumerate(gid.tolist()))

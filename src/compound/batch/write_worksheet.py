@@ -162,6 +162,9 @@ class _Joint:
     """The first group of each chunk, and the number of groups last."""
     joined: bool = False
     """The run's texts hold the affixes already (:attr:`Layout.affixes`): taken as they are."""
+    step: int = 0
+    """The chunks' size when all have it but a shorter last (as plan_groups plans them): a
+    group's chunk is ``group // step``; 0 otherwise."""
 
     def pattern(self, start: int, stop: int) -> Any:
         """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
@@ -267,7 +270,10 @@ class LineBuilder:
             if joined and (varying != (None, None) or affixes[fixed] != lay.affixes[j]):
                 raise ValueError(f"run {j}'s texts were joined with {lay.affixes[j]!r}, "
                                  f"its cells need {affixes[fixed]!r}")
-            self._joints.append(_Joint(fixed, *varying, pair, chunks, bounds, joined))
+            sizes = np.diff(bounds)
+            step = int(sizes[0]) if sizes.size and bool((sizes[:-1] == sizes[0]).all()) else 0
+            self._joints.append(_Joint(fixed, *varying, pair, chunks, bounds, joined,
+                                       step if step and 0 < sizes[-1] <= step else 0))
         runs.clear()  # the joints hold the runs' chunks now
 
     def block(self, start: int, stop: int) -> memoryview:
@@ -295,7 +301,8 @@ class LineBuilder:
                         keys = gid * 4 + pattern
                         bounds = joint.bounds
                         assert bounds is not None
-                        chunk = np.searchsorted(bounds, gid, side="right") - 1
+                        chunk = (gid // joint.step if joint.step
+                                 else np.searchsorted(bounds, gid, side="right") - 1)
                         small = np.int16 if bounds.size < 2**15 else np.int64  # 16 bits: a radix sort
                         turn = np.argsort(chunk.astype(small), kind="stable")
                         cuts = np.zeros(bounds.size, dtype=np.int64)
