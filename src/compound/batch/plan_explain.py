@@ -43,12 +43,33 @@ def group_rows(codes: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
             cardinality = int(key.max()) + 1 if key.size else 1
         key = key * width + c
         cardinality *= width
+    if cardinality <= max(DENSE_PER_ROW * n, DENSE_MIN):
+        return _dense_groups(key, cardinality, n)
     inverse = factorize(key)[0]
     k = int(inverse.max()) + 1 if inverse.size else 0
     first = np.full(k, -1, dtype=np.int64)
     # Assigning in reverse leaves each group's first position (the last write wins).
     first[inverse[::-1]] = np.arange(n, dtype=np.int64)[::-1]
     return inverse, first
+
+
+#: Combined keys up to this many per row (and at least DENSE_MIN) are grouped through a table of
+#: every key (a few MB at most), not hashed: a block's keys of a few columns usually are.
+DENSE_PER_ROW = 4
+DENSE_MIN = 1 << 16
+
+
+def _dense_groups(key: np.ndarray, cardinality: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`group_rows` of keys ``0 … cardinality − 1``: each key's first row read from a table
+    of every key, the groups numbered by marking the first rows and reading them in row order."""
+    at = np.full(cardinality, n, dtype=np.int64)
+    at[key[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # the last write, a key's first row, wins
+    is_first = np.zeros(n, dtype=bool)
+    is_first[at[at < n]] = True
+    first = np.flatnonzero(is_first).astype(np.int64)
+    number = np.empty(cardinality, dtype=np.int64)
+    number[key[first]] = np.arange(first.size, dtype=np.int64)
+    return number[key], first
 
 
 class Members:

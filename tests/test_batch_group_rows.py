@@ -1,0 +1,27 @@
+"""group_rows numbers groups alike whether it looks keys up in a table or hashes them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from compound.batch import plan_explain
+from compound.batch.plan_explain import group_rows
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_table_of_keys_and_the_hash_give_the_same_groups(monkeypatch: pytest.MonkeyPatch,
+                                                             seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 3000))
+    codes = [rng.integers(-1, int(rng.integers(1, 60)), n) for _ in range(int(rng.integers(1, 4)))]
+    dense = group_rows(codes, n)
+    monkeypatch.setattr(plan_explain, "DENSE_PER_ROW", 0)
+    monkeypatch.setattr(plan_explain, "DENSE_MIN", 0)
+    hashed = group_rows(codes, n)
+    assert dense[0].tolist() == hashed[0].tolist()
+    assert dense[1].tolist() == hashed[1].tolist()
+    assert dense[0].dtype == hashed[0].dtype == np.int64 and dense[1].dtype == hashed[1].dtype == np.int64
+    if n:  # numbered in order of first appearance, each group's first row its own
+        assert dense[1].tolist() == sorted(dense[1].tolist())
+        assert dense[0][dense[1]].tolist() == list(range(dense[1].size))
