@@ -54,3 +54,18 @@ def test_the_forms_of_a_large_file_are_read_from_the_kept_codes(monkeypatch: pyt
     groups = group_table(table)
     assert forms_present(groups.encoded["form"].values) == ["liquid", "drops"]
     assert Rows(table=table).forms(groups.first) == ["liquid", "drops"]
+
+
+def test_columns_encoded_on_a_pool_and_this_thread_group_as_on_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(group, "ENGINE_ROWS", 10)
+    table = _table(900)
+    alone = group_table(table)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        busy = pool.submit(lambda: sum(range(10**5)))  # one pool thread busy at first, as in a run
+        shared = group_table(table, pool=pool)
+        busy.result()
+    assert shared.gid.tolist() == alone.gid.tolist() and shared.first.tolist() == alone.first.tolist()
+    assert {n: c.values.tolist() for n, c in shared.encoded.items()} == \
+        {n: c.values.tolist() for n, c in alone.encoded.items()}

@@ -172,13 +172,11 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
                     else None)
             return codes, len(dictionary) if dictionary is not None else 0, form, dictionary
 
-        # Arrow's hash releases the GIL: with a pool, the columns are encoded on its threads.
-        jobs = [pool.submit(encode, name) for name in planning] if pool is not None else None
+        encoded_columns = _encode_all(planning, encode, pool)
         codes, widths = [], []
         kept: dict[str, tuple[np.ndarray | None, Any]] = {}
-        for k, name in enumerate(planning):
-            column_codes, width, form_blank, dictionary = (jobs[k].result() if jobs is not None
-                                                           else encode(name))
+        for name in planning:
+            column_codes, width, form_blank, dictionary = encoded_columns[name]
             if column_codes is not None:
                 codes.append(column_codes)
                 widths.append(width)
@@ -208,6 +206,31 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
     return replace(groups, encoded={
         name: encoded(c[groups.first].astype(np.uint16) if c is not None else None, dictionary)
         for name, (c, dictionary) in kept.items()})
+
+
+def _encode_all(names: list[str], encode: Callable[[str], Any], pool: Any) -> dict[str, Any]:
+    """``encode`` of each column, shared out between this thread and the pool's (Arrow's hash
+    releases the GIL): a column goes to whichever is free first, so this thread, which would wait
+    for them, encodes too while a pool thread is still busy (making the worksheet's cells)."""
+    if pool is None:
+        return {name: encode(name) for name in names}
+    import threading
+
+    waiting, lock, done = iter(names), threading.Lock(), {}
+
+    def work() -> None:
+        while True:
+            with lock:
+                name = next(waiting, None)
+            if name is None:
+                return
+            done[name] = encode(name)
+
+    helpers = [pool.submit(work) for _ in range(2)]
+    work()
+    for helper in helpers:
+        helper.result()  # a failure on a pool thread is raised here
+    return done
 
 
 def _constant(column: Any) -> bool:
