@@ -50,8 +50,6 @@ _STATUS = {
 }
 # Keys of Plan.to_dict that are not results; everything else it prints is (amounts withheld
 # when refused, so a refused plan shows none).
-_PARTS = ("status", "bud", "findings", "amounts", "extra", "working")
-"""The pane's sections, top to bottom (:meth:`PlanResults.text` reads one back)."""
 _NOT_RESULTS = frozenset({"kind", "status", "inputs", "findings", "steps", "beyond_use_date", "bud",
                           "lot_number"})
 # Longest suffix first: "_mg_per_ml" must win over "_ml".
@@ -232,7 +230,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-class _GutterWhenAll(ScrollBarRender):
+class _BlankWhileItFits(ScrollBarRender):
     """The scrollbar, drawn as an empty column while everything fits (no thumb to draw).
 
     The pane's scrollbar is always placed (``overflow-y: scroll``): one that comes and goes
@@ -252,9 +250,9 @@ class _GutterWhenAll(ScrollBarRender):
 
 
 _INSET = {"refused": 1, "warning": 1, "bud": 2}
+"""The cells a section's band or edge takes left of its text."""
 _Row = Strip | tuple[Content, str, int]
 """A line of the pane: drawn, or a line of wrapped text, its section's look and width."""
-"""The cells a section's band or edge takes left of its text."""
 
 
 class PlanResults(ScrollView, can_focus=True):
@@ -303,7 +301,7 @@ class PlanResults(ScrollView, can_focus=True):
         """The wrapped lines drawn so far (by line number), for the lines above."""
 
     def on_mount(self) -> None:
-        self.vertical_scrollbar.renderer = _GutterWhenAll
+        self.vertical_scrollbar.renderer = _BlankWhileItFits
         self.clear("Fill in the form and press Enter (or ctrl+r) to calculate.")
 
     # ---- what is shown ----
