@@ -25,3 +25,15 @@ def test_the_table_of_keys_and_the_hash_give_the_same_groups(monkeypatch: pytest
     if n:  # numbered in order of first appearance, each group's first row its own
         assert dense[1].tolist() == sorted(dense[1].tolist())
         assert dense[0][dense[1]].tolist() == list(range(dense[1].size))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_first_positions_is_each_keys_first_row_however_often_it_repeats(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, size = int(rng.integers(0, 5000)), int(rng.integers(1, 200))
+    keys = rng.integers(0, size, n)
+    at = plan_explain.first_positions(keys, size)
+    present, first = np.unique(keys, return_index=True)
+    want = np.full(size, n)
+    want[present] = first
+    assert at.tolist() == want.tolist()

@@ -239,15 +239,15 @@ def test_grouping_by_a_table_of_combinations_equals_hashing_them(monkeypatch, de
     its size, hashing the combined codes) numbers groups as group_rows does."""
     import numpy as np
 
-    from compound.batch import group
+    from compound.batch import group, plan_explain
     from compound.batch.plan_explain import group_rows
 
     hashed: list[int] = []
     monkeypatch.setattr(group, "group_rows",
                         lambda codes, n, by_hash=group.group_rows: hashed.append(n) or by_hash(codes, n))
     if not dense:
-        monkeypatch.setattr(group, "DENSE_PER_ROW", 0)
-        monkeypatch.setattr(group, "DENSE_MIN", 0)
+        monkeypatch.setattr(plan_explain, "DENSE_PER_ROW", 0)
+        monkeypatch.setattr(plan_explain, "DENSE_MIN", 0)
     rng = np.random.default_rng(7)
     widths = [1, 5, 3, 7]
     n = 2000

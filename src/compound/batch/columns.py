@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from compound.batch.plan_explain import first_positions
 from compound.errors import InputError
 
 if TYPE_CHECKING:
@@ -206,8 +207,7 @@ class Encoded:
         codes = (np.zeros(n, dtype=np.int64) if self.codes is None
                  else self.codes[start:stop].astype(np.int64))
         k = self.values.size
-        at = np.full(k, n, dtype=np.int64)  # each entry's first row in the block
-        at[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+        at = first_positions(codes, k)  # each entry's first row in the block
         used = np.flatnonzero((at < n) & ~self.blank)
         order = used[np.argsort(at[used], kind="stable")]
         number = np.full(k, -1, dtype=np.int64)

@@ -25,7 +25,7 @@ import numpy as np
 
 from compound.batch.arrow import from_numpy
 from compound.batch.columns import LABEL_FIELDS, Encoded, distinct, encoded, is_pass_through
-from compound.batch.plan_explain import group_rows
+from compound.batch.plan_explain import dense_groups, group_rows, is_dense
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -267,40 +267,24 @@ def _constant(column: Any) -> bool:
     return True
 
 
-#: Largest product of the columns' distinct counts grouped through a table of every combination
-#: (a few MB), per row of the file; past it, by hashing the rows' combined codes.
-DENSE_PER_ROW: Final = 4
-#: ... and at least this many combinations (a small file's table is small anyway).
-DENSE_MIN: Final = 1 << 16
-
-
 def _group_codes(codes: list[np.ndarray], widths: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~compound.batch.plan_explain.group_rows` of dictionary codes (``0 … width − 1``, no −1).
 
-    When every combination of the codes fits a table of a few entries per row, each row's
-    combination indexes that table directly: no hash of a million combined keys.
+    When every combination of the codes fits a table of a few entries per row
+    (:func:`~compound.batch.plan_explain.is_dense`), each row's combination indexes that
+    table directly: no hash of a million combined keys.
     """
     cardinality = 1
     for width in widths:
         cardinality *= max(width, 1)
     if not codes:
         return np.zeros(n, dtype=np.int64), np.zeros(1 if n else 0, dtype=np.int64)
-    if cardinality > max(DENSE_PER_ROW * n, DENSE_MIN) or n >= 2**31:
+    if not is_dense(cardinality, n):
         return group_rows(codes, n)
     key = np.asarray(codes[0], dtype=np.int64)
     for c, width in zip(codes[1:], widths[1:], strict=True):
         key = key * width + c
-    # Each combination's first row: written in reverse, the first write of a position wins last.
-    at = np.full(cardinality, n, dtype=np.int32)  # int32: the tables of a million rows take 4 B a slot
-    at[key[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int32)
-    # The first rows, marked and read back in row order: the groups numbered in order of first
-    # appearance without sorting them (an argsort of 456k starts, ~25 ms, for the distinct file).
-    is_first = np.zeros(n, dtype=bool)
-    is_first[at[at < n]] = True
-    starts = np.flatnonzero(is_first)
-    number = np.empty(cardinality, dtype=np.int32)
-    number[key[starts]] = np.arange(starts.size, dtype=np.int32)
-    return number[key].astype(np.int64), starts.astype(np.int64)
+    return dense_groups(key, cardinality, n)
 
 
 def take_rows(table: Any, positions: np.ndarray, columns: list[str] | None = None) -> Any:

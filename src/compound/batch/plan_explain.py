@@ -10,6 +10,7 @@ group; these groupings then work on those rows.)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 
@@ -43,33 +44,50 @@ def group_rows(codes: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
             cardinality = int(key.max()) + 1 if key.size else 1
         key = key * width + c
         cardinality *= width
-    if cardinality <= max(DENSE_PER_ROW * n, DENSE_MIN):
-        return _dense_groups(key, cardinality, n)
+    if is_dense(cardinality, n):
+        return dense_groups(key, cardinality, n)
     inverse = factorize(key)[0]
     k = int(inverse.max()) + 1 if inverse.size else 0
-    first = np.full(k, -1, dtype=np.int64)
-    # Assigning in reverse leaves each group's first position (the last write wins).
-    first[inverse[::-1]] = np.arange(n, dtype=np.int64)[::-1]
-    return inverse, first
+    return inverse, first_positions(inverse, k).astype(np.int64)
 
 
 #: Combined keys up to this many per row (and at least DENSE_MIN) are grouped through a table of
 #: every key (a few MB at most), not hashed: a block's keys of a few columns usually are.
-DENSE_PER_ROW = 4
-DENSE_MIN = 1 << 16
+DENSE_PER_ROW: Final = 4
+DENSE_MIN: Final = 1 << 16
 
 
-def _dense_groups(key: np.ndarray, cardinality: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def is_dense(cardinality: int, n: int) -> bool:
+    """Are ``n`` rows' keys of ``0 … cardinality − 1`` grouped through a table of every key?"""
+    return cardinality <= max(DENSE_PER_ROW * n, DENSE_MIN) and n < 2**31
+
+
+def first_positions(keys: np.ndarray, size: int) -> np.ndarray:
+    """Each key's first position in ``keys`` (keys ``0 … size − 1``; ``len(keys)`` for a key
+    that is absent), int32 below 2**31 positions (a table of every key: 4 bytes a slot).
+
+    ``np.minimum.at``, not an assignment in reverse order: NumPy does not promise which of
+    repeated indices an assignment writes last.
+    """
+    n = keys.size
+    kind = np.int32 if n < 2**31 else np.int64
+    at = np.full(size, n, dtype=kind)
+    np.minimum.at(at, keys, np.arange(n, dtype=kind))
+    return at
+
+
+def dense_groups(key: np.ndarray, cardinality: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`group_rows` of keys ``0 … cardinality − 1``: each key's first row read from a table
-    of every key, the groups numbered by marking the first rows and reading them in row order."""
-    at = np.full(cardinality, n, dtype=np.int64)
-    at[key[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)  # the last write, a key's first row, wins
+    of every key (:func:`first_positions`), the groups numbered by marking the first rows and
+    reading them back in row order, without sorting them (an argsort of 456k first rows, ~25 ms,
+    for the benchmark's distinct file)."""
+    at = first_positions(key, cardinality)
     is_first = np.zeros(n, dtype=bool)
     is_first[at[at < n]] = True
     first = np.flatnonzero(is_first).astype(np.int64)
-    number = np.empty(cardinality, dtype=np.int64)
-    number[key[first]] = np.arange(first.size, dtype=np.int64)
-    return number[key], first
+    number = np.empty(cardinality, dtype=at.dtype)
+    number[key[first]] = np.arange(first.size, dtype=at.dtype)
+    return number[key].astype(np.int64), first
 
 
 class Members:
