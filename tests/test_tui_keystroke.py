@@ -58,6 +58,18 @@ async def filled(pilot) -> None:
     await pilot.pause()
 
 
+async def calculated(pilot, **changed: str) -> PlanResults:
+    """The form filled (:data:`VALUES`, then ``changed``), Enter pressed in the strength
+    field: the results pane, the plan on it."""
+    await filled(pilot)
+    for name, value in changed.items():
+        pilot.app.screen.query_one(f"#capsules-{name}").value = value
+    pilot.app.screen.query_one("#capsules-strength").focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    return pilot.app.screen.query_one("#capsules-results", PlanResults)
+
+
 async def test_a_character_typed_into_a_valid_field_lays_nothing_out(layouts, updates):
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -170,11 +182,7 @@ async def test_the_scrollbar_follows_the_content_in_the_same_frame(layouts, size
 async def test_the_results_scroll_from_the_keyboard():
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        results = app.screen.query_one("#capsules-results", PlanResults)
+        results = await calculated(pilot)
         top = results.render_line(0).text
         assert top.strip().startswith(("OK", "WARNING"))
         results.focus()
@@ -195,10 +203,7 @@ async def test_enter_again_on_the_same_inputs_computes_nothing(layouts):
     messages: list = []
     app = CompoundApp()
     async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
+        await calculated(pilot)
         layouts.clear()
         await pilot.press("enter")
         await pilot.pause()
@@ -213,11 +218,7 @@ async def test_enter_again_on_the_same_inputs_computes_nothing(layouts):
 async def test_a_cleared_pane_holds_nothing_but_its_message():
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        results = app.screen.query_one("#capsules-results", PlanResults)
+        results = await calculated(pilot)
         assert results.text("working")
         await pilot.press("backspace")
         await pilot.pause()
@@ -234,10 +235,7 @@ async def test_each_layout_places_the_widgets_once(layouts, monkeypatch):
     placed = recorded(monkeypatch, Compositor, "_arrange_root")
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
+        await calculated(pilot)
         layouts.clear()
         placed.clear()
         await pilot.press("backspace")  # "4.5m": the field's error hint appears (it had none)
@@ -274,11 +272,7 @@ async def test_the_text_is_wrapped_once_and_drawn_where_it_is_seen(monkeypatch):
     monkeypatch.setattr(Visual, "to_strips", drawing)
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        results = app.screen.query_one("#capsules-results", PlanResults)
+        results = await calculated(pilot)
         assert results.plan is not None and len(wrapped) == 1
         in_view = results.scrollable_content_region.height
         amounts = results.text("amounts").count("\n") + 1  # a table: drawn whole, ~20 lines
@@ -298,12 +292,7 @@ async def test_the_lines_made_once_follow_a_change_of_theme():
 
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").value = "60mg"  # type: ignore[attr-defined]
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        results = app.screen.query_one("#capsules-results", PlanResults)
+        results = await calculated(pilot, strength="60mg")
         assert results.look("status") == "refused"
         findings = results.text("status").count("\n") + 2  # the line after the verdict's space
         backgrounds = []
@@ -349,12 +338,7 @@ async def test_the_results_can_be_selected_with_the_mouse_and_copied():
     # is selected, and hands it over (as Textual's Static did), the BUD's edge left out.
     app = CompoundApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-compounded").value = "2025-03-10"  # type: ignore[attr-defined]
-        app.screen.query_one("#capsules-strength").focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        results = app.screen.query_one("#capsules-results", PlanResults)
+        results = await calculated(pilot, compounded="2025-03-10")
         bud = results.text("status").count("\n") + 2  # the BUD's first line
         x, y = results.content_region.offset
         await pilot.mouse_down(offset=(x + 3, y + bud))  # on "Beyond-use date", past its edge
