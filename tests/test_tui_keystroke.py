@@ -112,9 +112,9 @@ async def test_enter_revalidates_the_fields_without_redrawing_their_hints(update
 
 async def typed_into_strength(pilot, key: str) -> None:
     """A key typed after "4.5" of "4.5mg": "2" makes 4.25mg, "delete" 4.5mg again (valid both,
-    so the field's hint stays its help: only the pane changes)."""
-    strength = pilot.app.screen.query_one("#capsules-strength")
-    strength.cursor_position = 2
+    so the field's hint stays its help: only the pane changes); "enter" calculates."""
+    if key != "enter":
+        pilot.app.screen.query_one("#capsules-strength").cursor_position = 2
     await pilot.press(key)
     await pilot.pause()
 
@@ -133,21 +133,13 @@ async def test_a_calculation_and_the_key_that_clears_it_lay_nothing_out(layouts,
     # widget of the pane is updated (it has none: it draws its lines itself).
     app = CompoundApp()
     async with app.run_test(size=size) as pilot:
-        await filled(pilot)
-        app.screen.query_one("#capsules-strength").focus()
-        results = app.screen.query_one("#capsules-results", PlanResults)
-        await pilot.press("enter")
-        await pilot.pause()
-        for key, calculated in (("2", False), ("delete", False), ("enter", True), ("2", False),
-                                ("enter", True)):
+        results = await calculated(pilot)
+        for key, planned in (("2", False), ("delete", False), ("enter", True), ("2", False),
+                             ("enter", True)):
             layouts.clear()
             updates.clear()
-            if key == "enter":
-                await pilot.press("enter")
-                await pilot.pause()
-            else:
-                await typed_into_strength(pilot, key)
-            assert (results.plan is not None) is calculated, key
+            await typed_into_strength(pilot, key)
+            assert (results.plan is not None) is planned, key
             assert layouts == [], key
             assert updates == [], key
             assert not results.children
@@ -167,11 +159,7 @@ async def test_the_scrollbar_follows_the_content_in_the_same_frame(layouts, size
         assert not any(scrollbar_drawn(results))  # the message that invites a calculation fits
         for key, scrolls in (("enter", True), ("2", False), ("delete", False), ("enter", True)):
             layouts.clear()
-            if key == "enter":
-                await pilot.press("enter")
-                await pilot.pause()
-            else:
-                await typed_into_strength(pilot, key)
+            await typed_into_strength(pilot, key)
             overflows = results.virtual_size.height > results.scrollable_content_region.height
             assert overflows is scrolls, key
             assert results.vertical_scrollbar.window_virtual_size == results.virtual_size.height
