@@ -50,9 +50,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import datetime as dt
 import importlib.util
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -91,6 +93,8 @@ from compound.tui.app import CompoundApp as App
 
 
 BYTECODE = tempfile.mkdtemp(prefix="tui-benchmark-pycache-")
+atexit.register(shutil.rmtree, BYTECODE + "-cache", ignore_errors=True)  # the runs' catalog cache
+atexit.register(shutil.rmtree, BYTECODE, ignore_errors=True)
 
 
 def fresh_env() -> dict[str, str]:
