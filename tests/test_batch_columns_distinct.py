@@ -23,3 +23,21 @@ def test_arrow_text_factorises_as_pandas_does(cells):
     frame = distinct(pd.Series(cells, dtype=object), len(cells))
     assert arrow.codes.tolist() == frame.codes.tolist()
     assert arrow.uniques.tolist() == frame.uniques.tolist()
+
+
+@pytest.mark.parametrize("cells", [
+    ["mcc"] * 5,
+    ["  ", None, "mcc", "  "],
+    ["3", "4", "3", None, "5"],
+    [None, None],
+])
+def test_dictionary_encoded_text_factorises_as_the_text_does(cells):
+    """The CSV reader's planning columns: each chunk with a dictionary of its own (a block of rows
+    taken from the file keeps every entry, used or not)."""
+    text = pa.chunked_array([cells[:2], cells[2:]], type=pa.string())
+    chunks = [pa.array(["unused", *c], pa.string()).dictionary_encode().slice(1)
+              for c in (cells[:2], cells[2:])]
+    coded = distinct(pa.chunked_array(chunks), len(cells))
+    want = distinct(text, len(cells))
+    assert coded.codes.tolist() == want.codes.tolist()
+    assert coded.uniques.tolist() == want.uniques.tolist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -214,23 +215,31 @@ def test_an_amount_cell_is_read_once_per_text_kind_and_column_and_a_refusal_rais
             read_amount("30", "mass", "strength")  # the same text, another kind: refused
 
 
-def test_a_column_of_one_text_is_read_as_constant_only_when_every_cell_holds_it():
-    """Large files skip hashing a column whose cells are all the same text (or all empty)."""
+def test_a_columns_codes_read_the_same_text_as_one_code_across_the_readers_chunks():
+    """The CSV reader encodes each chunk on its own: a text has one code in every chunk, an empty
+    cell one code of its own, and a column of one cell in every row (or none) no codes at all."""
     import pyarrow as pa
 
-    from compound.batch.group import _constant
+    from compound.batch.group import _codes
 
     def chunked(*chunks: list[str | None]) -> pa.ChunkedArray:
-        return pa.chunked_array([pa.array(c, type=pa.string()) for c in chunks], type=pa.string())
+        return pa.chunked_array([pa.array(c, type=pa.string()).dictionary_encode() for c in chunks])
 
-    assert _constant(chunked(["mcc", "mcc"], ["mcc"]))
-    assert _constant(chunked([None, None], [None]))
-    assert _constant(chunked(["", ""]))  # empty text, not null: one text
-    assert _constant(pa.chunked_array([pa.array(["x", "mcc", "mcc", "y"]).slice(1, 2)]))  # a slice
-    assert not _constant(chunked(["mcc", "mcc"], ["mcd"]))  # same length, other bytes, next chunk
-    assert not _constant(chunked(["mcc", None]))
-    assert not _constant(chunked(["mcc", "mc"]))
-    assert not _constant(chunked(["ab", "a"], ["ba"]))  # the same bytes, cut differently
+    def cells(column: pa.ChunkedArray) -> list[str | None]:
+        codes, dictionary = _codes(column)
+        assert codes is not None and codes.dtype == np.int32
+        return [dictionary.to_pylist()[c] for c in codes]
+
+    for parts in ([["b", "a"], ["a", None, "c"], [], [None, "b"]], [["x", " "], [""]]):
+        column = chunked(*parts)
+        assert cells(column) == [v for chunk in parts for v in chunk]
+        assert cells(column.cast(pa.string())) == cells(column)  # a text column: the same cells
+    codes, dictionary = _codes(chunked(["b", "a"], ["a", None, "c"]))
+    assert codes.tolist() == [0, 1, 1, 3, 2] and dictionary.to_pylist() == ["b", "a", "c", None]
+    assert _codes(chunked(["mcc", "mcc"], ["mcc"]))[0] is None
+    assert _codes(chunked([None, None], [None]))[0] is None
+    assert _codes(chunked(["mcc", "mcc"], ["mcd"]))[0] is not None
+    assert _codes(chunked(["mcc"], [None]))[0] is not None  # one text, and empty cells: two
 
 
 @pytest.mark.parametrize("dense", [True, False])
@@ -277,3 +286,36 @@ def test_a_large_files_columns_encoded_on_a_pool_give_the_same_groups(tmp_path, 
     assert len(alone) < table.num_rows
     for name in ("gid", "first", "sizes"):
         assert getattr(pooled, name).tolist() == getattr(alone, name).tolist(), name
+
+
+def test_empty_quoted_empty_and_whitespace_planning_cells_plan_alike_on_either_path(tmp_path, monkeypatch):
+    """An empty cell, a quoted empty one ("") and a whitespace one are all empty to the planner.
+    A large file groups by the cells as typed (whitespace apart from empty, which only splits a
+    group); a small one as the planner reads them. Either way, the same files."""
+    import csv
+
+    from compound.batch import group
+    from compound.batch.run import run_batch
+
+    path = tmp_path / "rx.csv"
+    path.write_text("form,strength,count,source,tablet_weight,fill_weight,rx\n"
+                    "capsules,4.5mg,30,tablet,200mg,,RX1\n"
+                    'capsules,4.5mg,30,tablet,200mg,"",RX2\n'
+                    'capsules,4.5mg,30,tablet,200mg," ",RX3\n'
+                    "capsules,4.5mg,30,tablet,200mg,100mg,RX4\n"
+                    'capsules," ",30,tablet,200mg,100mg,RX5\n'
+                    "capsules,,30,tablet,200mg,100mg,RX6\n", encoding="utf-8")
+    read = read_prescriptions(path)
+    assert group_table(read.table).gid.tolist() == [0, 0, 0, 1, 2, 2]
+    run_batch(path, tmp_path / "small")
+    monkeypatch.setattr(group, "ENGINE_ROWS", 0)
+    assert group_table(read.table).gid.tolist() == [0, 0, 1, 2, 3, 4]
+    run_batch(path, tmp_path / "large")
+    for name in ("worksheet.csv", "errors.csv"):
+        assert (tmp_path / "small" / name).read_bytes() == (tmp_path / "large" / name).read_bytes()
+    with (tmp_path / "large" / "worksheet.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    planned = [{k: v for k, v in r.items() if k not in ("row", "rx")} for r in rows]
+    assert planned[0] == planned[1] == planned[2] and planned[4] == planned[5]
+    assert planned[3] != planned[0] and planned[4]["status"] == "error"
+    assert plan_frame(read.frame)["status"].tolist() == [r["status"] for r in rows]

@@ -227,3 +227,27 @@ def test_ten_thousand_unknown_columns_give_one_short_line(tmp_path):
     # A few unknown columns are still named one by one, with the closest known name.
     with pytest.raises(InputError, match=r"unknown column 'strenght' \(did you mean 'strength'\?\)"):
         check_header(["form", "strenght"])
+
+
+def test_planning_cells_are_read_dictionary_encoded_and_label_and_carried_cells_as_text(tmp_path):
+    """Grouping reads the planning columns' codes as the reader made them; everything that
+    reads a cell as text (the DataFrame, the labels, the carried columns) still gets text."""
+    import pyarrow as pa
+
+    read = read_prescriptions(write(tmp_path, "form,strength,count,rx,patient,note,x_ward\n"
+                                              'capsules,4.5mg,,RX1,A. Patient,"a, note",W1\n'
+                                              "capsules, 4.5mg,30,RX2,,,\n"))
+    coded = pa.dictionary(pa.int32(), pa.string())
+    assert {f.name: f.type for f in read.table.schema} == {
+        "form": coded, "strength": coded, "count": coded,
+        "rx": pa.string(), "patient": pa.string(), "note": pa.string(), "x_ward": pa.string()}
+    frame = read.frame
+    assert all(pd_is_text(frame[c]) for c in frame.columns)
+    assert frame["strength"].tolist() == ["4.5mg", " 4.5mg"] and frame.loc[0, "note"] == "a, note"
+    assert frame["count"].isna().tolist() == [True, False]
+
+
+def pd_is_text(column) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_string_dtype(column.dtype)) and str(column.dtype) != "category"

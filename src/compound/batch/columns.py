@@ -118,6 +118,11 @@ def is_pass_through(name: str) -> bool:
     return name == "note" or (name.startswith(PASS_THROUGH_PREFIX) and len(name) > 2)
 
 
+def planning_columns(names: Sequence[str]) -> list[str]:
+    """The columns that decide a row's plan: all but label fields and carried-through columns."""
+    return [n for n in names if n not in LABEL_FIELDS and not is_pass_through(n)]
+
+
 def check_header(raw_names: Sequence[object]) -> list[str]:
     """The normalised column names, or an InputError naming every problem.
 
@@ -275,7 +280,8 @@ def _is_arrow_text(values: Any) -> bool:
         return False
     import pyarrow as pa
 
-    return pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+    kind = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _arrow_distinct(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -287,6 +293,11 @@ def _arrow_distinct(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_dictionary(values.type):
+        # A planning column as the CSV reader encoded it (a block of rows, a small file): its text,
+        # factorised as any other, so the distinct texts come in order of first appearance, and a
+        # block's chunks' separate dictionaries need not be unified.
+        values = values.cast(values.type.value_type)
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if _one_text(array):
         # A column with one text in every row (a file's form, filler, capsule size): comparing

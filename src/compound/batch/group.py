@@ -17,14 +17,14 @@ reported as such).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from compound.batch.arrow import from_numpy
-from compound.batch.columns import LABEL_FIELDS, Encoded, distinct, encoded, is_pass_through
+from compound.batch.columns import Encoded, distinct, encoded, planning_columns
 from compound.batch.plan_explain import dense_groups, group_rows, is_dense
 
 if TYPE_CHECKING:
@@ -53,11 +53,6 @@ class RowGroups:
 
     def __len__(self) -> int:
         return int(self.first.size)
-
-
-def planning_columns(names: Sequence[str]) -> list[str]:
-    """The columns that decide a row's plan: all but label fields and carried-through columns."""
-    return [n for n in names if n not in LABEL_FIELDS and not is_pass_through(n)]
 
 
 def _blank(value: Any) -> bool:
@@ -135,57 +130,32 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
 
     Below :data:`ENGINE_ROWS` rows the columns are factorised one by one, as
     :func:`group_frame` does (a whitespace-only cell then groups with an empty one; both are
-    planned as empty, so the rows' plans are the same either way). From there each planning
-    column is dictionary-encoded (Arrow's hash, on the text as typed: a null and an empty cell
-    differ, which only splits a group), and the rows are grouped by their tuples of codes
-    (:func:`~compound.batch.plan_explain.group_rows`): a few int arrays, where Arrow's hash
-    group-by listing each group's rows held about 200 MB for a million distinct rows.
+    planned as empty, so the rows' plans are the same either way). From there the rows are
+    grouped by their tuples of each planning column's dictionary codes (:func:`_codes`, from the
+    CSV reader's encoding; a null and an empty cell differ, which only splits a group) with
+    :func:`_group_codes`: a few int arrays, where Arrow's hash group-by listing each group's rows
+    held about 200 MB for a million distinct rows.
 
     ``pool``: an executor (``submit``) on whose threads the large files' columns are encoded.
     """
-    import pyarrow.compute as pc
-
     n = table.num_rows
     names = list(table.column_names)
     planning = planning_columns(names)
     blank: np.ndarray | None = None
+    columns: dict[str, tuple[np.ndarray | None, Any]] = {}
     if n == 0:
         gid, first = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     elif n < ENGINE_ROWS:
         gid, first = group_rows([distinct(table.column(c), n).codes for c in planning], n)
     else:
-        def encode(name: str) -> tuple[np.ndarray | None, int, np.ndarray | None, Any]:
-            """A column's codes and their count (None: one text in every row), for the form
-            column whether each row's form is blank, and the column's distinct texts."""
-            column = table.column(name)
-            if _constant(column):
-                # The same cell in every row splits no group (most files' form, filler, ...).
-                return None, 1, (np.broadcast_to(_blanks(column.slice(0, 1))[:1], (n,))
-                                 if name == "form" else None), column.slice(0, 1).combine_chunks()
-            # One memo over all chunks: a code means the same text in every chunk.
-            encoded = pc.dictionary_encode(column, null_encoding="encode")
-            codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
-            dictionary = encoded.chunks[-1].dictionary if encoded.num_chunks else None
-            # Each distinct form text read once, from the last chunk's dictionary (every entry of
-            # the memo), not each group's first form cell taken from the file's batches.
-            form = (_blanks(dictionary.to_pylist())[codes] if name == "form" and dictionary is not None
-                    else None)
-            return codes, len(dictionary) if dictionary is not None else 0, form, dictionary
-
-        encoded_columns = _encode_all(planning, encode, pool)
-        codes, widths = [], []
-        kept: dict[str, tuple[np.ndarray | None, Any]] = {}
-        for name in planning:
-            column_codes, width, form_blank, dictionary = encoded_columns[name]
-            if column_codes is not None:
-                codes.append(column_codes)
-                widths.append(width)
-            if form_blank is not None:
-                blank = form_blank
-            if dictionary is not None and width <= KEPT_WIDTH:
-                kept[name] = (column_codes, dictionary)
-        gid, first = _group_codes(codes, widths, n)
-        blank = blank[first] if blank is not None else None
+        columns = _encode_all(planning, lambda name: _codes(table.column(name)), pool)
+        varying = [(c, len(d)) for c, d in columns.values() if c is not None]
+        gid, first = _group_codes([c for c, _ in varying], [w for _, w in varying], n)
+        del varying
+        if "form" in columns:
+            # Each distinct form text read once, then looked up for each group's first row.
+            form, dictionary = columns["form"]
+            blank = _blanks(dictionary.to_pylist())[form[first] if form is not None else 0]
 
     def others_given(rows: np.ndarray) -> np.ndarray:
         # str.strip, as columns.distinct reads a blank cell (rows without a form are few).
@@ -199,19 +169,19 @@ def group_table(table: Any, read_errors: Mapping[int, Any] | None = None, pool: 
     if blank is None:
         blank = _blanks(take_rows(table, first, ["form"]).column("form") if "form" in names
                         else [None] * first.size)
+    blank = np.broadcast_to(blank, first.shape)
     groups = _refine(gid, first, blank, others_given, read_errors or {})
-    if n < ENGINE_ROWS:
-        return groups
     # Each kept column's code at each group's first row (a group's rows share it).
     return replace(groups, encoded={
         name: encoded(c[groups.first].astype(np.uint16) if c is not None else None, dictionary)
-        for name, (c, dictionary) in kept.items()})
+        for name, (c, dictionary) in columns.items() if len(dictionary) <= KEPT_WIDTH})
 
 
 def _encode_all(names: list[str], encode: Callable[[str], Any], pool: Any) -> dict[str, Any]:
-    """``encode`` of each column, shared out between this thread and the pool's (Arrow's hash
-    releases the GIL): a column goes to whichever is free first, so this thread, which would wait
-    for them, encodes too while a pool thread is still busy (making the worksheet's cells)."""
+    """``encode`` of each column (in ``names``' order), shared out between this thread and the
+    pool's (Arrow's hash releases the GIL): a column goes to whichever is free first, so this
+    thread, which would wait for them, encodes too while a pool thread is still busy (making the
+    worksheet's cells)."""
     if pool is None:
         return {name: encode(name) for name in names}
     import threading
@@ -230,41 +200,43 @@ def _encode_all(names: list[str], encode: Callable[[str], Any], pool: Any) -> di
     work()
     for helper in helpers:
         helper.result()  # a failure on a pool thread is raised here
-    return done
+    return {name: done[name] for name in names}
 
 
-def _constant(column: Any) -> bool:
-    """Does every cell of a pyarrow string column hold the same text (or every cell none)?
+def _codes(column: Any) -> tuple[np.ndarray | None, Any]:
+    """A text column's codes (int32, one per row; None: the same cell in every row) into its
+    distinct texts (a pyarrow string array, with a last null entry where some cells are empty).
 
-    Read from the buffers (lengths, then bytes against the first cell's), a few ms for a million
-    cells, where dictionary-encoding the column hashes each of them.
+    The CSV reader dictionary-encodes each chunk of the file on its own: the chunks' dictionaries
+    (a few entries each, mostly) are hashed together once, and each chunk's codes translated.
+    A text column (a table made in memory) is dictionary-encoded here first.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    if column.null_count not in (0, len(column)):
-        return False
-    if column.null_count or len(column) == 0:
-        return True
-    first: bytes | None = None
-    for chunk in column.chunks:
-        if len(chunk) == 0:
-            continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            return False
-        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
-        size = int(offsets[1] - offsets[0])
-        if not np.all(np.diff(offsets) == size):
-            return False
-        buffer = chunk.buffers()[2]
-        data = (np.frombuffer(buffer, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
-                if buffer is not None and size else np.zeros(0, dtype=np.uint8))
-        first = bytes(data[:size]) if first is None else first
-        if len(first) != size or (size and not np.array_equal(data.reshape(-1, size),
-                                                              np.broadcast_to(np.frombuffer(first, np.uint8),
-                                                                              (len(chunk), size)))):
-            return False
-    return True
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    chunks = [c for c in column.chunks if len(c)]
+    n, nulls = len(column), column.null_count
+    merged = pc.dictionary_encode(pa.concat_arrays([c.dictionary for c in chunks]) if chunks
+                                  else pa.array([], pa.string()))
+    dictionary = merged.dictionary
+    if nulls:
+        dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+    if nulls == n or (not nulls and len(dictionary) == 1):
+        # The same cell in every row splits no group (most files' form, filler, capsule size).
+        return None, dictionary
+    to_code = merged.indices.to_numpy(zero_copy_only=False)
+    codes = np.empty(n, dtype=np.int32)
+    at = start = 0
+    for chunk in chunks:
+        size = len(chunk.dictionary)
+        # An empty cell's code (null) is read as one past the chunk's entries: the null entry, last.
+        translate = np.append(to_code[start:start + size], len(dictionary) - 1)
+        index = pc.fill_null(chunk.indices, size) if chunk.null_count else chunk.indices
+        codes[at:at + len(chunk)] = translate[index.to_numpy(zero_copy_only=False)]
+        at, start = at + len(chunk), start + size
+    return codes, dictionary
 
 
 def _group_codes(codes: list[np.ndarray], widths: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:

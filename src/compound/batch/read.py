@@ -2,7 +2,10 @@
 
 Every cell is read as text, exactly as typed: ``030`` stays ``030`` and
 ``4.5mg`` is parsed later by the same allow-list as the command line. The fast
-path is pyarrow's multithreaded CSV reader. A file with a malformed row (too
+path is pyarrow's multithreaded CSV reader, which reads the planning columns
+dictionary-encoded (a code per cell into each chunk's distinct texts): grouping
+needs their codes, and a million cells of a few hundred texts then never exist
+as a million strings (:func:`text_table` gives them back as text). A file with a malformed row (too
 many or too few fields, usually an unquoted ``4,5mg``) is read again with
 Python's csv module so that the malformed row can be kept, in its place, as an
 error: rows in = rows out.
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from compound.batch.columns import check_header, read_text
+from compound.batch.columns import check_header, planning_columns, read_text
 from compound.errors import InputError
 
 if TYPE_CHECKING:
@@ -53,14 +56,14 @@ class Prescriptions:
     """0-based record index -> (message, the raw record) for malformed rows."""
     path: str = ""
     table: Any = None
-    """The pyarrow table as read (string columns), or None."""
+    """The pyarrow table as read, or None: string columns, the planning ones dictionary-encoded."""
 
     @property
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
             import pandas  # noqa: F401  a statement, so a file run's guard lets it (compound.batch.arrow)
 
-            self._frame = self.table.to_pandas()
+            self._frame = text_table(self.table).to_pandas()
         return self._frame
 
     def __len__(self) -> int:
@@ -134,6 +137,9 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
                               "e.g. form,strength,count,source,tablet_weight.")
     header = _header(p, enc, delimiter)
     names = check_header(header)
+    coded = set(planning_columns(names))
+    types = {h: pa.dictionary(pa.int32(), pa.string()) if n in coded else pa.string()
+             for h, n in zip(header, names, strict=True)}
     bad_rows: list[int] = []
 
     def on_invalid(row: object) -> str:
@@ -149,7 +155,7 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
                 read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc)),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                                  newlines_in_values=newlines_in_values),
-                convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                convert_options=pacsv.ConvertOptions(column_types=types,
                                                      strings_can_be_null=True, null_values=[""],
                                                      quoted_strings_can_be_null=True),
             )
@@ -177,6 +183,15 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
     if read_back.table is None or _lines(p) != len(read_back) + 1 or _last_row_has_break(read_back.table):
         _check_quotes(p, enc, delimiter, read_back)
     return read_back
+
+
+def text_table(table: Any) -> Any:
+    """The table with its dictionary-encoded columns as plain text (for pandas and the like)."""
+    import pyarrow as pa
+
+    text = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                      for f in table.schema])
+    return table if text == table.schema else table.cast(text)
 
 
 def _last_row_has_break(table: Any) -> bool:
@@ -220,6 +235,11 @@ def _check_quotes(p: Path, enc: str, delimiter: str, read: Prescriptions) -> Non
     for name in names:
         column = (pa.array(read.frame[name], type=pa.string(), from_pandas=True) if read.table is None
                   else read.table.column(name))
+        if pa.types.is_dictionary(column.type):
+            if not any(pc.any(pc.match_substring_regex(c.dictionary, "[\\r\\n]")).as_py()
+                       for c in column.chunks):
+                continue  # no cell's text has a line break (most planning columns): no cell to look at
+            column = column.cast(pa.string())
         has_break = pc.fill_null(pc.match_substring_regex(column, "[\\r\\n]"), False)
         for index in np.flatnonzero(np.asarray(has_break)):
             lines = str(column[int(index)].as_py()).splitlines()[1:]

@@ -25,6 +25,7 @@ from compound.batch.group import RowGroups, group_frame, group_table, take_rows
 from compound.batch.plan import RunCache, forms_present, plan_block
 from compound.batch.plan_chunk import Chunk
 from compound.batch.plan_texts import run_texts
+from compound.batch.read import text_table
 from compound.batch.summary import Summary
 from compound.batch.write_jsonl import JsonLines
 from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout, with_affixes
@@ -79,7 +80,7 @@ class Rows:
         if self._frame is None:
             import pandas  # noqa: F401  a statement, so a file run's guard lets it (compound.batch.arrow)
 
-            self._frame = self.table.to_pandas()
+            self._frame = text_table(self.table).to_pandas()
         return self._frame
 
     def release(self) -> None:
@@ -91,7 +92,7 @@ class Rows:
     def raw_text(self, name: str) -> Any:
         """A column as typed, over all rows: a pyarrow string (chunked) array (null = empty)."""
         if self.table is not None:
-            return self.table.column(name)
+            return text_table(self.table.select([name])).column(0)
         return Chunk(self.frame()).raw_text(name)
 
 
