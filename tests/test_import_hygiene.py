@@ -213,3 +213,38 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
     assert (tmp_path / "a" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 4
     assert len(list((tmp_path / "b" / "worksheets").iterdir())) == 3
     assert (tmp_path / "d" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 2
+
+
+#: What a CSV run imports only once its file is read: on a thread while pyarrow reads a large
+#: file (compound.batch.ahead), after the read for a small one; never before it.
+AFTER_READ = ["compound.batch.spread", "compound.batch.plan", "compound.batch.plan_capsules",
+              "compound.batch.summary", "compound.batch.write_cells", "compound.batch.write_worksheet",
+              "compound.batch.write_jsonl", "compound.planning", "compound.catalog", "pyarrow.compute",
+              "hashlib", "shutil", "json"]
+
+
+def test_a_csv_batch_run_imports_its_planners_and_writers_after_reading_the_file(tmp_path):
+    """The modules a run needs once its file is read wait for the read (issue 12: start-up):
+    seen in a fresh interpreter when the command first opens the file, and after the run."""
+    given = tmp_path / "rx.csv"
+    given.write_text("form,strength,count,overage,source,tablet_weight\n"
+                     "capsules,4.5mg,30,1,tablet,200mg\ncapsules,3mg,60,5%,api,\n", encoding="utf-8")
+    code = (
+        "import sys\nfrom compound.cli import main\nseen = {}\n"
+        f"target = {str(given)!r}\n"
+        "def hook(event, args):\n"
+        "    if event == 'open' and args[0] == target and 'before' not in seen:\n"
+        "        seen['before'] = sorted(sys.modules)\n"
+        "sys.addaudithook(hook)\n"
+        f"sys.argv = ['compound', 'batch', target, '-o', {str(tmp_path / 'out')!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "seen['after'] = sorted(sys.modules)\nprint(__import__('json').dumps(seen))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    before, after = set(seen["before"]), set(seen["after"])
+    assert {"compound.batch.read", "pyarrow.csv"} <= before  # it was about to read
+    assert set(AFTER_READ) <= after  # and it planned and wrote
+    assert not set(AFTER_READ) & before, sorted(set(AFTER_READ) & before)
+    assert (tmp_path / "out" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 3

@@ -32,17 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from compound.batch import write_cells, write_set
+from compound.batch import ahead, write_set
 from compound.batch.progress import Report, bar
 from compound.batch.read import read_prescriptions
-from compound.batch.spread import Rows, Spread, plan_groups, worksheet_cells
-from compound.batch.summary import Summary
-from compound.batch.write_jsonl import write_lines
-from compound.batch.write_worksheet import LineSink
 from compound.errors import InputError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from compound.batch.spread import Spread
+    from compound.batch.summary import Summary
 
 BLOCK_ROWS: Final = 100_000
 #: Rows assembled and written at a time (a few MB: the take runs in cache, the write reads it there).
@@ -113,7 +112,17 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
 
 def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | IO[bytes] | None,
          opts: Options) -> Summary:
-    read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter, sheet=opts.sheet)
+    ready = ahead.start(path)  # what the run needs next, on a thread while pyarrow reads the file
+    try:
+        read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter,
+                                  sheet=opts.sheet)
+    finally:
+        ready()
+    from compound.batch import write_cells
+    from compound.batch.spread import Rows, plan_groups, worksheet_cells
+    from compound.batch.summary import Summary
+    from compound.batch.write_worksheet import LineSink
+
     rows = Rows(table=read.table) if read.table is not None else Rows(frame=read.frame)
     if opts.worksheets:
         from compound.batch import write_texts
@@ -248,5 +257,7 @@ def _write(block: Future[dict[str, Any]], rows: int, sinks: dict[str, Any],
     for name, sink in sinks.items():
         sink.write(parts[name])
     if jsonl is not None:
+        from compound.batch.write_jsonl import write_lines
+
         write_lines(jsonl, parts["jsonl"])
     advance(rows)

@@ -29,10 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import hashlib
-import json
 import os
-import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Final
@@ -102,6 +99,8 @@ class RunFolder:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        import shutil  # shutil, hashlib and json: once the file is read (compound.batch.ahead)
+
         try:
             if not self._published and self.staging != Path():
                 shutil.rmtree(self.staging, ignore_errors=True)
@@ -157,12 +156,16 @@ class RunFolder:
         written and returns the JSON object to write as ``manifest_name``;
         ``known`` holds hashes already taken while writing (not read again).
         """
+        import json
+
         document = manifest(describe(self.staging, known))
         with (self.staging / manifest_name).open("x", encoding="utf-8") as fh:
             fh.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         _os_step(lambda: self._swap(), self.target, "replace")
 
     def _swap(self) -> None:
+        import shutil
+
         staging, target = self.staging, self.target
         if not target.exists():
             os.rename(staging, target)
@@ -187,6 +190,8 @@ def describe(folder: Path, known: Mapping[str, str] | None = None) -> dict[str, 
     SHA-256 of its listing as ``sha256sum`` prints it (``<hash>  <name>``,
     one line per file, sorted by name).
     """
+    import hashlib
+
     out: dict[str, Any] = {}
     for entry in sorted(os.listdir(folder)):
         path = folder / entry
@@ -202,12 +207,16 @@ def describe(folder: Path, known: Mapping[str, str] | None = None) -> dict[str, 
 
 
 def file_sha256(path: Path) -> str:
+    import hashlib
+
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def verify(folder: str | Path, manifest_name: str) -> list[str]:
     """What does not match the folder's manifest (empty: the set is whole)."""
+    import json
+
     folder = Path(folder)
     try:
         files = json.loads((folder / manifest_name).read_text(encoding="utf-8"))["manifest"]["files"]
@@ -236,6 +245,8 @@ class HashingFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: IO[bytes] = path.open("xb")
+        import hashlib
+
         self._sha = hashlib.sha256()
         self._pool: Any = None
         self._pending: list[Any] = []
@@ -296,6 +307,8 @@ def _remove_leftovers(target: Path) -> None:
         for entry in os.listdir(parent):
             path = parent / entry
             if entry.startswith(prefix) and path.is_dir() and not path.is_symlink():
+                import shutil
+
                 shutil.rmtree(path, ignore_errors=True)
 
 

@@ -74,7 +74,6 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
         raise click.UsageError("--delimiter must be one character, e.g. ';'.")
     from compound.batch.arrow import keep_pandas_out
     from compound.batch.run import Options, run_batch
-    from compound.batch.write_jsonl import binary_stdout
 
     if Path(prescriptions).suffix.lower() not in (".xlsx", ".xlsm"):
         keep_pandas_out()  # a CSV run needs none of pandas' 0.25 s import (an .xlsx is read by it)
@@ -86,6 +85,8 @@ def batch(prescriptions: str | None, out_dir: str | None, jsonl: bool, encoding:
         from compound.labels.pharmacy import require
 
         require()  # before planning: a patient label cannot be made without the pharmacy
+    if jsonl:
+        from compound.batch.write_jsonl import binary_stdout
     summary = run_batch(prescriptions, out_dir, jsonl=binary_stdout(sys.stdout) if jsonl else None,
                         options=Options(encoding=encoding, delimiter=delimiter, sheet=sheet,
                                         progress=progress, worksheets=text_worksheets,
