@@ -26,6 +26,8 @@ A folder holding an earlier run is replaced only with ``overwrite``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,6 +114,7 @@ def run_batch(path: str | Path, out_dir: str | Path | None = None, *,
 
 def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | IO[bytes] | None,
          opts: Options) -> Summary:
+    use_jemalloc()  # before the read: its table is the run's largest allocation
     ready = ahead.start(path)  # what the run needs next, on a thread while pyarrow reads the file
     try:
         read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter,
@@ -194,6 +197,22 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
 
         folder.publish(SUMMARY, manifest, known={WORKSHEET: sinks[WORKSHEET].sha256})
     return summary
+
+
+def use_jemalloc() -> None:
+    """Arrow's jemalloc pool from now on (this process), unless ``ARROW_DEFAULT_MEMORY_POOL`` names one.
+
+    pyarrow's default, mimalloc, held ~45 MB more at the peak of a run of a million distinct
+    prescriptions and cost twice the system time (sys 0.95 -> 0.51 s, peak 541 -> 494 MB;
+    a typical million rows: sys 0.39 -> 0.32 s): on this project's VMs the kernel's first touch
+    of fresh pages is expensive, and jemalloc reuses the blocks of lines' buffers.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    with contextlib.suppress(NotImplementedError):  # a pyarrow without jemalloc (Windows): its default
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def _threads(workers: int, blocks: bool) -> Any:
