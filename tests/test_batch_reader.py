@@ -240,7 +240,8 @@ def test_planning_cells_are_read_dictionary_encoded_and_label_and_carried_cells_
     coded = pa.dictionary(pa.int32(), pa.string())
     assert {f.name: f.type for f in read.table.schema} == {
         "form": coded, "strength": coded, "count": coded,
-        "rx": pa.string(), "patient": pa.string(), "note": pa.string(), "x_ward": pa.string()}
+        "rx": pa.large_string(), "patient": pa.large_string(), "note": pa.large_string(),
+        "x_ward": pa.large_string()}
     frame = read.frame
     assert all(pd_is_text(frame[c]) for c in frame.columns)
     assert frame["strength"].tolist() == ["4.5mg", " 4.5mg"] and frame.loc[0, "note"] == "a, note"

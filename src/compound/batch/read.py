@@ -56,7 +56,7 @@ class Prescriptions:
     """0-based record index -> (message, the raw record) for malformed rows."""
     path: str = ""
     table: Any = None
-    """The pyarrow table as read, or None: string columns, the planning ones dictionary-encoded."""
+    """The pyarrow table as read, or None: text columns, the planning ones dictionary-encoded."""
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -138,7 +138,10 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
     header = _header(p, enc, delimiter)
     names = check_header(header)
     coded = set(planning_columns(names))
-    types = {h: pa.dictionary(pa.int32(), pa.string()) if n in coded else pa.string()
+    # Label and carried cells are written as read, into every row: large_string (64-bit offsets),
+    # as the worksheet's and the JSON lines' builders take them, so they use the read's buffers
+    # rather than a copy (~30 MB for a million rows' rx and patient).
+    types = {h: pa.dictionary(pa.int32(), pa.string()) if n in coded else pa.large_string()
              for h, n in zip(header, names, strict=True)}
     bad_rows: list[int] = []
 
