@@ -227,7 +227,7 @@ def test_a_columns_codes_read_the_same_text_as_one_code_across_the_readers_chunk
 
     def cells(column: pa.ChunkedArray) -> list[str | None]:
         codes, dictionary = _codes(column)
-        assert codes is not None and codes.dtype == np.int32
+        assert codes is not None and codes.dtype == np.uint8  # a byte a row: up to 256 texts
         return [dictionary.to_pylist()[c] for c in codes]
 
     for parts in ([["b", "a"], ["a", None, "c"], [], [None, "b"]], [["x", " "], [""]]):
@@ -240,6 +240,10 @@ def test_a_columns_codes_read_the_same_text_as_one_code_across_the_readers_chunk
     assert _codes(chunked([None, None], [None]))[0] is None
     assert _codes(chunked(["mcc", "mcc"], ["mcd"]))[0] is not None
     assert _codes(chunked(["mcc"], [None]))[0] is not None  # one text, and empty cells: two
+    many = [f"{i}mg" for i in range(300)]
+    codes, dictionary = _codes(chunked(many[:200], [*many[100:], None]))
+    assert codes.dtype == np.uint16 and len(dictionary) == 301
+    assert [dictionary.to_pylist()[c] for c in codes] == [*many[:200], *many[100:], None]
 
 
 @pytest.mark.parametrize("dense", [True, False])

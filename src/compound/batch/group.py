@@ -204,8 +204,9 @@ def _encode_all(names: list[str], encode: Callable[[str], Any], pool: Any) -> di
 
 
 def _codes(column: Any) -> tuple[np.ndarray | None, Any]:
-    """A text column's codes (int32, one per row; None: the same cell in every row) into its
-    distinct texts (a pyarrow string array, with a last null entry where some cells are empty).
+    """A text column's codes (one per row, of the smallest type that holds them; None: the same
+    cell in every row) into its distinct texts (a pyarrow string array, with a last null entry
+    where some cells are empty).
 
     The CSV reader dictionary-encodes each chunk of the file on its own: the chunks' dictionaries
     (a few entries each, mostly) are hashed together once, and each chunk's codes translated.
@@ -227,12 +228,14 @@ def _codes(column: Any) -> tuple[np.ndarray | None, Any]:
         # The same cell in every row splits no group (most files' form, filler, capsule size).
         return None, dictionary
     to_code = merged.indices.to_numpy(zero_copy_only=False)
-    codes = np.empty(n, dtype=np.int32)
+    # A byte a row for up to 256 texts (a typical file's every column): 1 MB a million rows, not 4.
+    kind = np.uint8 if len(dictionary) <= 1 << 8 else np.uint16 if len(dictionary) <= 1 << 16 else np.int32
+    codes = np.empty(n, dtype=kind)
     at = start = 0
     for chunk in chunks:
         size = len(chunk.dictionary)
         # An empty cell's code (null) is read as one past the chunk's entries: the null entry, last.
-        translate = np.append(to_code[start:start + size], len(dictionary) - 1)
+        translate = np.append(to_code[start:start + size], len(dictionary) - 1).astype(kind)
         index = pc.fill_null(chunk.indices, size) if chunk.null_count else chunk.indices
         codes[at:at + len(chunk)] = translate[index.to_numpy(zero_copy_only=False)]
         at, start = at + len(chunk), start + size
@@ -253,9 +256,10 @@ def _group_codes(codes: list[np.ndarray], widths: list[int], n: int) -> tuple[np
         return np.zeros(n, dtype=np.int64), np.zeros(1 if n else 0, dtype=np.int64)
     if not is_dense(cardinality, n):
         return group_rows(codes, n)
-    key = np.asarray(codes[0], dtype=np.int64)
+    key = codes[0].astype(np.int64)
     for c, width in zip(codes[1:], widths[1:], strict=True):
-        key = key * width + c
+        key *= width  # in place: one 8 MB key a million rows, not one for each column
+        key += c
     return dense_groups(key, cardinality, n)
 
 
