@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from compound.batch import ahead
 
 HEADER = "form,strength,count,overage,source,tablet_weight\n"
@@ -34,18 +36,24 @@ def started(path: Path) -> dict:
         "import sys, threading\n"
         "from compound.batch.arrow import keep_pandas_out\nkeep_pandas_out()\n"
         "from compound.batch import ahead\nbefore = set(sys.modules)\n"
+        "switch = sys.getswitchinterval()\n"
         "made = []\nstart = threading.Thread.start\n"
         "def counted(self):\n    made.append(self.name)\n    start(self)\n"
         "threading.Thread.start = counted\n"
-        f"ready = ahead.start({str(path)!r})\nready()\nnew = sorted(set(sys.modules) - before)\n"
+        f"ready = ahead.start({str(path)!r})\nmeanwhile = sys.getswitchinterval()\nready()\n"
+        "new = sorted(set(sys.modules) - before)\n"
         "from compound.catalog import loader\ntables, rules = loader.snapshot()\n"
         "print(__import__('json').dumps({'threads': made, 'new': new,\n"
+        "                  'switch': [switch, meanwhile, sys.getswitchinterval()],\n"
         "                  'tables': sorted(name for name, _ in tables), 'rules': sorted(rules)}))\n")
 
 
 def test_a_large_file_has_its_next_modules_and_catalog_tables_ready_once_waited_for(tmp_path):
     seen = started(large_file(tmp_path / "rx.csv"))
     assert seen["threads"] == ["compound-ahead"]
+    default = seen["switch"][0]  # the thread gives the GIL back sooner while the file is read
+    assert seen["switch"] == [default, pytest.approx(ahead.SWITCH_SECONDS), default]
+    assert default > ahead.SWITCH_SECONDS
     assert set(ahead.AFTER_READ) <= set(seen["new"])
     assert "pandas" not in seen["new"]  # pyarrow's own try at it, on the thread, refused
     assert seen["tables"] == sorted(ahead.TABLES)
@@ -57,6 +65,7 @@ def test_a_small_file_begins_nothing(tmp_path):
     small.write_text(HEADER + ROW, encoding="utf-8")
     seen = started(small)
     assert seen["threads"] == []
+    assert len(set(seen["switch"])) == 1
     assert not {m for m in seen["new"] if m.startswith(("compound", "pyarrow"))}, seen["new"]
     assert seen["tables"] == [] and seen["rules"] == []
 

@@ -13,6 +13,7 @@ left alone: the run reads it again where it needs it and meets the error there, 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -20,7 +21,7 @@ from typing import Final
 #: What a CSV run imports once its file is read, in this order. The capsule planner only:
 #: an LDN file is mostly capsules (a liquid's or drops' planner is imported when one is met).
 AFTER_READ: Final = (
-    "hashlib", "shutil", "json", "concurrent.futures", "pyarrow.compute",
+    "hashlib", "shutil", "json", "concurrent.futures.thread", "pyarrow.compute",
     "compound.batch.spread", "compound.batch.plan_capsules", "compound.planning.stability",
 )
 #: The catalog tables (key column "key") and rules files a capsule row reads.
@@ -30,6 +31,8 @@ RULES: Final = ("rules", "studies")
 #: A file smaller than this is read in a few ms (and is one block: no thread pool): a thread
 #: would only wait for its own imports.
 AHEAD_BYTES: Final = 2 << 20
+#: How long the thread may hold the GIL while the run's thread waits for it (sys.setswitchinterval).
+SWITCH_SECONDS: Final = 0.0002
 
 
 def _nothing() -> None:
@@ -50,9 +53,19 @@ def start(path: str | Path) -> Callable[[], None]:
     # read does not, and never waits for a module the read is in the middle of importing.
     import pyarrow.csv  # noqa: F401
 
+    # Until the read is under way, this thread (importing) must give the GIL back to the one
+    # about to read as soon as it asks: it waited up to the default 5 ms each time it did, ~10 ms
+    # before pyarrow began. Once both are done, as it was.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_SECONDS)
     thread = threading.Thread(target=_ready, name="compound-ahead", daemon=True)
     thread.start()
-    return thread.join
+
+    def wait() -> None:
+        thread.join()
+        sys.setswitchinterval(switch)
+
+    return wait
 
 
 def _ready() -> None:
