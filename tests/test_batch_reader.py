@@ -252,3 +252,17 @@ def pd_is_text(column) -> bool:
     import pandas as pd
 
     return bool(pd.api.types.is_string_dtype(column.dtype)) and str(column.dtype) != "category"
+
+
+@pytest.mark.parametrize("meanwhile", [False, True])
+def test_an_unclosed_quote_in_a_planning_cell_is_caught_with_the_lines_counted_on_a_thread_or_not(
+        tmp_path, monkeypatch, meanwhile):
+    """A planning column is read dictionary-encoded: its texts with a line break are looked for in
+    its dictionaries. The file's lines are counted on a thread while a large file is read."""
+    from compound.batch import read
+
+    monkeypatch.setattr(read, "LINES_MEANWHILE_BYTES", 0 if meanwhile else 1 << 40)
+    text = "form,strength,rx,count\n" + "capsules,4.5mg,RX1,30\n" * 3
+    with pytest.raises(InputError, match=r"line 5: a double quote in row 4, column 'count' opens a cell"):
+        read_prescriptions(write(tmp_path, text + 'capsules,3mg,RX2,"30\n'))
+    assert len(read_prescriptions(write(tmp_path, text + "\n" + text.split("\n", 1)[1]))) == 6

@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -178,12 +179,13 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
     # of the file), and every reader accepts that. So the rows read are checked against the lines of
     # the file: a file of one record per line (the usual) has one more line than rows; any other is
     # looked at cell by cell (_check_quotes).
+    lines = _lines_meanwhile(p)
     table = read(newlines_in_values=False)
     if table is None:
         table = read(newlines_in_values=True)
     read_back = (Prescriptions(table=table.rename_columns(names), path=str(p)) if table is not None
                  else _read_csv_slow(p, enc, delimiter, names))
-    if read_back.table is None or _lines(p) != len(read_back) + 1 or _last_row_has_break(read_back.table):
+    if read_back.table is None or lines() != len(read_back) + 1 or _last_row_has_break(read_back.table):
         _check_quotes(p, enc, delimiter, read_back)
     return read_back
 
@@ -203,6 +205,28 @@ def _last_row_has_break(table: Any) -> bool:
         return False
     last = table.slice(table.num_rows - 1).to_pylist()[0].values()
     return any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last)
+
+
+#: A file from this size up has its lines counted on a thread while pyarrow reads it (pyarrow's
+#: reader keeps about one core of two busy; counting 80 MB takes ~20 ms).
+LINES_MEANWHILE_BYTES: Final = 2 << 20
+
+
+def _lines_meanwhile(p: Path) -> Callable[[], int]:
+    """What returns :func:`_lines` of ``p``: counted on a thread from now on for a large file."""
+    if p.stat().st_size < LINES_MEANWHILE_BYTES:
+        return lambda: _lines(p)
+    import threading
+
+    counted: list[int] = []
+    thread = threading.Thread(target=lambda: counted.append(_lines(p)), name="compound-lines", daemon=True)
+    thread.start()
+
+    def result() -> int:
+        thread.join()
+        return counted[0] if counted else _lines(p)  # failed on the thread: again here, to raise
+
+    return result
 
 
 def _lines(p: Path) -> int:
