@@ -122,6 +122,9 @@ PLANS = [
      "--source", "api", "--dose", "4.5mg", "--json"],
     ["plan", "dilution", "--strength", "1mcg/mL", "--volume", "30mL", "--dose", "5mcg",
      "--vehicle", "purified-water", "--json"],
+    # Dated: the register only for --ingredient-lot or --save.
+    ["plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight", "200mg",
+     "--compounded", "2025-03-10", "--json"],
     ["bud", "--category", "nonaqueous-solid", "--compounded", "2025-03-10", "--json"],
     ["titrate", "--ladder", "1.5mg x7d, 3mg x7d, 4.5mg x7d", "--start", "2025-06-02", "--form", "all",
      "--json"],
@@ -248,3 +251,4 @@ def test_a_csv_batch_run_imports_its_planners_and_writers_after_reading_the_file
     assert set(AFTER_READ) <= after  # and it planned and wrote
     assert not set(AFTER_READ) & before, sorted(set(AFTER_READ) & before)
     assert (tmp_path / "out" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 3
+

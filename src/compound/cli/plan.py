@@ -148,9 +148,12 @@ def _date_and_save(result: Plan, params: dict[str, Any]) -> None:
     if not params.get("compounded"):
         plan_rx.carry(result, params, None)
         return
-    from compound.register.from_plan import lot_options
+    lots_named: tuple[str, ...] = ()
+    lot_amounts: dict[str, str] = {}
+    if params.get("ingredient_lot"):  # the register's modules (and a database library) only then
+        from compound.register.from_plan import lot_options
 
-    lots_named, lot_amounts = lot_options(params.get("ingredient_lot") or ())
+        lots_named, lot_amounts = lot_options(params["ingredient_lot"])
     from compound.cli.bud import labelled_dates
     from compound.planning.dating import date_plan
 
