@@ -6,7 +6,9 @@ defers, so these run the imports in a fresh interpreter and read sys.modules.
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -122,6 +124,13 @@ PLANS = [
      "--source", "api", "--dose", "4.5mg", "--json"],
     ["plan", "dilution", "--strength", "1mcg/mL", "--volume", "30mL", "--dose", "5mcg",
      "--vehicle", "purified-water", "--json"],
+    # With a beyond-use date, a study is matched against the plan's concentration (as a number
+    # already read: compound.planning.dating.concentration_of, not a pint quantity).
+    ["plan", "liquid", "--strength", "1mg/mL", "--dose", "4.5mg", "--days", "14", "--source", "api",
+     "--vehicle", "fawcett-1997", "--compounded", "2025-03-10", "--storage", "refrigerated",
+     "--json"],
+    ["plan", "drops", "--strength", "10mg/mL", "--calibration", "46 drops/2mL", "--volume", "30mL",
+     "--source", "api", "--dose", "4.5mg", "--compounded", "2025-03-10", "--json"],
     # Dated: the register only for --ingredient-lot or --save.
     ["plan", "capsules", "--strength", "4.5mg", "--count", "30", "--tablet-weight", "200mg",
      "--compounded", "2025-03-10", "--json"],
@@ -252,3 +261,28 @@ def test_a_csv_batch_run_imports_its_planners_and_writers_after_reading_the_file
     assert not set(AFTER_READ) & before, sorted(set(AFTER_READ) & before)
     assert (tmp_path / "out" / "worksheet.csv").read_text(encoding="utf-8").count("\n") == 3
 
+
+def test_a_batch_of_liquids_and_drops_imports_neither_pint_nor_pandas(tmp_path):
+    """Each liquid's and drops' beyond-use date is matched against the studies by its
+    concentration, which was a pint quantity: the run built pint's unit registry (~0.2 s) for
+    it, and grouped the quantities with pandas (~0.25 s) as Arrow cannot hold them."""
+    given = tmp_path / "rx.csv"
+    given.write_text(
+        "form,strength,source,volume,dose,vehicle,per_drop,calibration,compounded,storage,container\n"
+        "liquid,1mg/mL,api,100mL,4.5mg,fawcett-1997,,,2025-03-10,refrigerated,light-resistant\n"
+        "liquid,2mg/mL,api,50mL,4.5mg,purified-water,,,2025-03-10,refrigerated,\n"
+        "drops,,api,30mL,4.5mg,fawcett-1997,0.5mg/drop,46 drops/2mL,2025-03-12,refrigerated,\n",
+        encoding="utf-8")
+    code = (
+        "import sys\nfrom compound.cli import main\n"
+        f"sys.argv = ['compound', 'batch', {str(given)!r}, '-o', {str(tmp_path / 'out')!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(sorted({'pint', 'pandas', 'numpy'} & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, env={**os.environ, "COMPOUND_TODAY": "2025-03-12"}).stdout
+    assert out.strip().splitlines()[-1] == "['numpy']"
+    with (tmp_path / "out" / "worksheet.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["form"] for r in rows] == ["liquid", "liquid", "drops"]
+    assert all(r["beyond_use_date"] for r in rows)

@@ -108,6 +108,20 @@ def test_coerce_accepts_text_and_quantities_refuses_bare_numbers():
         coerce(Q_(30, "mL"), "mass")
 
 
+def test_coerce_takes_an_amount_already_read_as_its_kind_only():
+    """A plan's own concentration goes to study matching as a Parsed amount (no pint): the same
+    number a quantity of it gave, and a Parsed of another kind is refused like a quantity."""
+    from compound.planning.dating import concentration_of
+
+    for mg_per_ml in (1.0, 0.1 + 0.2, 1e-05, 123456.789, 2 / 3):
+        assert coerce(concentration_of(mg_per_ml), "concentration") == mg_per_ml
+        assert coerce(concentration_of(mg_per_ml), "concentration") == coerce(
+            Q_(mg_per_ml, units.MG_PER_ML), "concentration")
+    assert coerce(parse("4.5mg", "mass"), "mass") == 4.5
+    with pytest.raises(UnitInputError, match="not a concentration"):
+        coerce(parse("4.5mg", "mass"), "concentration")
+
+
 def test_coerce_quantity_from_another_registry():
     import pint
 

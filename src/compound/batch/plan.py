@@ -588,6 +588,10 @@ def _plan_bud(chunk: Chunk, cells: dict[str, Any] | None, category: Coded, match
         prep = {k: v[i] for k, v in match_values.items() if v[i] is not None}
         key = (str(cat[r]), *(repr(value[name]) for name in BUD_INPUTS), tuple(sorted(prep.items())))
         if key not in cache.buds:
+            if "concentration" in prep:  # mg/mL, grouped as a number (plan_liquid_drops)
+                from compound.planning.dating import concentration_of
+
+                prep["concentration"] = concentration_of(prep["concentration"])
             try:
                 cache.buds[key] = stability.assign_bud(
                     str(cat[r]), value["compounded"], storage=value["storage"], study=value["study"],

@@ -238,7 +238,8 @@ def plan_grouped(chunk: Chunk, rows: np.ndarray, cache: Any, *, form: str, reads
     preps = [preparation_of(p) for p in plans_ok]
     match = {}
     for key in ("vehicle", "concentration"):
-        values = [p.get(key) for p in preps]
+        # The concentration as its number (mg/mL): the run groups by it (compound.batch.plan._plan_bud)
+        values = [p.get(key) if key != "concentration" or key not in p else p[key].value for p in preps]
         missing = np.array([v is None for v in values], dtype=bool)
         match[key] = Coded(np.where(missing[f_inverse], -1, f_inverse), np.array(values, dtype=object))
     return FormOutput(form, rows[ok_idx], columns, dict(kinds), f_inverse, findings, category, stock,

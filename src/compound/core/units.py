@@ -112,13 +112,18 @@ def is_quantity(value: Any) -> bool:
 
 
 def coerce(value: Any, kind: Kind, *, field: str | None = None) -> float:
-    """Canonical magnitude from text, a pint quantity, or a count.
+    """Canonical magnitude from text, an amount already read (:class:`Parsed`), a pint
+    quantity, or a count.
 
     The Python API accepts ``"4.5mg"`` or ``Q_(4.5, "mg")`` alike. A bare number
     is refused for any kind that has a unit, exactly as on the command line.
     """
     if isinstance(value, str):
         return parse(value, kind, field=field).value
+    if isinstance(value, Parsed):  # a plan's own amount, already in the canonical unit: no pint
+        if value.kind != kind:
+            raise refuse(value.text, field, f"it is not a {kind.replace('_', ' ')}", kind)
+        return value.value
     if is_quantity(value):
         import pint
 

@@ -32,9 +32,15 @@ def preparation_of(plan: Plan, container: str | None = None) -> dict[str, Any]:
     }
     concentration = plan.amounts.get("concentration_mg_per_ml")
     if concentration is not None and concentration == concentration:  # not NaN
-        # A quantity, not text: 1e-05 mg/mL written out would be refused as scientific notation.
-        prep["concentration"] = units.Q_(concentration, units.MG_PER_ML)
+        prep["concentration"] = concentration_of(concentration)
     return {k: v for k, v in prep.items() if v}
+
+
+def concentration_of(mg_per_ml: float) -> units.Parsed:
+    """A plan's concentration as a study is matched against it: an amount already read, not text
+    (1e-05 mg/mL written out would be refused as scientific notation), nor a pint quantity (pint
+    and its unit registry take ~0.2 s to start)."""
+    return units.Parsed(float(mg_per_ml), "concentration", f"{mg_per_ml:g} mg/mL")
 
 
 def date_plan(plan: Plan, compounded: dt.date | str, *, storage: str | None = None,
