@@ -2,13 +2,14 @@
 
 Every cell is read as text, exactly as typed: ``030`` stays ``030`` and
 ``4.5mg`` is parsed later by the same allow-list as the command line. The fast
-path is pyarrow's multithreaded CSV reader, which reads the planning columns
+path is pyarrow's multithreaded CSV reader. It reads the planning columns
 dictionary-encoded (a code per cell into each chunk's distinct texts): grouping
 needs their codes, and a million cells of a few hundred texts then never exist
-as a million strings (:func:`text_table` gives them back as text). A file with a malformed row (too
-many or too few fields, usually an unquoted ``4,5mg``) is read again with
-Python's csv module so that the malformed row can be kept, in its place, as an
-error: rows in = rows out.
+as a million strings (:func:`text_table` gives them back as text); the label
+and carried columns as ``large_string``, as the writers take them. A file with
+a malformed row (too many or too few fields, usually an unquoted ``4,5mg``) is
+read again with Python's csv module so that the malformed row can be kept, in
+its place, as an error: rows in = rows out.
 
 Row numbers: ``row`` is the 1-based number of the data record, header not
 counted, blank lines skipped (row 1 is the first prescription; in a

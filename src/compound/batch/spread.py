@@ -90,7 +90,8 @@ class Rows:
         self._frame = None
 
     def raw_text(self, name: str) -> Any:
-        """A column as typed, over all rows: a pyarrow string (chunked) array (null = empty)."""
+        """A column as typed, over all rows: a pyarrow text (chunked) array (null = empty; a CSV
+        file's label and carried columns are ``large_string``)."""
         if self.table is not None:
             return text_table(self.table.select([name])).column(0)
         return Chunk(self.frame()).raw_text(name)
