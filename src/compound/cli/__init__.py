@@ -6,6 +6,8 @@ Subcommands live in their own modules and are imported only when invoked, so
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import os
 from typing import Any
@@ -85,4 +87,11 @@ def main(argv: list[str] | None = None) -> Any:
     # import 0.125 -> 0.08 s CPU, measured). Set only for the command's own process, before
     # numpy loads; the user's own setting stands.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # As the process ends, after every other exit handler, what it made is left to the OS: the
+    # interpreter's last collections no longer walk every object of the modules it imported
+    # (~20 ms of a command's exit with pyarrow and numpy loaded; a few ms with neither). Every
+    # file compound writes is closed before the command returns; only objects caught in a
+    # reference cycle are then not finalised, which Python never promises at exit anyway.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     return cli.main(args=argv, prog_name="compound")
