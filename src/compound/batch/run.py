@@ -6,7 +6,8 @@ first row is planned, :data:`BLOCK_ROWS` groups at a time (a file of a
 million rows typically holds a few hundred distinct prescriptions; a file of
 distinct rows is planned a block of rows at a time, as before). The plans are
 then spread over the rows: blocks of :data:`LINE_ROWS` rows are assembled by
-:data:`ASSEMBLERS` threads and written in order as they come. A file that
+:data:`ASSEMBLERS` threads and written in order as they come (in a file of many distinct
+prescriptions, from the first planned block on: :mod:`compound.batch.write_ahead`). A file that
 cannot be read raises :class:`~compound.errors.InputError` before anything is
 written; bad rows never stop the run.
 
@@ -124,6 +125,7 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
     from compound.batch import write_cells
     from compound.batch.spread import Rows, plan_groups, worksheet_cells
     from compound.batch.summary import Summary
+    from compound.batch.write_ahead import WriteAhead
     from compound.batch.write_worksheet import LineSink
 
     rows = Rows(table=read.table) if read.table is not None else Rows(frame=read.frame)
@@ -141,48 +143,57 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
                  ERRORS: write_cells.CsvSink(staging / ERRORS)}
     step = min(opts.block_rows, LINE_ROWS)  # rows assembled and written at a time
     try:
-        with bar(rows.n, opts.progress, report=opts.report) as advance, \
-                _threads(2, rows.n > step) as prep:
-            # The worksheet's own cells of each row (numbers, labels) are made ready on a thread
-            # (pyarrow kernels, which release the GIL) while the rows are grouped (their columns
-            # encoded on the pool's threads: the second takes them while the first makes the cells,
-            # then both) and planned.
-            cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
-            groups = rows.groups(read.read_errors, prep)
-            spread = plan_groups(rows, groups, read.read_errors,
-                                 block_rows=min(opts.block_rows, GROUP_ROWS),
-                                 summary=summary, jsonl=jsonl is not None, worksheets=opts.worksheets,
-                                 advance=advance, cells=cells, pool=prep)
-        del read
-        if jsonl is None and not opts.worksheets and cells is not None:
-            cells.result()
-            rows.release()  # the file as read (~60 MB for a million rows), no longer read
-        with bar(rows.n, opts.progress, "Writing", opts.report) as advance, \
-                _threads(ASSEMBLERS, rows.n > step) as pool:
-            spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)
-            cells = None  # the line builder holds them
-            if WORKSHEET in sinks:
-                sinks[WORKSHEET].start(spread.names)
-            # Blocks are assembled by a pool of threads (pyarrow's take releases the GIL) and written
-            # here, in order, while the next ones are assembled.
-            pending: deque[tuple[Future[dict[str, Any]], int]] = deque()
-            for start in range(0, max(rows.n, 1), step):
-                stop = min(start + step, rows.n)
-                pending.append((pool.submit(_block, spread, start, stop, sinks, jsonl is not None),
-                                stop - start))
-                if len(pending) > ASSEMBLERS:
+        with _threads(ASSEMBLERS, rows.n > step) as pool:
+            with bar(rows.n, opts.progress, report=opts.report) as advance, \
+                    _threads(2, rows.n > step) as prep, \
+                    WriteAhead(sinks.get(WORKSHEET), step, pool) as early_lines:
+                # The worksheet's own cells of each row (numbers, labels) are made ready on a thread
+                # (pyarrow kernels, which release the GIL) while the rows are grouped (their columns
+                # encoded on the pool's threads: the second takes them while the first makes the
+                # cells, then both) and planned.
+                cells = prep.submit(worksheet_cells, rows) if WORKSHEET in sinks else None
+                groups = rows.groups(read.read_errors, prep)
+                # Lines of rows whose groups are planned are written while later groups are planned.
+                early = WORKSHEET in sinks and jsonl is None and rows.n > step
+                spread = plan_groups(rows, groups, read.read_errors,
+                                     block_rows=min(opts.block_rows, GROUP_ROWS),
+                                     summary=summary, jsonl=jsonl is not None, worksheets=opts.worksheets,
+                                     advance=advance, cells=cells, pool=prep,
+                                     on_block=early_lines.planned if early else None)
+                ahead_rows = early_lines.finish()
+            del read
+            if jsonl is None and not opts.worksheets and cells is not None:
+                cells.result()
+                rows.release()  # the file as read (~60 MB for a million rows), no longer read
+            with bar(rows.n, opts.progress, "Writing", opts.report) as advance:
+                spread.prepare(worksheet=WORKSHEET in sinks, errors=ERRORS in sinks, jsonl=jsonl is not None)
+                cells = None  # the line builder holds them
+                if WORKSHEET in sinks and not ahead_rows:
+                    sinks[WORKSHEET].start(spread.names)
+                advance(ahead_rows)
+                # Blocks are assembled by a pool of threads (pyarrow's take releases the GIL) and
+                # written here, in order, while the next ones are assembled (the rows written ahead:
+                # their errors.csv lines only).
+                pending: deque[tuple[Future[dict[str, Any]], int]] = deque()
+                for start in range(0, max(rows.n, 1), step):
+                    stop = min(start + step, rows.n)
+                    ahead_of = stop <= ahead_rows and start < stop
+                    outputs = [name for name in sinks if not (ahead_of and name == WORKSHEET)]
+                    pending.append((pool.submit(_block, spread, start, stop, outputs, jsonl is not None),
+                                    0 if ahead_of else stop - start))
+                    if len(pending) > ASSEMBLERS:
+                        _write(*pending.popleft(), sinks, jsonl, advance)
+                while pending:
                     _write(*pending.popleft(), sinks, jsonl, advance)
-            while pending:
-                _write(*pending.popleft(), sinks, jsonl, advance)
-            if staging is not None and opts.worksheets:
-                from compound.batch import write_texts
+                if staging is not None and opts.worksheets:
+                    from compound.batch import write_texts
 
-                write_texts.write_rows(spread, staging / WORKSHEETS)
-            if staging is not None and opts.labels is not None:
-                sinks[WORKSHEET].close()
-                missing = opts.labels(staging / WORKSHEET, staging)
-                if missing:
-                    sinks[ERRORS].write(write_cells.error_rows(missing))
+                    write_texts.write_rows(spread, staging / WORKSHEETS)
+                if staging is not None and opts.labels is not None:
+                    sinks[WORKSHEET].close()
+                    missing = opts.labels(staging / WORKSHEET, staging)
+                    if missing:
+                        sinks[ERRORS].write(write_cells.error_rows(missing))
     except BaseException:
         for sink in sinks.values():
             sink.abort()
@@ -246,7 +257,7 @@ class _Inline:
 
 
 class _Done:
-    """A finished job: ``Future.result()`` without importing concurrent.futures."""
+    """A finished job: a ``Future``'s methods without importing concurrent.futures."""
 
     def __init__(self, value: Any, error: Exception | None) -> None:
         self._value, self._error = value, error
@@ -256,13 +267,26 @@ class _Done:
             raise self._error
         return self._value
 
+    def exception(self) -> Exception | None:
+        return self._error
 
-def _block(spread: Spread, start: int, stop: int, sinks: dict[str, Any], jsonl: bool) -> dict[str, Any]:
-    """What rows ``start`` … ``stop − 1`` write to each output."""
+    @staticmethod
+    def done() -> bool:
+        return True
+
+    @staticmethod
+    def cancel() -> bool:
+        return False
+
+    cancelled = cancel
+
+
+def _block(spread: Spread, start: int, stop: int, outputs: list[str], jsonl: bool) -> dict[str, Any]:
+    """What rows ``start`` … ``stop − 1`` write to each of ``outputs`` (and the JSON lines)."""
     parts: dict[str, Any] = {}
-    if WORKSHEET in sinks:
+    if WORKSHEET in outputs:
         parts[WORKSHEET] = spread.worksheet_block(start, stop)
-    if ERRORS in sinks:
+    if ERRORS in outputs:
         parts[ERRORS] = spread.error_block(start, stop)
     if jsonl:
         parts["jsonl"] = spread.json_bytes(start, stop)
@@ -274,7 +298,8 @@ def _write(block: Future[dict[str, Any]], rows: int, sinks: dict[str, Any],
            advance: Any) -> None:
     parts = block.result()  # a failure while assembling stops the run here
     for name, sink in sinks.items():
-        sink.write(parts[name])
+        if name in parts:
+            sink.write(parts[name])
     if jsonl is not None:
         from compound.batch.write_jsonl import write_lines
 

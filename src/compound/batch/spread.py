@@ -105,8 +105,9 @@ class Spread:
     groups: RowGroups
     names: list[str]
     lay: Layout
-    runs: list[Any]
-    """Per run, a pyarrow string array of each group's text (None where a run has no columns)."""
+    runs: list[list[Any]]
+    """Per run, each planned block's text of its groups (pyarrow string arrays; None where a run
+    has no columns), until the line builder takes them over (:meth:`add_runs`)."""
     labels: list[str]
     passthrough: list[str]
     status: list[str] = field(default_factory=list)
@@ -142,6 +143,15 @@ class Spread:
             self._json = JsonLines(*self.json_parts, {n: self.raw(n) for n in self.labels},
                                    {n: self.raw(n) for n in self.passthrough}, self.groups.gid)
             self.json_parts = None  # the builder holds their one copy (1.7 GB for a million distinct rows)
+
+    def add_runs(self, texts: list[Any]) -> None:
+        """A planned block's run texts (:func:`~compound.batch.plan_texts.run_texts`): to the line
+        builder once it is made (lines are being written while later groups are planned)."""
+        if self._builder is not None:
+            self._builder.extend(texts)
+            return
+        for run, text in zip(self.runs, texts, strict=True):
+            run.append(text)
 
     def raw(self, name: str) -> Any:
         if name not in self._raw:
@@ -210,11 +220,30 @@ def _fragment(record: dict[str, Any]) -> str:
     return text[1:-1]
 
 
+class _Made:
+    """A value made at once, read as a ``Future`` is (plan_groups without a pool)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
+def _add_texts(spread: Spread, texts: Any, planned: int, groups: int,
+               on_block: Callable[[Spread, int], None] | None) -> None:
+    """A block's run texts (a ``Future``) added; then ``on_block``, unless every group is planned."""
+    spread.add_runs(texts.result())
+    if on_block is not None and planned < groups:
+        on_block(spread, planned)
+
+
 def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, block_rows: int,
                 summary: Summary, jsonl: bool = False, spreadsheet: bool = True,
                 worksheets: bool = False,
                 advance: Callable[[int], None] = lambda n: None,
-                cells: Future[dict[str, Any]] | None = None, pool: Any = None) -> Spread:
+                cells: Future[dict[str, Any]] | None = None, pool: Any = None,
+                on_block: Callable[[Spread, int], None] | None = None) -> Spread:
     """Plan the first row of every group, ``block_rows`` groups at a time.
 
     ``cells``: the worksheet's per-row cells (:func:`worksheet_cells`), if another thread is
@@ -222,7 +251,11 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     Python objects (:meth:`Spread.sheet_rows`, for ``--worksheets``; ~1 ms a block of 25k
     groups, and a list of each, when nothing reads them). ``pool``: an executor (``submit``) on
     whose thread the next block's rows are taken from the file while a block is planned (Arrow's
-    take releases the GIL: ~3 ms a block of 25k distinct rows off the planning thread).
+    take releases the GIL: ~3 ms a block of 25k distinct rows off the planning thread), and on
+    whose thread a block's worksheet text is made while the next block is planned (pyarrow's take
+    and NumPy: ~20 ms a block of 25k distinct prescriptions, half the planning thread's time).
+    ``on_block``: called with the spread and the number of groups planned so far once a block's
+    texts are added, but the last's (:mod:`compound.batch.write_ahead` writes their rows meanwhile).
     """
     import pyarrow as pa
 
@@ -231,7 +264,6 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     cache = RunCache()
     spread: Spread | None = None
     line_tables = []
-    runs: list[list[Any]] = []
     json_parts: tuple[list[Any], list[Any]] = ([], [])
     starts = range(0, max(len(groups), 1), block_rows)
 
@@ -242,6 +274,7 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
                 {name: column.block(b0, b1) for name, column in groups.encoded.items()})
 
     taken = pool.submit(take, 0) if pool is not None else None
+    made: tuple[Any, int] | None = None
     for b0 in starts:
         b1 = min(b0 + block_rows, len(groups))
         positions = groups.first[b0:b1]
@@ -259,10 +292,11 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             lay = layout(names, {"row", *labels, *carried})
             lay = with_affixes(lay, {n: (rows.raw_text(n).null_count, rows.n)
                                      for n in lay.cells if n != "row"})
-            spread = Spread(rows, groups, names, lay, [], labels, carried, cells=cells)
-            runs = [[] for _ in lay.runs]
-        for run, texts in zip(runs, run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet), strict=True):
-            run.append(texts)
+            spread = Spread(rows, groups, names, lay, [[] for _ in lay.runs], labels, carried, cells=cells)
+        if made is not None:  # the block before's texts, made on the pool's thread meanwhile
+            _add_texts(spread, *made, len(groups), on_block)
+        made = (pool.submit(run_texts, spread.lay, cols, kinds, b1 - b0, spreadsheet) if pool is not None
+                else _Made(run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet)), b1)
         if worksheets:
             spread.status.extend(planned.status.to_objects().tolist())
             spread.forms.extend(planned.form.to_objects().tolist())
@@ -283,9 +317,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         advance(int(groups.sizes[b0:b1].sum()))
         cache.trim(CACHE_LIMIT)
     groups.encoded.clear()  # planned: grouping's codes are no longer read
-    assert spread is not None
-    # Kept as chunks (one per planned block): a block of lines takes what it uses from them.
-    spread.runs = [pa.chunked_array(parts) if parts[0] is not None else None for parts in runs]
+    assert spread is not None and made is not None
+    _add_texts(spread, *made, len(groups), on_block)
     if jsonl:
         spread.json_parts = (pa.concat_arrays(json_parts[0]), pa.concat_arrays(json_parts[1]))
     spread.error_lines = pa.concat_tables(line_tables).combine_chunks()

@@ -26,7 +26,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -146,6 +146,31 @@ def _first_bytes_risky(arr: Any, data: np.ndarray) -> bool:
     return bool(_RISKY_BYTE[data[starts]].any())
 
 
+class _Parts(NamedTuple):
+    """A run's text per group, in chunks (one per planned block), replaced as a whole when a
+    block is added: a thread assembling lines meanwhile reads the old chunks or the new, each
+    consistent (a block of lines reads only groups planned before it was asked for)."""
+
+    chunks: tuple[Any, ...]
+    bounds: np.ndarray
+    """The first group of each chunk, and the number of groups last."""
+    step: int
+    """The chunks' size when all have it but a shorter last (as plan_groups plans them): a
+    group's chunk is ``group // step``; 0 otherwise."""
+
+    def added(self, chunks: list[Any]) -> _Parts:
+        import pyarrow as pa
+
+        chunks = [*self.chunks, *(c.cast(pa.large_string()) for c in chunks)]
+        bounds = np.cumsum([0] + [len(c) for c in chunks]).astype(np.int64)
+        sizes = np.diff(bounds)
+        step = int(sizes[0]) if sizes.size and bool((sizes[:-1] == sizes[0]).all()) else 0
+        return _Parts(tuple(chunks), bounds, step if step and 0 < sizes[-1] <= step else 0)
+
+
+_NO_PARTS = _Parts((), np.zeros(1, dtype=np.int64), 0)
+
+
 @dataclass
 class _Joint:
     """What goes between two per-row cells: a run's group text with the neighbours' affixes."""
@@ -156,15 +181,14 @@ class _Joint:
     after: np.ndarray | None
     affixes: Any
     """Per pattern (2 × before given + after given): the prefix and suffix, or with no run their join."""
-    chunks: list[Any] | None = None
-    """The run's text per group (one chunk per planned block); None for a joint without a run."""
-    bounds: np.ndarray | None = None
-    """The first group of each chunk, and the number of groups last."""
+    parts: _Parts | None = None
+    """The run's text per group, in chunks; None for a joint without a run."""
     joined: bool = False
     """The run's texts hold the affixes already (:attr:`Layout.affixes`): taken as they are."""
-    step: int = 0
-    """The chunks' size when all have it but a shorter last (as plan_groups plans them): a
-    group's chunk is ``group // step``; 0 otherwise."""
+
+    @property
+    def step(self) -> int:
+        return self.parts.step if self.parts is not None else 0
 
     def pattern(self, start: int, stop: int) -> Any:
         """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
@@ -175,24 +199,24 @@ class _Joint:
             pattern = pattern + self.after[start:stop]
         return pattern
 
-    def texts(self, keys: np.ndarray, cuts: np.ndarray | None = None) -> list[Any]:
+    def texts(self, parts: _Parts, keys: np.ndarray, cuts: np.ndarray | None = None) -> list[Any]:
         """The joint's text for each ``group × 4 + pattern`` of ``keys``, in parts.
 
+        ``parts``: the run's chunks as the block read them once (more may be added meanwhile).
         ``keys`` ascending, or in the order of their groups' chunks with ``cuts`` (where each
         chunk's keys start, and their number last).
         """
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        assert self.chunks is not None and self.bounds is not None
         groups = keys >> 2
         if cuts is None:
-            cuts = np.searchsorted(groups, self.bounds)
-        parts = [self.chunks[c].take(from_numpy(groups[lo:hi] - self.bounds[c]))
+            cuts = np.searchsorted(groups, parts.bounds)
+        taken = [parts.chunks[c].take(from_numpy(groups[lo:hi] - parts.bounds[c]))
                  for c, (lo, hi) in enumerate(itertools.pairwise(cuts.tolist())) if hi > lo]
         if self.joined:
-            return parts  # copied once more only by the block's concatenation of its pieces
-        runs = pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
+            return taken  # copied once more only by the block's concatenation of its pieces
+        runs = pa.concat_arrays(taken) if len(taken) > 1 else taken[0]
         at = from_numpy(keys & 3)
         prefix, suffix = self.affixes
         return [pc.binary_join_element_wise(prefix.take(at), runs, suffix.take(at), _large(""))]
@@ -261,20 +285,23 @@ class LineBuilder:
                     continue
                 self._joints.append(_Joint(fixed, *varying, joined))
                 continue
-            chunks = [c.cast(pa.large_string())
-                      for c in (run.chunks if isinstance(run, pa.ChunkedArray) else [run])]
-            bounds = np.cumsum([0] + [len(c) for c in chunks]).astype(np.int64)
             pair = (pa.array([a for a, _ in affixes], type=pa.large_string()),
                     pa.array([b for _, b in affixes], type=pa.large_string()))
             joined = j < len(lay.affixes) and lay.affixes[j] is not None
             if joined and (varying != (None, None) or affixes[fixed] != lay.affixes[j]):
                 raise ValueError(f"run {j}'s texts were joined with {lay.affixes[j]!r}, "
                                  f"its cells need {affixes[fixed]!r}")
-            sizes = np.diff(bounds)
-            step = int(sizes[0]) if sizes.size and bool((sizes[:-1] == sizes[0]).all()) else 0
-            self._joints.append(_Joint(fixed, *varying, pair, chunks, bounds, joined,
-                                       step if step and 0 < sizes[-1] <= step else 0))
+            self._joints.append(_Joint(fixed, *varying, pair, _NO_PARTS.added(_chunks(run)), joined))
         runs.clear()  # the joints hold the runs' chunks now
+
+    def extend(self, runs: list[Any]) -> None:
+        """Add the next groups' run texts (a planned block's, as ``runs`` in the constructor).
+
+        Blocks of lines may be assembled meanwhile, on other threads, from the groups before.
+        """
+        for joint, run in zip(self._joints, runs, strict=True):  # a joint per run (None: no run)
+            if joint is not None and joint.parts is not None:
+                joint.parts = joint.parts.added(_chunks(run))
 
     def block(self, start: int, stop: int) -> memoryview:
         """The bytes of lines ``start`` … ``stop − 1``."""
@@ -289,7 +316,8 @@ class LineBuilder:
             joint = self._joints[j]
             if joint is not None:
                 pattern = joint.pattern(start, stop)
-                if joint.chunks is None:
+                parts = joint.parts  # read once: a block may be added meanwhile
+                if parts is None:
                     pieces.append(joint.affixes)
                     order.append(base + np.broadcast_to(pattern, (rows,)))
                     base += len(joint.affixes)
@@ -299,20 +327,19 @@ class LineBuilder:
                         # a group of their own in it): each row's text taken, in its chunk's turn,
                         # instead of sorting the block's keys to take each once.
                         keys = gid * 4 + pattern
-                        bounds = joint.bounds
-                        assert bounds is not None
-                        chunk = (gid // joint.step if joint.step
+                        bounds = parts.bounds
+                        chunk = (gid // parts.step if parts.step
                                  else np.searchsorted(bounds, gid, side="right") - 1)
                         small = np.int16 if bounds.size < 2**15 else np.int64  # 16 bits: a radix sort
                         turn = np.argsort(chunk.astype(small), kind="stable")
                         cuts = np.zeros(bounds.size, dtype=np.int64)
                         np.cumsum(np.bincount(chunk, minlength=bounds.size - 1), out=cuts[1:])
-                        texts = joint.texts(keys[turn], cuts)
+                        texts = joint.texts(parts, keys[turn], cuts)
                         inverse = np.empty(rows, dtype=np.int64)
                         inverse[turn] = np.arange(rows)
                     else:
                         keys, inverse = _unique(gid * 4 + pattern, self._keys)
-                        texts = joint.texts(keys)
+                        texts = joint.texts(parts, keys)
                     pieces.extend(texts)
                     order.append(base + inverse.reshape(-1))
                     base += sum(len(t) for t in texts)
@@ -331,6 +358,13 @@ class LineBuilder:
         first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
         data = lines.buffers()[2]
         return memoryview(data)[first:last] if data is not None else memoryview(b"")
+
+
+def _chunks(run: Any) -> list[Any]:
+    """A run's texts as a list of arrays: given as one array, a chunked array or a list."""
+    import pyarrow as pa
+
+    return list(run.chunks) if isinstance(run, pa.ChunkedArray) else run if isinstance(run, list) else [run]
 
 
 def _unique(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
