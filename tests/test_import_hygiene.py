@@ -153,8 +153,6 @@ def test_planning_commands_import_neither_pint_pandas_pyarrow_nor_a_database():
         assert "numpy" in loaded, args  # it planned
         heavy = {"pint", "pandas", "pyarrow", "sqlalchemy", "sqlite3", "textual", "rich",
                  "reportlab"} & loaded
-        if args[0] == "titrate":  # its dispensing options plan each strength from a pint quantity
-            heavy.discard("pint")
         assert not heavy, (args, heavy)
 
 

@@ -17,6 +17,8 @@ DEFAULT_API_PRODUCT = {"anhydrous": "naltrexone-hcl-api", "dihydrate": "naltrexo
 def _text(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int)):
         return value.strip() if isinstance(value, str) else value
+    if isinstance(value, units.Parsed):
+        return value.text
     if units.is_quantity(value):
         return f"{value:~P}"
     return str(value)
