@@ -95,3 +95,18 @@ def test_a_broken_catalog_still_stops_a_large_file_run(tmp_path):
     assert runs["large"] == runs["small"]
     assert runs["large"][0] == 5 and "capsule_sizes.csv: missing column(s) source" in runs["large"][1]
     assert not (tmp_path / "large").exists()
+
+
+def test_runs_reading_at_once_put_the_switch_interval_back_when_the_last_is_done(tmp_path):
+    big = large_file(tmp_path / "rx.csv")
+    seen = in_fresh_interpreter(
+        "import sys\nfrom compound.batch import ahead\nseen = [sys.getswitchinterval()]\n"
+        f"a = ahead.start({str(big)!r})\nb = ahead.start({str(big)!r})\n"
+        "a()\nseen.append(sys.getswitchinterval())\na()\nseen.append(sys.getswitchinterval())\n"
+        "b()\nseen.append(sys.getswitchinterval())\n"
+        f"c = ahead.start({str(big)!r})\nd = ahead.start({str(big)!r})\n"
+        "d()\nseen.append(sys.getswitchinterval())\nc()\nseen.append(sys.getswitchinterval())\n"
+        "print(__import__('json').dumps(seen))\n")
+    default, fast = seen[0], pytest.approx(ahead.SWITCH_SECONDS)
+    # a done (twice: once counts) while b reads; b done; then d done before c
+    assert seen == [default, fast, fast, default, fast, default]

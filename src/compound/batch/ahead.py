@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -39,6 +40,11 @@ def _nothing() -> None:
     return None
 
 
+#: The switch interval before the first run still reading, then one entry per such run.
+_runs: list[float] = []
+_switch_lock = threading.Lock()
+
+
 def start(path: str | Path) -> Callable[[], None]:
     """Begin making ready what a run of the CSV file at ``path`` needs after it is read;
     returns what waits for that (at once for a small file or another format: nothing begun)."""
@@ -47,7 +53,6 @@ def start(path: str | Path) -> Callable[[], None]:
             return _nothing
     except (OSError, ValueError):
         return _nothing
-    import threading
 
     # The read's own modules first, in this thread: the other one then imports only what the
     # read does not, and never waits for a module the read is in the middle of importing.
@@ -56,14 +61,25 @@ def start(path: str | Path) -> Callable[[], None]:
     # Until the read is under way, this thread (importing) must give the GIL back to the one
     # about to read as soon as it asks: it waited up to the default 5 ms each time it did, ~10 ms
     # before pyarrow began. Once both are done, as it was.
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_SECONDS)
+    # (Runs on several threads at once share it: the last to finish puts the interval back.)
+    with _switch_lock:
+        if not _runs:
+            _runs.append(sys.getswitchinterval())
+            sys.setswitchinterval(SWITCH_SECONDS)
+        _runs.append(SWITCH_SECONDS)
     thread = threading.Thread(target=_ready, name="compound-ahead", daemon=True)
     thread.start()
+    waited: list[bool] = []
 
     def wait() -> None:
         thread.join()
-        sys.setswitchinterval(switch)
+        with _switch_lock:
+            if waited:
+                return
+            waited.append(True)
+            _runs.pop()
+            if len(_runs) == 1:
+                sys.setswitchinterval(_runs.pop())
 
     return wait
 
