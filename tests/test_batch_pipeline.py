@@ -104,3 +104,43 @@ def test_a_failure_while_lines_are_assembled_ahead_stops_the_run_and_leaves_no_o
             block_rows=4, report=lambda stage, done, _: planned.append(done) if stage == "Planning" else 0))
     assert planned[-1] < 40  # the failure was met ahead, while groups were still being planned
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("joined", [False, True])
+def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_writes(joined: bool):
+    """Lines of the rows whose groups are added so far (as a run writes them ahead), and at the end
+    every line, equal those of a builder given every block at once; the chunks keep one size,
+    so a group's chunk is still found by division."""
+    import itertools
+
+    import numpy as np
+    import pyarrow as pa
+
+    from compound.batch.plan_texts import run_texts
+    from compound.batch.write_worksheet import LineBuilder, cell_text, layout, with_affixes
+
+    rng = np.random.default_rng(3)
+    groups, n, size = 900, 2000, 250
+    gid = np.minimum(np.sort(rng.integers(0, groups, n)), groups - 1)
+    gid[::7] = rng.integers(0, groups, gid[::7].size)  # later rows of earlier groups
+    lay = layout(["row", "rx", "amount_mg", "count", "note"], {"row", "rx", "note"})
+    note = [None if joined or i % 3 else f"n{i}" for i in range(n)]
+    if joined:
+        lay = with_affixes(lay, {"rx": (0, n), "note": (n, n)})
+    amount, count = np.arange(groups) % 97 + 0.25, (np.arange(groups) % 11).astype(float)
+    blocks = [run_texts(lay, {"amount_mg": amount[b:e], "count": count[b:e]},
+                        {"amount_mg": "amount", "count": "count"}, e - b)
+              for b, e in itertools.pairwise([*range(0, groups, size), groups])]
+    cells = {"row": pa.array([str(i + 1) for i in range(n)]),
+             "rx": cell_text(pa.array([f"R{i}" for i in range(n)])),
+             "note": cell_text(pa.array(note, pa.string()))}
+    whole = LineBuilder(lay, [[b[j] for b in blocks] if blocks[0][j] is not None else None
+                              for j in range(len(lay.runs))], cells, gid)
+    grown = LineBuilder(lay, list(blocks[0]), cells, gid)
+    expected = bytes(whole.block(0, n))
+    for k, block in enumerate(blocks[1:], start=1):
+        ready = int(np.flatnonzero(gid >= k * size)[0])  # rows before the first of a group not added
+        assert bytes(grown.block(0, ready)) == bytes(whole.block(0, ready))
+        grown.extend(list(block))
+    assert bytes(grown.block(0, n)) == expected
+    assert [j.step for j in grown._joints if j is not None and j.parts is not None] == [size]
