@@ -11,27 +11,113 @@ from compound.batch.run import Options, run_batch
 CSV = "form,strength,count,tablet_weight,rx\ncapsules,4.5mg,30,200mg,A\ncapsules,3mg,60,200mg,B\n"
 
 
-def test_a_run_allocates_from_jemalloc_unless_arrow_is_told_which_pool(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch):
+def _has_jemalloc() -> bool:
     import pyarrow as pa
 
     try:
         pa.jemalloc_memory_pool()
     except NotImplementedError:
+        return False
+    return True
+
+
+def _pool_during_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The default pool's name each time a run reads its file (the run's largest allocation)."""
+    import pyarrow as pa
+
+    from compound.batch import run
+
+    seen: list[str] = []
+    read = run.read_prescriptions
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.append(pa.default_memory_pool().backend_name)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(run, "read_prescriptions", recording)
+    return seen
+
+
+def test_a_run_allocates_from_jemalloc_unless_arrow_is_told_which_pool(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    import pyarrow as pa
+
+    if not _has_jemalloc():
         pytest.skip("this pyarrow has no jemalloc")
     path = tmp_path / "rx.csv"
     path.write_text(CSV, encoding="utf-8")
+    seen = _pool_during_read(monkeypatch)
     before = pa.default_memory_pool()
     try:
         pa.set_memory_pool(pa.system_memory_pool())
         monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
         run_batch(path, tmp_path / "a", options=Options(progress=False))
-        assert pa.default_memory_pool().backend_name == "system"  # the user's choice stands
+        assert seen == ["system"]  # the user's choice stands
         monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
         run_batch(path, tmp_path / "b", options=Options(progress=False))
-        assert pa.default_memory_pool().backend_name == "jemalloc"
+        assert seen == ["system", "jemalloc"]
         sheets = [(tmp_path / out / "worksheet.csv").read_bytes() for out in ("a", "b")]
         assert sheets[0] == sheets[1]
+    finally:
+        pa.set_memory_pool(before)
+
+
+@pytest.mark.parametrize("previous", ["system", "mimalloc"])
+def test_a_run_puts_back_the_default_pool_it_found_whether_it_ends_well_or_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, previous: str):
+    """A pipeline or the TUI that runs a batch keeps its own pool: the switch lasts the run."""
+    import pyarrow as pa
+
+    from compound.errors import InputError
+
+    if not _has_jemalloc():
+        pytest.skip("this pyarrow has no jemalloc")
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    good = tmp_path / "rx.csv"
+    good.write_text(CSV, encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("strength,count\n4.5mg,30\n", encoding="utf-8")  # no form column: refused
+    big = tmp_path / "big.csv"  # several blocks: the run's threads and the read ahead
+    big.write_text(CSV.split("\n", 1)[0] + "\n" + "capsules,4.5mg,30,200mg,A\n" * 120_000, encoding="utf-8")
+    seen = _pool_during_read(monkeypatch)
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(getattr(pa, f"{previous}_memory_pool")())
+        run_batch(good, tmp_path / "a", options=Options(progress=False))
+        assert pa.default_memory_pool().backend_name == previous
+        with pytest.raises(InputError):
+            run_batch(bad, tmp_path / "b", options=Options(progress=False))
+        assert pa.default_memory_pool().backend_name == previous
+        run_batch(big, tmp_path / "c", options=Options(progress=False, block_rows=20_000))
+        assert pa.default_memory_pool().backend_name == previous
+        assert seen == ["jemalloc"] * 3
+    finally:
+        pa.set_memory_pool(before)
+
+
+def test_arrays_made_in_a_runs_pool_stay_valid_after_it_and_free_into_jemalloc():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from compound.batch.run import jemalloc
+
+    if not _has_jemalloc():
+        pytest.skip("this pyarrow has no jemalloc")
+    pool = pa.jemalloc_memory_pool()
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.system_memory_pool())
+        held = pool.bytes_allocated()
+        with jemalloc():
+            with jemalloc():  # runs overlapping: the inner end leaves the outer run's pool
+                pass
+            assert pa.default_memory_pool().backend_name == "jemalloc"
+            made = pc.add(pa.array(range(100_000), pa.int64()), 1)
+        assert pa.default_memory_pool().backend_name == "system"
+        assert pool.bytes_allocated() >= held + 800_000  # still held by ``made``
+        assert pc.sum(pc.add(made, 1)).as_py() == sum(range(2, 100_002))
+        del made
+        assert pool.bytes_allocated() == held
     finally:
         pa.set_memory_pool(before)
 
