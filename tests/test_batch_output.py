@@ -339,6 +339,27 @@ def test_a_large_amount_columns_texts_from_the_table_equal_number_text_of_each_v
         assert [texts[k] for k in sample] == [number_text(float(rounded[k])) for k in sample]
 
 
+@pytest.mark.parametrize("low, high, blanks", [(1, 10, 0.0), (1, 10, 0.8), (0.001, 0.01, 0.3),
+                                               (1e4, 1e5, 0.0), (1e4, 1e5, 0.5), (1, 1, 1.0),
+                                               (0.5, 5e6, 0.0), (0.5, 5e6, 0.6)])
+def test_a_columns_amounts_of_one_decade_or_many_some_empty_or_zero_are_printed_from_the_table(
+        low, high, blanks):
+    """The table's path as a block's columns take it: amounts of one decade (one scale), of
+    several (above and below 10**(sig − 1)), with empty and zero cells among them, or only those."""
+    from compound.batch.plan_texts import DECIMALS, DECIMALS_FROM
+
+    rng = np.random.default_rng(11)
+    column = rng.uniform(low, high, DECIMALS_FROM)
+    column[::7] = np.round(column[::7], 2)
+    blank = rng.random(column.size) < blanks
+    column[blank] = np.where(rng.random(int(blank.sum())) < 0.7, np.nan, 0.0)
+    picked = DECIMALS.texts(column, np.isnan(column))
+    assert picked is not None
+    texts = picked.table.take(picked.pick).to_pylist()
+    assert texts == [number_text(float(v)) for v in column]
+    assert group_texts(column, "amount", column.size, True).texts(column.size) == texts
+
+
 @pytest.mark.parametrize("codes", [[0, 0, 0], [-1, -1], [1, 0, -1, 1]])
 def test_a_text_columns_group_texts_quote_each_value_constant_or_not(codes):
     col = Coded(np.array(codes), np.array(["=x", 'a"b'], dtype=object))

@@ -230,21 +230,30 @@ class DecimalTexts:
 
     def texts(self, values: np.ndarray, empty: np.ndarray) -> Picked | None:
         """Each value's text ("" where ``empty``), or None."""
-        zero = values == 0
-        given = ~empty & ~zero
-        v = np.where(given, values, 1.0)
-        if not (float(v.min()) > 0 and float(v.max()) < np.inf):
+        blank = values == 0
+        blank |= empty
+        sparse = bool(blank.any())
+        # Only the amounts printed from the table are scaled (a block's column is often mostly
+        # empty: a trituration, a shortcut), each step in place: a third less time a column.
+        v = values[~blank] if sparse else values
+        if v.size and not (float(v.min()) > 0 and float(v.max()) < np.inf):
             return None  # negative or infinite: printed one distinct value at a time
-        digits = self.sig - 1 - np.floor(np.log10(v)).astype(np.int64)
-        low, high = int(digits.min()), int(digits.max())
+        digits = np.log10(v)
+        np.floor(digits, out=digits)
+        digits = digits.astype(np.int64)
+        np.subtract(self.sig - 1, digits, out=digits)
+        low, high = (int(digits.min()), int(digits.max())) if v.size else (self.sig - 1, self.sig - 1)
         if low < self.LOWEST or high > self.HIGHEST:
             return None
-        if low >= 0:  # amounts below 10**(sig − 1), the usual case: one branch
-            kept = np.round(v * _POWERS[digits])
+        if low == high:  # one decade (often, in a block): one scale, no table looked up per value
+            kept = v * _POWERS[low] if low >= 0 else v / _POWERS[-low]
+        elif low >= 0:  # amounts below 10**(sig − 1), the usual case: one branch
+            kept = v * np.take(_POWERS, digits)
         else:
-            scale = _POWERS[np.abs(digits)]
-            kept = np.where(digits >= 0, np.round(v * scale), np.round(v / scale))
-        if float(kept.max()) >= self.size:
+            scale = np.take(_POWERS, np.abs(digits))
+            kept = np.where(digits >= 0, v * scale, v / scale)
+        np.round(kept, out=kept)
+        if kept.size and float(kept.max()) >= self.size:
             return None
         # Every segment from the lowest to the highest (a few not met are printed once per process,
         # not looked for in every column: a bincount of each column cost more).
@@ -253,11 +262,13 @@ class DecimalTexts:
         for d, slot in slots.items():
             base[d] = slot * self.size  # negative digits from the end: ``digits`` index it as they are
         index = kept.astype(np.int64)
-        index += base[digits]
+        index += base[low] if low == high else np.take(base, digits)
+        if not sparse:
+            return Picked(table, index, after_comma)
         ends = len(slots) * self.size
-        if not given.all():
-            index = np.where(empty, ends, np.where(zero, ends + 1, index))
-        return Picked(table, index, after_comma)
+        picked = np.where(empty, ends, ends + 1)  # "" (empty) or "0"
+        picked[~blank] = index
+        return Picked(table, picked, after_comma)
 
     def _cover(self, digits: list[int]) -> tuple[dict[int, int], Any, Any]:
         """Print the segments of ``digits`` not yet in the table: the slot of every segment, and
