@@ -339,9 +339,9 @@ def test_a_large_amount_columns_texts_from_the_table_equal_number_text_of_each_v
         assert [texts[k] for k in sample] == [number_text(float(rounded[k])) for k in sample]
 
 
-@pytest.mark.parametrize("low, high, blanks", [(1, 10, 0.0), (1, 10, 0.8), (0.001, 0.01, 0.3),
-                                               (1e4, 1e5, 0.0), (1e4, 1e5, 0.5), (1, 1, 1.0),
-                                               (0.5, 5e6, 0.0), (0.5, 5e6, 0.6)])
+@pytest.mark.parametrize(("low", "high", "blanks"), [(1, 10, 0.0), (1, 10, 0.8), (0.001, 0.01, 0.3),
+                                                     (1e4, 1e5, 0.0), (1e4, 1e5, 0.5), (1, 1, 1.0),
+                                                     (0.5, 5e6, 0.0), (0.5, 5e6, 0.6)])
 def test_a_columns_amounts_of_one_decade_or_many_some_empty_or_zero_are_printed_from_the_table(
         low, high, blanks):
     """The table's path as a block's columns take it: amounts of one decade (one scale), of
