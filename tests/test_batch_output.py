@@ -175,6 +175,45 @@ def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(j
     assert bytes(builder.block(0, n)).decode() == expected  # 5000 rows: the sorted keys
 
 
+def test_a_blocks_groups_first_met_in_it_are_sliced_from_their_chunks_not_taken(monkeypatch):
+    """Rows of many groups numbered as met (a file of distinct prescriptions): a joined run's
+    texts of the groups a block meets first (one range, across a chunk's end too) go into the
+    block as slices; only the rows of groups met before are taken. The lines are the same."""
+    from compound.batch import write_worksheet
+
+    rng = np.random.default_rng(9)
+    n, step = 4000, 500
+    gid, met = np.empty(n, dtype=np.int64), 0
+    for i in range(n):
+        if met == 0 or rng.random() < 0.5:
+            gid[i], met = met, met + 1
+        else:
+            gid[i] = rng.integers(0, met)
+    lay = with_affixes(layout(["row", "rx", "amount_mg", "count"], {"row", "rx"}), {"rx": (0, n)})
+    amount, count = np.arange(met) % 997 + 0.5, (np.arange(met) % 13).astype(float)
+    runs = [[] if r else None for r in lay.runs]
+    for b in range(0, met, step):
+        texts = run_texts(lay, {"amount_mg": amount[b:b + step], "count": count[b:b + step]},
+                          {"amount_mg": "amount", "count": "count"}, min(step, met - b))
+        for j, t in enumerate(texts):
+            if t is not None:
+                runs[j].append(t)
+    rx = [f"R{i}" for i in range(n)]
+    cells = {"row": pa.array([str(i + 1) for i in range(n)]), "rx": cell_text(pa.array(rx))}
+    builder = LineBuilder(lay, runs, cells, gid)
+    assert [j is not None and j.joined for j in builder._joints] == [False, False, True]
+    taken: list[int] = []
+    texts = write_worksheet._Joint.texts
+    monkeypatch.setattr(write_worksheet._Joint, "texts", lambda self, parts, keys, cuts=None:
+                        taken.append(keys.size) or texts(self, parts, keys, cuts))
+    expected = "".join(f"{i + 1},{quote(rx[i])},{amount[g]},{int(count[g])}\n"
+                       for i, g in enumerate(gid.tolist()))
+    assert "".join(bytes(builder.block(a, min(a + 300, n))).decode() for a in range(0, n, 300)) == expected
+    before = np.maximum.accumulate(gid)
+    older = sum(int((gid[a:a + 300] <= (before[a - 1] if a else -1)).sum()) for a in range(0, n, 300))
+    assert sum(taken) == older < n // 2  # the rows of groups met before, not the rest
+
+
 def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_by_hand():
     """More (group, empty-cell) pairs than rows: the joint table keeps only the pairs that occur."""
     rng = np.random.default_rng(1)

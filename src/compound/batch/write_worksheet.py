@@ -251,6 +251,8 @@ class LineBuilder:
         n = int(gid.size)
         self.n = n
         self._gid = np.asarray(gid, dtype=np.int64)
+        self._met: np.ndarray | None = None
+        """Per row, the highest group up to it (made when a block of many groups first asks)."""
         self._keys = 4 * (int(self._gid.max()) + 1 if n else 0)  # group × 4 + pattern stays below
         quoted = [name != "row" for name in lay.cells]
         given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int64) if q else None
@@ -323,20 +325,7 @@ class LineBuilder:
                     base += len(joint.affixes)
                 elif rows:
                     if self._keys > 8 * rows:
-                        # Many groups (a file of distinct prescriptions: 98% of a block's rows have
-                        # a group of their own in it): each row's text taken, in its chunk's turn,
-                        # instead of sorting the block's keys to take each once.
-                        keys = gid * 4 + pattern
-                        bounds = parts.bounds
-                        chunk = (gid // parts.step if parts.step
-                                 else np.searchsorted(bounds, gid, side="right") - 1)
-                        small = np.int16 if bounds.size < 2**15 else np.int64  # 16 bits: a radix sort
-                        turn = np.argsort(chunk.astype(small), kind="stable")
-                        cuts = np.zeros(bounds.size, dtype=np.int64)
-                        np.cumsum(np.bincount(chunk, minlength=bounds.size - 1), out=cuts[1:])
-                        texts = joint.texts(parts, keys[turn], cuts)
-                        inverse = np.empty(rows, dtype=np.int64)
-                        inverse[turn] = np.arange(rows)
+                        texts, inverse = self._by_chunk(joint, parts, gid, pattern, start)
                     else:
                         keys, inverse = _unique(gid * 4 + pattern, self._keys)
                         texts = joint.texts(parts, keys)
@@ -359,6 +348,64 @@ class LineBuilder:
         data = lines.buffers()[2]
         return memoryview(data)[first:last] if data is not None else memoryview(b"")
 
+
+    def _by_chunk(self, joint: _Joint, parts: _Parts, gid: np.ndarray, pattern: Any,
+                  start: int) -> tuple[list[Any], np.ndarray]:
+        """A joint's pieces for rows of many groups (a file of distinct prescriptions: 98% of a
+        block's rows have a group of their own in it), and where each row's text is among them.
+
+        Each row's text is taken, in its chunk's turn, instead of sorting the block's keys to take
+        each once. A joined run's groups first met in these rows (about half the rows of such a
+        file) are one range, each used: its texts go in as slices of their chunks (copied once,
+        with the block's pieces), not taken first.
+        """
+        rows = gid.size
+        fresh: np.ndarray | None = None
+        if joint.joined:
+            low = self._groups_before(start)
+            fresh = gid >= low
+            high, met = int(gid.max()) + 1, int(np.count_nonzero(fresh))
+            if not met or high - low > 2 * met:
+                fresh = None  # none, or groups not numbered as met (a caller's own order): all taken
+        if fresh is not None:
+            bounds = parts.bounds
+            slices = [parts.chunks[c].slice(max(low - lo, 0), min(high, hi) - max(low, lo))
+                      for c, (lo, hi) in enumerate(itertools.pairwise(bounds.tolist()))
+                      if lo < high and hi > low]
+            older = np.flatnonzero(~fresh)
+            texts, at = self._taken(joint, parts, gid[older], pattern)
+            inverse = np.empty(rows, dtype=np.int64)
+            inverse[fresh] = gid[fresh] - low
+            inverse[older] = at + (high - low)
+            return slices + texts, inverse
+        return self._taken(joint, parts, gid, pattern)
+
+    @staticmethod
+    def _taken(joint: _Joint, parts: _Parts, gid: np.ndarray, pattern: Any) -> tuple[list[Any], np.ndarray]:
+        """Each row's text taken from its group's chunk, chunk after chunk; each row's place."""
+        rows = gid.size
+        if rows == 0:
+            return [], np.zeros(0, dtype=np.int64)
+        keys = gid * 4 + pattern
+        bounds = parts.bounds
+        chunk = gid // parts.step if parts.step else np.searchsorted(bounds, gid, side="right") - 1
+        small = np.int16 if bounds.size < 2**15 else np.int64  # 16 bits: a radix sort
+        turn = np.argsort(chunk.astype(small), kind="stable")
+        cuts = np.zeros(bounds.size, dtype=np.int64)
+        np.cumsum(np.bincount(chunk, minlength=bounds.size - 1), out=cuts[1:])
+        texts = joint.texts(parts, keys[turn], cuts)
+        inverse = np.empty(rows, dtype=np.int64)
+        inverse[turn] = np.arange(rows)
+        return texts, inverse
+
+    def _groups_before(self, start: int) -> int:
+        """The number of groups met before row ``start`` (groups numbered as met: one more than
+        the highest group before it)."""
+        if start == 0:
+            return 0
+        if self._met is None:
+            self._met = np.maximum.accumulate(self._gid)  # once; a race makes it twice, alike
+        return int(self._met[start - 1]) + 1
 
 def _chunks(run: Any) -> list[Any]:
     """A run's texts as a list of arrays: given as one array, a chunked array or a list."""
