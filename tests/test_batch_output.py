@@ -82,6 +82,50 @@ def test_lines_join_group_text_and_row_fields():
     assert builder._joints[0] is None  # nothing goes before the row number: no empty piece a row
 
 
+def test_a_builder_given_no_row_numbers_makes_each_blocks_own():
+    """worksheet_cells no longer makes a file's row numbers at once (~23 MB a million rows):
+    each block's are made with it, the same text from 1."""
+    from compound.batch.spread import Rows, worksheet_cells
+
+    names = ["row", "rx", "amount_mg"]
+    lay = layout(names, {"row", "rx"})
+    runs = run_texts(lay, {"amount_mg": np.array([139.5, 2.0])}, {"amount_mg": "amount"}, 2)
+    gid = np.array([0, 1] * 6)
+    rx = cell_text(pa.array([f"R{i}" for i in range(12)]))
+    given = LineBuilder(lay, list(runs), {"row": pa.array([str(i) for i in range(1, 13)]), "rx": rx}, gid)
+    made = LineBuilder(lay, list(runs), {"rx": rx}, gid)
+    for start, stop in [(0, 12), (0, 5), (5, 12), (9, 10), (11, 12), (4, 4)]:
+        assert bytes(made.block(start, stop)) == bytes(given.block(start, stop))
+    assert bytes(made.block(9, 11)).decode() == '10,"R9",2\n11,"R10",139.5\n'
+    table = pa.table({"form": pa.array(["capsules"] * 3, pa.large_string()),
+                      "rx": pa.array(["A", "B", "C"], pa.large_string())})
+    assert "row" not in worksheet_cells(Rows(table=table))
+
+
+def test_looking_for_risky_first_bytes_and_quotes_holds_a_few_hundred_kb_not_a_columns_worth():
+    """A million rows' look made ~11 MB of temporaries a column (fresh pages: time on the VMs);
+    a column is now looked at in slices, wherever in it the risky cell or the quote is."""
+    import tracemalloc
+
+    from compound.batch import write_worksheet as ww
+
+    n, scan_rows, scan_bytes = 400_000, getattr(ww, "SCAN_ROWS", 1 << 15), getattr(ww, "SCAN_BYTES", 1 << 18)
+    for special, at in [(None, 0), ("=x", n - 1), ('a"b', n - 2), ("+x", scan_rows + 3)]:
+        cells = [f"RX{i:06d}" for i in range(n)]
+        if special is not None:
+            cells[at] = special
+        column = pa.chunked_array([pa.array(cells, pa.large_string())])
+        tracemalloc.start()
+        try:
+            out = cell_text(column)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 2 * scan_bytes  # the column's text is 3.2 MB, its offsets 3.2 MB more
+        expected = {None: None, "=x": "'=x", 'a"b': 'a""b', "+x": "'+x"}[special]
+        assert out[at].as_py() == (expected if special is not None else "RX000000")
+
+
 @pytest.mark.parametrize("rx", [["A", "B"], ["A", None], [None, None]])
 def test_a_line_starting_with_a_text_cell_opens_its_quote_only_where_it_is_given(rx):
     lay = layout(["rx", "amount_mg"], {"rx"})

@@ -203,14 +203,10 @@ class Spread:
 
 
 def worksheet_cells(rows: Rows, spreadsheet: bool = True) -> dict[str, Any]:
-    """The row numbers as text, and the label and carried-through cells ready to quote."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    """The label and carried-through cells ready to quote (the row numbers: made for each block
+    of lines by the line builder)."""
     names = [n for n in LABEL_FIELDS if n in rows.names] + [n for n in rows.names if is_pass_through(n)]
-    cells = {name: cell_text(rows.raw_text(name), spreadsheet=spreadsheet) for name in names}
-    cells["row"] = pc.cast(from_numpy(np.arange(1, rows.n + 1, dtype=np.int64)), pa.large_string())
-    return cells
+    return {name: cell_text(rows.raw_text(name), spreadsheet=spreadsheet) for name in names}
 
 
 def _fragment(record: dict[str, Any]) -> str:

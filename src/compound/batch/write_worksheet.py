@@ -43,6 +43,9 @@ _RISKY_FIRST_BYTES = np.frombuffer(b"=+-@\t\r\n\x00 \xc2\xe3\xef", dtype=np.uint
 #: Per byte value: is it one of those? (A lookup, not np.isin, which imports numpy.ma.)
 _RISKY_BYTE = np.zeros(256, dtype=bool)
 _RISKY_BYTE[_RISKY_FIRST_BYTES] = True
+#: Rows, and bytes, of a column's text looked at a time for risky first bytes and quotes.
+SCAN_ROWS = 1 << 15
+SCAN_BYTES = 1 << 18
 
 
 def quote(text: str | None, *, spreadsheet: bool = True) -> str:
@@ -126,7 +129,7 @@ def cell_text(values: Any, *, spreadsheet: bool = True) -> Any:
         if spreadsheet and _first_bytes_risky(arr, data):
             arr = neutralise(chunk.cast(pa.string())).cast(pa.large_string())
             data = _data(arr)
-        if data.size and np.any(data == ord('"')):
+        if _has_quote(data):
             arr = pc.replace_substring(arr, '"', '""')
         out.append(arr)
     return pa.chunked_array(out, type=pa.large_string())
@@ -138,12 +141,24 @@ def _data(arr: Any) -> np.ndarray:
 
 
 def _first_bytes_risky(arr: Any, data: np.ndarray) -> bool:
-    """Could a cell start like a formula? (A quick look at first bytes; neutralise() decides.)"""
+    """Could a cell start like a formula? (A quick look at first bytes; neutralise() decides.)
+
+    :data:`SCAN_ROWS` rows at a time: the temporaries of a million rows' look (~11 MB) were
+    fresh pages, which cost more than the look on this project's VMs; a few hundred kB are reused.
+    """
     if data.size == 0:
         return False
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-    return bool(_RISKY_BYTE[data[starts]].any())
+    for lo in range(0, offsets.size - 1, SCAN_ROWS):
+        part = offsets[lo:lo + SCAN_ROWS + 1]
+        if _RISKY_BYTE[data[part[:-1][part[1:] > part[:-1]]]].any():
+            return True
+    return False
+
+
+def _has_quote(data: np.ndarray) -> bool:
+    """Does a ``"`` occur in these bytes? (:data:`SCAN_BYTES` at a time, for the reason above.)"""
+    return any(bool((data[lo:lo + SCAN_BYTES] == ord('"')).any()) for lo in range(0, data.size, SCAN_BYTES))
 
 
 class _Parts(NamedTuple):
@@ -192,7 +207,7 @@ class _Joint:
 
     def pattern(self, start: int, stop: int) -> Any:
         """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
-        pattern: Any = self.fixed
+        pattern: Any = np.int64(self.fixed)  # the 0/1 columns are int8: the sum is int64
         if self.before is not None:
             pattern = pattern + self.before[start:stop] * 2
         if self.after is not None:
@@ -239,7 +254,8 @@ class LineBuilder:
         for a run with no columns). The builder takes them over (the list is emptied).
     cells
         Per cell name, a pyarrow string array over all rows: the row numbers
-        as digits, text cells as :func:`cell_text` made them (null = empty).
+        as digits, text cells as :func:`cell_text` made them (null = empty). Without ``row``,
+        each block makes its rows' numbers.
     gid
         Each row's group.
     """
@@ -255,10 +271,14 @@ class LineBuilder:
         """Per row, the highest group up to it (made when a block of many groups first asks)."""
         self._keys = 4 * (int(self._gid.max()) + 1 if n else 0)  # group × 4 + pattern stays below
         quoted = [name != "row" for name in lay.cells]
-        given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int64) if q else None
+        # One byte a row (int64 was 8 MB a million rows, each: fresh pages); patterns add in int64.
+        given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int8) if q else None
                  for name, q in zip(lay.cells, quoted, strict=True)]
-        self._cells = []
+        self._cells: list[Any] = []
         for name in lay.cells:
+            if name == "row" and name not in cells:
+                self._cells.append(None)  # the row numbers: made for each block (_row_numbers)
+                continue
             column = cells[name]
             column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
             self._cells.append(column.cast(pa.large_string()))
@@ -333,7 +353,9 @@ class LineBuilder:
                     order.append(base + inverse.reshape(-1))
                     base += sum(len(t) for t in texts)
             if j < len(self._cells):
-                pieces.extend(self._cells[j].slice(start, rows).chunks)
+                column = self._cells[j]
+                pieces.extend(column.slice(start, rows).chunks if column is not None
+                              else [_row_numbers(start, stop)])
                 order.append(np.arange(base, base + rows))
                 base += rows
         if rows == 0:
@@ -406,6 +428,16 @@ class LineBuilder:
         if self._met is None:
             self._met = np.maximum.accumulate(self._gid)  # once; a race makes it twice, alike
         return int(self._met[start - 1]) + 1
+
+
+def _row_numbers(start: int, stop: int) -> Any:
+    """Rows ``start`` … ``stop − 1``'s numbers (from 1) as text: a block's, not the file's at once
+    (a million rows' were ~23 MB of fresh pages held to the end of the run)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(from_numpy(np.arange(start + 1, stop + 1, dtype=np.int64)), pa.large_string())
+
 
 def _chunks(run: Any) -> list[Any]:
     """A run's texts as a list of arrays: given as one array, a chunked array or a list."""
