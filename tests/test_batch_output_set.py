@@ -181,3 +181,44 @@ def test_hashing_file_hashes_small_and_large_writes_in_order(tmp_path, monkeypat
         sink.write(memoryview(part))
     assert sink.close() == hashlib.sha256(b"".join(parts)).hexdigest()
     assert (tmp_path / "f.csv").read_bytes() == b"".join(parts)
+
+
+def test_hashing_file_holds_at_most_hash_queue_blocks_waiting_for_the_hash(tmp_path, monkeypatch):
+    """Each waiting block is a block of lines (~5 MB) held: a write waits for the oldest first.
+    (An executor that runs a job only when its result is asked for: the queue as it would be
+    if the hash fell behind, without timing.)"""
+    import concurrent.futures
+    import hashlib
+
+    class Lazy:
+        def __init__(self, fn, *args):
+            self.job, self.ran = (fn, args), False
+
+        def result(self):
+            if not self.ran:
+                self.ran = True
+                self.job[0](*self.job[1])
+
+    made: list[Lazy] = []
+
+    class LazyPool:
+        def __init__(self, max_workers):
+            pass
+
+        def submit(self, fn, *args):
+            made.append(Lazy(fn, *args))
+            return made[-1]
+
+        def shutdown(self, cancel_futures=False):
+            pass
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", LazyPool)
+    monkeypatch.setattr(write_set, "INLINE_HASH", 8)
+    sink = write_set.HashingFile(tmp_path / "f.csv")
+    parts = [bytes([65 + i]) * 100 for i in range(8)]
+    waiting = []
+    for part in parts:
+        sink.write(memoryview(part))
+        waiting.append(sum(not job.ran for job in made))
+    assert max(waiting) <= 1
+    assert sink.close() == hashlib.sha256(b"".join(parts)).hexdigest()
