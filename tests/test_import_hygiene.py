@@ -226,7 +226,7 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
 
 
 #: What a CSV run imports only once its file is read: on a thread while pyarrow reads a large
-#: file (compound.batch.ahead), after the read for a small one; never before it.
+#: file (compound.batch.read_warmup), after the read for a small one; never before it.
 AFTER_READ = ["compound.batch.spread", "compound.batch.plan", "compound.batch.plan_capsules",
               "compound.batch.summary", "compound.batch.write_cells", "compound.batch.write_worksheet",
               "compound.batch.write_jsonl", "compound.planning", "compound.catalog", "pyarrow.compute",

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from compound.batch import ahead, write_set
+from compound.batch import read_warmup, write_set
 from compound.batch.progress import Report, bar
 from compound.batch.read import read_prescriptions
 from compound.errors import InputError
@@ -122,7 +122,7 @@ def _run(path: str | Path, folder: write_set.RunFolder | None, jsonl: IO[str] | 
 
 def _run_in_pool(path: str | Path, folder: write_set.RunFolder | None,
                  jsonl: IO[str] | IO[bytes] | None, opts: Options) -> Summary:
-    ready = ahead.start(path)  # what the run needs next, on a thread while pyarrow reads the file
+    ready = read_warmup.start(path)  # what the run needs next, on a thread while pyarrow reads the file
     try:
         read = read_prescriptions(path, encoding=opts.encoding, delimiter=opts.delimiter,
                                   sheet=opts.sheet)

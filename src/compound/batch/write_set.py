@@ -99,7 +99,7 @@ class RunFolder:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import shutil  # shutil, hashlib and json: once the file is read (compound.batch.ahead)
+        import shutil  # shutil, hashlib and json: once the file is read (compound.batch.read_warmup)
 
         try:
             if not self._published and self.staging != Path():

@@ -31,7 +31,7 @@ TABLES: Final = ("products", "excipients", "capsule_sizes", "balances", "molecul
 RULES: Final = ("rules", "studies")
 #: A file smaller than this is read in a few ms (and is one block: no thread pool): a thread
 #: would only wait for its own imports.
-AHEAD_BYTES: Final = 2 << 20
+WARMUP_BYTES: Final = 2 << 20
 #: How long the thread may hold the GIL while the run's thread waits for it (sys.setswitchinterval).
 SWITCH_SECONDS: Final = 0.0002
 
@@ -49,7 +49,7 @@ def start(path: str | Path) -> Callable[[], None]:
     """Begin making ready what a run of the CSV file at ``path`` needs after it is read;
     returns what waits for that (at once for a small file or another format: nothing begun)."""
     try:
-        if os.stat(path).st_size < AHEAD_BYTES or Path(path).suffix.lower() != ".csv":
+        if os.stat(path).st_size < WARMUP_BYTES or Path(path).suffix.lower() != ".csv":
             return _nothing
     except (OSError, ValueError):
         return _nothing
@@ -67,7 +67,7 @@ def start(path: str | Path) -> Callable[[], None]:
             _runs.append(sys.getswitchinterval())
             sys.setswitchinterval(SWITCH_SECONDS)
         _runs.append(SWITCH_SECONDS)
-    thread = threading.Thread(target=_ready, name="compound-ahead", daemon=True)
+    thread = threading.Thread(target=_ready, name="compound-read-warmup", daemon=True)
     thread.start()
     waited: list[bool] = []
 

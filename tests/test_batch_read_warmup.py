@@ -1,4 +1,4 @@
-"""compound.batch.ahead: what a run of a large CSV file needs after the read is made ready on a
+"""compound.batch.read_warmup: what a run of a large CSV file needs after the read is made ready on a
 thread while pyarrow reads it; for a small file, nothing is begun. Each in a fresh interpreter
 (what is imported is the point)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compound.batch import ahead
+from compound.batch import read_warmup
 
 HEADER = "form,strength,count,overage,source,tablet_weight\n"
 ROW = "capsules,4.5mg,30,1,tablet,200mg\n"
@@ -19,7 +19,7 @@ ROW = "capsules,4.5mg,30,1,tablet,200mg\n"
 
 def large_file(path: Path) -> Path:
     """A capsule file just over the size at which a run makes ready ahead."""
-    path.write_text(HEADER + ROW * (ahead.AHEAD_BYTES // len(ROW) + 1), encoding="utf-8")
+    path.write_text(HEADER + ROW * (read_warmup.WARMUP_BYTES // len(ROW) + 1), encoding="utf-8")
     return path
 
 
@@ -30,17 +30,17 @@ def in_fresh_interpreter(code: str) -> dict:
 
 
 def started(path: Path) -> dict:
-    """``ahead.start(path)`` in a CSV run's guarded process: the threads it left running or
+    """``read_warmup.start(path)`` in a CSV run's guarded process: the threads it left running or
     finished, and the modules and catalog tables there once it is waited for."""
     return in_fresh_interpreter(
         "import sys, threading\n"
         "from compound.batch.arrow import keep_pandas_out\nkeep_pandas_out()\n"
-        "from compound.batch import ahead\nbefore = set(sys.modules)\n"
+        "from compound.batch import read_warmup\nbefore = set(sys.modules)\n"
         "switch = sys.getswitchinterval()\n"
         "made = []\nstart = threading.Thread.start\n"
         "def counted(self):\n    made.append(self.name)\n    start(self)\n"
         "threading.Thread.start = counted\n"
-        f"ready = ahead.start({str(path)!r})\nmeanwhile = sys.getswitchinterval()\nready()\n"
+        f"ready = read_warmup.start({str(path)!r})\nmeanwhile = sys.getswitchinterval()\nready()\n"
         "new = sorted(set(sys.modules) - before)\n"
         "from compound.catalog import loader\ntables, rules = loader.snapshot()\n"
         "print(__import__('json').dumps({'threads': made, 'new': new,\n"
@@ -50,14 +50,14 @@ def started(path: Path) -> dict:
 
 def test_a_large_file_has_its_next_modules_and_catalog_tables_ready_once_waited_for(tmp_path):
     seen = started(large_file(tmp_path / "rx.csv"))
-    assert seen["threads"] == ["compound-ahead"]
+    assert seen["threads"] == ["compound-read-warmup"]
     default = seen["switch"][0]  # the thread gives the GIL back sooner while the file is read
-    assert seen["switch"] == [default, pytest.approx(ahead.SWITCH_SECONDS), default]
-    assert default > ahead.SWITCH_SECONDS
-    assert set(ahead.AFTER_READ) <= set(seen["new"])
+    assert seen["switch"] == [default, pytest.approx(read_warmup.SWITCH_SECONDS), default]
+    assert default > read_warmup.SWITCH_SECONDS
+    assert set(read_warmup.AFTER_READ) <= set(seen["new"])
     assert "pandas" not in seen["new"]  # pyarrow's own try at it, on the thread, refused
-    assert seen["tables"] == sorted(ahead.TABLES)
-    assert seen["rules"] == sorted(ahead.RULES)
+    assert seen["tables"] == sorted(read_warmup.TABLES)
+    assert seen["rules"] == sorted(read_warmup.RULES)
 
 
 def test_a_small_file_begins_nothing(tmp_path):
@@ -100,13 +100,13 @@ def test_a_broken_catalog_still_stops_a_large_file_run(tmp_path):
 def test_runs_reading_at_once_put_the_switch_interval_back_when_the_last_is_done(tmp_path):
     big = large_file(tmp_path / "rx.csv")
     seen = in_fresh_interpreter(
-        "import sys\nfrom compound.batch import ahead\nseen = [sys.getswitchinterval()]\n"
-        f"a = ahead.start({str(big)!r})\nb = ahead.start({str(big)!r})\n"
+        "import sys\nfrom compound.batch import read_warmup\nseen = [sys.getswitchinterval()]\n"
+        f"a = read_warmup.start({str(big)!r})\nb = read_warmup.start({str(big)!r})\n"
         "a()\nseen.append(sys.getswitchinterval())\na()\nseen.append(sys.getswitchinterval())\n"
         "b()\nseen.append(sys.getswitchinterval())\n"
-        f"c = ahead.start({str(big)!r})\nd = ahead.start({str(big)!r})\n"
+        f"c = read_warmup.start({str(big)!r})\nd = read_warmup.start({str(big)!r})\n"
         "d()\nseen.append(sys.getswitchinterval())\nc()\nseen.append(sys.getswitchinterval())\n"
         "print(__import__('json').dumps(seen))\n")
-    default, fast = seen[0], pytest.approx(ahead.SWITCH_SECONDS)
+    default, fast = seen[0], pytest.approx(read_warmup.SWITCH_SECONDS)
     # a done (twice: once counts) while b reads; b done; then d done before c
     assert seen == [default, fast, fast, default, fast, default]
