@@ -9,13 +9,17 @@ needs pandas: a malformed file, ``--worksheets``) still imports it, after which
 pyarrow finds it loaded and uses it as usual.
 
 :func:`factorize` is ``pandas.factorize`` for the arrays a run groups by, on
-Arrow's hash kernel.
+Arrow's hash kernel. :func:`jemalloc` is the memory pool a run allocates from.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dis
+import os
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -122,3 +126,51 @@ def _pandas_factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.int64), np.asarray(uniques)
+
+
+#: The default pool before the first run still going, then one entry per such run.
+_pools: list[Any] = []
+_pool_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def jemalloc() -> Iterator[None]:
+    """Arrow's jemalloc pool as the default for as long as the run lasts, then the one before it.
+
+    pyarrow's default, mimalloc, held ~45 MB more at the peak of a run of a million distinct
+    prescriptions and cost twice the system time (sys 0.95 -> 0.51 s, peak 541 -> 494 MB;
+    a typical million rows: sys 0.39 -> 0.32 s): on this project's VMs the kernel's first touch
+    of fresh pages is expensive, and jemalloc reuses the blocks of lines' buffers.
+
+    The default pool is the process's: a pipeline or the TUI that runs a batch keeps its own
+    pool after the run (on success or failure). Arrays the run made from jemalloc (the summary
+    holds none; a caller's hook might) stay valid: each buffer frees into the pool it came from.
+    Runs overlapping in one process share the switch: the last to end puts the old pool back.
+
+    ``ARROW_DEFAULT_MEMORY_POOL`` set (``system``, ``mimalloc``, ``jemalloc``): nothing is
+    switched, the pool Arrow chose from it is used. It is the way out where jemalloc misbehaves
+    (a platform's allocator conflict, a memory profiler that follows one allocator only, or a
+    comparison of pools), as Arrow documents it for every pyarrow program.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        yield
+        return
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow without jemalloc (Windows): its default
+        yield
+        return
+    with _pool_lock:
+        if not _pools:
+            _pools.append(pa.default_memory_pool())
+            pa.set_memory_pool(pool)
+        _pools.append(pool)
+    try:
+        yield
+    finally:
+        with _pool_lock:
+            _pools.pop()
+            if len(_pools) == 1:
+                pa.set_memory_pool(_pools.pop())

@@ -27,16 +27,14 @@ A folder holding an earlier run is replaced only with ``overwrite``.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from compound.batch import read_warmup, write_set
+from compound.batch.arrow import jemalloc
 from compound.batch.progress import Report, bar
 from compound.batch.read import read_prescriptions
 from compound.errors import InputError
@@ -214,54 +212,6 @@ def _run_in_pool(path: str | Path, folder: write_set.RunFolder | None,
 
         folder.publish(SUMMARY, manifest, known={WORKSHEET: sinks[WORKSHEET].sha256})
     return summary
-
-
-#: The default pool before the first run still going, then one entry per such run.
-_pools: list[Any] = []
-_pool_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def jemalloc() -> Iterator[None]:
-    """Arrow's jemalloc pool as the default for as long as the run lasts, then the one before it.
-
-    pyarrow's default, mimalloc, held ~45 MB more at the peak of a run of a million distinct
-    prescriptions and cost twice the system time (sys 0.95 -> 0.51 s, peak 541 -> 494 MB;
-    a typical million rows: sys 0.39 -> 0.32 s): on this project's VMs the kernel's first touch
-    of fresh pages is expensive, and jemalloc reuses the blocks of lines' buffers.
-
-    The default pool is the process's: a pipeline or the TUI that runs a batch keeps its own
-    pool after the run (on success or failure). Arrays the run made from jemalloc (the summary
-    holds none; a caller's hook might) stay valid: each buffer frees into the pool it came from.
-    Runs overlapping in one process share the switch: the last to end puts the old pool back.
-
-    ``ARROW_DEFAULT_MEMORY_POOL`` set (``system``, ``mimalloc``, ``jemalloc``): nothing is
-    switched, the pool Arrow chose from it is used. It is the way out where jemalloc misbehaves
-    (a platform's allocator conflict, a memory profiler that follows one allocator only, or a
-    comparison of pools), as Arrow documents it for every pyarrow program.
-    """
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        yield
-        return
-    import pyarrow as pa
-
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:  # a pyarrow without jemalloc (Windows): its default
-        yield
-        return
-    with _pool_lock:
-        if not _pools:
-            _pools.append(pa.default_memory_pool())
-            pa.set_memory_pool(pool)
-        _pools.append(pool)
-    try:
-        yield
-    finally:
-        with _pool_lock:
-            _pools.pop()
-            if len(_pools) == 1:
-                pa.set_memory_pool(_pools.pop())
 
 
 def _threads(workers: int, blocks: bool) -> Any:
