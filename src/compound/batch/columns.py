@@ -222,11 +222,16 @@ class Encoded:
 
 def encoded(codes: np.ndarray | None, dictionary: Any) -> Encoded:
     """:class:`Encoded` of a pyarrow dictionary (a null entry reads as blank)."""
+    return Encoded(codes, dictionary.to_numpy(zero_copy_only=False).astype(object), _blank_texts(dictionary))
+
+
+def _blank_texts(texts: Any) -> np.ndarray:
+    """For each text of a pyarrow text array: empty, whitespace or missing (Arrow's own whitespace
+    trim, as pandas' ``str.strip() == ""`` on Arrow-backed text, so both paths agree)."""
     import pyarrow.compute as pc
 
-    blank = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(dictionary)), 0), True)
-    return Encoded(codes, dictionary.to_numpy(zero_copy_only=False).astype(object),
-                   blank.to_numpy(zero_copy_only=False).astype(bool))
+    blank = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0), True)
+    return blank.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _blank_uniques(uniques: np.ndarray, all_text: bool = False) -> np.ndarray:
@@ -308,9 +313,7 @@ def _arrow_distinct(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         encoded = array.dictionary_encode()
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         dictionary = encoded.dictionary
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(dictionary)), 0)
-    return (codes, dictionary.to_numpy(zero_copy_only=False).astype(object),
-            blank.to_numpy(zero_copy_only=False).astype(bool))
+    return codes, dictionary.to_numpy(zero_copy_only=False).astype(object), _blank_texts(dictionary)
 
 
 def _one_text(array: Any) -> bool:
