@@ -134,9 +134,9 @@ def distinct_rows(tmp_path: Path, n: int = 40) -> Path:
 def inline_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every pool of the run runs its jobs at once, in the calling thread: the order of what is
     planned and what is written is then the program's, not the scheduler's."""
-    from compound.batch import run
+    from compound.batch import threads
 
-    monkeypatch.setattr(run, "_threads", lambda workers, blocks: run._Inline())
+    monkeypatch.setattr(threads, "pool", lambda workers, blocks: threads.Inline())
 
 
 def test_rows_whose_groups_are_planned_are_written_while_later_groups_are_planned(

@@ -216,7 +216,7 @@ def test_a_batch_file_run_imports_no_pandas(tmp_path):
     # run hands Arrow its numbers as buffers (compound.batch.arrow.from_numpy)
     assert not any(s[4] for s in seen[:4])
     # A file of one block runs in the calling thread: no thread pool, nor the logging it imports
-    # (compound.batch.run._threads); nor importlib.resources (and the zipfile and tempfile it
+    # (compound.batch.threads.pool); nor importlib.resources (and the zipfile and tempfile it
     # imports: compound.paths finds its data beside itself) nor secrets (write_set's fresh names).
     # Seen after the first run, the only one in a fresh interpreter.
     assert seen[0][5:] == [False, False, False, False]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from compound.batch import read_warmup, write_set
+from compound.batch import read_warmup, threads, write_set
 from compound.batch.arrow import jemalloc
 from compound.batch.progress import Report, bar
 from compound.batch.read import read_prescriptions
@@ -147,9 +147,9 @@ def _run_in_pool(path: str | Path, folder: write_set.RunFolder | None,
                  ERRORS: write_cells.CsvSink(staging / ERRORS)}
     step = min(opts.block_rows, LINE_ROWS)  # rows assembled and written at a time
     try:
-        with _threads(ASSEMBLERS, rows.n > step) as pool:
+        with threads.pool(ASSEMBLERS, rows.n > step) as pool:
             with bar(rows.n, opts.progress, report=opts.report) as advance, \
-                    _threads(2, rows.n > step) as prep, \
+                    threads.pool(2, rows.n > step) as prep, \
                     WriteAhead(sinks.get(WORKSHEET), step, pool) as early_lines:
                 # The worksheet's own cells of each row (numbers, labels) are made ready on a thread
                 # (pyarrow kernels, which release the GIL) while the rows are grouped (their columns
@@ -212,61 +212,6 @@ def _run_in_pool(path: str | Path, folder: write_set.RunFolder | None,
 
         folder.publish(SUMMARY, manifest, known={WORKSHEET: sinks[WORKSHEET].sha256})
     return summary
-
-
-def _threads(workers: int, blocks: bool) -> Any:
-    """A pool of ``workers`` threads for a file of several blocks; for one block, no thread.
-
-    Threads overlap the stages of a large file; in a file of a few rows they only wait for
-    each other's imports (a 2-row run's start-up, issue 13).
-    """
-    if not blocks:
-        return _Inline()
-    from concurrent.futures import ThreadPoolExecutor  # with logging: not for a file of one block
-
-    return ThreadPoolExecutor(max_workers=workers)
-
-
-class _Inline:
-    """``ThreadPoolExecutor``'s ``submit`` run at once, in the calling thread."""
-
-    def __enter__(self) -> _Inline:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    @staticmethod
-    def submit(fn: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return _Done(fn(*args), None)
-        except Exception as exc:  # raised where the result is asked for, as from a thread
-            return _Done(None, exc)
-
-
-class _Done:
-    """A finished job: a ``Future``'s methods without importing concurrent.futures."""
-
-    def __init__(self, value: Any, error: Exception | None) -> None:
-        self._value, self._error = value, error
-
-    def result(self) -> Any:
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-    def exception(self) -> Exception | None:
-        return self._error
-
-    @staticmethod
-    def done() -> bool:
-        return True
-
-    @staticmethod
-    def cancel() -> bool:
-        return False
-
-    cancelled = cancel
 
 
 def _block(spread: Spread, start: int, stop: int, outputs: list[str], jsonl: bool) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from compound.batch.plan_chunk import Chunk
 from compound.batch.plan_texts import run_texts
 from compound.batch.read import text_table
 from compound.batch.summary import Summary
+from compound.batch.threads import Done
 from compound.batch.write_jsonl import JsonLines
 from compound.batch.write_worksheet import Layout, LineBuilder, cell_text, layout, with_affixes
 
@@ -216,16 +217,6 @@ def _fragment(record: dict[str, Any]) -> str:
     return text[1:-1]
 
 
-class _Made:
-    """A value made at once, read as a ``Future`` is (plan_groups without a pool)."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def result(self) -> Any:
-        return self.value
-
-
 def _add_texts(spread: Spread, texts: Any, planned: int, groups: int,
                on_block: Callable[[Spread, int], None] | None) -> None:
     """A block's run texts (a ``Future``) added; then ``on_block``, unless every group is planned."""
@@ -292,7 +283,7 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
         if made is not None:  # the block before's texts, made on the pool's thread meanwhile
             _add_texts(spread, *made, len(groups), on_block)
         made = (pool.submit(run_texts, spread.lay, cols, kinds, b1 - b0, spreadsheet) if pool is not None
-                else _Made(run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet)), b1)
+                else Done(run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet)), b1)
         if worksheets:
             spread.status.extend(planned.status.to_objects().tolist())
             spread.forms.extend(planned.form.to_objects().tolist())
