@@ -18,11 +18,12 @@ import contextlib
 import dis
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from compound.batch.threads import Held
 
 _IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 
@@ -128,9 +129,20 @@ def _pandas_factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(uniques)
 
 
-#: The default pool before the first run still going, then one entry per such run.
-_pools: list[Any] = []
-_pool_lock = threading.Lock()
+def _default_pool() -> Any:
+    import pyarrow as pa
+
+    return pa.default_memory_pool()
+
+
+def _set_pool(pool: Any) -> None:
+    import pyarrow as pa
+
+    pa.set_memory_pool(pool)
+
+
+#: Arrow's default pool, jemalloc while any run lasts.
+_run_pool = Held(_default_pool, _set_pool)
 
 
 @contextlib.contextmanager
@@ -162,15 +174,8 @@ def jemalloc() -> Iterator[None]:
     except NotImplementedError:  # a pyarrow without jemalloc (Windows): its default
         yield
         return
-    with _pool_lock:
-        if not _pools:
-            _pools.append(pa.default_memory_pool())
-            pa.set_memory_pool(pool)
-        _pools.append(pool)
+    _run_pool.take(pool)
     try:
         yield
     finally:
-        with _pool_lock:
-            _pools.pop()
-            if len(_pools) == 1:
-                pa.set_memory_pool(_pools.pop())
+        _run_pool.release()

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from compound.batch.threads import Held
+
 #: What a CSV run imports once its file is read, in this order. The capsule planner only:
 #: an LDN file is mostly capsules (a liquid's or drops' planner is imported when one is met).
 AFTER_READ: Final = (
@@ -40,9 +42,8 @@ def _nothing() -> None:
     return None
 
 
-#: The switch interval before the first run still reading, then one entry per such run.
-_runs: list[float] = []
-_switch_lock = threading.Lock()
+#: The interpreter's switch interval, SWITCH_SECONDS while any run is reading.
+_switch = Held(sys.getswitchinterval, sys.setswitchinterval)
 
 
 def start(path: str | Path) -> Callable[[], None]:
@@ -62,24 +63,16 @@ def start(path: str | Path) -> Callable[[], None]:
     # about to read as soon as it asks: it waited up to the default 5 ms each time it did, ~10 ms
     # before pyarrow began. Once both are done, as it was.
     # (Runs on several threads at once share it: the last to finish puts the interval back.)
-    with _switch_lock:
-        if not _runs:
-            _runs.append(sys.getswitchinterval())
-            sys.setswitchinterval(SWITCH_SECONDS)
-        _runs.append(SWITCH_SECONDS)
+    _switch.take(SWITCH_SECONDS)
     thread = threading.Thread(target=_ready, name="compound-read-warmup", daemon=True)
     thread.start()
     waited: list[bool] = []
 
     def wait() -> None:
         thread.join()
-        with _switch_lock:
-            if waited:
-                return
+        if not waited:  # waiting twice counts once
             waited.append(True)
-            _runs.pop()
-            if len(_runs) == 1:
-                sys.setswitchinterval(_runs.pop())
+            _switch.release()
 
     return wait
 

@@ -1,8 +1,10 @@
 """Thread pools for a run's stages, and what stands in for one in a file of one block
-(:func:`pool`), where a thread would only wait for its own imports."""
+(:func:`pool`), where a thread would only wait for its own imports; and :class:`Held`, a
+process-wide setting a run changes while it lasts."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -60,3 +62,30 @@ class Done:
         return False
 
     cancelled = cancel
+
+
+class Held:
+    """A process-wide setting held at a run's value while any run needs it: the first run to
+    take it sets it, the last to release it puts back the value found before. Runs overlap on
+    threads of one process (a pipeline's, the TUI's batch worker), so each restoring its own
+    value could leave another's behind."""
+
+    def __init__(self, get: Callable[[], Any], put: Callable[[Any], None]) -> None:
+        self._get, self._put = get, put
+        self._before: Any = None
+        self._holders = 0
+        self._lock = threading.Lock()
+
+    def take(self, value: Any) -> None:
+        with self._lock:
+            if not self._holders:
+                self._before = self._get()
+                self._put(value)
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if not self._holders:
+                self._put(self._before)
+                self._before = None
