@@ -40,7 +40,7 @@ def concentration_of(mg_per_ml: float) -> units.Parsed:
     """A plan's concentration as a study is matched against it: an amount already read, not text
     (1e-05 mg/mL written out would be refused as scientific notation), nor a pint quantity (pint
     and its unit registry take ~0.2 s to start)."""
-    return units.Parsed(float(mg_per_ml), "concentration", f"{mg_per_ml:g} mg/mL")
+    return units.Parsed.of(mg_per_ml, "concentration", "mg/mL")
 
 
 def date_plan(plan: Plan, compounded: dt.date | str, *, storage: str | None = None,

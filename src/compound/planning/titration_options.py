@@ -170,22 +170,16 @@ def _plan_check(kind: str, strength: float, amount: float, vehicle: str | None =
         if kind == "capsules":
             from compound.planning.capsules import plan_capsules
 
-            plan: Plan = plan_capsules(_amount(strength, "mass", "mg"), int(amount))
+            plan: Plan = plan_capsules(units.Parsed.of(strength, "mass", "mg"), int(amount))
         else:
             from compound.planning.liquid import plan_liquid
 
-            plan = plan_liquid(_amount(strength, "concentration", "mg/mL"),
-                               volume=_amount(amount, "volume", "mL"), vehicle=vehicle)
+            plan = plan_liquid(units.Parsed.of(strength, "concentration", "mg/mL"),
+                               volume=units.Parsed.of(amount, "volume", "mL"), vehicle=vehicle)
     except CompoundError as exc:
         return {"plan_status": "error", "plan_warnings": [str(exc)]}
     return {"plan_status": plan.status,
             "plan_warnings": [f.code for f in plan.findings if f.severity >= Severity.WARNING]}
-
-
-def _amount(value: float, kind: units.Kind, unit: str) -> units.Parsed:
-    """An amount the titration computed, as a plan reads it: already in ``kind``'s canonical unit
-    (``unit``), so neither its text nor pint (~0.2 s to start) comes between."""
-    return units.Parsed(float(value), kind, f"{value:g} {unit}")
 
 
 def _unit(strength: float, count: int, overage: str | None) -> dict[str, Any]:
@@ -506,7 +500,8 @@ def liquid_option(course: Course, concentration: Any, vehicle: str | None, bud_c
     volume_findings, dose_rows = _dose_volume_findings(dose, dose / c, c, working)
     findings += volume_findings
     daily_ml = course.daily / c
-    prep = {"vehicle": vehicle, "concentration": _amount(c, "concentration", "mg/mL")} if study else None
+    prep = ({"vehicle": vehicle, "concentration": units.Parsed.of(c, "concentration", "mg/mL")}
+            if study else None)
 
     preps: list[dict[str, Any]] = []
     first = 0
