@@ -188,8 +188,8 @@ def test_runs_joined_with_their_neighbours_quotes_write_the_same_lines(rx, patie
                                              ((0, 1200, 2000, 3000), 0), ((0, 1000, 2000, 2500, 3000), 0)])
 @pytest.mark.parametrize("joined", [False, True])
 def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(joined, cuts, step):
-    """Many groups beside a block's rows (a file of distinct prescriptions): each row's run text is
-    taken in its chunk's turn, not by the sorted keys; the lines are the same either way."""
+    """Many groups beside a block's rows (a file of distinct prescriptions), their run texts in
+    chunks of one size or not: each row's text is its group's, whatever its chunk."""
     rng = np.random.default_rng(7)
     groups, n = 3000, 5000
     gid = rng.integers(0, groups, n)
@@ -210,20 +210,22 @@ def test_blocks_of_rows_with_many_groups_in_several_chunks_take_each_rows_text(j
              "note": cell_text(pa.array(note, pa.string()))}
     builder = LineBuilder(lay, runs, cells, gid)
     assert [j is not None and j.joined for j in builder._joints] == [False, False, joined, joined]
-    assert builder._joints[2].step == step  # chunks of one size but a shorter last: found by division
     route_text = ['', '"weighed"', "\"'=x\""]
     expected = "".join(f"{i + 1},{quote(rx[i])},{amount[g]},{count[g]},{quote(note[i])},{route_text[g % 3]}\n"
                        for i, g in enumerate(gid.tolist()))
     blocks = "".join(bytes(builder.block(a, min(a + 300, n))).decode() for a in range(0, n, 300))
-    assert blocks == expected  # 300 rows: 8 × 300 < 4 × 3000 keys, each row taken
-    assert bytes(builder.block(0, n)).decode() == expected  # 5000 rows: the sorted keys
+    assert blocks == expected
+    assert bytes(builder.block(0, n)).decode() == expected
 
 
-def test_a_blocks_groups_first_met_in_it_are_sliced_from_their_chunks_not_taken(monkeypatch):
-    """Rows of many groups numbered as met (a file of distinct prescriptions): a joined run's
-    texts of the groups a block meets first (one range, across a chunk's end too) go into the
-    block as slices; only the rows of groups met before are taken. The lines are the same."""
-    from compound.batch import write_worksheet
+@pytest.mark.parametrize("sometimes", [False, True])
+def test_a_block_copies_each_text_once_from_where_it_was_made(monkeypatch, sometimes):
+    """Rows of many groups numbered as met (a file of distinct prescriptions), run texts planned in
+    blocks: a row's pieces are string views into the run texts and cells as they were made, and a
+    block of lines copies their bytes once (no ``take``: it copied the pieces concatenated, and a
+    run's texts taken first). Long cells (not inline in a view), in several chunks; a patient
+    always given (the runs joined with their quotes) or sometimes (a prefix and suffix a row)."""
+    import pyarrow.compute as pc
 
     rng = np.random.default_rng(9)
     n, step = 4000, 500
@@ -233,7 +235,8 @@ def test_a_blocks_groups_first_met_in_it_are_sliced_from_their_chunks_not_taken(
             gid[i], met = met, met + 1
         else:
             gid[i] = rng.integers(0, met)
-    lay = with_affixes(layout(["row", "rx", "amount_mg", "count"], {"row", "rx"}), {"rx": (0, n)})
+    lay = with_affixes(layout(["row", "rx", "amount_mg", "patient", "count"], {"row", "rx", "patient"}),
+                       {"rx": (0, n), "patient": (int(sometimes), n)})
     amount, count = np.arange(met) % 997 + 0.5, (np.arange(met) % 13).astype(float)
     runs = [[] if r else None for r in lay.runs]
     for b in range(0, met, step):
@@ -242,20 +245,22 @@ def test_a_blocks_groups_first_met_in_it_are_sliced_from_their_chunks_not_taken(
         for j, t in enumerate(texts):
             if t is not None:
                 runs[j].append(t)
-    rx = [f"R{i}" for i in range(n)]
-    cells = {"row": pa.array([str(i + 1) for i in range(n)]), "rx": cell_text(pa.array(rx))}
+    rx = [f"RX{i:05d}-a-long-prescription-number" for i in range(n)]
+    patient = [None if sometimes and i % 7 == 3 else f"Patient {i} of ward {i % 5}, a long name"
+               for i in range(n)]
+    chunked = pa.chunked_array([pa.array(patient[a:a + 1234], pa.large_string()) for a in range(0, n, 1234)])
+    cells = {"rx": cell_text(pa.chunked_array([rx[:999], rx[999:]])), "patient": cell_text(chunked)}
     builder = LineBuilder(lay, runs, cells, gid)
-    assert [j is not None and j.joined for j in builder._joints] == [False, False, True]
-    taken: list[int] = []
-    texts = write_worksheet._Joint.texts
-    monkeypatch.setattr(write_worksheet._Joint, "texts", lambda self, parts, keys, cuts=None:
-                        taken.append(keys.size) or texts(self, parts, keys, cuts))
-    expected = "".join(f"{i + 1},{quote(rx[i])},{amount[g]},{int(count[g])}\n"
+    assert [j is not None and j.joined for j in builder._joints] == [False, False] + [not sometimes] * 2
+
+    def no_take(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a block took its pieces")
+
+    monkeypatch.setattr(pc, "take", no_take)
+    expected = "".join(f"{i + 1},{quote(rx[i])},{amount[g]},{quote(patient[i])},{int(count[g])}\n"
                        for i, g in enumerate(gid.tolist()))
     assert "".join(bytes(builder.block(a, min(a + 300, n))).decode() for a in range(0, n, 300)) == expected
-    before = np.maximum.accumulate(gid)
-    older = sum(int((gid[a:a + 300] <= (before[a - 1] if a else -1)).sum()) for a in range(0, n, 300))
-    assert sum(taken) == older < n // 2  # the rows of groups met before, not the rest
+    assert bytes(builder.block(0, n)).decode() == expected
 
 
 def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_by_hand():
@@ -273,19 +278,6 @@ def test_lines_of_many_groups_with_cells_sometimes_empty_equal_the_text_written_
     expected = "".join(f"{i + 1},{quote(rx[i])},{gid[i] % 1000 + 0.5},{quote(note[i])}\n" for i in range(n))
     assert bytes(builder.block(0, n)).decode() == expected
     assert bytes(builder.block(10, 20)).decode() == "".join(expected.splitlines(keepends=True)[10:20])
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 39), max_size=60), st.integers(40, 400))
-def test_unique_by_table_equals_numpy_unique(keys, bound):
-    """A block's (group, pattern) keys: the table (small range) and the sort give the same answer."""
-    from compound.batch.write_worksheet import _unique
-
-    keys = np.array(keys, dtype=np.int64)
-    unique, inverse = _unique(keys, bound)
-    expected, expected_inverse = np.unique(keys, return_inverse=True)
-    assert unique.tolist() == expected.tolist()
-    assert inverse.tolist() == expected_inverse.tolist()
 
 
 def test_group_rows_groups_identical_code_tuples_in_order_of_appearance():

@@ -195,8 +195,8 @@ def test_a_failure_while_lines_are_assembled_ahead_stops_the_run_and_leaves_no_o
 @pytest.mark.parametrize("joined", [False, True])
 def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_writes(joined: bool):
     """Lines of the rows whose groups are added so far (as a run writes them ahead), and at the end
-    every line, equal those of a builder given every block at once; the chunks keep one size,
-    so a group's chunk is still found by division."""
+    every line, equal those of a builder given every block at once; the runs' views of every
+    group are made once, not again with each block."""
     import itertools
 
     import numpy as np
@@ -223,10 +223,13 @@ def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_wr
     whole = LineBuilder(lay, [[b[j] for b in blocks] if blocks[0][j] is not None else None
                               for j in range(len(lay.runs))], cells, gid)
     grown = LineBuilder(lay, list(blocks[0]), cells, gid)
+    views = [j.runs.views for j in grown._joints if j is not None and j.runs is not None]
     expected = bytes(whole.block(0, n))
     for k, block in enumerate(blocks[1:], start=1):
         ready = int(np.flatnonzero(gid >= k * size)[0])  # rows before the first of a group not added
         assert bytes(grown.block(0, ready)) == bytes(whole.block(0, ready))
         grown.extend(list(block))
     assert bytes(grown.block(0, n)) == expected
-    assert [j.step for j in grown._joints if j is not None and j.parts is not None] == [size]
+    assert [j.runs.views for j in grown._joints if j is not None and j.runs is not None] == views
+    assert [(v.shape[0], j.runs.filled) for v, j in zip(views, [j for j in grown._joints if j and j.runs],
+                                                         strict=True)] == [(groups, groups)]

@@ -9,8 +9,9 @@ Heads and middles are made once per group (:func:`compound.batch.spread.plan_gro
 the row pieces (``{"row":N,``) and the label and carried pieces (``,"rx":"…"``, empty
 where the cell is empty: a null drops its key) once per row, by string kernels over
 whole columns. Everything sits in one Arrow string array and a block of lines is a
-single ``take`` of it: the taken array's data buffer is the block's UTF-8 bytes, in
-the same way as the worksheet's :class:`~compound.batch.write_worksheet.LineBuilder`.
+single ``take`` of it: the taken array's data buffer is the block's UTF-8 bytes (the
+worksheet's :class:`~compound.batch.write_worksheet.LineBuilder` places string views
+instead, and copies each text once).
 
 Text is escaped as ``json.dumps(text, ensure_ascii=False)`` escapes it: ``\\`` and
 ``"`` get a backslash, ``\\b \\f \\n \\r \\t`` their short forms, the other control

@@ -1,4 +1,4 @@
-"""worksheet.csv: each group's columns formatted once, each row assembled by one take.
+"""worksheet.csv: each group's columns formatted once, each row's bytes copied once.
 
 Rows that share every planning input share every computed column (see
 :mod:`compound.batch.group`), so the text of a group's columns (amounts
@@ -10,9 +10,11 @@ between them, "joints": the group's text with the separators and the quotes
 of the neighbouring cells (a joint depends on the group and on which of its
 two neighbours is empty). Where the neighbours are given in every row, or in
 none (:attr:`Layout.affixes`), the group's text is planned with their quotes
-and separators already around it, and a block takes it as it is. All pieces
-sit in one Arrow string array, and a block of lines is a single ``take`` of
-it: the taken array's data buffer *is* the block of the file, written as it is.
+and separators already around it, and a block takes it as it is. Every piece
+of a block is an Arrow string view (16 bytes: the text inline, or where it lies)
+into the text as it was made; the views are placed in NumPy, row after row, and
+one cast to ``string`` copies the bytes: its data buffer *is* the block of the
+file, written as it is.
 
 Why not ``pyarrow.csv.write_csv``: on this machine it formats float64 at
 about 110 ms per million values (measured), and a worksheet has some forty
@@ -22,7 +24,6 @@ quotes, ``"`` doubled), like pyarrow's writer.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,29 +162,62 @@ def _has_quote(data: np.ndarray) -> bool:
     return any(bool((data[lo:lo + SCAN_BYTES] == ord('"')).any()) for lo in range(0, data.size, SCAN_BYTES))
 
 
-class _Parts(NamedTuple):
-    """A run's text per group, in chunks (one per planned block), replaced as a whole when a
-    block is added: a thread assembling lines meanwhile reads the old chunks or the new, each
-    consistent (a block of lines reads only groups planned before it was asked for)."""
-
-    chunks: tuple[Any, ...]
-    bounds: np.ndarray
-    """The first group of each chunk, and the number of groups last."""
-    step: int
-    """The chunks' size when all have it but a shorter last (as plan_groups plans them): a
-    group's chunk is ``group // step``; 0 otherwise."""
-
-    def added(self, chunks: list[Any]) -> _Parts:
-        import pyarrow as pa
-
-        chunks = [*self.chunks, *(c.cast(pa.large_string()) for c in chunks)]
-        bounds = np.cumsum([0] + [len(c) for c in chunks]).astype(np.int64)
-        sizes = np.diff(bounds)
-        step = int(sizes[0]) if sizes.size and bool((sizes[:-1] == sizes[0]).all()) else 0
-        return _Parts(tuple(chunks), bounds, step if step and 0 < sizes[-1] <= step else 0)
+#: A string view (Arrow's ``string_view``, 16 bytes) as four int32: the text's length, then the
+#: text itself when it is at most this long, else its first 4 bytes, its buffer's place among
+#: the array's data buffers and its offset in it.
+_INLINE = 12
 
 
-_NO_PARTS = _Parts((), np.zeros(1, dtype=np.int64), 0)
+def _views(texts: Any) -> tuple[np.ndarray, list[Any]]:
+    """An Arrow text array's string views (an ``(n, 4)`` int32 array; a null's is empty) and the
+    buffers they point into: the array's own (casting to ``string_view`` copies no text)."""
+    import pyarrow as pa
+
+    cast = texts.cast(pa.string_view())
+    if isinstance(cast, pa.ChunkedArray):
+        cast = pa.concat_arrays(cast.chunks) if cast.num_chunks != 1 else cast.chunk(0)
+    if not len(cast):
+        return np.zeros((0, 4), dtype=np.int32), []
+    views = np.frombuffer(cast.buffers()[1], dtype=np.int32).reshape(-1, 4)
+    views = views[cast.offset:cast.offset + len(cast)]
+    if cast.null_count:
+        views = views.copy()
+        views[~np.asarray(cast.is_valid())] = 0  # empty, whatever Arrow left in a null's view
+    return views, cast.buffers()[2:]
+
+
+class _Runs(NamedTuple):
+    """A run's text per group, as string views into the planned blocks' texts: a row's text is
+    its group's view, and the bytes are copied once, into the row's line. Replaced as a whole
+    when a block is added: a thread assembling lines meanwhile reads the old or the new, each
+    consistent (a block of lines reads only groups planned before it was asked for, whose views
+    are written before the new one is made)."""
+
+    views: np.ndarray
+    """``(groups, 4)`` int32, made for every group of the file at once and filled as blocks come."""
+    buffers: tuple[Any, ...]
+    """The data buffers the views point into (the planned blocks' texts)."""
+    filled: int
+    """The groups added so far."""
+
+    @classmethod
+    def empty(cls, groups: int) -> _Runs:
+        return cls(np.empty((groups, 4), dtype=np.int32), (), 0)
+
+    def added(self, chunks: list[Any]) -> _Runs:
+        views, buffers, count = self.views, list(self.buffers), self.filled
+        for chunk in chunks:
+            new, data = _views(chunk)
+            if count + len(new) > len(views):  # more groups than the rows refer to (a test's runs)
+                grown = np.empty((max(count + len(new), 2 * len(views)), 4), dtype=np.int32)
+                grown[:count] = views[:count]
+                views = grown
+            out = views[count:count + len(new)]
+            out[...] = new
+            out[out[:, 0] > _INLINE, 2] += len(buffers)
+            buffers.extend(data)
+            count += len(new)
+        return _Runs(views, tuple(buffers), count)
 
 
 @dataclass
@@ -194,16 +228,13 @@ class _Joint:
     """The pattern's bits from a neighbour that is always (or never) empty."""
     before: np.ndarray | None
     after: np.ndarray | None
-    affixes: Any
-    """Per pattern (2 × before given + after given): the prefix and suffix, or with no run their join."""
-    parts: _Parts | None = None
-    """The run's text per group, in chunks; None for a joint without a run."""
+    affixes: list[tuple[np.ndarray, list[Any]]]
+    """The views of what goes around the run, per pattern (2 × before given + after given): with
+    no run, their join; else the prefixes and the suffixes (none when the run holds them)."""
+    runs: _Runs | None = None
+    """The run's text per group; None for a joint without a run."""
     joined: bool = False
     """The run's texts hold the affixes already (:attr:`Layout.affixes`): taken as they are."""
-
-    @property
-    def step(self) -> int:
-        return self.parts.step if self.parts is not None else 0
 
     def pattern(self, start: int, stop: int) -> Any:
         """2 × (the cell before is given) + (the cell after is given), for rows ``start`` … ``stop − 1``."""
@@ -214,44 +245,38 @@ class _Joint:
             pattern = pattern + self.after[start:stop]
         return pattern
 
-    def texts(self, parts: _Parts, keys: np.ndarray, cuts: np.ndarray | None = None) -> list[Any]:
-        """The joint's text for each ``group × 4 + pattern`` of ``keys``, in parts.
-
-        ``parts``: the run's chunks as the block read them once (more may be added meanwhile).
-        ``keys`` ascending, or in the order of their groups' chunks with ``cuts`` (where each
-        chunk's keys start, and their number last).
-        """
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        groups = keys >> 2
-        if cuts is None:
-            cuts = np.searchsorted(groups, parts.bounds)
-        taken = [parts.chunks[c].take(from_numpy(groups[lo:hi] - parts.bounds[c]))
-                 for c, (lo, hi) in enumerate(itertools.pairwise(cuts.tolist())) if hi > lo]
-        if self.joined:
-            return taken  # copied once more only by the block's concatenation of its pieces
-        runs = pa.concat_arrays(taken) if len(taken) > 1 else taken[0]
-        at = from_numpy(keys & 3)
-        prefix, suffix = self.affixes
-        return [pc.binary_join_element_wise(prefix.take(at), runs, suffix.take(at), _large(""))]
+    def pieces(self, start: int, stop: int, gid: np.ndarray) -> list[tuple[np.ndarray, list[Any]]]:
+        """The joint's pieces of rows ``start`` … ``stop − 1`` (``gid``: their groups), in order:
+        each a view a row and the buffers they point into."""
+        runs = self.runs  # read once: a block may be added meanwhile
+        pattern = self.pattern(start, stop)
+        rows = stop - start
+        out = [(np.broadcast_to(views[pattern], (rows, 4)), data) for views, data in self.affixes]
+        if runs is not None:
+            taken = _whole(runs.views)[gid]  # a view a row (16 bytes, moved as one)
+            out.insert(len(out) // 2, (taken.view(np.int32).reshape(-1, 4), list(runs.buffers)))
+        return out
 
 
 class LineBuilder:
     """Builds blocks of worksheet lines from per-group run texts and per-row cells.
 
-    A block is one ``take`` from an array of its pieces: its rows' cells (slices, no copy) and
-    the joints of the (group, pattern) pairs its rows use, each made for the block. Nothing is
-    made for the whole file at once: a file of a million distinct prescriptions would hold all
-    its joints' text (and the runs' it is made from) at the same time.
+    A line is a few pieces: its cells and, between them, its group's run texts (with the
+    neighbouring cells' quotes and separators). Every piece of a block is a string view (Arrow's
+    ``string_view``: 16 bytes, the text inline or where it lies) into the text as it was made, the
+    run texts of each planned block and the file's cells: the views are placed in NumPy, row by
+    row, and one cast to ``string`` copies the bytes, once, into the block of the file. (A
+    ``take`` of the pieces concatenated copied each twice, and a row's run text taken from its
+    block three times.) Nothing is made for the whole file at once but a view per group.
 
     Parameters
     ----------
     lay
         The line layout.
     runs
-        Per run, a pyarrow string array (or chunked array) of its text for each group (None
-        for a run with no columns). The builder takes them over (the list is emptied).
+        Per run, a pyarrow string array (or chunked array, or list of arrays) of its text for
+        each group (None for a run with no columns). The builder takes them over (the list is
+        emptied).
     cells
         Per cell name, a pyarrow string array over all rows: the row numbers
         as digits, text cells as :func:`cell_text` made them (null = empty). Without ``row``,
@@ -267,9 +292,7 @@ class LineBuilder:
         n = int(gid.size)
         self.n = n
         self._gid = np.asarray(gid, dtype=np.int64)
-        self._met: np.ndarray | None = None
-        """Per row, the highest group up to it (made when a block of many groups first asks)."""
-        self._keys = 4 * (int(self._gid.max()) + 1 if n else 0)  # group × 4 + pattern stays below
+        groups = int(self._gid.max()) + 1 if n else 0
         quoted = [name != "row" for name in lay.cells]
         # One byte a row (int64 was 8 MB a million rows, each: fresh pages); patterns add in int64.
         given = [pc.is_valid(cells[name]).to_numpy(zero_copy_only=False).astype(np.int8) if q else None
@@ -280,8 +303,7 @@ class LineBuilder:
                 self._cells.append(None)  # the row numbers: made for each block (_row_numbers)
                 continue
             column = cells[name]
-            column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
-            self._cells.append(column.cast(pa.large_string()))
+            self._cells.append(column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column]))
         self._joints: list[_Joint | None] = []
         for j in range(len(lay.cells) + 1):
             has_before, has_after = j > 0, j < len(lay.cells)
@@ -296,25 +318,29 @@ class LineBuilder:
             affixes = [_affixes(has_before, has_after, bool(p & 2), bool(p & 1), run is not None)
                        for p in range(4)]
             varying = (before if len(b_values) > 1 else None, after if len(a_values) > 1 else None)
+            occur = {2 * b + a for b in b_values for a in a_values}
             if run is None:
                 if not has_before and not has_after:
                     raise ValueError("a line needs a cell")
-                joined = pa.array([a + b for a, b in affixes], type=pa.large_string())
                 # Nothing before the first cell in any pattern its cell gives (the row number, never
-                # quoted, gives one): no piece (a million empty strings fewer for the take).
-                if all(affixes[2 * b + a] == ("", "") for b in b_values for a in a_values):
+                # quoted, gives one): no piece (a million empty strings fewer to place).
+                if all(affixes[p] == ("", "") for p in occur):
                     self._joints.append(None)
                     continue
-                self._joints.append(_Joint(fixed, *varying, joined))
+                self._joints.append(_Joint(fixed, *varying, [_table([a + b for a, b in affixes])]))
                 continue
-            pair = (pa.array([a for a, _ in affixes], type=pa.large_string()),
-                    pa.array([b for _, b in affixes], type=pa.large_string()))
             joined = j < len(lay.affixes) and lay.affixes[j] is not None
             if joined and (varying != (None, None) or affixes[fixed] != lay.affixes[j]):
                 raise ValueError(f"run {j}'s texts were joined with {lay.affixes[j]!r}, "
                                  f"its cells need {affixes[fixed]!r}")
-            self._joints.append(_Joint(fixed, *varying, pair, _NO_PARTS.added(_chunks(run)), joined))
-        runs.clear()  # the joints hold the runs' chunks now
+            # Around a run not joined, a prefix and a suffix a row (none where empty in every row).
+            around = [] if joined else [_table(t) for t in zip(*affixes, strict=True)
+                                        if any(t[p] for p in occur)]
+            if len(around) == 1:  # the run's place is between them: an empty one keeps it
+                around.insert(0 if any(affixes[p][1] for p in occur) else 1, _table([""] * 4))
+            self._joints.append(_Joint(fixed, *varying, around, _Runs.empty(groups).added(_chunks(run)),
+                                       joined))
+        runs.clear()  # the joints hold the runs' texts now
 
     def extend(self, runs: list[Any]) -> None:
         """Add the next groups' run texts (a planned block's, as ``runs`` in the constructor).
@@ -322,112 +348,56 @@ class LineBuilder:
         Blocks of lines may be assembled meanwhile, on other threads, from the groups before.
         """
         for joint, run in zip(self._joints, runs, strict=True):  # a joint per run (None: no run)
-            if joint is not None and joint.parts is not None:
-                joint.parts = joint.parts.added(_chunks(run))
+            if joint is not None and joint.runs is not None:
+                joint.runs = joint.runs.added(_chunks(run))
 
     def block(self, start: int, stop: int) -> memoryview:
         """The bytes of lines ``start`` … ``stop − 1``."""
-        import pyarrow as pa
-
         rows = stop - start
+        if rows <= 0:
+            return memoryview(b"")
         gid = self._gid[start:stop]
-        pieces: list[Any] = []
-        order: list[Any] = []
-        base = 0
+        pieces: list[tuple[np.ndarray, list[Any]]] = []
         for j in range(len(self._cells) + 1):
             joint = self._joints[j]
             if joint is not None:
-                pattern = joint.pattern(start, stop)
-                parts = joint.parts  # read once: a block may be added meanwhile
-                if parts is None:
-                    pieces.append(joint.affixes)
-                    order.append(base + np.broadcast_to(pattern, (rows,)))
-                    base += len(joint.affixes)
-                elif rows:
-                    if self._keys > 8 * rows:
-                        texts, inverse = self._by_chunk(joint, parts, gid, pattern, start)
-                    else:
-                        keys, inverse = _unique(gid * 4 + pattern, self._keys)
-                        texts = joint.texts(parts, keys)
-                    pieces.extend(texts)
-                    order.append(base + inverse.reshape(-1))
-                    base += sum(len(t) for t in texts)
+                pieces.extend(joint.pieces(start, stop, gid))
             if j < len(self._cells):
                 column = self._cells[j]
-                pieces.extend(column.slice(start, rows).chunks if column is not None
-                              else [_row_numbers(start, stop)])
-                order.append(np.arange(base, base + rows))
-                base += rows
-        if rows == 0:
-            return memoryview(b"")
-        # int32 indices take faster; a block that large would hold over 2**31 pieces.
-        index = np.empty((rows, len(order)), dtype=np.int32 if base < 2**31 else np.int64)
-        for k, column in enumerate(order):
-            index[:, k] = column
-        lines = pa.concat_arrays(pieces).take(from_numpy(index.reshape(-1)))
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-        first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        data = lines.buffers()[2]
-        return memoryview(data)[first:last] if data is not None else memoryview(b"")
+                pieces.append(_views(column.slice(start, rows) if column is not None
+                                     else _row_numbers(start, stop)))
+        return _copied(pieces, rows)
 
 
-    def _by_chunk(self, joint: _Joint, parts: _Parts, gid: np.ndarray, pattern: Any,
-                  start: int) -> tuple[list[Any], np.ndarray]:
-        """A joint's pieces for rows of many groups (a file of distinct prescriptions: 98% of a
-        block's rows have a group of their own in it), and where each row's text is among them.
+def _copied(pieces: list[tuple[np.ndarray, list[Any]]], rows: int) -> memoryview:
+    """The pieces' texts, row after row, copied once into one buffer (its bytes)."""
+    import pyarrow as pa
 
-        Each row's text is taken, in its chunk's turn, instead of sorting the block's keys to take
-        each once. A joined run's groups first met in these rows (about half the rows of such a
-        file) are one range, each used: its texts go in as slices of their chunks (copied once,
-        with the block's pieces), not taken first.
-        """
-        rows = gid.size
-        fresh: np.ndarray | None = None
-        if joint.joined:
-            low = self._groups_before(start)
-            fresh = gid >= low
-            high, met = int(gid.max()) + 1, int(np.count_nonzero(fresh))
-            if not met or high - low > 2 * met:
-                fresh = None  # none, or groups not numbered as met (a caller's own order): all taken
-        if fresh is not None:
-            bounds = parts.bounds
-            slices = [parts.chunks[c].slice(max(low - lo, 0), min(high, hi) - max(low, lo))
-                      for c, (lo, hi) in enumerate(itertools.pairwise(bounds.tolist()))
-                      if lo < high and hi > low]
-            older = np.flatnonzero(~fresh)
-            texts, at = self._taken(joint, parts, gid[older], pattern)
-            inverse = np.empty(rows, dtype=np.int64)
-            inverse[fresh] = gid[fresh] - low
-            inverse[older] = at + (high - low)
-            return slices + texts, inverse
-        return self._taken(joint, parts, gid, pattern)
+    views = np.empty((rows, len(pieces), 4), dtype=np.int32)
+    whole = _whole(views)  # a view a cell: NumPy moves those ten times faster than 4 int32s
+    buffers: list[Any] = []
+    for k, (piece, data) in enumerate(pieces):
+        whole[:, k] = _whole(piece)
+        if buffers and data:  # a piece's buffers follow those before it: their places move on
+            np.add(views[:, k, 2], len(buffers), out=views[:, k, 2], where=views[:, k, 0] > _INLINE)
+        buffers.extend(data)
+    size = int(views[:, :, 0].sum(dtype=np.int64))
+    return _gathered(pa.Array.from_buffers(pa.string_view(), rows * len(pieces),
+                                           [None, pa.py_buffer(views), *buffers]), size)
 
-    @staticmethod
-    def _taken(joint: _Joint, parts: _Parts, gid: np.ndarray, pattern: Any) -> tuple[list[Any], np.ndarray]:
-        """Each row's text taken from its group's chunk, chunk after chunk; each row's place."""
-        rows = gid.size
-        if rows == 0:
-            return [], np.zeros(0, dtype=np.int64)
-        keys = gid * 4 + pattern
-        bounds = parts.bounds
-        chunk = gid // parts.step if parts.step else np.searchsorted(bounds, gid, side="right") - 1
-        small = np.int16 if bounds.size < 2**15 else np.int64  # 16 bits: a radix sort
-        turn = np.argsort(chunk.astype(small), kind="stable")
-        cuts = np.zeros(bounds.size, dtype=np.int64)
-        np.cumsum(np.bincount(chunk, minlength=bounds.size - 1), out=cuts[1:])
-        texts = joint.texts(parts, keys[turn], cuts)
-        inverse = np.empty(rows, dtype=np.int64)
-        inverse[turn] = np.arange(rows)
-        return texts, inverse
 
-    def _groups_before(self, start: int) -> int:
-        """The number of groups met before row ``start`` (groups numbered as met: one more than
-        the highest group before it)."""
-        if start == 0:
-            return 0
-        if self._met is None:
-            self._met = np.maximum.accumulate(self._gid)  # once; a race makes it twice, alike
-        return int(self._met[start - 1]) + 1
+def _gathered(views: Any, size: int) -> memoryview:
+    """The texts of a ``string_view`` array end to end (``size`` bytes): one copy of each."""
+    import pyarrow as pa
+
+    # int32 offsets where they fit: the cast writes them faster than int64 ones.
+    data = views.cast(pa.string() if size < 2**31 else pa.large_string()).buffers()[2]
+    return memoryview(data)[:size] if data is not None else memoryview(b"")
+
+
+def _whole(views: np.ndarray) -> np.ndarray:
+    """``(…, 4)`` int32 string views as one 16-byte number each (to move, not to read)."""
+    return views.view(np.complex128)[..., 0]
 
 
 def _row_numbers(start: int, stop: int) -> Any:
@@ -436,7 +406,7 @@ def _row_numbers(start: int, stop: int) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.cast(from_numpy(np.arange(start + 1, stop + 1, dtype=np.int64)), pa.large_string())
+    return pc.cast(from_numpy(np.arange(start + 1, stop + 1, dtype=np.int64)), pa.string_view())
 
 
 def _chunks(run: Any) -> list[Any]:
@@ -446,26 +416,11 @@ def _chunks(run: Any) -> list[Any]:
     return list(run.chunks) if isinstance(run, pa.ChunkedArray) else run if isinstance(run, list) else [run]
 
 
-def _unique(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(keys, return_inverse=True)`` for keys in ``0 … bound − 1``.
-
-    When the range is small beside the block (a file of a few hundred prescriptions), a table
-    of it replaces the sort, which was a third of a block's time; many groups keep the sort.
-    """
-    if bound > 8 * keys.size:
-        return np.unique(keys, return_inverse=True)
-    seen = np.zeros(bound, dtype=bool)
-    seen[keys] = True
-    unique = np.flatnonzero(seen)
-    slot = np.empty(bound, dtype=np.intp)
-    slot[unique] = np.arange(unique.size)
-    return unique, slot[keys]
-
-
-def _large(text: str) -> Any:
+def _table(texts: Sequence[str]) -> tuple[np.ndarray, list[Any]]:
+    """The views of a few texts (an affix per pattern) and their buffers."""
     import pyarrow as pa
 
-    return pa.scalar(text, type=pa.large_string())
+    return _views(pa.array(texts, type=pa.string()))
 
 
 def _values(given: np.ndarray | None) -> list[int]:
