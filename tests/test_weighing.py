@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compound.core import weighing
 from compound.core.weighing import minimum_weighable_quantity, trituration, weighing_error
 
 
@@ -82,3 +83,23 @@ def test_every_weighing_is_at_least_the_mwq(required, mwq, max_factor):
     assert t["overall_factor"] == t["factor_per_stage"] ** t["stages"]
     # the aliquot, diluted back by the overall factor, is the amount required
     assert t["aliquot_mg"] * (1 / t["overall_factor"]) == pytest.approx(required, rel=1e-12)
+
+
+def test_a_column_plans_each_amount_as_its_formulas_do():
+    # A long column plans only its amounts below the MWQ (and NaN) through the formulas, then
+    # puts them back in place: every value is the formulas' on the whole column, and the float
+    # path's (a plan of one), bit for bit, NaN where it is NaN.
+    required = [15.0, 200.0, 0.00748, np.nan, 120.0, 0.0, -3.0, 119.999, 1e-9, np.inf, 7.5, 500.0]
+    mwq = [120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, np.nan, 6.0]
+    m, q = np.tile(required, 8), np.tile(mwq, 8)  # a column long enough to be taken apart
+    assert m.size >= weighing._SPARSE_FROM
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        column, whole = trituration(m, q, 100), weighing._trituration(m, q, 100)
+        for key, values in column.items():
+            assert np.array_equal(values, whole[key], equal_nan=True), key
+        some, formulas = trituration(m[:80], 120.0, 10), weighing._trituration(m[:80], np.full(80, 120.0), 10)
+        assert all(np.array_equal(some[k], formulas[k], equal_nan=True) for k in formulas)
+    for i in (0, 1, 2, 4, 7, 8, 11):  # the float path (it raises where numpy divides by zero)
+        one = trituration(required[i], mwq[i], 100)
+        assert all(np.array_equal(column[k][i], v, equal_nan=True) for k, v in one.items()), i
+    assert column["stages"][1] == 0 and column["stages"][0] >= 1 and np.isnan(column["stages"][3])

@@ -72,6 +72,11 @@ def trituration_stages(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_fa
     return ew.where(m >= q, 0.0, k)
 
 
+#: Columns at least this long plan only their amounts below the MWQ through the formulas (a
+#: shorter one, as a single liquid plan's, costs more to take apart than the formulas do).
+_SPARSE_FROM = 64
+
+
 def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: float) -> dict[str, Any]:
     """Plan a (possibly staged) trituration for each required amount.
 
@@ -98,6 +103,27 @@ def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: f
     q = ew.as_float(mwq_mg)
     if not ew.is_scalar(m):
         q = np.broadcast_to(q, m.shape)
+        if m.size >= _SPARSE_FROM:
+            weighable = m >= q
+            if weighable.any():
+                # Only the rest (below the MWQ, or NaN) need the formulas, element by element: a
+                # column's few triturations are planned on their own, then put back in place.
+                return _put_back(trituration(m[~weighable], q[~weighable], max_factor), ~weighable)
+    return _trituration(m, q, max_factor)
+
+
+def _put_back(some: dict[str, Any], where: npt.NDArray[np.bool_]) -> dict[str, Any]:
+    """:func:`trituration`'s columns for every row, from those of the rows ``where`` (the others
+    are weighed directly: no stages, nothing else)."""
+    out = {}
+    for key, values in some.items():
+        column = np.full(where.shape, 0.0 if key == "stages" else np.nan)
+        column[where] = values
+        out[key] = column
+    return out
+
+
+def _trituration(m: Any, q: Any, max_factor: float) -> dict[str, Any]:
     k = trituration_stages(m, q, max_factor)
     needed = k > 0
     f = ew.maximum(2.0, ceil_count(q / m))
