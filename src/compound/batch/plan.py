@@ -136,6 +136,11 @@ class RunCache:
 
     contexts: dict[Any, Any] = field(default_factory=dict)
     buds: dict[Any, Any] = field(default_factory=dict)
+    forms: dict[str, Any] = field(default_factory=dict)
+    """Per form, what its planner keeps from block to block (the findings it has made)."""
+    pairs: dict[tuple[int | None, ...], tuple[_Pair, tuple[Finding, ...], tuple[Finding, ...]]] = \
+        field(default_factory=dict)
+    """How (plan findings, BUD findings) show, by the findings' ids (:func:`_pairs`)."""
 
     def trim(self, limit: int) -> None:
         """Forget what was cached once it holds more than ``limit`` prescriptions.
@@ -143,9 +148,11 @@ class RunCache:
         A run plans each distinct prescription once, so on a file of many distinct rows these
         caches mostly hold what will not be asked again; everything is recomputed when needed.
         """
-        if max(len(self.contexts), len(self.buds)) > limit:
+        if max(len(self.contexts), len(self.buds), len(self.pairs)) > limit:
             self.contexts.clear()  # liquid and drops plans live here, one per distinct prescription
             self.buds.clear()
+            self.forms.clear()
+            self.pairs.clear()
 
 
 @dataclass
@@ -352,8 +359,7 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     bud_group[errors] = -1
     pair_inverse, pair_first = group_rows([np.append(shown_of, -1)[plan_group], bud_group], n)
     findings.prefetch(plan_group[pair_first])
-    pairs = [_pair(findings[int(plan_group[i])] if plan_group[i] >= 0 else (),
-                   bud_findings[int(bud_group[i])] if bud_group[i] >= 0 else ()) for i in pair_first]
+    pairs = _pairs(pair_first, plan_group, bud_group, findings, bud_findings, cache.pairs)
     worst = np.array([p.worst for p in pairs] + [-1])[pair_inverse]
     status_code = np.where(errors, 3, np.where(worst >= Severity.REFUSAL, 2,
                                                np.where(worst >= Severity.WARNING, 1, 0)))
@@ -395,6 +401,27 @@ def _pair(plan: tuple[Finding, ...], bud: tuple[Finding, ...]) -> _Pair:
                  codes=";".join(f.code for f in both) or None,
                  text=" | ".join(f"{_MARK[f.severity]} {f.code}: {f.message}" for f in both
                                  if f.severity >= Severity.WARNING) or None)
+
+
+def _pairs(first: np.ndarray, plan_group: np.ndarray, bud_group: np.ndarray, plan: _GroupFindings,
+           bud: list[tuple[Finding, ...]], made: dict[Any, Any]) -> list[_Pair]:
+    """:func:`_pair` of each row in ``first``, each pair of findings shown once a run.
+
+    A run's blocks make their findings from the same objects (a form's findings made once a run,
+    BUD results cached), so a pair is known by the ids of its findings; ``made`` holds the
+    findings themselves, so none of those ids can be reused while it knows them.
+    """
+    out = []
+    for i in first.tolist():
+        p, b = int(plan_group[i]), int(bud_group[i])
+        mine = plan[p] if p >= 0 else ()
+        theirs = bud[b] if b >= 0 else ()
+        key = (*map(id, mine), None, *map(id, theirs))
+        hit = made.get(key)
+        if hit is None:
+            hit = made[key] = (_pair(mine, theirs), mine, theirs)
+        out.append(hit[0])
+    return out
 
 
 class _GroupFindings:

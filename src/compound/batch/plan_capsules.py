@@ -14,7 +14,7 @@ to read is an error row here, and every other row gets the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -241,9 +241,16 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     # The contexts the planned rows use (all resolved), numbered in order: np.unique's answer,
     # from a count of the few contexts rather than a sort of every row (1 ms of a 25k block).
     present = np.bincount(g) > 0
-    used, context_of = np.flatnonzero(present), (np.cumsum(present) - 1)[g]
-    found = planning.finding_columns(result, [resolved[int(u)].ctx for u in used],  # type: ignore[union-attr]
-                                     context_of.ravel())
+    used = np.flatnonzero(present)
+    planned = [resolved[int(u)].ctx for u in used]  # type: ignore[union-attr]
+    if cache is None:
+        context_of, run_contexts, made = (np.cumsum(present) - 1)[g], planned, None
+    else:  # numbered as every block of the run numbers them: the findings made serve them all
+        shared = cache.forms.setdefault(FORM, _RunContexts())
+        numbered = np.zeros(present.size, dtype=np.int64)
+        numbered[used] = shared.numbers(planned)
+        context_of, run_contexts, made = numbered[g], shared.contexts, shared.made
+    found = planning.finding_columns(result, run_contexts, context_of.ravel(), made)
     group_shown = group_rows(found.identity(), ok_idx.size)[0]
 
     triturated = np.asarray(result.triturated, dtype=bool)
@@ -267,6 +274,42 @@ def plan(chunk: Chunk, rows: np.ndarray, cache: Any = None) -> FormOutput:
     return FormOutput(FORM, rows[ok_idx], columns, dict(KINDS), np.arange(ok_idx.size), LazyFindings(found),
                       category, stock, bud_match={"filler": columns["filler"]}, group_worst=found.worst(),
                       group_shown=group_shown)
+
+
+#: Contexts a run numbers before it starts again (a file types a handful; each block's findings
+#: compute a value per context numbered, planned in the block or not).
+RUN_CONTEXTS: Final = 64
+#: Findings a run keeps made (a block makes those of the few hundred plans that show differently).
+RUN_FINDINGS: Final = 100_000
+
+
+@dataclass
+class _RunContexts:
+    """A run's capsule contexts numbered once, in the order first planned, and the findings made
+    against them: a finding is made from its rule's keys and the context they number, so once
+    every block numbers the contexts alike, what one block made serves the next
+    (:func:`compound.planning.capsules.finding_columns`'s ``made``)."""
+
+    contexts: list[planning.CapsuleContext] = field(default_factory=list)
+    made: dict[Any, Any] = field(default_factory=dict)
+    _number: dict[int, int] = field(default_factory=dict)
+    """id(context) -> its number (``contexts`` holds each, so no other object takes its id)."""
+
+    def numbers(self, planned: list[planning.CapsuleContext]) -> np.ndarray:
+        """The numbers of a block's contexts (appended as first met; the blocks before keep
+        theirs). Past a run's limits it starts again with new lists, so that a block planned
+        earlier still reads its own."""
+        if (len(self.contexts) + len(planned) > RUN_CONTEXTS
+                or sum(len(m) for m in self.made.values()) > RUN_FINDINGS):
+            self.contexts, self.made, self._number = [], {}, {}
+        out = np.empty(len(planned), dtype=np.int64)
+        for j, ctx in enumerate(planned):
+            k = self._number.get(id(ctx))
+            if k is None:
+                k = self._number[id(ctx)] = len(self.contexts)
+                self.contexts.append(ctx)
+            out[j] = k
+        return out
 
 
 # ---------------------------------------------------------------- helpers

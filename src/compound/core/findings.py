@@ -97,10 +97,15 @@ class FindingColumns:
     ``worst()`` and ``identity()`` answer for the whole column without building messages.
     """
 
-    def __init__(self, n: int, rules: list[ColumnRule]) -> None:
+    def __init__(self, n: int, rules: list[ColumnRule],
+                 made: dict[tuple[int, str], dict[tuple[Any, ...], Finding]] | None = None) -> None:
+        """``made``: the findings already made, per (rule position, code), by columns of the same
+        rules whose ``make`` builds the same finding from the same keys (a run's blocks of plans
+        share it, so each distinct message is built once a run rather than once a block)."""
         self.n = n
         self.rules = rules
-        self._made: list[dict[tuple[Any, ...], Finding]] = [{} for _ in rules]
+        store: dict[tuple[int, str], dict[tuple[Any, ...], Finding]] = {} if made is None else made
+        self._made = [store.setdefault((r, rule.code), {}) for r, rule in enumerate(rules)]
 
     def finding(self, r: int, i: int) -> Finding:
         """Rule ``r``'s finding at row ``i`` (which must have it)."""

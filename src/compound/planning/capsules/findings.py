@@ -131,14 +131,20 @@ def findings_for(result: core.CapsuleResult, i: int, ctx: CapsuleContext) -> lis
 
 
 def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContext],
-                    context_of: np.ndarray) -> FindingColumns:
-    """The findings of every row of ``result``; row ``i`` was planned against ``contexts[context_of[i]]``."""
+                    context_of: np.ndarray, made: dict[Any, Any] | None = None) -> FindingColumns:
+    """The findings of every row of ``result``; row ``i`` was planned against ``contexts[context_of[i]]``.
+
+    ``made``: the findings made by earlier calls with the same ``contexts`` in the same order (or
+    that list with contexts appended), to build each distinct message once for them all
+    (:class:`~compound.core.findings.FindingColumns`): a rule's message depends on its keys and
+    on the context they number, nothing else.
+    """
     n = len(result)
     if n == 0:
         return FindingColumns(0, [])
     columns = _Columns(n, result)
     _apply_rules(result, contexts, np.asarray(context_of, dtype=np.int64), columns)
-    return FindingColumns(n, columns.rules)
+    return FindingColumns(n, columns.rules, made)
 
 
 class _Columns:
@@ -147,9 +153,23 @@ class _Columns:
     def __init__(self, n: int, result: core.CapsuleResult) -> None:
         self.n, self.result = n, result
         self.rules: list[ColumnRule] = []
+        self._levels: dict[int, np.ndarray] = {}
+
+    def column(self, values: Any, dtype: Any = None) -> np.ndarray:
+        """``values`` as a column of the n rows: itself when it is one (most keys), else a scalar
+        broadcast (a view: ``_constant`` tells a rule of one severity by its zero stride)."""
+        if (type(values) is np.ndarray and values.shape == (self.n,)
+                and (dtype is None or values.dtype == dtype)):
+            return values
+        if dtype is np.int64 and isinstance(values, int):  # a rule's one severity, shared by its rules
+            level = self._levels.get(values)
+            if level is None:
+                level = self._levels[values] = np.broadcast_to(np.int64(values), (self.n,))
+            return level
+        return np.broadcast_to(np.asarray(values, dtype=dtype), (self.n,))
 
     def mask(self, code: str) -> np.ndarray:
-        return np.broadcast_to(np.asarray(self.result.masks.get(code, False), dtype=bool), (self.n,))
+        return self.column(self.result.masks.get(code, False), np.bool_)
 
     def per_context(self, contexts: Sequence[CapsuleContext], ci: Any,
                     get: Callable[[CapsuleContext], Any], dtype: Any) -> np.ndarray:
@@ -157,11 +177,8 @@ class _Columns:
 
     def add(self, code: str, severity: Any, make: Callable[..., Finding], rows: Any, code_id: Any,
             keys: dict[str, Any]) -> None:
-        n = self.n
-        self.rules.append(ColumnRule(code, np.asarray(rows, dtype=bool),
-                                     np.broadcast_to(np.asarray(severity, dtype=np.int64), (n,)),
-                                     {k: np.broadcast_to(np.asarray(v), (n,)) for k, v in keys.items()},
-                                     make, code_id))
+        self.rules.append(ColumnRule(code, np.asarray(rows, dtype=bool), self.column(severity, np.int64),
+                                     {k: self.column(v) for k, v in keys.items()}, make, code_id))
 
     def refused(self) -> Any:
         return FindingColumns(self.n, self.rules).worst() >= Severity.REFUSAL
@@ -217,7 +234,7 @@ def _apply_rules(r: core.CapsuleResult, contexts: Sequence[CapsuleContext], ci: 
     limits = resolve.rule("batch_limits")
     too_large = r.capsules_needed > float(limits["max_capsules"])
     consequences = r.computable & (band_severity != Severity.REFUSAL) & ew.not_(too_large)
-    m = {code: mask(code) & (consequences if code in _CONSEQUENCES else True) for code in r.masks}
+    m = {code: mask(code) & consequences if code in _CONSEQUENCES else mask(code) for code in r.masks}
     m["TRITURATION_PLANNED"] = m.get("TRITURATION_PLANNED", mask("")) & r.triturated
     none = False if one else np.zeros(len(r), dtype=bool)
 
