@@ -103,5 +103,48 @@ def test_identity_is_the_same_whether_a_rule_has_one_severity_or_one_per_row():
                  for r in rules]
     ids = np.stack(FindingColumns(4, rules).identity(), axis=1)
     fast = np.stack(FindingColumns(4, broadcast).identity(), axis=1)
-    assert fast.tolist() == ids.tolist()
+    assert _alike(fast) == _alike(ids)
     assert FindingColumns(4, broadcast).worst().tolist() == [0, 1, 1, 0]
+
+
+def _alike(ids: np.ndarray) -> list[list[bool]]:
+    """Which rows agree on every identity column."""
+    return [[bool((a == b).all()) for b in ids] for a in ids]
+
+
+def test_identity_holds_the_presence_of_many_rules_of_one_severity():
+    # 70 rules of one code and severity each (more than one column of presence bits holds), each
+    # present on the rows whose number has its bit: rows are alike exactly when they are equal.
+    rng = np.random.default_rng(7)
+    n = 40
+    row_bits = rng.integers(0, 4, size=(n, 70)) == 0
+    row_bits[5], row_bits[9] = row_bits[3], row_bits[3]  # three rows with the same findings
+    row_bits[11] = row_bits[3]
+    row_bits[11, 69] = ~row_bits[11, 69]  # one with every finding but the last alike
+    row_bits[13] = row_bits[3]
+    row_bits[13, 0] = ~row_bits[13, 0]  # and one with every finding but the first
+    rules = [ColumnRule(f"R{r}", row_bits[:, r].copy(), np.broadcast_to(np.int64(r % 3), (n,)), {},
+                        lambda: Finding("R", Severity.INFO, "")) for r in range(70)]
+    alike = _alike(np.stack(FindingColumns(n, rules).identity(), axis=1))
+    assert alike == [[bool((a == b).all()) for b in row_bits] for a in row_bits]
+    assert alike[3][5] and alike[3][9] and not alike[3][11] and not alike[3][13]
+
+
+def test_shown_messages_tell_rows_apart_by_their_keys_alone():
+    # A warning's keys: floats (NaN alike, −0.0 as 0.0), bools, small and large whole numbers.
+    rng = np.random.default_rng(11)
+    n = 300
+    keys = {"mg": rng.choice([1.5, 2.0, np.nan, 0.0, -0.0, 1e300], n), "flag": rng.integers(0, 2, n) == 1,
+            "band": rng.integers(-1, 3, n), "big": rng.choice([0, 2**62, -(2**62)], n).astype(np.int64),
+            "u": rng.integers(0, 5, n).astype(np.uint8)}
+    present = rng.integers(0, 3, n) > 0
+    rule = ColumnRule("W", present, np.broadcast_to(np.int64(1), (n,)), keys,
+                      lambda **v: Finding("W", Severity.WARNING, ""))
+    alike = _alike(np.stack(FindingColumns(n, [rule]).identity(), axis=1))
+
+    def key(i: int) -> tuple[object, ...]:
+        return (bool(present[i]),) + (tuple("nan" if v != v else v + 0.0 if isinstance(v, float) else v
+                                             for v in (k[i].item() for k in keys.values()))
+                                      if present[i] else ())
+    assert alike == [[key(i) == key(j) for j in range(n)] for i in range(n)]
+    assert sum(map(sum, alike)) > n  # some rows alike besides themselves

@@ -176,13 +176,20 @@ class FindingColumns:
         messages of milder findings may differ).
         """
         out: list[IntArray] = []
+        bits, width = np.zeros(0, dtype=np.int64), _PRESENCE_BITS
         for rule in self.rules:
             if not rule.present.any():
                 continue
             level = _constant(rule.severity)
             if level is not None and rule.code_id is None:
-                # One code at one severity (most rules): (level + 1) × 1 + 0 where present.
-                out.append(np.where(rule.present, np.int64(level + 1), np.int64(-1)))
+                # One code at one severity (most rules): its presence alone, a bit of a column
+                # that holds those of up to 62 such rules (shifted in place, no temporaries).
+                if width == _PRESENCE_BITS:
+                    bits, width = np.zeros(self.n, dtype=np.int64), 0
+                    out.append(bits)
+                np.left_shift(bits, 1, out=bits)
+                np.bitwise_or(bits, rule.present, out=bits)
+                width += 1
                 if level >= messages_from and rule.keys:
                     out.append(_key_ids(rule.keys.values(), np.asarray(rule.present, dtype=bool)))
                 continue
@@ -195,6 +202,10 @@ class FindingColumns:
         return out
 
 
+#: Rules whose presence one identity column holds, a bit each (an int64 column, kept positive).
+_PRESENCE_BITS = 62
+
+
 def _constant(severity: IntArray) -> int | None:
     """The severity of every row when a rule has one for all (a broadcast scalar), else None."""
     if severity.ndim == 1 and severity.size and severity.strides[0] == 0:
@@ -205,22 +216,37 @@ def _constant(severity: IntArray) -> int | None:
 def _key_ids(keys: Iterable[npt.NDArray[Any]], rows: BoolArray) -> IntArray:
     """Per row in ``rows``, an id shared by exactly the rows with equal keys (−1 elsewhere).
 
-    Each key is numbered by its sorted distinct values and the numbers joined in mixed radix,
-    then numbered once more (the same ids as numbering after every key, with a sort fewer a key).
+    Each key is numbered (a whole-number or bool key by its value less its least, others by their
+    sorted distinct values) and the numbers joined in mixed radix; the joined ids are numbered
+    once more only when their span is much larger than the rows.
     """
-    ids = np.zeros(int(rows.sum()), dtype=np.int64)
+    at = np.flatnonzero(rows)  # once: each key's values taken at these positions, not masked
+    ids = np.zeros(at.size, dtype=np.int64)
     span = 1  # Python int: the product of the widths, checked before it could overflow
     for column in keys:
-        _, inverse = np.unique(np.asarray(column)[rows], return_inverse=True)
-        inverse = inverse.ravel().astype(np.int64)
-        width = int(inverse.max()) + 1 if inverse.size else 1
+        inverse, width = _numbered(np.asarray(column)[at])
         if span * width >= 1 << 62:
-            _, ids = np.unique(ids, return_inverse=True)
-            ids = ids.ravel().astype(np.int64)
-            span = int(ids.max()) + 1 if ids.size else 1
+            ids, span = _numbered_sorted(ids)
         ids = ids * width + inverse
         span *= width
-    _, ids = np.unique(ids, return_inverse=True)
+    if span > max(4 * ids.size, 1 << 16):
+        ids = _numbered_sorted(ids)[0]
     out = np.full(rows.size, -1, dtype=np.int64)
-    out[rows] = ids.ravel()
+    out[at] = ids
     return out
+
+
+def _numbered(values: npt.NDArray[Any]) -> tuple[IntArray, int]:
+    """Ids ``0 … width − 1`` equal exactly where ``values`` are, and ``width``."""
+    if values.dtype.kind in "biu" and values.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1 << 31:  # a handful of flags, bands or context numbers: no sort
+            return values.astype(np.int64) - low, high - low + 1
+    return _numbered_sorted(values)
+
+
+def _numbered_sorted(values: npt.NDArray[Any]) -> tuple[IntArray, int]:
+    """Ids by the sorted distinct values (NaNs alike, −0.0 as 0.0), and their number."""
+    _, inverse = np.unique(values, return_inverse=True)
+    inverse = inverse.ravel().astype(np.int64)
+    return inverse, int(inverse.max()) + 1 if inverse.size else 1
