@@ -71,3 +71,17 @@ def test_a_kept_finding_is_the_one_made_before():
     n = len(ROWS)
     for i in range(n):
         assert [id(f) for f in again.findings(n - 1 - i)] == [id(f) for f in first.findings(i)]
+
+
+def test_an_amount_accepted_in_one_column_is_refused_in_another_in_every_block():
+    # "0mg" reads as a strength (then refused as a plan) but never as a tablet weight, however
+    # often a run has read it: amounts read are remembered per column and rule, refusals never.
+    rows = [{"strength": "0mg", "count": "30"}, {"strength": "4.5mg", "count": "30", "tablet_weight": "0mg"},
+            {"strength": "0mg", "count": "30", "tablet_weight": "0mg"}, {"strength": "4.5mg", "count": "0mg"}]
+    cache = RunCache()
+    for _ in range(3):
+        planned = plan_block(_frame(rows), forms=["capsules"], cache=cache)
+        assert planned.status_text.tolist() == ["refused", "error", "error", "error"]
+        errors = planned.errors.to_objects()
+        assert "tablet weight must be greater than zero" in errors[1] and "tablet_weight" in errors[2]
+        assert errors[0] is None and "count" in errors[3]

@@ -59,11 +59,20 @@ class Cells:
         table = np.empty(k + 1, dtype=dtype)
         table[:] = missing
         failed: dict[str, list[int]] = {}
-        for j in np.flatnonzero(used[:k]):
+        todo = np.flatnonzero(used[:k])
+        if table.dtype != object:
+            # Numbers and flags: read into a list and stored at once (a refused cell reads them
+            # again one by one, below, to log each refusal).
+            try:
+                table[todo] = [read(u) for u in self.uniques[todo]]
+                todo = todo[:0]
+            except InputError:
+                pass
+        for j in todo.tolist():
             try:
                 table[j] = read(self.uniques[j])
             except InputError as exc:
-                failed.setdefault(str(exc), []).append(int(j))
+                failed.setdefault(str(exc), []).append(j)
         if failed:
             for message, js in failed.items():
                 sel = np.isin(index, js)

@@ -122,6 +122,11 @@ _READ: dict[tuple[str, str, str], float] = {}
 _READ_LIMIT: Final = 100_000
 
 
+#: Amount cells accepted so far in this process, per (kind, column, must be positive): text ->
+#: value. A block's few hundred distinct strengths and counts are each a dictionary lookup.
+_ACCEPTED: dict[tuple[str, str, bool], dict[str, float]] = {}
+
+
 def read_amount(value: Any, kind: units.Kind, field: str) -> float:
     """:func:`compound.core.units.coerce` of a cell, each distinct text once (refusals not kept:
     they raise again, each time)."""
@@ -141,13 +146,22 @@ def amount(cells: Cells, chunk: Chunk, rows: np.ndarray, kind: units.Kind, *,
            positive: bool = False, example: str = "") -> np.ndarray:
     """An amount column in its canonical unit (NaN where empty or refused)."""
     field = cells.name
+    accepted = _ACCEPTED.setdefault((kind, field, positive), {})
+    if len(accepted) >= _READ_LIMIT:
+        accepted.clear()
 
-    def read(value: Any) -> float:
+    def check(value: Any) -> float:
         number = read_amount(value, kind, field)
         if positive and not number > 0:
             raise InputError(f"{field.replace('_', ' ')} must be greater than zero (got {value}).",
                              hint=f"Type a positive amount, e.g. {example}.", field=field)
+        if isinstance(value, str):
+            accepted[value] = number
         return number
+
+    def read(value: Any) -> float:
+        number = accepted.get(value)
+        return check(value) if number is None else number
 
     return cells.read(chunk.log, rows, read)
 

@@ -52,10 +52,17 @@ class Summary:
             self.by_form.setdefault(str(form_names[f]), dict.fromkeys(STATUSES, 0))[STATUSES[s]] += count
             self.by_status[STATUSES[s]] += count
         usable = status <= 1  # ok, warning
+        taken: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for rows, line in planned.stock:
-            keep = usable[rows] & (line.applies if line.applies is not None else True)
+            # A form's lines share its rows: what they read of the block is taken once (and not
+            # at all when the form has every row, as a file of one form does).
+            hit = taken.get(id(rows))
+            if hit is None or hit[0] is not rows:
+                hit = taken[id(rows)] = ((rows, usable, w) if rows.size == status.size
+                                         else (rows, usable[rows], w[rows]))
+            _, usable_here, rows_of = hit
+            keep = usable_here & line.applies if line.applies is not None else usable_here
             amounts = np.asarray(line.amount, dtype=np.float64)
-            rows_of = w[rows]
             item = line.item.codes
             width = 1 if line.detail is None else line.detail.values.size + 1
             # Each row's (item, detail) pair; rows without an item count nowhere.
