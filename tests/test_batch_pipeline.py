@@ -192,6 +192,46 @@ def test_a_failure_while_lines_are_assembled_ahead_stops_the_run_and_leaves_no_o
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_the_rows_a_planned_block_makes_ready_are_all_asked_for_though_none_is_written_yet():
+    """A block of 25k distinct prescriptions makes ~55k rows ready, 3-4 blocks of lines: when the
+    blocks asked before are still being written, the new ones are asked too (up to IN_FLIGHT, a
+    job waiting holds no lines), or the lines written ahead fall behind the planning for good
+    (with 4: 819k of a million rows written ahead, not 950k)."""
+    from concurrent.futures import Future
+
+    import numpy as np
+
+    from compound.batch.write_ahead import IN_FLIGHT, WriteAhead
+
+    class Spread:
+        names = ("row",)
+        groups = type("Groups", (), {"first": np.array([0, 75, 120])})()
+
+        def prepare(self, **_: object) -> None:
+            pass
+
+    class Sink:
+        def start(self, names: list[str]) -> None:
+            pass
+
+    class Pool:  # jobs asked, none run yet
+        def __init__(self) -> None:
+            self.jobs: list[Future[None]] = []
+
+        def submit(self, *_: object) -> Future[None]:
+            self.jobs.append(Future())
+            return self.jobs[-1]
+
+    pool = Pool()
+    ahead = WriteAhead(Sink(), 10, pool)
+    ahead.planned(Spread(), 1)  # groups 0 planned: rows 0 … 74 ready
+    assert ahead.asked == 70 and len(pool.jobs) == 7  # none written yet: all seven asked
+    ahead.planned(Spread(), 2)  # rows 0 … 119 ready
+    assert ahead.asked == 120 and len(pool.jobs) == 12 <= IN_FLIGHT
+    for job in pool.jobs:
+        job.cancel()
+
+
 @pytest.mark.parametrize("joined", [False, True])
 def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_writes(joined: bool):
     """Lines of the rows whose groups are added so far (as a run writes them ahead), and at the end

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from compound.batch.spread import Spread
 
 #: Blocks of lines asked for and not yet written (those waiting hold nothing: a block's lines are
-#: made by a thread when it takes the job, and written by it).
-IN_FLIGHT: Final = 4
+#: made by a thread when it takes the job, and written by it). A planned block of 25k distinct
+#: prescriptions makes 3-4 blocks of lines ready, and the next chance to ask is after the next
+#: block: with 4, the lines fell behind the planning (819k of a million rows written ahead).
+IN_FLIGHT: Final = 16
 
 
 class WriteAhead:
