@@ -148,3 +148,21 @@ def test_shown_messages_tell_rows_apart_by_their_keys_alone():
                                       if present[i] else ())
     assert alike == [[key(i) == key(j) for j in range(n)] for i in range(n)]
     assert sum(map(sum, alike)) > n  # some rows alike besides themselves
+
+
+def test_rows_as_shown_make_no_info_message_of_a_rule_of_one_code():
+    made: list[tuple[str, float]] = []
+    info, warning = _columns(made).rules
+    one_level = ColumnRule(info.code, info.present, np.broadcast_to(np.int64(0), (4,)), info.keys, info.make)
+    band = ColumnRule("BAND", np.ones(4, dtype=bool), np.zeros(4, dtype=np.int64),
+                      {"band": np.array([0, 1, 0, 1])},
+                      lambda band: Finding(f"BAND_{band}", Severity.INFO, f"band {band}"),
+                      code_id=np.array([0, 1, 0, 1]))
+    found = FindingColumns(4, [one_level, warning, band])
+    shown = found.rows([1, 3], shown_from=Severity.WARNING)
+    assert [f.message for f in shown[0]] == ["", "over 5.0", "band 1"]  # the info amount by code only
+    assert made == [("WARN_LIMIT", 5.0)]
+    full = found.rows([1, 3])
+    assert [[(f.code, f.severity) for f in row] for row in shown] == \
+        [[(f.code, f.severity) for f in row] for row in full]
+    assert made == [("WARN_LIMIT", 5.0), ("INFO_AMOUNT", 2.0)]  # made for the full rows only

@@ -358,8 +358,8 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     plan_group[errors] = -1
     bud_group[errors] = -1
     pair_inverse, pair_first = group_rows([np.append(shown_of, -1)[plan_group], bud_group], n)
-    findings.prefetch(plan_group[pair_first])
-    pairs = _pairs(pair_first, plan_group, bud_group, findings, bud_findings, cache.pairs)
+    shown = findings.as_shown(plan_group[pair_first])  # info findings may be their codes alone
+    pairs = _pairs(pair_first, shown, bud_group, bud_findings, cache.pairs)
     worst = np.array([p.worst for p in pairs] + [-1])[pair_inverse]
     status_code = np.where(errors, 3, np.where(worst >= Severity.REFUSAL, 2,
                                                np.where(worst >= Severity.WARNING, 1, 0)))
@@ -403,18 +403,18 @@ def _pair(plan: tuple[Finding, ...], bud: tuple[Finding, ...]) -> _Pair:
                                  if f.severity >= Severity.WARNING) or None)
 
 
-def _pairs(first: np.ndarray, plan_group: np.ndarray, bud_group: np.ndarray, plan: _GroupFindings,
+def _pairs(first: np.ndarray, plan: list[tuple[Finding, ...]], bud_group: np.ndarray,
            bud: list[tuple[Finding, ...]], made: dict[Any, Any]) -> list[_Pair]:
-    """:func:`_pair` of each row in ``first``, each pair of findings shown once a run.
+    """:func:`_pair` of each row in ``first`` (``plan``: their plan findings, as shown), each pair
+    of findings shown once a run.
 
     A run's blocks make their findings from the same objects (a form's findings made once a run,
     BUD results cached), so a pair is known by the ids of its findings; ``made`` holds the
     findings themselves, so none of those ids can be reused while it knows them.
     """
     out = []
-    for i in first.tolist():
-        p, b = int(plan_group[i]), int(bud_group[i])
-        mine = plan[p] if p >= 0 else ()
+    for i, mine in zip(first.tolist(), plan, strict=True):
+        b = int(bud_group[i])
         theirs = bud[b] if b >= 0 else ()
         key = (*map(id, mine), None, *map(id, theirs))
         hit = made.get(key)
@@ -444,14 +444,19 @@ class _GroupFindings:
                 return out.group_findings[g - start]  # type: ignore[no-any-return]
         raise IndexError(g)
 
-    def prefetch(self, groups: np.ndarray) -> None:
-        """Build these groups' findings at once, where a form's are built when asked for."""
-        groups = groups[groups >= 0]
-        for start, out in self._parts:
-            prefetch = getattr(out.group_findings, "prefetch", None)
-            if prefetch is not None:
-                mine = groups[(groups >= start) & (groups < start + len(out.group_findings))]
-                prefetch((mine - start).tolist())
+    def as_shown(self, groups: np.ndarray) -> list[tuple[Finding, ...]]:
+        """These groups' findings (none for −1) as a worksheet shows them, most severe first:
+        a form's built at once where it builds them when asked for (an info finding may then be
+        its code alone: :meth:`~compound.batch.plan_forms.LazyFindings.shown`)."""
+        out: list[tuple[Finding, ...]] = [()] * groups.size
+        for start, part in self._parts:
+            found = part.group_findings
+            mine = np.flatnonzero((groups >= start) & (groups < start + len(found)))
+            local = (groups[mine] - start).tolist()
+            shown = found.shown(local) if hasattr(found, "shown") else [found[g] for g in local]
+            for j, row in zip(mine.tolist(), shown, strict=True):
+                out[j] = row
+        return out
 
     def worst(self) -> np.ndarray:
         parts = [out.group_worst if out.group_worst is not None else

@@ -12,7 +12,7 @@ from compound.batch.coded import Coded
 from compound.batch.columns import read_boolean, read_choice
 from compound.batch.plan_chunk import Cells, Chunk
 from compound.core import units
-from compound.core.findings import Finding, FindingColumns
+from compound.core.findings import Finding, FindingColumns, Severity
 from compound.errors import InputError
 
 AMOUNT, COUNT, TEXT = "amount", "count", "text"
@@ -69,11 +69,14 @@ class LazyFindings(Sequence[tuple[Finding, ...]]):
     def __len__(self) -> int:
         return self._columns.n
 
-    def prefetch(self, indices: Sequence[int]) -> None:
-        """Build these rows at once (:meth:`~compound.core.findings.FindingColumns.rows`)."""
-        wanted = [i for i in dict.fromkeys(indices) if i not in self._rows]
-        for i, found in zip(wanted, self._columns.rows(wanted), strict=True):
-            self._rows[i] = tuple(sorted(found, key=lambda f: -f.severity))
+    def shown(self, indices: Sequence[int]) -> list[tuple[Finding, ...]]:
+        """These rows' findings, most severe first, as a worksheet shows them: built at once
+        (:meth:`~compound.core.findings.FindingColumns.rows`), an info finding of a rule of one
+        code as its code alone (the worksheet lists those by code; ``self[i]`` has them whole)."""
+        distinct = list(dict.fromkeys(indices))
+        made = {i: tuple(sorted(found, key=_most_severe))
+                for i, found in zip(distinct, self._columns.rows(distinct, Severity.WARNING), strict=True)}
+        return [made[i] for i in indices]
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
@@ -81,8 +84,12 @@ class LazyFindings(Sequence[tuple[Finding, ...]]):
         i = int(i)
         found = self._rows.get(i)
         if found is None:
-            found = self._rows[i] = tuple(sorted(self._columns.row(i), key=lambda f: -f.severity))
+            found = self._rows[i] = tuple(sorted(self._columns.row(i), key=_most_severe))
         return found
+
+
+def _most_severe(finding: Finding) -> int:
+    return -finding.severity
 
 
 def empty_output(form: str, kinds: dict[str, str]) -> FormOutput:

@@ -13,6 +13,7 @@ plan and a column of a million rows alike (each distinct message built once).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,12 @@ class Finding:
         if self.data:
             out["data"] = dict(self.data)
         return out
+
+
+@functools.cache
+def code_only(code: str, severity: int) -> Finding:
+    """A finding as its code and severity alone (no message): how a worksheet shows a mild one."""
+    return Finding(code, Severity(severity), "")
 
 
 def worst(findings: list[Finding]) -> Severity | None:
@@ -121,14 +128,24 @@ class FindingColumns:
         """Every finding of row ``i``, in rule order."""
         return [self.finding(r, i) for r, rule in enumerate(self.rules) if rule.present[i]]
 
-    def rows(self, indices: Iterable[int]) -> list[list[Finding]]:
+    def rows(self, indices: Iterable[int], shown_from: Severity | None = None) -> list[list[Finding]]:
         """``[self.row(i) for i in indices]``, each rule's presence and keys read once for them all
-        (a block's worksheet asks for the few hundred rows whose findings show differently)."""
+        (a block's worksheet asks for the few hundred rows whose findings show differently).
+
+        ``shown_from``: a finding less severe, of a rule of one code at one severity, is its code
+        and severity alone (:func:`code_only`, no message made), as a worksheet shows it.
+        """
         at = np.fromiter(indices, dtype=np.int64)
         out: list[list[Finding]] = [[] for _ in range(at.size)]
         for r, rule in enumerate(self.rules):
             where = np.flatnonzero(rule.present[at])
             if where.size == 0:
+                continue
+            level = _constant(rule.severity) if shown_from is not None and rule.code_id is None else None
+            if level is not None and shown_from is not None and level < shown_from:
+                code = code_only(rule.code, level)
+                for j in where.tolist():
+                    out[j].append(code)
                 continue
             names = list(rule.keys)
             columns = [rule.keys[name][at[where]].tolist() for name in names]
