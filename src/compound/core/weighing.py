@@ -103,22 +103,22 @@ def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: f
     q = ew.as_float(mwq_mg)
     if not ew.is_scalar(m):
         q = np.broadcast_to(q, m.shape)
-        if m.size >= _SPARSE_FROM:
-            weighable = m >= q
-            if weighable.any():
+        if m.ndim == 1 and m.size >= _SPARSE_FROM:
+            rest = np.flatnonzero(~(m >= q))
+            if rest.size < m.size:
                 # Only the rest (below the MWQ, or NaN) need the formulas, element by element: a
                 # column's few triturations are planned on their own, then put back in place.
-                return _put_back(trituration(m[~weighable], q[~weighable], max_factor), ~weighable)
+                return _put_back(_trituration(m[rest], q[rest], max_factor), rest, m.shape)
     return _trituration(m, q, max_factor)
 
 
-def _put_back(some: dict[str, Any], where: npt.NDArray[np.bool_]) -> dict[str, Any]:
-    """:func:`trituration`'s columns for every row, from those of the rows ``where`` (the others
+def _put_back(some: dict[str, Any], at: npt.NDArray[np.intp], shape: tuple[int, ...]) -> dict[str, Any]:
+    """:func:`trituration`'s columns of ``shape``, from those of the positions ``at`` (the others
     are weighed directly: no stages, nothing else)."""
     out = {}
     for key, values in some.items():
-        column = np.full(where.shape, 0.0 if key == "stages" else np.nan)
-        column[where] = values
+        column = np.full(shape, 0.0 if key == "stages" else np.nan)
+        column[at] = values
         out[key] = column
     return out
 
