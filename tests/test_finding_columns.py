@@ -166,3 +166,18 @@ def test_rows_as_shown_make_no_info_message_of_a_rule_of_one_code():
     assert [[(f.code, f.severity) for f in row] for row in shown] == \
         [[(f.code, f.severity) for f in row] for row in full]
     assert made == [("WARN_LIMIT", 5.0), ("INFO_AMOUNT", 2.0)]  # made for the full rows only
+
+
+def test_the_worst_goes_on_from_the_worst_of_the_first_rules():
+    info, warning = _columns([]).rules
+    refusal = ColumnRule("REFUSE_LAST", np.array([False, False, False, True]),
+                         np.broadcast_to(np.int64(2), (4,)), {},
+                         lambda: Finding("REFUSE_LAST", Severity.REFUSAL, "no"))
+    whole = FindingColumns(4, [info, warning, refusal]).worst()
+    first = FindingColumns(4, [info]).worst()
+    assert whole.tolist() == [0, 1, 1, 2]
+    assert FindingColumns(4, [info, warning, refusal], worst=(1, first)).worst().tolist() == whole.tolist()
+    # What the caller knew of the first rules is taken as it is (not worked out again).
+    known = np.array([-1, -1, -1, -1])
+    assert FindingColumns(4, [info, warning, refusal], worst=(1, known)).worst().tolist() == [-1, 1, 1, 2]
+    assert known.tolist() == [-1, -1, -1, -1]  # and left unchanged

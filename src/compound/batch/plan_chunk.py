@@ -102,9 +102,14 @@ class Chunk:
     log: ErrorLog = field(init=False)
     _distinct: dict[str, Distinct] = field(default_factory=dict, init=False)
     _arrow: bool = field(init=False)
+    _names: tuple[str, ...] = field(init=False)
+    _has: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self._arrow = type(self.frame).__module__.partition(".")[0] == "pyarrow"
+        # The block's columns, read once (a capsule block asks whether it has a column ~16 times).
+        self._names = tuple(self.frame.column_names) if self._arrow else tuple(self.frame.columns)
+        self._has = frozenset(self._names)
         self.log = ErrorLog(self.n)
         if self.known:
             self._distinct.update(self.known)
@@ -115,14 +120,14 @@ class Chunk:
 
     @property
     def names(self) -> list[str]:
-        return list(self.frame.column_names) if self._arrow else list(self.frame.columns)
+        return list(self._names)
 
     @property
     def row_numbers(self) -> np.ndarray:
         return np.arange(self.first_row, self.first_row + self.n, dtype=np.int64)
 
     def has(self, name: str) -> bool:
-        return name in self.names
+        return name in self._has
 
     def _values(self, name: str) -> Any:
         return self.frame.column(name) if self._arrow else self.frame[name]

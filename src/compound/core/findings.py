@@ -105,12 +105,15 @@ class FindingColumns:
     """
 
     def __init__(self, n: int, rules: list[ColumnRule],
-                 made: dict[tuple[int, str], dict[tuple[Any, ...], Finding]] | None = None) -> None:
+                 made: dict[tuple[int, str], dict[tuple[Any, ...], Finding]] | None = None,
+                 worst: tuple[int, IntArray] | None = None) -> None:
         """``made``: the findings already made, per (rule position, code), by columns of the same
         rules whose ``make`` builds the same finding from the same keys (a run's blocks of plans
-        share it, so each distinct message is built once a run rather than once a block)."""
+        share it, so each distinct message is built once a run rather than once a block).
+        ``worst``: ``(k, worst())`` of the first ``k`` of these rules, if known already."""
         self.n = n
         self.rules = rules
+        self._worst: tuple[int, IntArray | None] = (0, None) if worst is None else worst
         store: dict[tuple[int, str], dict[tuple[Any, ...], Finding]] = {} if made is None else made
         self._made = [store.setdefault((r, rule.code), {}) for r, rule in enumerate(rules)]
 
@@ -166,24 +169,18 @@ class FindingColumns:
         return out
 
     def worst(self) -> IntArray:
-        """Per row, its most severe finding (−1: none).
+        """Per row, its most severe finding (−1: none); computed once, and from the worst of
+        the first rules when a caller already knew it (``FindingColumns(..., worst=)``).
 
         Without the (rules × rows) matrix: the rules of one severity for every row (most of
         them) are or-ed by that severity, so a block of 25,000 plans takes a few boolean passes.
         """
-        out = np.full(self.n, -1, dtype=np.int64)
-        fixed: dict[int, BoolArray] = {}
-        for rule in self.rules:
-            level = _constant(rule.severity)
-            if level is None:
-                np.maximum(out, np.where(rule.present, rule.severity, -1), out=out)
-            elif level in fixed:
-                fixed[level] |= rule.present
-            else:
-                fixed[level] = np.array(rule.present, dtype=bool)  # a copy: or-ed into below
-        for level, present in fixed.items():
-            np.maximum(out, np.where(present, level, -1), out=out)
-        return out
+        done, known = self._worst
+        if known is None or done < len(self.rules):
+            known = _worst(self.n, self.rules[done:], known)
+            self._worst = (len(self.rules), known)
+        return known
+
 
     def identity(self, messages_from: Severity = Severity.WARNING) -> list[IntArray]:
         """Integer columns on which two rows agree when their findings show alike.
@@ -217,6 +214,23 @@ class FindingColumns:
             if shown.any() and rule.keys:
                 out.append(_key_ids(rule.keys.values(), shown))
         return out
+
+
+def _worst(n: int, rules: list[ColumnRule], start: IntArray | None) -> IntArray:
+    """:meth:`FindingColumns.worst` of ``rules``, from the worst ``start`` of rules before them."""
+    out = np.full(n, -1, dtype=np.int64) if start is None else start.copy()
+    fixed: dict[int, BoolArray] = {}
+    for rule in rules:
+        level = _constant(rule.severity)
+        if level is None:
+            np.maximum(out, np.where(rule.present, rule.severity, -1), out=out)
+        elif level in fixed:
+            fixed[level] |= rule.present
+        else:
+            fixed[level] = np.array(rule.present, dtype=bool)  # a copy: or-ed into below
+    for level, present in fixed.items():
+        np.maximum(out, np.where(present, level, -1), out=out)
+    return out
 
 
 #: Rules whose presence one identity column holds, a bit each (an int64 column, kept positive).

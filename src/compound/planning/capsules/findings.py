@@ -144,7 +144,7 @@ def finding_columns(result: core.CapsuleResult, contexts: Sequence[CapsuleContex
         return FindingColumns(0, [])
     columns = _Columns(n, result)
     _apply_rules(result, contexts, np.asarray(context_of, dtype=np.int64), columns)
-    return FindingColumns(n, columns.rules, made)
+    return FindingColumns(n, columns.rules, made, columns.worst)
 
 
 class _Columns:
@@ -154,6 +154,7 @@ class _Columns:
         self.n, self.result = n, result
         self.rules: list[ColumnRule] = []
         self._levels: dict[int, np.ndarray] = {}
+        self.worst: tuple[int, np.ndarray] | None = None
 
     def column(self, values: Any, dtype: Any = None) -> np.ndarray:
         """``values`` as a column of the n rows: itself when it is one (most keys), else a scalar
@@ -181,7 +182,9 @@ class _Columns:
                                      {k: self.column(v) for k, v in keys.items()}, make, code_id))
 
     def refused(self) -> Any:
-        return FindingColumns(self.n, self.rules).worst() >= Severity.REFUSAL
+        worst = FindingColumns(self.n, self.rules).worst()
+        self.worst = (len(self.rules), worst)  # the rules after it add to it (finding_columns)
+        return worst >= Severity.REFUSAL
 
 
 class _OnePlan:
