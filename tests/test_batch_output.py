@@ -467,6 +467,39 @@ def test_a_run_mixing_constant_and_varying_columns_joins_them_in_order():
     assert runs[1].to_pylist() == [f'2.5,,{i + 0.25},"x",3,{f[i]},,9' for i in range(n)]
 
 
+@pytest.mark.parametrize("values", [3, 4000])
+@pytest.mark.parametrize("groups", [0, 1, 5000])
+def test_a_runs_text_columns_kept_as_a_dictionary_give_each_group_the_same_text(groups, values):
+    """A file of many groups keeps a run's text columns (with the affixes beside them) as one
+    dictionary a segment: each distinct combination joined once, numbered by a table of the
+    combinations or, where the tables are large (4000 texts each), by Arrow's hash. Each group's
+    text is the one joined column by column."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(5)
+    names = ["row", "form", "status", "rx", "a_mg", "route", "b", "note", "c", "d"]
+    lay = with_affixes(layout(names, {"row", "rx"}), {"rx": (0, 1)})
+    words = np.array([f"word {i}" for i in range(values)], dtype=object)
+    columns = {"form": Coded(rng.integers(0, 2, groups), np.array(["capsules", "=x"], dtype=object)),
+               "status": Coded(rng.integers(-1, 2, groups), np.array(["ok", "warning"], dtype=object)),
+               "a_mg": rng.uniform(0.1, 500, groups), "route": Coded(rng.integers(-1, values, groups), words),
+               "b": np.full(groups, 3.0), "note": Coded(np.zeros(groups, dtype=np.int64), words),
+               "c": Coded(rng.integers(-1, values, groups), words), "d": rng.integers(0, 9, groups) * 1.0}
+    kinds = {"form": "text", "status": "text", "a_mg": "amount", "route": "text", "b": "count",
+             "note": "text", "c": "text", "d": "count"}
+    plain = run_texts(lay, columns, kinds, groups)
+    kept = run_texts(lay, columns, kinds, groups, dictionaries=True)
+    assert plain[0] is None and kept[0] is None
+    for j in (1, 2):
+        assert kept[j].to_pylist() == plain[j].to_pylist()
+    segments = [[pa.types.is_dictionary(s.type) for s in kept[j].segments] for j in (1, 2)]
+    assert segments == [[True], [False, True, False, True, False]]  # text columns together
+    pairs = {(columns["note"].codes[g], columns["c"].codes[g]) for g in range(groups)}
+    assert len(kept[2].segments[3].dictionary) == len(pairs)  # each distinct pair once
+    if groups:
+        assert plain[1].to_pylist()[0].startswith(",") and plain[1].to_pylist()[0].endswith(',"')
+
+
 @pytest.mark.parametrize("groups", [0, 1, 5000])
 def test_a_runs_text_is_its_columns_texts_joined_by_commas(groups):
     """One take from the columns' tables (the decimals' table shared by two amount columns, one

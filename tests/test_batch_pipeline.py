@@ -232,30 +232,38 @@ def test_the_rows_a_planned_block_makes_ready_are_all_asked_for_though_none_is_w
         job.cancel()
 
 
+@pytest.mark.parametrize("dictionaries", [False, True])
 @pytest.mark.parametrize("joined", [False, True])
-def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_writes(joined: bool):
+def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_writes(joined: bool,
+                                                                                     dictionaries: bool):
     """Lines of the rows whose groups are added so far (as a run writes them ahead), and at the end
-    every line, equal those of a builder given every block at once; the runs' views of every
-    group are made once, not again with each block."""
+    every line, equal those of a builder given every block at once, whether a run's text columns
+    are kept as dictionaries or not; the runs' views of every group are made once, not again with
+    each block."""
+
     import itertools
 
     import numpy as np
     import pyarrow as pa
 
+    from compound.batch.coded import Coded
     from compound.batch.plan_texts import run_texts
-    from compound.batch.write_worksheet import LineBuilder, cell_text, layout, with_affixes
+    from compound.batch.write_worksheet import LineBuilder, cell_text, layout, quote, with_affixes
 
     rng = np.random.default_rng(3)
     groups, n, size = 900, 2000, 250
     gid = np.minimum(np.sort(rng.integers(0, groups, n)), groups - 1)
     gid[::7] = rng.integers(0, groups, gid[::7].size)  # later rows of earlier groups
-    lay = layout(["row", "rx", "amount_mg", "count", "note"], {"row", "rx", "note"})
+    lay = layout(["row", "rx", "amount_mg", "route", "count", "note"], {"row", "rx", "note"})
     note = [None if joined or i % 3 else f"n{i}" for i in range(n)]
     if joined:
         lay = with_affixes(lay, {"rx": (0, n), "note": (n, n)})
     amount, count = np.arange(groups) % 97 + 0.25, (np.arange(groups) % 11).astype(float)
-    blocks = [run_texts(lay, {"amount_mg": amount[b:e], "count": count[b:e]},
-                        {"amount_mg": "amount", "count": "count"}, e - b)
+    route = Coded.of(["weighed", "=x", "a long route, more than twelve bytes"], np.arange(groups) % 4 - 1)
+    blocks = [run_texts(lay, {"amount_mg": amount[b:e], "count": count[b:e],
+                              "route": Coded(route.codes[b:e], route.values)},
+                        {"amount_mg": "amount", "count": "count", "route": "text"}, e - b,
+                        dictionaries=dictionaries)
               for b, e in itertools.pairwise([*range(0, groups, size), groups])]
     cells = {"row": pa.array([str(i + 1) for i in range(n)]),
              "rx": cell_text(pa.array([f"R{i}" for i in range(n)])),
@@ -263,13 +271,17 @@ def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_wr
     whole = LineBuilder(lay, [[b[j] for b in blocks] if blocks[0][j] is not None else None
                               for j in range(len(lay.runs))], cells, gid)
     grown = LineBuilder(lay, list(blocks[0]), cells, gid)
-    views = [j.runs.views for j in grown._joints if j is not None and j.runs is not None]
+    views = [r.views for j in grown._joints if j is not None and j.runs is not None for r in j.runs]
     expected = bytes(whole.block(0, n))
+    route_text = ["", '"weighed"', "\"'=x\"", '"a long route, more than twelve bytes"']
+    assert expected.decode().splitlines()[:50] == [
+        f"{i + 1},\"R{i}\",{amount[g]},{route_text[g % 4]},{int(count[g])},{quote(note[i])}"
+        for i, g in enumerate(gid[:50].tolist())]
     for k, block in enumerate(blocks[1:], start=1):
         ready = int(np.flatnonzero(gid >= k * size)[0])  # rows before the first of a group not added
         assert bytes(grown.block(0, ready)) == bytes(whole.block(0, ready))
         grown.extend(list(block))
     assert bytes(grown.block(0, n)) == expected
-    assert [j.runs.views for j in grown._joints if j is not None and j.runs is not None] == views
-    assert [(v.shape[0], j.runs.filled) for v, j in zip(views, [j for j in grown._joints if j and j.runs],
-                                                         strict=True)] == [(groups, groups)]
+    runs = [r for j in grown._joints if j is not None and j.runs is not None for r in j.runs]
+    assert [r.views for r in runs] == views
+    assert [(r.views.shape[0], r.filled) for r in runs] == [(groups, groups)] * (3 if dictionaries else 1)

@@ -23,6 +23,7 @@ takes their quotes and separators as its first and last texts.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,7 +32,7 @@ import numpy as np
 from compound.batch.arrow import from_numpy
 from compound.batch.coded import Coded
 from compound.batch.plan_forms import AMOUNT, COUNT
-from compound.batch.write_worksheet import Layout, quote
+from compound.batch.write_worksheet import Layout, RunText, quote
 from compound.core.figures import POWERS_OF_TEN, SIGNIFICANT_FIGURES
 from compound.core.rounding import Texts, number_texts, round_sig
 
@@ -63,13 +64,20 @@ class Picked:
 
 
 def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], groups: int,
-              spreadsheet: bool = True) -> list[Any]:
+              spreadsheet: bool = True, dictionaries: bool = False) -> list[Any]:
     """Each run's text (its columns formatted and joined by commas) for each of ``groups`` rows.
 
     One pyarrow ``large_string`` array per run (None for a run with no columns). A run with
     affixes (:attr:`Layout.affixes`: the neighbouring cells' quotes and the separators, the same
     in every row) has them joined on, in the same take: the line builder then takes its texts as
     they are, not joined again for every block of lines.
+
+    ``dictionaries``: a run is a :class:`~compound.batch.write_worksheet.RunText` instead, its
+    segments in turn its text columns (one joined text for each distinct combination of their
+    texts, and each group's pick: a pyarrow dictionary array) and its number columns (a text
+    for each group). A file of many distinct prescriptions then holds its text columns' texts
+    (half of a capsule run's bytes: the product, the findings) once per distinct combination,
+    not once per group, until its lines are written.
     """
     out: list[Any] = []
     for j, run in enumerate(lay.runs):
@@ -82,14 +90,62 @@ def run_texts(lay: Layout, columns: dict[str, Any], kinds: dict[str, str], group
         comma = prefix.endswith(",")
         prefix = prefix[:-1] if comma else prefix
         texts: list[tuple[Picked, bool]] = [(Picked.constant(prefix), False)] if prefix else []
-        for name in run:
+        textual = [kinds[name] not in (AMOUNT, COUNT) for name in run]
+        kind = textual[:1] * len(texts)  # each text's segment (the affixes: their neighbours')
+        for name, is_text in zip(run, textual, strict=True):
             texts.append((group_texts(columns[name], kinds[name], groups, spreadsheet),
                           comma or bool(texts)))
+            kind.append(is_text)
         if suffix:
             comma = suffix.startswith(",")
             texts.append((Picked.constant(suffix[1:] if comma else suffix), comma))
-        out.append(_join(_constants_joined(texts), groups))
+            kind.append(textual[-1])
+        if not dictionaries:
+            out.append(_join(_constants_joined(texts), groups))
+            continue
+        segments = []
+        for is_text, part in itertools.groupby(zip(kind, texts, strict=True), key=lambda kt: kt[0]):
+            joined = _constants_joined([t for _, t in part])
+            segments.append(_dictionary(joined, groups) if is_text else _join(joined, groups))
+        out.append(RunText(tuple(segments)))
     return out
+
+
+def _dictionary(texts: list[tuple[Picked, bool]], groups: int) -> Any:
+    """The texts joined, as a pyarrow dictionary array: each distinct combination of their picks
+    joined once (by :func:`_join`), and each group's.
+
+    A group's combination is numbered in mixed radix over the texts' tables, then renumbered
+    densely: by a table of the numbers where they are few, else by Arrow's hash.
+    """
+    import pyarrow as pa
+
+    key = np.zeros(groups, dtype=np.int64)
+    size = 1
+    for text, _ in texts:
+        if text.pick is None:
+            continue
+        if size * len(text.table) >= 2**62:  # would overflow: renumber the combinations so far
+            key, size = _dense(key, size)
+        key = key * len(text.table) + text.pick
+        size *= len(text.table)
+    codes, size = _dense(key, size)
+    some = np.empty(size, dtype=np.int64)
+    some[codes] = np.arange(groups)  # a group of each combination (any: their texts are the same)
+    picked = [(Picked(t.table, t.pick[some] if t.pick is not None else None, t.after_comma), comma)
+              for t, comma in texts]
+    return pa.DictionaryArray.from_arrays(from_numpy(codes.astype(np.int32)), _join(picked, size))
+
+
+def _dense(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """``key`` (each below ``size``) renumbered 0 … n − 1, and n."""
+    if size <= 4 * key.size + 1024:
+        seen = np.zeros(size, dtype=bool)
+        seen[key] = True
+        slot = np.cumsum(seen) - 1
+        return slot[key], int(slot[-1]) + 1 if size else 0
+    encoded = from_numpy(key).dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
 
 
 def _constants_joined(texts: list[tuple[Picked, bool]]) -> list[tuple[Picked, bool]]:

@@ -253,6 +253,9 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
     line_tables = []
     json_parts: tuple[list[Any], list[Any]] = ([], [])
     starts = range(0, max(len(groups), 1), block_rows)
+    # Groups planned in several blocks (a file of many distinct prescriptions): the runs' text
+    # columns kept as dictionaries, their texts held once per distinct combination, not per group.
+    several = len(groups) > block_rows
 
     def take(b0: int) -> tuple[Any, dict[str, Any]]:
         """A block's rows, and its columns grouping factorised already."""
@@ -282,8 +285,8 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             spread = Spread(rows, groups, names, lay, [[] for _ in lay.runs], labels, carried, cells=cells)
         if made is not None:  # the block before's texts, made on the pool's thread meanwhile
             _add_texts(spread, *made, len(groups), on_block)
-        made = (pool.submit(run_texts, spread.lay, cols, kinds, b1 - b0, spreadsheet) if pool is not None
-                else Done(run_texts(spread.lay, cols, kinds, b1 - b0, spreadsheet)), b1)
+        texts = (spread.lay, cols, kinds, b1 - b0, spreadsheet, several)
+        made = (pool.submit(run_texts, *texts) if pool is not None else Done(run_texts(*texts)), b1)
         if worksheets:
             spread.status.extend(planned.status.to_objects().tolist())
             spread.forms.extend(planned.form.to_objects().tolist())

@@ -111,6 +111,21 @@ def layout(names: Sequence[str], per_row: set[str]) -> Layout:
     return Layout(cells, runs)
 
 
+@dataclass(frozen=True)
+class RunText:
+    """A run's text for each group of a block, in segments one after the other: pyarrow text
+    arrays, or dictionary arrays (:func:`compound.batch.plan_texts.run_texts`)."""
+
+    segments: tuple[Any, ...]
+
+    def __len__(self) -> int:
+        return len(self.segments[0])
+
+    def to_pylist(self) -> list[str]:
+        """Each group's text (for tests and small runs)."""
+        return ["".join(parts) for parts in zip(*(s.to_pylist() for s in self.segments), strict=True)]
+
+
 def cell_text(values: Any, *, spreadsheet: bool = True) -> Any:
     """A per-row text column as it goes between its quotes: neutralised, ``"`` doubled, nulls kept.
 
@@ -173,6 +188,10 @@ def _views(texts: Any) -> tuple[np.ndarray, list[Any]]:
     buffers they point into: the array's own (casting to ``string_view`` copies no text)."""
     import pyarrow as pa
 
+    if isinstance(texts.type, pa.DictionaryType):  # each index's text's view
+        table, data = _views(texts.dictionary)
+        codes = texts.indices.to_numpy(zero_copy_only=False)
+        return _whole(table)[codes].view(np.int32).reshape(-1, 4), data
     cast = texts.cast(pa.string_view())
     if isinstance(cast, pa.ChunkedArray):
         cast = pa.concat_arrays(cast.chunks) if cast.num_chunks != 1 else cast.chunk(0)
@@ -231,8 +250,8 @@ class _Joint:
     affixes: list[tuple[np.ndarray, list[Any]]]
     """The views of what goes around the run, per pattern (2 × before given + after given): with
     no run, their join; else the prefixes and the suffixes (none when the run holds them)."""
-    runs: _Runs | None = None
-    """The run's text per group; None for a joint without a run."""
+    runs: list[_Runs] | None = None
+    """The run's text per group, in its segments (:class:`RunText`); None for a joint without a run."""
     joined: bool = False
     """The run's texts hold the affixes already (:attr:`Layout.affixes`): taken as they are."""
 
@@ -252,9 +271,10 @@ class _Joint:
         pattern = self.pattern(start, stop)
         rows = stop - start
         out = [(np.broadcast_to(views[pattern], (rows, 4)), data) for views, data in self.affixes]
-        if runs is not None:
-            taken = _whole(runs.views)[gid]  # a view a row (16 bytes, moved as one)
-            out.insert(len(out) // 2, (taken.view(np.int32).reshape(-1, 4), list(runs.buffers)))
+        if runs is not None:  # between the prefix and the suffix
+            half = len(out) // 2
+            out[half:half] = [(_whole(r.views)[gid].view(np.int32).reshape(-1, 4), list(r.buffers))
+                              for r in runs]  # a view a row (16 bytes, moved as one)
         return out
 
 
@@ -275,8 +295,8 @@ class LineBuilder:
         The line layout.
     runs
         Per run, a pyarrow string array (or chunked array, or list of arrays) of its text for
-        each group (None for a run with no columns). The builder takes them over (the list is
-        emptied).
+        each group, or its :class:`RunText` (or a list of them, in its segments); None for a
+        run with no columns. The builder takes them over (the list is emptied).
     cells
         Per cell name, a pyarrow string array over all rows: the row numbers
         as digits, text cells as :func:`cell_text` made them (null = empty). Without ``row``,
@@ -338,8 +358,8 @@ class LineBuilder:
                                         if any(t[p] for p in occur)]
             if len(around) == 1:  # the run's place is between them: an empty one keeps it
                 around.insert(0 if any(affixes[p][1] for p in occur) else 1, _table([""] * 4))
-            self._joints.append(_Joint(fixed, *varying, around, _Runs.empty(groups).added(_chunks(run)),
-                                       joined))
+            segments = [_Runs.empty(groups).added(chunks) for chunks in _segments(run)]
+            self._joints.append(_Joint(fixed, *varying, around, segments, joined))
         runs.clear()  # the joints hold the runs' texts now
 
     def extend(self, runs: list[Any]) -> None:
@@ -349,7 +369,7 @@ class LineBuilder:
         """
         for joint, run in zip(self._joints, runs, strict=True):  # a joint per run (None: no run)
             if joint is not None and joint.runs is not None:
-                joint.runs = joint.runs.added(_chunks(run))
+                joint.runs = [r.added(chunks) for r, chunks in zip(joint.runs, _segments(run), strict=True)]
 
     def block(self, start: int, stop: int) -> memoryview:
         """The bytes of lines ``start`` … ``stop − 1``."""
@@ -409,11 +429,15 @@ def _row_numbers(start: int, stop: int) -> Any:
     return pc.cast(from_numpy(np.arange(start + 1, stop + 1, dtype=np.int64)), pa.string_view())
 
 
-def _chunks(run: Any) -> list[Any]:
-    """A run's texts as a list of arrays: given as one array, a chunked array or a list."""
+def _segments(run: Any) -> list[list[Any]]:
+    """A run's texts per segment, each a list of arrays: given as :class:`RunText` (or a list of
+    them, a block's each), or as one array, a chunked array or a list of arrays (one segment)."""
     import pyarrow as pa
 
-    return list(run.chunks) if isinstance(run, pa.ChunkedArray) else run if isinstance(run, list) else [run]
+    blocks = list(run.chunks) if isinstance(run, pa.ChunkedArray) else run if isinstance(run, list) else [run]
+    if blocks and isinstance(blocks[0], RunText):
+        return [list(segment) for segment in zip(*(b.segments for b in blocks), strict=True)]
+    return [blocks]
 
 
 def _table(texts: Sequence[str]) -> tuple[np.ndarray, list[Any]]:
