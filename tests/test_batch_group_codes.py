@@ -69,3 +69,29 @@ def test_columns_encoded_on_a_pool_and_this_thread_group_as_on_one(monkeypatch: 
     assert shared.gid.tolist() == alone.gid.tolist() and shared.first.tolist() == alone.first.tolist()
     assert {n: c.values.tolist() for n, c in shared.encoded.items()} == \
         {n: c.values.tolist() for n, c in alone.encoded.items()}
+
+
+def test_codes_read_from_the_readers_chunks_name_each_rows_text() -> None:
+    """Chunks as the CSV reader makes them (each with its own dictionary), some sliced (an offset
+    into their buffers), some with empty cells whose index slots hold any value (Arrow leaves a
+    null's slot undefined): each row's code names its own text, an empty cell the last (null)."""
+    rng = np.random.default_rng(3)
+    words = ["4.5mg", "3mg", "", " 1.5mg", "2mg"]
+    for trial in range(60):
+        chunks = []
+        for _ in range(int(rng.integers(1, 5))):
+            size = int(rng.integers(5, 40))
+            vocab = list(rng.permutation(words)[: int(rng.integers(1, len(words) + 1))])
+            index = rng.integers(0, len(vocab), size).astype(np.int32)
+            empty = rng.random(size) < (0.5 if trial % 2 else 0.0)
+            index[empty] = rng.integers(-9, 1 << 20, int(empty.sum()))  # any value in an empty slot
+            chunk = pa.DictionaryArray.from_arrays(pa.array(index, mask=empty), pa.array(vocab))
+            chunks.append(chunk.slice(int(rng.integers(0, 3))) if rng.random() < 0.5 else chunk)
+        column = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string()))
+        codes, dictionary = group._codes(column)
+        texts = column.cast(pa.string()).to_pylist()
+        if codes is None:
+            assert len(set(texts)) == 1, trial
+            continue
+        assert [dictionary[int(c)].as_py() for c in codes] == texts, trial
+        assert codes.dtype == np.uint8
