@@ -37,3 +37,20 @@ def test_first_positions_is_each_keys_first_row_however_often_it_repeats(seed: i
     want = np.full(size, n)
     want[present] = first
     assert at.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_dense_groups_numbers_rows_in_their_own_key_column(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5000))
+    size = max(1, n // 8) if seed % 2 else 2 * n  # a small table, and one of about a key a row
+    keys = rng.integers(0, size, n).astype(np.int64)
+    given = keys.copy()
+    inverse, first = plan_explain.dense_groups(given, size, n)
+    assert inverse is given  # the caller's key column, numbered in place: no new column
+    _, first_of_key, by_key = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first_of_key, kind="stable")  # groups numbered by first appearance
+    number = np.empty(order.size, dtype=np.int64)
+    number[order] = np.arange(order.size)
+    assert inverse.tolist() == number[by_key.ravel()].tolist()
+    assert first.tolist() == sorted(first_of_key.tolist()) and first.dtype == np.int64
