@@ -271,7 +271,11 @@ def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_wr
     whole = LineBuilder(lay, [[b[j] for b in blocks] if blocks[0][j] is not None else None
                               for j in range(len(lay.runs))], cells, gid)
     grown = LineBuilder(lay, list(blocks[0]), cells, gid)
-    views = [r.views for j in grown._joints if j is not None and j.runs is not None for r in j.runs]
+    def per_group(builder: LineBuilder) -> list[np.ndarray]:  # a view (or a text column's pick) a group
+        return [r.codes if hasattr(r, "codes") else r.views
+                for j in builder._joints if j is not None and j.runs is not None for r in j.runs]
+
+    views = per_group(grown)
     expected = bytes(whole.block(0, n))
     route_text = ["", '"weighed"', "\"'=x\"", '"a long route, more than twelve bytes"']
     assert expected.decode().splitlines()[:50] == [
@@ -282,6 +286,8 @@ def test_a_line_builder_extended_block_by_block_writes_what_one_built_at_once_wr
         assert bytes(grown.block(0, ready)) == bytes(whole.block(0, ready))
         grown.extend(list(block))
     assert bytes(grown.block(0, n)) == expected
-    runs = [r for j in grown._joints if j is not None and j.runs is not None for r in j.runs]
-    assert [r.views for r in runs] == views
-    assert [(r.views.shape[0], r.filled) for r in runs] == [(groups, groups)] * (3 if dictionaries else 1)
+    assert all(a is b for a, b in zip(per_group(grown), views, strict=True))  # made once, filled
+    segments = [r for j in grown._joints if j and j.runs for r in j.runs]
+    bytes_a_group = [16, 4, 16] if dictionaries else [16]  # a text column's pick: an int32
+    made = [(len(v), r.filled, v.dtype.itemsize * v[0].size) for v, r in zip(views, segments, strict=True)]
+    assert made == [(groups, groups, size) for size in bytes_a_group]

@@ -188,10 +188,6 @@ def _views(texts: Any) -> tuple[np.ndarray, list[Any]]:
     buffers they point into: the array's own (casting to ``string_view`` copies no text)."""
     import pyarrow as pa
 
-    if isinstance(texts.type, pa.DictionaryType):  # each index's text's view
-        table, data = _views(texts.dictionary)
-        codes = texts.indices.to_numpy(zero_copy_only=False)
-        return _whole(table)[codes].view(np.int32).reshape(-1, 4), data
     cast = texts.cast(pa.string_view())
     if isinstance(cast, pa.ChunkedArray):
         cast = pa.concat_arrays(cast.chunks) if cast.num_chunks != 1 else cast.chunk(0)
@@ -238,6 +234,46 @@ class _Runs(NamedTuple):
             count += len(new)
         return _Runs(views, tuple(buffers), count)
 
+    def taken(self, gid: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """The views of groups ``gid`` (a view a row, 16 bytes moved as one) and their buffers."""
+        return _whole(self.views)[gid].view(np.int32).reshape(-1, 4), list(self.buffers)
+
+
+class _Picks(NamedTuple):
+    """A run's segment kept as a dictionary (its text columns, :class:`RunText`): each distinct
+    text's view once, and each group's place among them (4 bytes a group, not a 16-byte view).
+    Replaced as a whole when a block is added, as :class:`_Runs`."""
+
+    table: np.ndarray
+    """``(texts, 4)`` int32: the views of every block's distinct texts so far."""
+    buffers: tuple[Any, ...]
+    codes: np.ndarray
+    """Each group's text's place in ``table`` (int32), made for every group of the file at once."""
+    filled: int
+
+    @classmethod
+    def empty(cls, groups: int) -> _Picks:
+        return cls(np.zeros((0, 4), dtype=np.int32), (), np.empty(groups, dtype=np.int32), 0)
+
+    def added(self, chunks: list[Any]) -> _Picks:
+        table, buffers, codes, count = self.table, list(self.buffers), self.codes, self.filled
+        for chunk in chunks:
+            new, data = _views(chunk.dictionary)
+            new = new.copy()
+            new[new[:, 0] > _INLINE, 2] += len(buffers)
+            picks = chunk.indices.to_numpy(zero_copy_only=False)
+            if count + picks.size > codes.size:  # more groups than the rows refer to (a test's runs)
+                codes = np.concatenate([codes[:count], np.empty(max(picks.size, codes.size), dtype=np.int32)])
+            np.add(picks, len(table), out=codes[count:count + picks.size], casting="unsafe")
+            table = np.concatenate([table, new])
+            buffers.extend(data)
+            count += picks.size
+        return _Picks(table, tuple(buffers), codes, count)
+
+    def taken(self, gid: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """As :meth:`_Runs.taken`."""
+        return _whole(self.table)[self.codes[gid]].view(np.int32).reshape(-1, 4), list(self.buffers)
+
 
 @dataclass
 class _Joint:
@@ -250,7 +286,7 @@ class _Joint:
     affixes: list[tuple[np.ndarray, list[Any]]]
     """The views of what goes around the run, per pattern (2 × before given + after given): with
     no run, their join; else the prefixes and the suffixes (none when the run holds them)."""
-    runs: list[_Runs] | None = None
+    runs: list[_Runs | _Picks] | None = None
     """The run's text per group, in its segments (:class:`RunText`); None for a joint without a run."""
     joined: bool = False
     """The run's texts hold the affixes already (:attr:`Layout.affixes`): taken as they are."""
@@ -273,8 +309,7 @@ class _Joint:
         out = [(np.broadcast_to(views[pattern], (rows, 4)), data) for views, data in self.affixes]
         if runs is not None:  # between the prefix and the suffix
             half = len(out) // 2
-            out[half:half] = [(_whole(r.views)[gid].view(np.int32).reshape(-1, 4), list(r.buffers))
-                              for r in runs]  # a view a row (16 bytes, moved as one)
+            out[half:half] = [r.taken(gid) for r in runs]
         return out
 
 
@@ -358,7 +393,8 @@ class LineBuilder:
                                         if any(t[p] for p in occur)]
             if len(around) == 1:  # the run's place is between them: an empty one keeps it
                 around.insert(0 if any(affixes[p][1] for p in occur) else 1, _table([""] * 4))
-            segments = [_Runs.empty(groups).added(chunks) for chunks in _segments(run)]
+            segments = [(_Picks if chunks and pa.types.is_dictionary(chunks[0].type) else _Runs)
+                        .empty(groups).added(chunks) for chunks in _segments(run)]
             self._joints.append(_Joint(fixed, *varying, around, segments, joined))
         runs.clear()  # the joints hold the runs' texts now
 
