@@ -254,15 +254,29 @@ def pd_is_text(column) -> bool:
     return bool(pd.api.types.is_string_dtype(column.dtype)) and str(column.dtype) != "category"
 
 
-@pytest.mark.parametrize("meanwhile", [False, True])
-def test_an_unclosed_quote_in_a_planning_cell_is_caught_with_the_lines_counted_on_a_thread_or_not(
-        tmp_path, monkeypatch, meanwhile):
+def test_an_unclosed_quote_in_a_planning_cell_is_caught(tmp_path):
     """A planning column is read dictionary-encoded: its texts with a line break are looked for in
-    its dictionaries. The file's lines are counted on a thread while a large file is read."""
-    from compound.batch import read
-
-    monkeypatch.setattr(read, "LINES_MEANWHILE_BYTES", 0 if meanwhile else 1 << 40)
+    its dictionaries."""
     text = "form,strength,rx,count\n" + "capsules,4.5mg,RX1,30\n" * 3
     with pytest.raises(InputError, match=r"line 5: a double quote in row 4, column 'count' opens a cell"):
         read_prescriptions(write(tmp_path, text + 'capsules,3mg,RX2,"30\n'))
     assert len(read_prescriptions(write(tmp_path, text + "\n" + text.split("\n", 1)[1]))) == 6
+
+
+@pytest.mark.parametrize(("column", "cell", "looked_at"), [
+    ("rx", "RX9", False), ("rx", '"RX\n9"', True), ("rx", '"RX\r9"', True),
+    ("strength", '"4.5\nmg"', True), ("note", '"a\nnote"', True)])
+def test_the_cells_are_looked_at_for_a_swallowing_quote_only_where_one_holds_a_line_break(
+        tmp_path, monkeypatch, column, cell, looked_at):
+    """Only a cell with a line break can hold the lines an unclosed quote swallowed: a file without
+    one is not looked at cell by cell, blank lines or not (they are no records); one with a line
+    break in a label, planning or carried cell is."""
+    from compound.batch import read
+
+    checked: list[int] = []
+    monkeypatch.setattr(read, "_check_quotes", lambda p, enc, delimiter, rows: checked.append(len(rows)))
+    cells = {"form": "capsules", "strength": "4.5mg", "rx": "RX1", "note": "n"}
+    rows = [",".join(cells.values())] * 3 + [",".join(cell if k == column else v for k, v in cells.items())]
+    text = ",".join(cells) + "\n\n" + "\n\n".join(rows) + "\n\n"
+    assert len(read_prescriptions(write(tmp_path, text))) == 4
+    assert checked == ([4] if looked_at else [])
