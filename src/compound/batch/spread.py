@@ -283,10 +283,13 @@ def plan_groups(rows: Rows, groups: RowGroups, read_errors: dict[int, Any], *, b
             lay = with_affixes(lay, {n: (rows.raw_text(n).null_count, rows.n)
                                      for n in lay.cells if n != "row"})
             spread = Spread(rows, groups, names, lay, [[] for _ in lay.runs], labels, carried, cells=cells)
-        if made is not None:  # the block before's texts, made on the pool's thread meanwhile
-            _add_texts(spread, *made, len(groups), on_block)
         texts = (spread.lay, cols, kinds, b1 - b0, spreadsheet, several)
-        made = (pool.submit(run_texts, *texts) if pool is not None else Done(run_texts(*texts)), b1)
+        # This block's texts asked for first: the pool's other thread starts them while the
+        # block before's are finished (the planning waits for those before going on).
+        before, made = made, (pool.submit(run_texts, *texts) if pool is not None else Done(run_texts(*texts)),
+                              b1)
+        if before is not None:  # the block before's texts, made on the pool's thread meanwhile
+            _add_texts(spread, *before, len(groups), on_block)
         if worksheets:
             spread.status.extend(planned.status.to_objects().tolist())
             spread.forms.extend(planned.form.to_objects().tolist())
