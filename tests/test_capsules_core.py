@@ -261,3 +261,22 @@ def test_a_million_rows_in_one_call(rules):
     inputs = _random_inputs(1_000_000, 7, rules)
     result = compute_capsules(inputs)
     assert len(result) == 1_000_000 and set(result.masks) == set(MASK_CODES)
+
+
+def test_a_column_of_doses_falls_in_the_bands_one_dose_falls_in():
+    # The shipped bands' edges (inclusive and not), zero, a negative, NaN and ±inf: the column's
+    # band of each dose is the first band that holds it, as the float path finds it.
+    from compound.core.safety import DoseBand, classify_dose
+
+    bands = capsule_rules().dose_bands
+    doses = [-1.0, -0.0, 0.0, 1e-4, 0.001, 0.0011, 0.4999, 0.5, 3.0, 4.5, 4.5001, 10.0, 10.5, 50.0,
+             float("nan"), float("inf"), float("-inf")]
+    column = classify_dose(np.array(doses), bands)
+    assert column.tolist() == [classify_dose(d, bands) for d in doses]
+    assert [bands[i].key for i in column[[2, 4, 7, 9, 10, 12]]] == ["zero", "vldn", "ldn", "ldn",
+                                                                   "ldn-upper", "above-ldn"]
+    assert column[14] == -1  # NaN: no band
+    # Overlapping bands (a catalog's own): the first that holds a dose wins, in both paths.
+    wide = DoseBand("wide", "Wide", 0.0, True, 100.0, True, bands[0].severity, "", "")
+    mixed = (bands[3], wide, *bands)
+    assert classify_dose(np.array(doses), mixed).tolist() == [classify_dose(d, mixed) for d in doses]

@@ -48,16 +48,35 @@ class Cells:
         for empty cells; refused cells are logged (``rows`` are their block
         positions) and index ``missing`` too.
         """
+        table, refused = self._table(log, rows, read, missing, dtype)
         k = len(self.uniques)
         if k == 0:  # an absent or empty column (most optional ones): every row reads ``missing``
-            table = np.empty(1, dtype=dtype)
-            table[:] = missing
             return table, np.zeros(self.codes.size, dtype=np.int64)
         index = np.where(self.codes >= 0, self.codes, k)
-        used = np.zeros(k + 1, dtype=bool)
-        used[index] = True
+        if refused:
+            index = np.where(np.isin(index, refused), k, index)
+        return table, index
+
+    def read(self, log: ErrorLog, rows: np.ndarray, read: Callable[[Any], Any], *,
+             missing: Any = np.nan, dtype: Any = np.float64) -> np.ndarray:
+        """Read each distinct cell once; refused cells are logged and left ``missing``.
+
+        ``table[codes]``, no index: an empty cell's code (−1) reads the table's last entry
+        (``missing``), and a refused cell's entry was never filled (``missing`` too).
+        """
+        return self._table(log, rows, read, missing, dtype)[0][self.codes]
+
+    def _table(self, log: ErrorLog, rows: np.ndarray, read: Callable[[Any], Any], missing: Any,
+               dtype: Any) -> tuple[np.ndarray, list[int]]:
+        """Each distinct cell of these rows read (``missing`` where refused, and in a last entry),
+        and the distinct cells refused (logged)."""
+        k = len(self.uniques)
         table = np.empty(k + 1, dtype=dtype)
         table[:] = missing
+        if k == 0:
+            return table, []
+        used = np.zeros(k + 1, dtype=bool)
+        used[self.codes] = True  # an empty cell (−1) marks the last entry, never read
         failed: dict[str, list[int]] = {}
         todo = np.flatnonzero(used[:k])
         if table.dtype != object:
@@ -73,18 +92,10 @@ class Cells:
                 table[j] = read(self.uniques[j])
             except InputError as exc:
                 failed.setdefault(str(exc), []).append(j)
-        if failed:
-            for message, js in failed.items():
-                sel = np.isin(index, js)
-                log.add(rows[sel], self.name, message, self.text(sel))
-            index = np.where(np.isin(index, [j for js in failed.values() for j in js]), k, index)
-        return table, index
-
-    def read(self, log: ErrorLog, rows: np.ndarray, read: Callable[[Any], Any], *,
-             missing: Any = np.nan, dtype: Any = np.float64) -> np.ndarray:
-        """Read each distinct cell once; refused cells are logged and left ``missing``."""
-        table, index = self.lookup(log, rows, read, missing=missing, dtype=dtype)
-        return table[index]
+        for message, js in failed.items():
+            sel = np.isin(self.codes, js)
+            log.add(rows[sel], self.name, message, self.text(sel))
+        return table, [j for js in failed.values() for j in js]
 
 
 @dataclass

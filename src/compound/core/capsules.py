@@ -177,7 +177,8 @@ class CapsuleInputs:
         shape = np.broadcast_shapes((1,), *(a.shape for a in raw.values()))  # at least one row
         for n, a in raw.items():
             dtype = np.bool_ if n in _BOOL_FIELDS else np.float64
-            object.__setattr__(self, n, np.broadcast_to(a.astype(dtype), shape))
+            # A read-only view of the caller's column when it has the dtype already (no copy).
+            object.__setattr__(self, n, np.broadcast_to(np.asarray(a, dtype=dtype), shape))
 
     @property
     def is_scalar(self) -> bool:

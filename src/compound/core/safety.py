@@ -47,9 +47,11 @@ def classify_dose(dose_mg: npt.ArrayLike, bands: Sequence[DoseBand]) -> Any:
     d = ew.as_float(dose_mg)
     if ew.is_scalar(d):
         return next((i for i, band in enumerate(bands) if band.contains(d)), -1)
+    # The last band first, each overwritten by the bands before it: the first band that holds
+    # a dose wins, as in the float path, with a mask and an in-place fill a band.
     out = np.full(d.shape, -1, dtype=np.int64)
-    for i, band in enumerate(bands):
-        out = np.where((out < 0) & band.contains(d), i, out)
+    for i in range(len(bands) - 1, -1, -1):
+        np.putmask(out, bands[i].contains(d), i)
     return out
 
 
