@@ -324,10 +324,12 @@ def plan_block(frame: pd.DataFrame, *, first_row: int = 1, forms: Sequence[str] 
     bud_match: dict[str, Coded] = {}
     stock: list[tuple[np.ndarray, StockLine]] = []
     before = log.mask()
+    form_index = np.where(form.codes >= 0, form.codes, form.values.size)
     for name in FORMS:
-        form_index = np.where(form.codes >= 0, form.codes, form.values.size)
-        is_form = np.append(form.values == name, False)[form_index]
-        rows = np.flatnonzero(is_form & ~before)
+        named = form.values == name
+        if not named.any():  # no row of this form (a file of one form: two of three)
+            continue
+        rows = np.flatnonzero(np.append(named, False)[form_index] & ~before)
         if rows.size == 0:
             continue
         out: FormOutput = _module(name).plan(chunk, rows, cache)
