@@ -102,6 +102,33 @@ def test_a_builder_given_no_row_numbers_makes_each_blocks_own():
     assert "row" not in worksheet_cells(Rows(table=table))
 
 
+@pytest.mark.parametrize(("start", "stop"), [(0, 16384), (9990, 10010), (9998, 30000), (123456, 123460),
+                                           (999_990, 1_000_010), (99_999_990, 100_000_020),
+                                           (10**8 - 10**4 - 5, 10**8 + 3 * 10**4), (10**11 - 5, 10**11 + 5),
+                                           (10**12 - 3, 10**12 + 3), (5, 5)])
+def test_a_blocks_row_numbers_are_their_decimal_text(start, stop):
+    """The row numbers' views, written a word at a time from the 4-digit table: the text of each
+    number, across the 10,000s, the powers of ten and the 12 digits a view holds inline."""
+    from compound.batch.write_worksheet import _row_numbers
+
+    views, buffers = _row_numbers(start, stop)
+    texts = pa.Array.from_buffers(pa.string_view(), stop - start, [None, pa.py_buffer(views), *buffers])
+    assert texts.cast(pa.string()).to_pylist() == [str(i) for i in range(start + 1, stop + 1)]
+
+
+def test_row_numbers_made_for_each_block_across_ten_thousand_are_those_given():
+    names = ["row", "rx", "amount_mg"]
+    lay = layout(names, {"row", "rx"})
+    runs = run_texts(lay, {"amount_mg": np.array([139.5, 2.0])}, {"amount_mg": "amount"}, 2)
+    n = 30_000
+    gid = np.arange(n) % 2
+    rx = cell_text(pa.array([f"R{i}" for i in range(n)]))
+    given = LineBuilder(lay, list(runs), {"row": pa.array([str(i) for i in range(1, n + 1)]), "rx": rx}, gid)
+    made = LineBuilder(lay, list(runs), {"rx": rx}, gid)
+    for start, stop in [(0, n), (9_000, 25_384), (16_384, n), (19_999, 20_001)]:
+        assert bytes(made.block(start, stop)) == bytes(given.block(start, stop))
+
+
 def test_looking_for_risky_first_bytes_and_quotes_holds_a_few_hundred_kb_not_a_columns_worth():
     """A million rows' look made ~11 MB of temporaries a column (fresh pages: time on the VMs);
     a column is now looked at in slices, wherever in it the risky cell or the quote is."""

@@ -420,8 +420,8 @@ class LineBuilder:
                 pieces.extend(joint.pieces(start, stop, gid))
             if j < len(self._cells):
                 column = self._cells[j]
-                pieces.append(_views(column.slice(start, rows) if column is not None
-                                     else _row_numbers(start, stop)))
+                pieces.append(_views(column.slice(start, rows)) if column is not None
+                              else _row_numbers(start, stop))
         return _copied(pieces, rows)
 
 
@@ -456,13 +456,43 @@ def _whole(views: np.ndarray) -> np.ndarray:
     return views.view(np.complex128)[..., 0]
 
 
-def _row_numbers(start: int, stop: int) -> Any:
-    """Rows ``start`` … ``stop − 1``'s numbers (from 1) as text: a block's, not the file's at once
-    (a million rows' were ~23 MB of fresh pages held to the end of the run)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _row_numbers(start: int, stop: int) -> tuple[np.ndarray, list[Any]]:
+    """Rows ``start`` … ``stop − 1``'s numbers (from 1) as string views: a block's, not the file's
+    at once (a million rows' text were ~23 MB of fresh pages held to the end of the run).
 
-    return pc.cast(from_numpy(np.arange(start + 1, stop + 1, dtype=np.int64)), pa.string_view())
+    From 10,000 to 10**12 − 1 a number is its view's inline text: the digits before its last four,
+    the same for up to 10,000 rows in a row (the numbers ascend), then its last four, from a table
+    of 0000 … 9999 (a slice of it: they ascend too). A quarter of the time of Arrow's cast of
+    the numbers to text, which was a quarter of a typical file's lines.
+    """
+    if start + 1 < 10**4 or stop >= 10**12:  # the first rows, and numbers past 12 digits: Arrow's
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return _views(pc.cast(from_numpy(np.arange(start + 1, stop + 1, dtype=np.int64)), pa.string()))
+    views = np.zeros((stop - start, 4), dtype="<u4")  # the length, then 12 bytes (three words)
+    at = start
+    while at < stop:
+        high, low = divmod(at + 1, 10**4)
+        end = min(stop, at + 10**4 - low)  # the rows whose numbers start with ``high``
+        head = str(high).encode()
+        rows = slice(at - start, end - start)
+        views[rows, 0] = len(head) + 4
+        views[rows, 1:3] = np.frombuffer(head.ljust(8, b"\0"), dtype="<u4")
+        _unaligned(views, rows, 4 + len(head))[...] = _DIGITS4[low:low + end - at]
+        at = end
+    return views.view(np.int32), []
+
+
+def _unaligned(views: np.ndarray, rows: slice, byte: int) -> np.ndarray:
+    """A word of each of ``views``' ``rows`` (16 bytes each), from ``byte``: a uint32 view."""
+    start = rows.start * 16 + byte
+    return np.ndarray((rows.stop - rows.start,), dtype="<u4", buffer=views, offset=start, strides=(16,))
+
+
+#: The text of 0000 … 9999, each four ASCII digits as one word.
+_DIGITS4 = (np.arange(10**4)[:, None] // np.array([1000, 100, 10, 1]) % 10 + ord("0")).astype(np.uint8).view(
+    "<u4")[:, 0]
 
 
 def _segments(run: Any) -> list[list[Any]]:
