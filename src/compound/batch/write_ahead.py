@@ -2,7 +2,7 @@
 
 Groups are planned a block at a time (:func:`compound.batch.spread.plan_groups`). Once every
 group that rows 0 … r − 1 refer to is planned, those rows' lines can be assembled and written
-while the main thread plans the next block: assembling (pyarrow's take) and writing (the
+while the main thread plans the next block: assembling (NumPy, and pyarrow's cast) and writing (the
 kernel's copy) run on other threads and release the GIL, so a file of 456k distinct
 prescriptions writes most of its lines on the second core instead of after planning.
 
