@@ -280,3 +280,29 @@ def test_a_column_of_doses_falls_in_the_bands_one_dose_falls_in():
     wide = DoseBand("wide", "Wide", 0.0, True, 100.0, True, bands[0].severity, "", "")
     mixed = (bands[3], wide, *bands)
     assert classify_dose(np.array(doses), mixed).tolist() == [classify_dose(d, mixed) for d in doses]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_long_columns_plan_the_rows_a_step_needs_as_the_whole_column_formulas_do(rules, seed, monkeypatch):
+    # A long column triturates only its weighed rows below the MWQ, and counts by the column path of
+    # ceil_count/round_count; a short one runs every formula on every row. Same numbers, -0.0 too.
+    from compound.core import capsules, rounding
+    g = np.random.default_rng(seed)
+    inputs = _random_inputs(3000, seed, rules)
+    count = np.array(inputs.count)
+    count[g.choice(3000, 60, replace=False)] = [np.nan, 0.0, -0.0, 1e12, np.inf, 2.5] * 10
+    mwq = np.where(g.random(3000) < 0.05, np.nan, inputs.mwq_mg)
+    inputs = dataclasses.replace(inputs, count=count, mwq_mg=mwq)
+    long = compute_capsules(inputs)
+    monkeypatch.setattr(capsules, "_ROWS_FROM", 10**9)
+    monkeypatch.setattr(rounding, "_COLUMN_FROM", 10**9)
+    whole = compute_capsules(inputs)
+    assert long.triturated.sum() > 100 and (long.tablets_to_crush > long.shortcut_tablets).any()
+    for f in dataclasses.fields(long):
+        a, b = getattr(long, f.name), getattr(whole, f.name)
+        for k in a if isinstance(a, dict) else [None]:
+            x, y = (a[k], b[k]) if k is not None else (a, b)
+            assert x.dtype == y.dtype, (f.name, k)
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), (f.name, k)
+            if x.dtype.kind == "f":
+                assert np.array_equal(np.signbit(x[x == 0]), np.signbit(y[y == 0])), (f.name, k)

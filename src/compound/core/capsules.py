@@ -331,6 +331,36 @@ def compute_capsules(inputs: CapsuleInputs) -> CapsuleResult:
         return _compute(inputs, inputs.rules)
 
 
+#: Columns at least this long plan only the rows a step applies to (:func:`_triturations`).
+_ROWS_FROM: Final = 64
+
+
+def _triturations(weighs: BoolArray, weighed: BoolArray, active_total: FloatArray, mwq: FloatArray,
+                  tw: FloatArray, tablets: FloatArray, r: CapsuleRules) -> tuple[BoolArray, dict[str, Any]]:
+    """The trituration step of :func:`_compute` for a column, on the rows that can need one.
+
+    The formulas are element by element, so only the weighed rows below the MWQ (or NaN) go
+    through them: ``triturated`` is where they plan stages, every trituration column is NaN
+    elsewhere, and ``tablets`` is raised in place on the tablet-powder rows among them to
+    ``max(tablets, ⌈drug [mg] ÷ tablet weight [mg]⌉)``. Equal to the whole-column steps
+    (tests/test_capsules_core.py).
+    """
+    at = np.flatnonzero(weighs & ~(active_total >= mwq))
+    some = trituration(active_total[at], mwq[at], r.max_trituration_factor)
+    hit = np.nan_to_num(some["stages"]) > 0
+    rows = at[hit]
+    triturated = np.zeros(active_total.shape, dtype=np.bool_)
+    triturated[rows] = True
+    trit: dict[str, Any] = {}
+    for key, values in some.items():
+        column = np.full(active_total.shape, np.nan)
+        column[rows] = values[hit]
+        trit[key] = column
+    crush = rows[weighed[rows]]
+    tablets[crush] = np.maximum(tablets[crush], ceil_count(trit["drug_mg"][crush] / tw[crush]))
+    return triturated, trit
+
+
 def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     """The formulas, once, for Python floats (one plan) and columns alike (:mod:`.elementwise`)."""
     one = inp.is_scalar
@@ -383,12 +413,16 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
 
     # Only a substance that is weighed can fall below the MWQ (whole tablets are not weighed).
     weighs = (weighed | is_api) & computable
-    trit = trituration(ew.where(weighs, active_total, math.nan), mwq, r.max_trituration_factor)
-    triturated = weighs & (ew.nan_to_num(trit["stages"]) > 0)
-    trit = {k: ew.where(triturated, v, math.nan) for k, v in trit.items()}
-    # Enough whole tablets must be crushed to weigh the trituration's first portion.
     tablets = ew.where(is_tablet, sc_tablets, nan)
-    tablets = ew.where(weighed & triturated, ew.maximum(tablets, ceil_count(trit["drug_mg"] / tw)), tablets)
+    if one or np.ndim(active_total) != 1 or np.size(active_total) < _ROWS_FROM:
+        trit = trituration(ew.where(weighs, active_total, math.nan), mwq, r.max_trituration_factor)
+        triturated = weighs & (ew.nan_to_num(trit["stages"]) > 0)
+        trit = {k: ew.where(triturated, v, math.nan) for k, v in trit.items()}
+        # Enough whole tablets must be crushed to weigh the trituration's first portion.
+        raised = ew.maximum(tablets, ceil_count(trit["drug_mg"] / tw))
+        tablets = ew.where(weighed & triturated, raised, tablets)
+    else:
+        triturated, trit = _triturations(weighs, weighed, active_total, mwq, tw, tablets, r)
     powder_weighed = ew.where(triturated, trit["drug_mg"], tablet_powder)
     left_over = ew.where(weighed, tablets * tw - powder_weighed, ew.where(whole, 0.0, nan))
 
