@@ -158,3 +158,11 @@ def test_elementwise_functions_give_numpys_answer_on_a_float(x):
             assert _same(ew.divide(x, y), (np.array([x]) / y)[0].item()), (x, y)
     assert ew.not_(True) is False and ew.not_(False) is True  # not ~True, which is -2
     assert ew.where(True, 1.0, 2.0) == 1.0 and ew.where(False, 1.0, 2.0) == 2.0
+
+
+def test_times_into_writes_a_column_in_place_and_multiplies_floats():
+    column = np.array([1.5, -0.0, np.nan, 2.0])
+    result = ew.times_into(column, np.array([2.0, 1.0, 1.0, np.nan]))
+    assert result is column
+    assert all(_same(a, b) for a, b in zip(result.tolist(), [3.0, -0.0, math.nan, math.nan], strict=True))
+    assert _same(ew.times_into(1.5, 2.0), 3.0) and _same(ew.times_into(-0.0, 1.0), -0.0)

@@ -408,7 +408,8 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     tablet_ok = is_api | ((ts > 0) & (whole | tw_known) & ew.not_(tablet_weight_impossible))
     fill = ew.as_float(inp.fill_weight_mg)
     mwq = ew.as_float(inp.mwq_mg)
-    computable = (strength_hcl > 0) & count_ok & (count == ew.floor(count)) & overage_ok \
+    count_whole = count == ew.floor(count)
+    computable = (strength_hcl > 0) & count_ok & count_whole & overage_ok \
         & potency_ok & tablet_ok & (fill > 0) & (mwq > 0) & (capsules_to_prepare > 0)
 
     # Only a substance that is weighed can fall below the MWQ (whole tablets are not weighed).
@@ -442,7 +443,7 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     no = False if one else np.zeros(np.shape(is_tablet), dtype=np.bool_)
     masks: dict[str, Any] = {
         "COUNT_NOT_POSITIVE": ew.not_(count_ok),
-        "COUNT_NOT_WHOLE": count_ok & (count != ew.floor(count)),
+        "COUNT_NOT_WHOLE": count_ok & ew.not_(count_whole),
         "OVERAGE_NEGATIVE": ew.not_(overage_ok),
         "FILL_WEIGHT_NOT_POSITIVE": ew.not_(fill > 0),
         "INVALID_POTENCY": ew.not_(potency_ok) & ew.not_(assay_implausible),
@@ -475,6 +476,9 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     }
     tab = ew.where(is_tablet, 1.0, math.nan)  # NaN on API rows: not applicable
     api = ew.where(is_api, 1.0, math.nan)
+    shortcut_error = ew.times_into(sc_strength / strength_hcl - 1.0, tab)
+    # The columns made here and not returned as they are take their NaNs in place.
+    into = ew.times_into
     return CapsuleResult(
         strength_hcl_mg=strength_hcl,
         count=count,
@@ -489,12 +493,12 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
         tablets_to_crush=tablets,
         tablet_powder_mg=tablet_powder,
         powder_left_over_mg=left_over,
-        api_factor=api_factor * api,
-        assay_used=assay * api,
-        water_used=water * api,
+        api_factor=into(api_factor, api),
+        assay_used=into(assay, api),
+        water_used=into(water, api),
         assay_given=assay_given & is_api,
         water_given=water_given & is_api,
-        api_to_weigh_mg=api_to_weigh * api,
+        api_to_weigh_mg=into(api_to_weigh, api),
         active_total_mg=active_total,
         active_per_capsule_mg=active_per_capsule,
         fill_weight_mg=fill,
@@ -507,13 +511,13 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
         mwq_mg=mwq,
         triturated=triturated,
         trituration=trit,
-        shortcut_tablets=sc_tablets * tab,
+        shortcut_tablets=into(sc_tablets, tab),
         shortcut_capsules=capsules_needed * tab,
-        shortcut_strength_mg=sc_strength * tab,
-        shortcut_error=(sc_strength / strength_hcl - 1.0) * tab,
-        closest_capsules=closest * tab,
-        closest_strength_mg=closest_strength * tab,
-        closest_error=closest_error * tab,
+        shortcut_strength_mg=into(sc_strength, tab),
+        shortcut_error=shortcut_error,
+        closest_capsules=into(closest, tab),
+        closest_strength_mg=into(closest_strength, tab),
+        closest_error=into(closest_error, tab),
         dose_band=classify_dose(strength_hcl, r.dose_bands),
         masks={code: masks[code] if one else np.asarray(masks[code], dtype=np.bool_) for code in MASK_CODES},
         source_is_tablet=is_tablet,
