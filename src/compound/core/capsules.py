@@ -364,7 +364,7 @@ def _triturations(weighs: BoolArray, weighed: BoolArray, active_total: FloatArra
 def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     """The formulas, once, for Python floats (one plan) and columns alike (:mod:`.elementwise`)."""
     one = inp.is_scalar
-    nan = math.nan if one else np.full(np.shape(inp.strength_mg), np.nan)
+    nan = math.nan  # a column where()s broadcast (numpy's NaN: a full column of it is the same bits)
     strength_hcl = to_hcl_mg(inp.strength_mg, inp.basis_is_base, r.mw_hcl, r.mw_base)
     count = ew.as_float(inp.count)
     over_units, over_fraction = ew.as_float(inp.overage_units), ew.as_float(inp.overage_fraction)
@@ -380,9 +380,10 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
 
     # The "crush N whole tablets into M capsules" analysis, for every tablet row.
     sc_tablets = ceil_count(api_required / ts)
-    sc_strength = sc_tablets * ts / capsules_needed
-    closest = round_count(sc_tablets * ts / strength_hcl)
-    closest_strength = sc_tablets * ts / closest
+    sc_drug = sc_tablets * ts
+    sc_strength = sc_drug / capsules_needed
+    closest = round_count(sc_drug / strength_hcl)
+    closest_strength = sc_drug / closest
     capsules_to_prepare = ew.where(whole, closest, capsules_needed)
     actual_strength = ew.where(whole, closest_strength, strength_hcl)
 

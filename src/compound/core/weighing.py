@@ -66,7 +66,16 @@ def trituration_stages(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_fa
     ``⌈f^(1/k)⌉ ≤ max_factor`` where ``f = max(2, ⌈MWQ/m⌉)``.
     """
     m, q = ew.as_float(required_mg), ew.as_float(mwq_mg)
-    f = ew.maximum(2.0, ceil_count(q / m))
+    return _stages(m, q, _overall_factor_needed(m, q), max_factor)
+
+
+def _overall_factor_needed(m: Any, q: Any) -> Any:
+    """``f = max(2, ⌈MWQ / m⌉)`` [1]."""
+    return ew.maximum(2.0, ceil_count(q / m))
+
+
+def _stages(m: Any, q: Any, f: Any, max_factor: float) -> Any:
+    """:func:`trituration_stages` of the amounts ``m`` [mg] whose factor ``f`` is worked out."""
     k = ew.ceil(ew.log(f) / ew.log(float(max_factor)) - 1e-12)
     k = ew.maximum(k, 1.0)
     return ew.where(m >= q, 0.0, k)
@@ -124,9 +133,9 @@ def _put_back(some: dict[str, Any], at: npt.NDArray[np.intp], shape: tuple[int, 
 
 
 def _trituration(m: Any, q: Any, max_factor: float) -> dict[str, Any]:
-    k = trituration_stages(m, q, max_factor)
+    f = _overall_factor_needed(m, q)
+    k = _stages(m, q, f, max_factor)
     needed = k > 0
-    f = ew.maximum(2.0, ceil_count(q / m))
     with contextlib.nullcontext() if ew.is_scalar(m) else np.errstate(divide="ignore", invalid="ignore"):
         g = ew.where(needed, ceil_count(ew.power(f, 1.0 / ew.where(needed, k, 1.0))), math.nan)
     g = ew.where(needed, ew.maximum(g, 2.0), math.nan)
