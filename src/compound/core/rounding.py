@@ -267,8 +267,9 @@ def _ceil_count_column(a: npt.NDArray[np.float64], tol: float) -> npt.NDArray[np
     """
     nearest = np.rint(a)
     out = np.ceil(a)
-    differ = np.flatnonzero(out != nearest) if a.ndim == 1 else None
-    if differ is not None and differ.size * 4 <= a.size:
+    differs = out != nearest
+    if a.ndim == 1 and np.count_nonzero(differs) * 4 <= a.size:
+        differ = np.flatnonzero(differs)
         sub, near = a[differ], nearest[differ]
         lim = np.abs(sub)
         np.maximum(lim, 1.0, out=lim)
