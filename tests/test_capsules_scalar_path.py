@@ -166,3 +166,19 @@ def test_times_into_writes_a_column_in_place_and_multiplies_floats():
     assert result is column
     assert all(_same(a, b) for a, b in zip(result.tolist(), [3.0, -0.0, math.nan, math.nan], strict=True))
     assert _same(ew.times_into(1.5, 2.0), 3.0) and _same(ew.times_into(-0.0, 1.0), -0.0)
+
+
+def test_and_then_skips_the_figures_only_where_no_row_can_have_the_finding():
+    calls: list[int] = []
+
+    def then() -> Any:
+        calls.append(1)
+        return np.array([True, False, True])
+
+    mask = np.array([True, True, False])
+    assert ew.and_then(mask, then).tolist() == [True, False, False] and calls == [1]
+    none = np.zeros(3, dtype=np.bool_)
+    result = ew.and_then(none, then)
+    assert result.tolist() == [False] * 3 and result.dtype == np.bool_ and result is not none and calls == [1]
+    assert ew.and_then(True, lambda: 1.0 > 2.0) is False and ew.and_then(True, lambda: 2.0 > 1.0) is True
+    assert ew.and_then(False, then) is False and calls == [1]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,14 @@ def as_float(x: Any) -> Any:
 def as_bool(x: Any) -> Any:
     """A Python bool for one bool (or number), else a bool array."""
     return bool(x) if isinstance(x, (bool, int, float, np.bool_)) else np.asarray(x, dtype=np.bool_)
+
+
+def and_then(mask: Any, then: Callable[[], Any]) -> Any:
+    """``mask & then()``, without calling ``then`` where no row is in ``mask`` (a column all False,
+    or False: the answer is all False either way, and ``then``'s columns are not worked out)."""
+    if isinstance(mask, np.ndarray):
+        return mask & then() if mask.any() else np.zeros(mask.shape, dtype=np.bool_)
+    return mask & then() if mask else mask
 
 
 def times_into(x: Any, y: Any) -> Any:
