@@ -181,7 +181,6 @@ class FindingColumns:
             self._worst = (len(self.rules), known)
         return known
 
-
     def identity(self, messages_from: Severity = Severity.WARNING) -> list[IntArray]:
         """Integer columns on which two rows agree when their findings show alike.
 
