@@ -78,7 +78,10 @@ class AmountValidator(Validator):
         self.values = values
 
     def validate(self, value: str) -> ValidationResult:
-        problem = check(self.spec, value, self.values())
+        # Only a dose in drops reads the other fields (the calibration): the form's values are
+        # every field's, read for each field validated (Enter revalidates them all).
+        values = self.values() if self.spec.kind == "drop_dose" else {}
+        problem = check(self.spec, value, values)
         return self.failure(problem) if problem else self.success()
 
 
@@ -158,7 +161,9 @@ class PlanField(SizedByLayout, Vertical):
 
     @property
     def control(self) -> Widget:
-        return self.query_one(f"#{self.control_id}")
+        if self._found is None:  # looked up once: Enter revalidates every field
+            self._found = self.query_one(f"#{self.control_id}")
+        return self._found
 
     @property
     def value(self) -> str | bool:

@@ -52,14 +52,15 @@ class PlanForm(SizedByLayout, VerticalScroll):
 
     def submit(self) -> bool:
         """Post the values if every visible field is valid; else point at the first bad one."""
-        visible = self._visible()
-        invalid = [f for f in self.fields() if f.spec.name in visible and not f.revalidate()]
+        fields = self.fields()
+        visible = self._visible(fields)
+        invalid = [f for f in fields if f.spec.name in visible and not f.revalidate()]
         if invalid:
             invalid[0].control.focus()
             self.notify(f"Check {', '.join(f.spec.label for f in invalid)}: the hint says what to type.",
                         title="Not calculated", severity="error")
             return False
-        self.post_message(CalculationRequested(self.spec.key, self.values()))
+        self.post_message(CalculationRequested(self.spec.key, self.values(fields)))
         return True
 
     def _visible(self, fields: list[PlanField] | None = None) -> set[str]:
