@@ -208,7 +208,6 @@ def test_a_million_identical_cells_are_read_once(monkeypatch):
 
     monkeypatch.setattr(units, "parse", counting)
     monkeypatch.setattr(plan_forms, "_READ", {})  # nothing read before (cells are read once a process)
-    monkeypatch.setattr(plan_forms, "_ACCEPTED", {})
     out = plan_frame(frame(*[CAPSULES] * 2000))
     assert (out["capsules_to_prepare"] == 31).all()
     assert calls.count("4.5mg") == 1 and calls.count("200mg") == 1

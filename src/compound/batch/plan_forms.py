@@ -123,15 +123,11 @@ def choice(cells: Cells, chunk: Chunk, rows: np.ndarray, choices: Sequence[str],
     return Choice(table, index)
 
 
-#: Amount cells read so far in this process: (text, kind, column) -> canonical value. A file of
-#: distinct prescriptions types the same few hundred strengths and counts in every block.
-_READ: dict[tuple[str, str, str], float] = {}
+#: Amount cells read so far in this process, per (kind, column): text -> canonical value. A file
+#: of distinct prescriptions types the same few hundred strengths and counts in every block, each
+#: then a dictionary lookup. At most :data:`_READ_LIMIT` texts in all (then forgotten, all).
+_READ: dict[tuple[str, str], dict[str, float]] = {}
 _READ_LIMIT: Final = 100_000
-
-
-#: Amount cells accepted so far in this process, per (kind, column, must be positive): text ->
-#: value. A block's few hundred distinct strengths and counts are each a dictionary lookup.
-_ACCEPTED: dict[tuple[str, str, bool], dict[str, float]] = {}
 
 
 def read_amount(value: Any, kind: units.Kind, field: str) -> float:
@@ -139,13 +135,14 @@ def read_amount(value: Any, kind: units.Kind, field: str) -> float:
     they raise again, each time)."""
     if not isinstance(value, str):
         return units.coerce(value, kind, field=field)
-    key = (value, kind, field)
-    number = _READ.get(key)
+    known = _READ.setdefault((kind, field), {})
+    number = known.get(value)
     if number is None:
         number = units.coerce(value, kind, field=field)
-        if len(_READ) >= _READ_LIMIT:
-            _READ.clear()
-        _READ[key] = number
+        if sum(map(len, _READ.values())) >= _READ_LIMIT:
+            for texts in _READ.values():
+                texts.clear()  # in place: amount() holds its column's table
+        known[value] = number
     return number
 
 
@@ -153,22 +150,16 @@ def amount(cells: Cells, chunk: Chunk, rows: np.ndarray, kind: units.Kind, *,
            positive: bool = False, example: str = "") -> np.ndarray:
     """An amount column in its canonical unit (NaN where empty or refused)."""
     field = cells.name
-    accepted = _ACCEPTED.setdefault((kind, field, positive), {})
-    if len(accepted) >= _READ_LIMIT:
-        accepted.clear()
+    known = _READ.setdefault((kind, field), {})
 
-    def check(value: Any) -> float:
-        number = read_amount(value, kind, field)
+    def read(value: Any) -> float:
+        number = known.get(value)
+        if number is None:
+            number = read_amount(value, kind, field)
         if positive and not number > 0:
             raise InputError(f"{field.replace('_', ' ')} must be greater than zero (got {value}).",
                              hint=f"Type a positive amount, e.g. {example}.", field=field)
-        if isinstance(value, str):
-            accepted[value] = number
         return number
-
-    def read(value: Any) -> float:
-        number = accepted.get(value)
-        return check(value) if number is None else number
 
     return cells.read(chunk.log, rows, read)
 
