@@ -286,7 +286,7 @@ def test_a_column_of_doses_falls_in_the_bands_one_dose_falls_in():
 def test_long_columns_plan_the_rows_a_step_needs_as_the_whole_column_formulas_do(rules, seed, monkeypatch):
     # A long column triturates only its weighed rows below the MWQ, and counts by the column path of
     # ceil_count/round_count; a short one runs every formula on every row. Same numbers, -0.0 too.
-    from compound.core import capsules, rounding
+    from compound.core import elementwise
     g = np.random.default_rng(seed)
     inputs = _random_inputs(3000, seed, rules)
     count = np.array(inputs.count)
@@ -294,8 +294,7 @@ def test_long_columns_plan_the_rows_a_step_needs_as_the_whole_column_formulas_do
     mwq = np.where(g.random(3000) < 0.05, np.nan, inputs.mwq_mg)
     inputs = dataclasses.replace(inputs, count=count, mwq_mg=mwq)
     long = compute_capsules(inputs)
-    monkeypatch.setattr(capsules, "_ROWS_FROM", 10**9)
-    monkeypatch.setattr(rounding, "_COLUMN_FROM", 10**9)
+    monkeypatch.setattr(elementwise, "LONG_COLUMN", 10**9)  # every column by the plain formulas
     whole = compute_capsules(inputs)
     assert long.triturated.sum() > 100 and (long.tablets_to_crush > long.shortcut_tablets).any()
     for f in dataclasses.fields(long):

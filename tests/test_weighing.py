@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compound.core import weighing
+from compound.core import elementwise, weighing
 from compound.core.weighing import minimum_weighable_quantity, trituration, weighing_error
 
 
@@ -92,7 +92,7 @@ def test_a_column_plans_each_amount_as_its_formulas_do():
     required = [15.0, 200.0, 0.00748, np.nan, 120.0, 0.0, -3.0, 119.999, 1e-9, np.inf, 7.5, 500.0]
     mwq = [120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0, np.nan, 6.0]
     m, q = np.tile(required, 8), np.tile(mwq, 8)  # a column long enough to be taken apart
-    assert m.size >= weighing._SPARSE_FROM
+    assert m.size >= elementwise.LONG_COLUMN
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         column, whole = trituration(m, q, 100), weighing._trituration(m, q, 100)
         for key, values in column.items():

@@ -331,10 +331,6 @@ def compute_capsules(inputs: CapsuleInputs) -> CapsuleResult:
         return _compute(inputs, inputs.rules)
 
 
-#: Columns at least this long plan only the rows a step applies to (:func:`_triturations`).
-_ROWS_FROM: Final = 64
-
-
 def _triturations(weighs: BoolArray, weighed: BoolArray, active_total: FloatArray, mwq: FloatArray,
                   tw: FloatArray, tablets: FloatArray, r: CapsuleRules) -> tuple[BoolArray, dict[str, Any]]:
     """The trituration step of :func:`_compute` for a column, on the rows that can need one.
@@ -416,7 +412,7 @@ def _compute(inp: CapsuleInputs, r: CapsuleRules) -> CapsuleResult:
     # Only a substance that is weighed can fall below the MWQ (whole tablets are not weighed).
     weighs = (weighed | is_api) & computable
     tablets = ew.where(is_tablet, sc_tablets, nan)
-    if one or np.ndim(active_total) != 1 or np.size(active_total) < _ROWS_FROM:
+    if one or np.ndim(active_total) != 1 or np.size(active_total) < ew.LONG_COLUMN:
         trit = trituration(ew.where(weighs, active_total, math.nan), mwq, r.max_trituration_factor)
         triturated = weighs & (ew.nan_to_num(trit["stages"]) > 0)
         trit = {k: ew.where(triturated, v, math.nan) for k, v in trit.items()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -121,6 +121,12 @@ def as_float(x: Any) -> Any:
 def as_bool(x: Any) -> Any:
     """A Python bool for one bool (or number), else a bool array."""
     return bool(x) if isinstance(x, (bool, int, float, np.bool_)) else np.asarray(x, dtype=np.bool_)
+
+
+#: Columns at least this long take the column paths of the core (in-place passes, or a step
+#: worked out only on the rows it applies to); a shorter one, as a single plan's, costs more to
+#: take apart than the plain formulas do. One threshold for rounding, weighing and capsules.
+LONG_COLUMN: Final = 64
 
 
 def and_then(mask: Any, then: Callable[[], Any]) -> Any:

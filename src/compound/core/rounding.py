@@ -245,16 +245,11 @@ def ceil_count(x: npt.ArrayLike, tol: float = COUNT_TOLERANCE) -> Any:
     ``⌈x⌉``, except ``round(x)`` where ``|x − round(x)| ≤ tol × max(1, |x|)``.
     """
     a = ew.as_float(x)
-    if isinstance(a, float) or a.size < _COLUMN_FROM:
+    if isinstance(a, float) or a.size < ew.LONG_COLUMN:
         nearest = ew.rint(a)
         snapped = ew.where(ew.fabs(a - nearest) <= tol * ew.maximum(1.0, ew.fabs(a)), nearest, a)
         return ew.ceil(snapped)
     return _ceil_count_column(a, tol)
-
-
-#: Columns at least this long take the column path of :func:`ceil_count`/:func:`round_count`
-#: (in-place passes, a snap checked only where it can change the ceiling).
-_COLUMN_FROM: Final = 64
 
 
 def _ceil_count_column(a: npt.NDArray[np.float64], tol: float) -> npt.NDArray[np.float64]:
@@ -296,7 +291,7 @@ def round_count(x: npt.ArrayLike) -> Any:
     ``sign(x) × ⌊|x| + 0.5⌋``.
     """
     a = ew.as_float(x)
-    if isinstance(a, float) or a.size < _COLUMN_FROM:
+    if isinstance(a, float) or a.size < ew.LONG_COLUMN:
         return ew.sign(a) * ew.floor(ew.fabs(a) + 0.5)
     out = np.abs(a)
     np.add(out, 0.5, out=out)

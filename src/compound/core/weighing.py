@@ -81,11 +81,6 @@ def _stages(m: Any, q: Any, f: Any, max_factor: float) -> Any:
     return ew.where(m >= q, 0.0, k)
 
 
-#: Columns at least this long plan only their amounts below the MWQ through the formulas (a
-#: shorter one, as a single liquid plan's, costs more to take apart than the formulas do).
-_SPARSE_FROM = 64
-
-
 def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: float) -> dict[str, Any]:
     """Plan a (possibly staged) trituration for each required amount.
 
@@ -112,7 +107,7 @@ def trituration(required_mg: npt.ArrayLike, mwq_mg: npt.ArrayLike, max_factor: f
     q = ew.as_float(mwq_mg)
     if not ew.is_scalar(m):
         q = np.broadcast_to(q, m.shape)
-        if m.ndim == 1 and m.size >= _SPARSE_FROM:
+        if m.ndim == 1 and m.size >= ew.LONG_COLUMN:
             rest = np.flatnonzero(~(m >= q))
             if rest.size < m.size:
                 # Only the rest (below the MWQ, or NaN) need the formulas, element by element: a
